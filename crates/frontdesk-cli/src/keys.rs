@@ -1,0 +1,231 @@
+//! `frontdesk keys …`.
+
+use clap::{Subcommand, ValueEnum};
+use frontdesk_crypto::SigningKey;
+use frontdesk_domain::UnixMillis;
+use frontdesk_server::config::{PublicUrl, parse_public_url};
+use frontdesk_server::{Config, ConfigError, admin, startup};
+use frontdesk_store::Store;
+use serde_json::json;
+
+use crate::Failure;
+
+#[derive(Subcommand)]
+pub enum KeysCommand {
+    /// Show the publishable key, key ids, and environment blocks to paste
+    Show {
+        #[arg(long, value_enum, default_value_t = Format::Text)]
+        format: Format,
+    },
+    /// Backend API secret keys
+    #[command(subcommand)]
+    Secret(SecretCommand),
+    /// Start signing with a new key; the old one stays published for the retention period
+    Rotate,
+}
+
+#[derive(Subcommand)]
+pub enum SecretCommand {
+    /// Create a secret key and print it (the only time it is shown)
+    Create {
+        #[arg(long, default_value = "")]
+        label: String,
+    },
+    /// List secret keys (ids and last four characters)
+    List,
+    /// Revoke a secret key by id (ak_…)
+    Revoke { id: String },
+}
+
+#[derive(Clone, Copy, ValueEnum)]
+pub enum Format {
+    /// Human-readable summary with an env block for a Rust app
+    Text,
+    /// The `.env.local` block for a Next.js app using @clerk/nextjs
+    Nextjs,
+    /// Machine-readable
+    Json,
+}
+
+struct Opened {
+    store: std::sync::Arc<dyn Store>,
+    config: Config,
+    public_url: PublicUrl,
+}
+
+async fn open(config: Config) -> Result<Opened, Failure> {
+    let validated = config.validate()?;
+    let store = startup::open_store(&config, &validated).await?;
+    startup::ensure_instance(store.as_ref(), &config).await?;
+    admin::ensure_signing_key(store.as_ref())
+        .await
+        .map_err(StartupError::from)?;
+    let public_url = match validated.public_url {
+        Some(u) => u,
+        None => {
+            let host = if config.host.is_unspecified() {
+                "127.0.0.1".to_owned()
+            } else {
+                config.host.to_string()
+            };
+            parse_public_url(&format!("http://{host}:{}", config.port))?
+        }
+    };
+    Ok(Opened {
+        store,
+        config,
+        public_url,
+    })
+}
+
+use frontdesk_server::StartupError;
+
+pub async fn run(cmd: KeysCommand, config: Config) -> Result<(), Failure> {
+    let o = open(config).await?;
+    let store = o.store.as_ref();
+    let instance = store
+        .instance()
+        .await?
+        .ok_or(frontdesk_store::StoreError::NotFound)?;
+    match cmd {
+        KeysCommand::Show { format } => show(&o, &instance, format).await,
+        KeysCommand::Secret(SecretCommand::Create { label }) => {
+            let (key, record) = admin::create_secret_key(store, instance.mode, &label).await?;
+            eprintln!("created {} (shown only now):", record.id);
+            println!("{}", key.expose());
+            Ok(())
+        }
+        KeysCommand::Secret(SecretCommand::List) => {
+            for k in store.list_secret_keys().await? {
+                let state = match k.revoked_at {
+                    Some(_) => "revoked",
+                    None => "active",
+                };
+                println!(
+                    "{}  sk_{}_…{}  {state}  {}",
+                    k.id,
+                    instance.mode.key_infix(),
+                    k.hint,
+                    k.label
+                );
+            }
+            Ok(())
+        }
+        KeysCommand::Secret(SecretCommand::Revoke { id }) => {
+            let id = id
+                .parse()
+                .map_err(|e| Failure::from(ConfigError::new("id", format!("`{id}`: {e}"))))?;
+            match store.revoke_secret_key(&id, UnixMillis::now()).await {
+                Ok(()) => {
+                    println!("revoked {id}");
+                    Ok(())
+                }
+                Err(frontdesk_store::StoreError::NotFound) => Err(Failure {
+                    code: 1,
+                    message: format!("no active secret key {id}"),
+                }),
+                Err(e) => Err(e.into()),
+            }
+        }
+        KeysCommand::Rotate => {
+            let kid = admin::rotate_signing_key(store)
+                .await
+                .map_err(StartupError::from)?;
+            println!(
+                "now signing with {kid}; the previous key stays in the JWKS for {} s",
+                o.config.retired_key_retention_secs
+            );
+            Ok(())
+        }
+    }
+}
+
+async fn show(
+    o: &Opened,
+    instance: &frontdesk_domain::entities::Instance,
+    format: Format,
+) -> Result<(), Failure> {
+    let store = o.store.as_ref();
+    let pk = o.public_url.publishable_key(instance.mode)?;
+    let api = o.public_url.origin();
+    let signing = store.signing_keys().await?;
+    let active = signing
+        .iter()
+        .find(|k| k.retired_at.is_none())
+        .map(SigningKey::from_record)
+        .transpose()
+        .map_err(|e| Failure {
+            code: 1,
+            message: e.to_string(),
+        })?;
+    let sk_placeholder = format!(
+        "sk_{}_…  # from `frontdesk keys secret create`",
+        instance.mode.key_infix()
+    );
+    match format {
+        Format::Json => {
+            let body = json!({
+                "instance_id": instance.id,
+                "mode": instance.mode.as_str(),
+                "frontend_api_url": api,
+                "backend_api_url": api,
+                "publishable_key": pk.as_str(),
+                "signing_keys": signing.iter().map(|k| json!({
+                    "kid": k.id,
+                    "status": if k.retired_at.is_some() { "retired" } else { "active" },
+                    "created_at": k.created_at,
+                    "retired_at": k.retired_at,
+                })).collect::<Vec<_>>(),
+                "jwt_public_key_pem": active.as_ref().and_then(|k| k.public_pem().ok()),
+                "secret_keys": store.list_secret_keys().await?.iter().map(|k| json!({
+                    "id": k.id, "hint": k.hint, "label": k.label, "revoked": k.revoked_at.is_some(),
+                })).collect::<Vec<_>>(),
+            });
+            println!(
+                "{}",
+                serde_json::to_string_pretty(&body).unwrap_or_default()
+            );
+        }
+        Format::Nextjs => {
+            println!("NEXT_PUBLIC_CLERK_PUBLISHABLE_KEY={pk}");
+            println!("CLERK_SECRET_KEY={sk_placeholder}");
+            println!("NEXT_PUBLIC_CLERK_PROXY_URL={api}");
+            println!("CLERK_API_URL={api}");
+            println!("NEXT_PUBLIC_CLERK_JS_URL={api}/npm/@clerk/clerk-js@6/dist/clerk.browser.js");
+            println!("NEXT_PUBLIC_CLERK_UI_URL={api}/npm/@clerk/ui@1/dist/ui.browser.js");
+            println!("NEXT_PUBLIC_CLERK_SIGN_IN_URL=/sign-in");
+            println!("NEXT_PUBLIC_CLERK_SIGN_UP_URL=/sign-up");
+            println!("NEXT_PUBLIC_CLERK_TELEMETRY_DISABLED=1");
+            println!("CLERK_TELEMETRY_DISABLED=1");
+            println!("NEXT_TELEMETRY_DISABLED=1");
+        }
+        Format::Text => {
+            println!("Instance         {} ({})", instance.id, instance.mode);
+            println!("Frontend API     {api}");
+            println!("Backend API      {api}");
+            println!("Publishable key  {pk}");
+            for k in &signing {
+                match k.retired_at {
+                    None => println!("Signing key      {} (active)", k.id),
+                    Some(at) => {
+                        let until = at.plus_secs(i64::from(o.config.retired_key_retention_secs));
+                        if until > UnixMillis::now() {
+                            println!(
+                                "Signing key      {} (retired, published until {} ms)",
+                                k.id, until.0
+                            );
+                        }
+                    }
+                }
+            }
+            println!("\n# Environment for an app using the Frontdesk SDK or @clerk/backend:");
+            println!("FRONTDESK_PUBLISHABLE_KEY={pk}");
+            println!("FRONTDESK_SECRET_KEY={sk_placeholder}");
+            println!("FRONTDESK_API_URL={api}");
+            println!("CLERK_PUBLISHABLE_KEY={pk}");
+            println!("CLERK_SECRET_KEY={sk_placeholder}");
+            println!("CLERK_API_URL={api}");
+        }
+    }
+    Ok(())
+}

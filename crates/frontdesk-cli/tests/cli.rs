@@ -1,0 +1,335 @@
+//! The `frontdesk` binary as an operator meets it: bad input gives one line
+//! naming the setting and a non-zero exit, never a panic, and leaves data alone.
+#![allow(clippy::unwrap_used)]
+
+use std::path::Path;
+use std::process::{Command, Output, Stdio};
+use std::time::{Duration, Instant};
+
+const BIN: &str = env!("CARGO_BIN_EXE_frontdesk");
+
+fn frontdesk(dir: &Path, args: &[&str], env: &[(&str, &str)]) -> Output {
+    let mut cmd = Command::new(BIN);
+    cmd.current_dir(dir).args(args).env("RUST_LOG", "warn");
+    for (k, _) in std::env::vars() {
+        if k.starts_with("FRONTDESK_") {
+            cmd.env_remove(k);
+        }
+    }
+    for (k, v) in env {
+        cmd.env(k, v);
+    }
+    cmd.output().unwrap()
+}
+
+fn stderr(o: &Output) -> String {
+    String::from_utf8_lossy(&o.stderr).into_owned()
+}
+
+fn stdout(o: &Output) -> String {
+    String::from_utf8_lossy(&o.stdout).into_owned()
+}
+
+/// One line, starting with `error: `, mentioning `needle`, exit code `code`.
+fn assert_one_line_error(o: &Output, code: i32, needle: &str) {
+    let err = stderr(o);
+    assert_eq!(o.status.code(), Some(code), "stderr: {err}");
+    let lines: Vec<&str> = err.lines().filter(|l| !l.trim().is_empty()).collect();
+    assert_eq!(lines.len(), 1, "exactly one line expected, got: {err}");
+    assert!(lines[0].starts_with("error: "), "{err}");
+    assert!(lines[0].contains(needle), "`{needle}` missing from: {err}");
+    assert!(!err.contains("panicked"), "{err}");
+}
+
+#[test]
+fn bad_settings_name_the_setting() {
+    let dir = tempfile::tempdir().unwrap();
+    let d = dir.path();
+    /// Arguments, environment, and what the error must mention.
+    type Case<'a> = (&'a [&'a str], &'a [(&'a str, &'a str)], &'a str);
+    let cases: &[Case] = &[
+        (
+            &["keys", "show"],
+            &[("FRONTDESK_PORT", "eighty")],
+            "FRONTDESK_PORT",
+        ),
+        (
+            &["keys", "show"],
+            &[("FRONTDESK_MODE", "staging")],
+            "FRONTDESK_MODE",
+        ),
+        (
+            &["keys", "show"],
+            &[("FRONTDESK_HOST", "not-an-ip")],
+            "FRONTDESK_HOST",
+        ),
+        (
+            &["keys", "show"],
+            &[("FRONTDESK_PUBLIC_URL", "http://localhost:4000")],
+            "FRONTDESK_PUBLIC_URL",
+        ),
+        (
+            &["keys", "show"],
+            &[("FRONTDESK_DATABASE_URL", "mysql://x")],
+            "FRONTDESK_DATABASE_URL",
+        ),
+        (
+            &["keys", "show"],
+            &[("FRONTDESK_SESSION_TOKEN_LIFETIME_SECS", "0")],
+            "FRONTDESK_SESSION_TOKEN_LIFETIME_SECS",
+        ),
+        (&["--port", "abc", "keys", "show"], &[], "--port"),
+        (
+            &["--config", "missing.toml", "keys", "show"],
+            &[],
+            "missing.toml",
+        ),
+        (
+            &["serve"],
+            &[
+                ("FRONTDESK_BOOTSTRAP_SECRET_KEY", "sk_live_short"),
+                ("FRONTDESK_PORT", "0"),
+            ],
+            "FRONTDESK_BOOTSTRAP_SECRET_KEY",
+        ),
+    ];
+    for (args, env, needle) in cases {
+        let o = frontdesk(d, args, env);
+        assert_one_line_error(&o, 2, needle);
+    }
+    // The bad bootstrap key must not be echoed back.
+    let o = frontdesk(
+        d,
+        &["serve"],
+        &[
+            ("FRONTDESK_BOOTSTRAP_SECRET_KEY", "sk_test_hunter2"),
+            ("FRONTDESK_PORT", "0"),
+        ],
+    );
+    assert!(!stderr(&o).contains("hunter2"));
+}
+
+#[test]
+fn a_typo_in_the_file_is_an_error_and_unknown_env_is_a_warning() {
+    let dir = tempfile::tempdir().unwrap();
+    std::fs::write(dir.path().join("frontdesk.toml"), "prot = 4000\n").unwrap();
+    let o = frontdesk(dir.path(), &["keys", "show"], &[]);
+    assert_one_line_error(&o, 2, "unknown setting `prot`");
+
+    std::fs::write(dir.path().join("frontdesk.toml"), "port = 4100\n").unwrap();
+    let o = frontdesk(dir.path(), &["keys", "show"], &[("FRONTDESK_PROT", "1")]);
+    assert!(o.status.success(), "{}", stderr(&o));
+    assert!(stderr(&o).contains("FRONTDESK_PROT"), "{}", stderr(&o));
+    assert!(
+        stdout(&o).contains("http://127.0.0.1:4100"),
+        "file setting applies"
+    );
+}
+
+#[test]
+fn a_corrupt_database_is_refused_and_left_untouched() {
+    let dir = tempfile::tempdir().unwrap();
+    let data = dir.path().join("data");
+    std::fs::create_dir(&data).unwrap();
+    let db = data.join("frontdesk.db");
+    std::fs::write(&db, b"this is not a database, but it is someone's file").unwrap();
+    let before = std::fs::read(&db).unwrap();
+    let o = frontdesk(
+        dir.path(),
+        &["serve"],
+        &[
+            ("FRONTDESK_DATA_DIR", data.to_str().unwrap()),
+            ("FRONTDESK_PORT", "0"),
+        ],
+    );
+    assert_one_line_error(&o, 2, "FRONTDESK_DATA_DIR");
+    assert!(
+        stderr(&o).contains("not an SQLite database"),
+        "{}",
+        stderr(&o)
+    );
+    assert_eq!(std::fs::read(&db).unwrap(), before);
+    assert_eq!(
+        std::fs::read_dir(&data).unwrap().count(),
+        1,
+        "no files created beside it"
+    );
+}
+
+#[test]
+fn a_data_dir_that_cannot_be_a_directory_is_refused() {
+    let dir = tempfile::tempdir().unwrap();
+    let file = dir.path().join("plain-file");
+    std::fs::write(&file, b"keep me").unwrap();
+    let o = frontdesk(
+        dir.path(),
+        &["migrate"],
+        &[("FRONTDESK_DATA_DIR", file.to_str().unwrap())],
+    );
+    assert_one_line_error(&o, 2, "FRONTDESK_DATA_DIR");
+    let nested = file.join("below");
+    let o = frontdesk(
+        dir.path(),
+        &["migrate"],
+        &[("FRONTDESK_DATA_DIR", nested.to_str().unwrap())],
+    );
+    assert_one_line_error(&o, 2, "FRONTDESK_DATA_DIR");
+    assert_eq!(std::fs::read(&file).unwrap(), b"keep me");
+}
+
+#[test]
+fn a_read_only_data_dir_is_refused() {
+    // /proc/self is a directory nobody (not even root) can create files in.
+    let dir = tempfile::tempdir().unwrap();
+    let o = frontdesk(
+        dir.path(),
+        &["migrate"],
+        &[("FRONTDESK_DATA_DIR", "/proc/self")],
+    );
+    assert_one_line_error(&o, 2, "FRONTDESK_DATA_DIR");
+    assert!(stderr(&o).contains("cannot write"), "{}", stderr(&o));
+}
+
+#[test]
+fn an_unreachable_postgres_is_one_line_and_fast() {
+    let dir = tempfile::tempdir().unwrap();
+    let started = Instant::now();
+    let o = frontdesk(
+        dir.path(),
+        &["migrate"],
+        &[(
+            "FRONTDESK_DATABASE_URL",
+            "postgres://frontdesk:s3cret@127.0.0.1:1/none",
+        )],
+    );
+    assert_one_line_error(&o, 2, "FRONTDESK_DATABASE_URL");
+    assert!(
+        !stderr(&o).contains("s3cret"),
+        "password redacted: {}",
+        stderr(&o)
+    );
+    assert!(started.elapsed() < Duration::from_secs(8));
+}
+
+#[test]
+fn config_print_default_is_the_annotated_file() {
+    let dir = tempfile::tempdir().unwrap();
+    let o = frontdesk(dir.path(), &["config", "print-default"], &[]);
+    assert!(o.status.success());
+    let text = stdout(&o);
+    assert!(text.starts_with("# frontdesk.toml"));
+    // Using it as the config file changes nothing.
+    std::fs::write(dir.path().join("frontdesk.toml"), &text).unwrap();
+    let o = frontdesk(
+        dir.path(),
+        &["config", "show"],
+        &[("FRONTDESK_DATABASE_URL", "postgres://u:pw@h/d")],
+    );
+    assert!(o.status.success(), "{}", stderr(&o));
+    assert!(stdout(&o).contains("port: 4000"));
+    assert!(
+        !stdout(&o).contains(":pw@"),
+        "secrets redacted in config show"
+    );
+}
+
+#[test]
+fn key_management_round_trip() {
+    let dir = tempfile::tempdir().unwrap();
+    let d = dir.path();
+    let o = frontdesk(d, &["keys", "secret", "create", "--label", "ci"], &[]);
+    assert!(o.status.success(), "{}", stderr(&o));
+    let key = stdout(&o).trim().to_owned();
+    assert!(key.starts_with("sk_test_") && key.len() >= 8 + 43, "{key}");
+
+    let listed = stdout(&frontdesk(d, &["keys", "secret", "list"], &[]));
+    assert!(!listed.contains(&key), "list never shows the key");
+    let line = listed.lines().find(|l| l.contains(" ci")).unwrap();
+    let id = line.split_whitespace().next().unwrap();
+    assert!(line.contains(&key[key.len() - 4..]));
+
+    let o = frontdesk(d, &["keys", "secret", "revoke", id], &[]);
+    assert!(o.status.success(), "{}", stderr(&o));
+    assert!(stdout(&frontdesk(d, &["keys", "secret", "list"], &[])).contains("revoked"));
+    let o = frontdesk(d, &["keys", "secret", "revoke", id], &[]);
+    assert_eq!(o.status.code(), Some(1));
+
+    let show = |d| {
+        let o = frontdesk(d, &["keys", "show", "--format", "json"], &[]);
+        serde_json::from_slice::<serde_json::Value>(&o.stdout).unwrap()
+    };
+    let before = show(d);
+    assert_eq!(before["publishable_key"], "pk_test_MTI3LjAuMC4xOjQwMDAk");
+    let o = frontdesk(d, &["keys", "rotate"], &[]);
+    assert!(o.status.success(), "{}", stderr(&o));
+    let after = show(d);
+    let statuses: Vec<&str> = after["signing_keys"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|k| k["status"].as_str().unwrap())
+        .collect();
+    assert_eq!(statuses, ["active", "retired"]);
+    assert_eq!(
+        after["signing_keys"][1]["kid"],
+        before["signing_keys"][0]["kid"]
+    );
+    assert!(
+        after["jwt_public_key_pem"]
+            .as_str()
+            .unwrap()
+            .starts_with("-----BEGIN PUBLIC KEY-----")
+    );
+
+    let text = stdout(&frontdesk(d, &["keys", "show"], &[]));
+    assert!(text.contains("CLERK_PUBLISHABLE_KEY=pk_test_"));
+    assert!(text.contains("CLERK_API_URL=http://127.0.0.1:4000"));
+    let next = stdout(&frontdesk(d, &["keys", "show", "--format", "nextjs"], &[]));
+    for var in [
+        "NEXT_PUBLIC_CLERK_PUBLISHABLE_KEY=",
+        "NEXT_PUBLIC_CLERK_PROXY_URL=http://127.0.0.1:4000",
+        "NEXT_TELEMETRY_DISABLED=1",
+    ] {
+        assert!(next.contains(var), "{var}");
+    }
+}
+
+#[test]
+fn serve_prints_the_first_key_once_and_stops_on_sigterm() {
+    let dir = tempfile::tempdir().unwrap();
+    let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+    let port = listener.local_addr().unwrap().port().to_string();
+    drop(listener);
+    let mut child = Command::new(BIN)
+        .current_dir(dir.path())
+        .env("FRONTDESK_PORT", &port)
+        .env("RUST_LOG", "info")
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    // Wait for the listening log line rather than sleeping.
+    use std::io::{BufRead, BufReader};
+    let mut err = BufReader::new(child.stderr.take().unwrap());
+    let mut line = String::new();
+    loop {
+        line.clear();
+        assert!(err.read_line(&mut line).unwrap() > 0, "server exited early");
+        if line.contains("frontdesk listening") {
+            break;
+        }
+    }
+    assert!(
+        !line.contains("sk_test_"),
+        "the secret key never goes to the log: {line}"
+    );
+    Command::new("kill")
+        .args(["-TERM", &child.id().to_string()])
+        .status()
+        .unwrap();
+    let status = child.wait().unwrap();
+    assert!(status.success(), "graceful exit on SIGTERM: {status:?}");
+    let mut out = String::new();
+    std::io::Read::read_to_string(&mut child.stdout.take().unwrap(), &mut out).unwrap();
+    assert_eq!(out.matches("sk_test_").count(), 1, "{out}");
+}

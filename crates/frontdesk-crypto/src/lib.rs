@@ -1,0 +1,14 @@
+//! Cryptography, in one place so that it can be reviewed in one sitting.
+//!
+//! AWS-LC (through `aws-lc-rs`) does the RSA work: it generates a 2048-bit key
+//! in tens of milliseconds, which keeps a cold start fast, and signs at the
+//! speed of the machine's best RSA implementation, which is what the token
+//! minting benchmark compares against.
+
+mod digest;
+mod password;
+mod signing;
+
+pub use digest::{constant_time_eq, sha256_hex};
+pub use password::{ImportError, PasswordCheck, PasswordHasher};
+pub use signing::{CryptoError, SigningKey, b64url};

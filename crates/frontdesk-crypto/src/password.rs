@@ -1,0 +1,218 @@
+//! Password hashing: argon2id for everything Frontdesk hashes, bcrypt and
+//! argon2id accepted for imported digests.
+//!
+//! Verification reports whether the stored digest should be replaced (an
+//! imported bcrypt digest, or argon2 with weaker parameters than configured),
+//! so that callers rehash on the next successful sign-in and old digests fade
+//! out without a forced reset.
+
+use argon2::password_hash::{PasswordHash, PasswordHasher as _, PasswordVerifier, SaltString};
+use argon2::{Algorithm, Argon2, Params, Version};
+
+/// Outcome of checking a password against a digest.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum PasswordCheck {
+    /// The password is right; `needs_rehash` asks for a fresh argon2id digest.
+    Match {
+        needs_rehash: bool,
+    },
+    Mismatch,
+}
+
+/// Why an imported digest was refused.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum ImportError {
+    #[error("password_hasher must be one of: bcrypt, argon2id")]
+    UnsupportedHasher,
+    #[error("password_digest is not a valid {0} digest")]
+    BadDigest(&'static str),
+}
+
+/// Hashes and verifies passwords with configured argon2id parameters.
+#[derive(Clone)]
+pub struct PasswordHasher {
+    params: Params,
+    /// A digest of a random password, verified against when the account does
+    /// not exist, so that "no such user" costs the same time as "wrong password".
+    dummy: String,
+}
+
+impl std::fmt::Debug for PasswordHasher {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(
+            f,
+            "PasswordHasher(argon2id m={} t={} p={})",
+            self.params.m_cost(),
+            self.params.t_cost(),
+            self.params.p_cost()
+        )
+    }
+}
+
+impl Default for PasswordHasher {
+    /// OWASP's argon2id minimum: m = 19456 KiB, t = 2, p = 1.
+    fn default() -> Self {
+        Self::new(19_456, 2, 1).expect("OWASP's argon2id parameters are valid")
+    }
+}
+
+impl PasswordHasher {
+    /// Parameters: memory in KiB, iterations, parallelism.
+    pub fn new(m_kib: u32, t: u32, p: u32) -> Result<Self, argon2::Error> {
+        let params = Params::new(m_kib, t, p, None)?;
+        let mut hasher = Self {
+            params,
+            dummy: String::new(),
+        };
+        hasher.dummy = hasher
+            .hash(&frontdesk_types::id::random_base62(16))
+            .unwrap_or_default();
+        Ok(hasher)
+    }
+
+    fn argon2(&self) -> Argon2<'static> {
+        Argon2::new(Algorithm::Argon2id, Version::V0x13, self.params.clone())
+    }
+
+    /// A PHC-format argon2id digest with a fresh 16-byte salt.
+    pub fn hash(&self, password: &str) -> Result<String, argon2::password_hash::Error> {
+        let salt = SaltString::generate(&mut argon2::password_hash::rand_core::OsRng);
+        Ok(self
+            .argon2()
+            .hash_password(password.as_bytes(), &salt)?
+            .to_string())
+    }
+
+    /// Check `password` against a stored digest (argon2id or bcrypt).
+    pub fn verify(&self, password: &str, digest: &str) -> PasswordCheck {
+        if is_bcrypt(digest) {
+            return match bcrypt::verify(password, digest) {
+                Ok(true) => PasswordCheck::Match { needs_rehash: true },
+                _ => PasswordCheck::Mismatch,
+            };
+        }
+        let Ok(parsed) = PasswordHash::new(digest) else {
+            return PasswordCheck::Mismatch;
+        };
+        // Verify with the digest's own parameters, whatever they are.
+        if Argon2::default()
+            .verify_password(password.as_bytes(), &parsed)
+            .is_err()
+        {
+            return PasswordCheck::Mismatch;
+        }
+        let weaker = Params::try_from(&parsed)
+            .map(|p| {
+                p.m_cost() < self.params.m_cost()
+                    || p.t_cost() < self.params.t_cost()
+                    || parsed.algorithm != Algorithm::Argon2id.ident()
+            })
+            .unwrap_or(true);
+        PasswordCheck::Match {
+            needs_rehash: weaker,
+        }
+    }
+
+    /// Spend the time of one verification without an account, and report no match.
+    pub fn verify_dummy(&self, password: &str) -> PasswordCheck {
+        let _ = self.verify(password, &self.dummy);
+        PasswordCheck::Mismatch
+    }
+
+    /// Check an imported digest before storing it.
+    pub fn check_import(hasher: &str, digest: &str) -> Result<(), ImportError> {
+        match hasher {
+            "bcrypt" => {
+                if is_bcrypt(digest) && digest.len() == 60 {
+                    Ok(())
+                } else {
+                    Err(ImportError::BadDigest("bcrypt"))
+                }
+            }
+            "argon2id" => match PasswordHash::new(digest) {
+                Ok(h) if h.algorithm == Algorithm::Argon2id.ident() && h.hash.is_some() => Ok(()),
+                _ => Err(ImportError::BadDigest("argon2id")),
+            },
+            _ => Err(ImportError::UnsupportedHasher),
+        }
+    }
+}
+
+fn is_bcrypt(digest: &str) -> bool {
+    ["$2a$", "$2b$", "$2y$", "$2x$"]
+        .iter()
+        .any(|p| digest.starts_with(p))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn fast() -> PasswordHasher {
+        PasswordHasher::new(256, 1, 1).expect("params")
+    }
+
+    #[test]
+    fn argon2id_round_trip_with_default_cost() {
+        let h = PasswordHasher::default();
+        let digest = h.hash("correct horse battery staple").expect("hash");
+        assert!(
+            digest.starts_with("$argon2id$v=19$m=19456,t=2,p=1$"),
+            "{digest}"
+        );
+        assert_eq!(
+            h.verify("correct horse battery staple", &digest),
+            PasswordCheck::Match {
+                needs_rehash: false
+            }
+        );
+        assert_eq!(
+            h.verify("correct horse battery stapl", &digest),
+            PasswordCheck::Mismatch
+        );
+        assert_ne!(
+            digest,
+            h.hash("correct horse battery staple").expect("hash"),
+            "salted"
+        );
+    }
+
+    #[test]
+    fn weaker_digests_ask_for_rehash() {
+        let weak = fast().hash("pw-123456").expect("hash");
+        assert_eq!(
+            PasswordHasher::default().verify("pw-123456", &weak),
+            PasswordCheck::Match { needs_rehash: true }
+        );
+        let bcrypt = bcrypt::hash("pw-123456", 4).expect("bcrypt");
+        assert!(PasswordHasher::check_import("bcrypt", &bcrypt).is_ok());
+        assert_eq!(
+            fast().verify("pw-123456", &bcrypt),
+            PasswordCheck::Match { needs_rehash: true }
+        );
+        assert_eq!(
+            fast().verify("pw-1234567", &bcrypt),
+            PasswordCheck::Mismatch
+        );
+    }
+
+    #[test]
+    fn imports_are_checked() {
+        assert_eq!(
+            PasswordHasher::check_import("md5", "x"),
+            Err(ImportError::UnsupportedHasher)
+        );
+        assert!(PasswordHasher::check_import("bcrypt", "$2b$nope").is_err());
+        assert!(
+            PasswordHasher::check_import(
+                "argon2id",
+                "$argon2i$v=19$m=16,t=2,p=1$c2FsdHNhbHQ$aGFzaGhhc2g"
+            )
+            .is_err()
+        );
+        let good = fast().hash("x").expect("hash");
+        assert!(PasswordHasher::check_import("argon2id", &good).is_ok());
+        assert_eq!(fast().verify("x", "garbage"), PasswordCheck::Mismatch);
+        assert_eq!(fast().verify_dummy("x"), PasswordCheck::Mismatch);
+    }
+}

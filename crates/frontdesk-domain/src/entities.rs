@@ -1,0 +1,362 @@
+//! What Frontdesk stores, in Clerk's vocabulary.
+//!
+//! The shapes follow Clerk's objects so that rendering the Backend and Frontend
+//! API JSON is a plain mapping, and leave room for what comes later without a
+//! rewrite: identifications have their own table and a `Verification`, so phone
+//! numbers and external (OAuth) accounts join as siblings of email addresses;
+//! second factors (TOTP, backup codes, passkeys) hang off the user in their own
+//! tables; sessions carry `actor` and an active organization id for
+//! impersonation and organizations.
+
+use frontdesk_types::{
+    ClientId, EmailAddressId, InstanceId, SecretKeyId, SessionId, SigningKeyId, UserId,
+};
+use serde::{Deserialize, Serialize};
+use serde_json::Value;
+
+use crate::{InstanceMode, UnixMillis};
+
+/// The one instance a Frontdesk deployment serves.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Instance {
+    pub id: InstanceId,
+    pub mode: InstanceMode,
+    pub created_at: UnixMillis,
+}
+
+/// A Backend API secret key, as stored: only its hash.
+#[derive(Debug, Clone, PartialEq)]
+pub struct SecretKeyRecord {
+    pub id: SecretKeyId,
+    /// Lower-case hex SHA-256 of the key text.
+    pub key_hash: String,
+    /// The last four characters, to tell keys apart.
+    pub hint: String,
+    pub label: String,
+    pub created_at: UnixMillis,
+    pub revoked_at: Option<UnixMillis>,
+}
+
+/// An RSA signing key. The private half is PKCS#8 DER.
+#[derive(Clone, PartialEq)]
+pub struct SigningKeyRecord {
+    pub id: SigningKeyId,
+    pub private_pkcs8: Vec<u8>,
+    pub created_at: UnixMillis,
+    /// Set when a newer key took over signing. A retired key stays published
+    /// in the JWKS until tokens it signed, and JWKS caches holding it, are gone.
+    pub retired_at: Option<UnixMillis>,
+}
+
+impl std::fmt::Debug for SigningKeyRecord {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("SigningKeyRecord")
+            .field("id", &self.id)
+            .field("private_pkcs8", &"[redacted]")
+            .field("created_at", &self.created_at)
+            .field("retired_at", &self.retired_at)
+            .finish()
+    }
+}
+
+/// Clerk's verification states.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum VerificationStatus {
+    Unverified,
+    Verified,
+    Failed,
+    Expired,
+    Transferable,
+}
+
+impl VerificationStatus {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::Unverified => "unverified",
+            Self::Verified => "verified",
+            Self::Failed => "failed",
+            Self::Expired => "expired",
+            Self::Transferable => "transferable",
+        }
+    }
+
+    pub fn parse(s: &str) -> Option<Self> {
+        Some(match s {
+            "unverified" => Self::Unverified,
+            "verified" => Self::Verified,
+            "failed" => Self::Failed,
+            "expired" => Self::Expired,
+            "transferable" => Self::Transferable,
+            _ => return None,
+        })
+    }
+}
+
+/// How an identification was (or is being) verified.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Verification {
+    pub status: VerificationStatus,
+    /// e.g. `email_code`, `admin`, `from_oauth_github`.
+    pub strategy: String,
+    pub attempts: Option<i32>,
+    pub expire_at: Option<UnixMillis>,
+}
+
+/// An email address belonging to a user.
+#[derive(Debug, Clone, PartialEq)]
+pub struct EmailAddressRecord {
+    pub id: EmailAddressId,
+    pub user_id: UserId,
+    pub email_address: String,
+    pub verification: Option<Verification>,
+    pub created_at: UnixMillis,
+    pub updated_at: UnixMillis,
+}
+
+/// A user account.
+#[derive(Debug, Clone, PartialEq)]
+pub struct User {
+    pub id: UserId,
+    pub external_id: Option<String>,
+    pub username: Option<String>,
+    pub first_name: Option<String>,
+    pub last_name: Option<String>,
+    pub image_url: Option<String>,
+    pub public_metadata: Value,
+    pub private_metadata: Value,
+    pub unsafe_metadata: Value,
+    /// PHC string (`$argon2id$…`, `$2b$…`); `None` for passwordless users.
+    pub password_digest: Option<String>,
+    pub password_last_updated_at: Option<UnixMillis>,
+    pub primary_email_address_id: Option<EmailAddressId>,
+    pub banned: bool,
+    /// Set while the account is locked out after too many failed attempts.
+    pub locked_at: Option<UnixMillis>,
+    pub failed_attempts: i32,
+    pub last_sign_in_at: Option<UnixMillis>,
+    pub last_active_at: Option<UnixMillis>,
+    pub legal_accepted_at: Option<UnixMillis>,
+    pub delete_self_enabled: bool,
+    pub create_organization_enabled: bool,
+    pub created_at: UnixMillis,
+    pub updated_at: UnixMillis,
+    /// Loaded with the user: every lookup that renders a user needs them.
+    pub email_addresses: Vec<EmailAddressRecord>,
+}
+
+impl User {
+    /// A new user with empty metadata and no identifications.
+    pub fn new(now: UnixMillis) -> Self {
+        Self {
+            id: UserId::generate(),
+            external_id: None,
+            username: None,
+            first_name: None,
+            last_name: None,
+            image_url: None,
+            public_metadata: Value::Object(Default::default()),
+            private_metadata: Value::Object(Default::default()),
+            unsafe_metadata: Value::Object(Default::default()),
+            password_digest: None,
+            password_last_updated_at: None,
+            primary_email_address_id: None,
+            banned: false,
+            locked_at: None,
+            failed_attempts: 0,
+            last_sign_in_at: None,
+            last_active_at: None,
+            legal_accepted_at: None,
+            delete_self_enabled: true,
+            create_organization_enabled: true,
+            created_at: now,
+            updated_at: now,
+            email_addresses: Vec::new(),
+        }
+    }
+
+    /// Whether the account is locked out at `now` (locks lapse after `lock_secs`).
+    pub fn is_locked(&self, now: UnixMillis, lock_secs: i64) -> bool {
+        self.locked_at
+            .is_some_and(|at| lock_secs <= 0 || now < at.plus_secs(lock_secs))
+    }
+
+    /// The primary email address, if any.
+    pub fn primary_email(&self) -> Option<&EmailAddressRecord> {
+        let id = self.primary_email_address_id.as_ref()?;
+        self.email_addresses.iter().find(|e| &e.id == id)
+    }
+
+    /// Add an email address; the first one becomes primary.
+    pub fn add_email(
+        &mut self,
+        address: &crate::EmailAddress,
+        verification: Option<Verification>,
+        now: UnixMillis,
+    ) -> EmailAddressId {
+        let id = EmailAddressId::generate();
+        self.email_addresses.push(EmailAddressRecord {
+            id: id.clone(),
+            user_id: self.id.clone(),
+            email_address: address.as_str().to_owned(),
+            verification,
+            created_at: now,
+            updated_at: now,
+        });
+        if self.primary_email_address_id.is_none() {
+            self.primary_email_address_id = Some(id.clone());
+        }
+        id
+    }
+}
+
+/// A browser or device. Sessions belong to a client; the browser proves which
+/// client it is with a token (the `__client` cookie or the dev browser JWT)
+/// whose hash is stored here.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Client {
+    pub id: ClientId,
+    pub token_hash: String,
+    pub last_active_session_id: Option<SessionId>,
+    pub created_at: UnixMillis,
+    /// Bumped on every change to the client's sessions; reported to apps as
+    /// `__client_uat`, and no session token may be issued before it.
+    pub updated_at: UnixMillis,
+}
+
+/// Clerk's session statuses.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum SessionStatus {
+    Active,
+    Ended,
+    Expired,
+    Removed,
+    Revoked,
+    Abandoned,
+    Pending,
+}
+
+impl SessionStatus {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::Active => "active",
+            Self::Ended => "ended",
+            Self::Expired => "expired",
+            Self::Removed => "removed",
+            Self::Revoked => "revoked",
+            Self::Abandoned => "abandoned",
+            Self::Pending => "pending",
+        }
+    }
+
+    pub fn parse(s: &str) -> Option<Self> {
+        Some(match s {
+            "active" => Self::Active,
+            "ended" => Self::Ended,
+            "expired" => Self::Expired,
+            "removed" => Self::Removed,
+            "revoked" => Self::Revoked,
+            "abandoned" => Self::Abandoned,
+            "pending" => Self::Pending,
+            _ => return None,
+        })
+    }
+
+    /// Whether a session in this status can still be used to mint tokens.
+    pub fn is_live(self) -> bool {
+        matches!(self, Self::Active | Self::Pending)
+    }
+}
+
+/// What the server last saw of the device behind a session.
+#[derive(Debug, Clone, PartialEq, Eq, Default)]
+pub struct SessionActivity {
+    pub ip_address: Option<String>,
+    pub user_agent: Option<String>,
+    pub browser_name: Option<String>,
+    pub browser_version: Option<String>,
+    pub device_type: Option<String>,
+    pub is_mobile: bool,
+    pub city: Option<String>,
+    pub country: Option<String>,
+}
+
+/// A signed-in user on a client.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Session {
+    pub id: SessionId,
+    pub client_id: ClientId,
+    pub user_id: UserId,
+    pub status: SessionStatus,
+    pub last_active_at: UnixMillis,
+    /// Hard end of the session (Clerk's maximum lifetime).
+    pub expire_at: UnixMillis,
+    /// End after inactivity; pushed forward by activity.
+    pub abandon_at: UnixMillis,
+    pub last_active_organization_id: Option<String>,
+    /// Impersonation: who is acting as the user (`{"sub": …}`), if anyone.
+    pub actor: Option<Value>,
+    pub latest_activity: SessionActivity,
+    pub created_at: UnixMillis,
+    pub updated_at: UnixMillis,
+}
+
+impl Session {
+    /// The status as of `now`: a stored `active` session past its
+    /// `expire_at`/`abandon_at` is reported as expired/abandoned even before a
+    /// sweeper rewrites the row.
+    pub fn status_at(&self, now: UnixMillis) -> SessionStatus {
+        match self.status {
+            SessionStatus::Active | SessionStatus::Pending if now >= self.expire_at => {
+                SessionStatus::Expired
+            }
+            SessionStatus::Active | SessionStatus::Pending if now >= self.abandon_at => {
+                SessionStatus::Abandoned
+            }
+            s => s,
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn statuses_round_trip() {
+        for s in [
+            SessionStatus::Active,
+            SessionStatus::Ended,
+            SessionStatus::Expired,
+            SessionStatus::Removed,
+            SessionStatus::Revoked,
+            SessionStatus::Abandoned,
+            SessionStatus::Pending,
+        ] {
+            assert_eq!(SessionStatus::parse(s.as_str()), Some(s));
+        }
+    }
+
+    #[test]
+    fn sessions_lapse_by_clock() {
+        let now = UnixMillis(1_000_000);
+        let s = Session {
+            id: SessionId::generate(),
+            client_id: ClientId::generate(),
+            user_id: UserId::generate(),
+            status: SessionStatus::Active,
+            last_active_at: now,
+            expire_at: now.plus_secs(100),
+            abandon_at: now.plus_secs(50),
+            last_active_organization_id: None,
+            actor: None,
+            latest_activity: SessionActivity::default(),
+            created_at: now,
+            updated_at: now,
+        };
+        assert_eq!(s.status_at(now), SessionStatus::Active);
+        assert_eq!(s.status_at(now.plus_secs(60)), SessionStatus::Abandoned);
+        assert_eq!(s.status_at(now.plus_secs(100)), SessionStatus::Expired);
+    }
+}

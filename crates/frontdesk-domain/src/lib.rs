@@ -1,0 +1,18 @@
+//! Frontdesk's domain model.
+//!
+//! Values are parsed once at the edge into types that cannot hold bad data
+//! (`EmailAddress`, `PublishableKey`, `SecretKey`, `InstanceMode`), and the
+//! entities here are what the store persists and the HTTP layer renders into
+//! Clerk's wire shapes. Nothing in this crate does IO.
+
+pub mod email;
+pub mod entities;
+pub mod keys;
+pub mod metadata;
+pub mod password;
+pub mod time;
+
+pub use email::{EmailAddress, EmailError};
+pub use keys::{InstanceMode, KeyError, PublishableKey, SecretKey};
+pub use password::{NewPassword, PasswordError};
+pub use time::UnixMillis;

@@ -1,0 +1,574 @@
+//! Configuration: defaults < `frontdesk.toml` < `FRONTDESK_*` environment < CLI flags.
+//!
+//! Every key has one name used everywhere: `port` in the file,
+//! `FRONTDESK_PORT` in the environment, `--port` on the command line. Nested
+//! sections use `__` in the environment (`FRONTDESK_SMTP__HOST` sets
+//! `[smtp] host`). Unknown keys in the file are errors (a typo must not be
+//! silently ignored); unknown `FRONTDESK_*` variables are warnings, because the
+//! environment is shared with other programs.
+
+use std::collections::BTreeSet;
+use std::fmt;
+use std::net::{IpAddr, Ipv4Addr};
+use std::path::{Path, PathBuf};
+
+use figment::Figment;
+use figment::providers::{Env, Format, Serialized, Toml};
+use frontdesk_domain::{InstanceMode, PublishableKey};
+use serde::{Deserialize, Serialize};
+use url::Url;
+
+/// The environment variable prefix.
+pub const ENV_PREFIX: &str = "FRONTDESK_";
+
+/// Variables with the prefix that are not settings.
+const NON_SETTING_VARS: &[&str] = &["config", "test_database_url", "log"];
+
+/// A secret from configuration: deserialises from a string, never prints.
+#[derive(Clone, PartialEq, Eq, Deserialize, Serialize)]
+#[serde(transparent)]
+pub struct Secret(String);
+
+impl Secret {
+    pub fn new(s: impl Into<String>) -> Self {
+        Self(s.into())
+    }
+
+    /// The secret text; call only where it is used.
+    pub fn expose(&self) -> &str {
+        &self.0
+    }
+}
+
+impl fmt::Debug for Secret {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str("[redacted]")
+    }
+}
+
+/// Log output format.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize, Serialize, Default)]
+#[serde(rename_all = "lowercase")]
+pub enum LogFormat {
+    /// Human-readable lines.
+    #[default]
+    Pretty,
+    /// One JSON object per line.
+    Json,
+}
+
+/// Raw settings as read from all sources.
+#[derive(Debug, Clone, PartialEq, Deserialize, Serialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct Config {
+    /// Address to listen on.
+    pub host: IpAddr,
+    /// Port to listen on; 0 picks a free one.
+    pub port: u16,
+    /// Where the SQLite database lives.
+    pub data_dir: PathBuf,
+    /// `postgres://…` for PostgreSQL; unset means SQLite in `data_dir`.
+    pub database_url: Option<Secret>,
+    /// The URL browsers and apps use to reach this server.
+    pub public_url: Option<String>,
+    /// `development` or `production`; fixed when the instance is created.
+    pub mode: InstanceMode,
+    /// A secret key to register on start, for automated deployments.
+    pub bootstrap_secret_key: Option<Secret>,
+    /// `pretty` or `json`.
+    pub log_format: LogFormat,
+    /// Lifetime of session JWTs.
+    pub session_token_lifetime_secs: u32,
+    /// `Cache-Control: max-age` of the JWKS.
+    pub jwks_max_age_secs: u32,
+    /// How long a retired signing key stays in the JWKS.
+    pub retired_key_retention_secs: u32,
+    /// Largest accepted request body.
+    pub max_body_bytes: usize,
+}
+
+impl Default for Config {
+    fn default() -> Self {
+        Self {
+            host: IpAddr::V4(Ipv4Addr::LOCALHOST),
+            port: 4000,
+            data_dir: PathBuf::from("frontdesk-data"),
+            database_url: None,
+            public_url: None,
+            mode: InstanceMode::Development,
+            bootstrap_secret_key: None,
+            log_format: LogFormat::Pretty,
+            session_token_lifetime_secs: 60,
+            jwks_max_age_secs: 300,
+            retired_key_retention_secs: 3600,
+            max_body_bytes: 1024 * 1024,
+        }
+    }
+}
+
+/// `@clerk/backend` caches a JWKS for five minutes whatever the headers say.
+pub const SDK_JWKS_CACHE_SECS: u32 = 300;
+
+/// The annotated default configuration file (`frontdesk config print-default`).
+pub const DEFAULT_TOML: &str = r#"# frontdesk.toml: Frontdesk configuration.
+#
+# Precedence: these defaults < this file < FRONTDESK_* environment variables <
+# command-line flags. Every key can also be set as FRONTDESK_<KEY> (upper case),
+# e.g. FRONTDESK_PORT=8080, or as --<key-with-dashes> on the command line.
+
+# Address and port to listen on. Port 0 picks a free port.
+host = "127.0.0.1"
+port = 4000
+
+# Where the SQLite database (frontdesk.db) is kept.
+data_dir = "frontdesk-data"
+
+# Unset: SQLite in data_dir. "postgres://user:pass@host:5432/db": PostgreSQL,
+# which lets several Frontdesk nodes share one database.
+# database_url = "postgres://postgres@127.0.0.1:5432/frontdesk"
+
+# The URL browsers and apps use to reach this server. Its host (with port) is
+# encoded in the publishable key, and must contain a dot: use 127.0.0.1:PORT,
+# not localhost:PORT. Default: http://127.0.0.1:<port>.
+# public_url = "https://auth.example.com"
+
+# "development" (pk_test_/sk_test_ keys, test emails) or "production"
+# (pk_live_/sk_live_). Fixed when the instance is first created.
+mode = "development"
+
+# A secret key (sk_test_… / sk_live_…, at least 43 characters after the
+# prefix) registered on start if it was never registered before. For automated
+# deployments; prefer FRONTDESK_BOOTSTRAP_SECRET_KEY over writing it here.
+# bootstrap_secret_key = "sk_test_…"
+
+# "pretty" or "json". The level is set with RUST_LOG (default: info).
+log_format = "pretty"
+
+# Lifetime of session tokens (JWTs), in seconds. Clerk uses 60.
+session_token_lifetime_secs = 60
+
+# Cache-Control max-age of the JWKS endpoints, in seconds.
+jwks_max_age_secs = 300
+
+# How long a retired signing key stays published after `frontdesk keys
+# rotate`, in seconds. Must cover a token lifetime plus JWKS caching.
+retired_key_retention_secs = 3600
+
+# Largest request body accepted, in bytes.
+max_body_bytes = 1048576
+"#;
+
+/// A setting that could not be used. The message names the setting the way the
+/// operator set it, in one line.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error("setting `{key}` ({env}): {message}")]
+pub struct ConfigError {
+    pub key: String,
+    pub env: String,
+    pub message: String,
+}
+
+impl ConfigError {
+    pub fn new(key: &str, message: impl Into<String>) -> Self {
+        Self {
+            key: key.to_owned(),
+            env: env_name(key),
+            message: message.into(),
+        }
+    }
+}
+
+/// `data_dir` → `FRONTDESK_DATA_DIR`; `smtp.host` → `FRONTDESK_SMTP__HOST`.
+pub fn env_name(key: &str) -> String {
+    format!("{ENV_PREFIX}{}", key.replace('.', "__").to_uppercase())
+}
+
+/// Overrides from the command line; `None` leaves the lower layers alone.
+#[derive(Debug, Clone, Default, Serialize)]
+pub struct Overrides {
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub host: Option<IpAddr>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub port: Option<u16>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub data_dir: Option<PathBuf>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub database_url: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub public_url: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub mode: Option<InstanceMode>,
+}
+
+/// Where the configuration file comes from.
+#[derive(Debug, Clone)]
+pub enum ConfigFile {
+    /// `frontdesk.toml` in the working directory, if it exists.
+    Default,
+    /// A file the operator named; it must exist.
+    Explicit(PathBuf),
+}
+
+/// The loaded configuration and the warnings worth telling the operator.
+#[derive(Debug)]
+pub struct Loaded {
+    pub config: Config,
+    pub warnings: Vec<String>,
+}
+
+fn known_keys() -> BTreeSet<String> {
+    let value = serde_json::to_value(Config::default()).unwrap_or_default();
+    value
+        .as_object()
+        .map(|o| o.keys().cloned().collect())
+        .unwrap_or_default()
+}
+
+impl Config {
+    /// Load from every source, in precedence order.
+    pub fn load(file: &ConfigFile, overrides: &Overrides) -> Result<Loaded, ConfigError> {
+        let mut figment = Figment::from(Serialized::defaults(Config::default()));
+        match file {
+            ConfigFile::Default => {
+                let path = Path::new("frontdesk.toml");
+                if path.exists() {
+                    figment = figment.merge(Toml::file_exact(path));
+                }
+            }
+            ConfigFile::Explicit(path) => {
+                if !path.is_file() {
+                    return Err(ConfigError {
+                        key: "config".into(),
+                        env: "FRONTDESK_CONFIG, --config".into(),
+                        message: format!("{} does not exist or is not a file", path.display()),
+                    });
+                }
+                figment = figment.merge(Toml::file_exact(path));
+            }
+        }
+        let known = known_keys();
+        let mut warnings = Vec::new();
+        for (name, _) in std::env::vars_os().filter_map(|(k, v)| Some((k.into_string().ok()?, v))) {
+            let Some(rest) = name.strip_prefix(ENV_PREFIX) else {
+                continue;
+            };
+            let key = rest.to_lowercase();
+            let top = key.split("__").next().unwrap_or_default();
+            if !known.contains(top) && !NON_SETTING_VARS.contains(&key.as_str()) {
+                warnings.push(format!("ignoring unknown environment variable {name}"));
+            }
+        }
+        let known_for_env = known.clone();
+        figment = figment
+            .merge(Env::prefixed(ENV_PREFIX).split("__").filter(move |k| {
+                let key = k.as_str().to_lowercase();
+                known_for_env.contains(key.split('.').next().unwrap_or_default())
+            }))
+            .merge(Serialized::defaults(overrides));
+        let config: Config = figment.extract().map_err(|e| from_figment(&e))?;
+        Ok(Loaded { config, warnings })
+    }
+
+    /// Check values that parse but cannot work, and resolve derived settings.
+    pub fn validate(&self) -> Result<Validated, ConfigError> {
+        let database = match &self.database_url {
+            None => Database::Sqlite(self.data_dir.join("frontdesk.db")),
+            Some(url) => {
+                let text = url.expose();
+                if text.starts_with("postgres://") || text.starts_with("postgresql://") {
+                    Database::Postgres(url.clone())
+                } else if let Some(path) = text.strip_prefix("sqlite://") {
+                    Database::Sqlite(PathBuf::from(path))
+                } else {
+                    return Err(ConfigError::new(
+                        "database_url",
+                        "must start with postgres:// or sqlite:// (leave unset for SQLite in data_dir)",
+                    ));
+                }
+            }
+        };
+        let public_url = match &self.public_url {
+            None => None,
+            Some(text) => Some(parse_public_url(text)?),
+        };
+        if self.session_token_lifetime_secs == 0 || self.session_token_lifetime_secs > 86_400 {
+            return Err(ConfigError::new(
+                "session_token_lifetime_secs",
+                "must be between 1 and 86400 seconds",
+            ));
+        }
+        let needed =
+            self.session_token_lifetime_secs + self.jwks_max_age_secs.max(SDK_JWKS_CACHE_SECS);
+        if self.retired_key_retention_secs < needed {
+            return Err(ConfigError::new(
+                "retired_key_retention_secs",
+                format!(
+                    "must be at least {needed} (token lifetime + JWKS cache time), or verifiers would lose keys still in use"
+                ),
+            ));
+        }
+        if self.max_body_bytes < 1024 {
+            return Err(ConfigError::new("max_body_bytes", "must be at least 1024"));
+        }
+        Ok(Validated {
+            database,
+            public_url,
+        })
+    }
+}
+
+/// Settings derived from [`Config`] by [`Config::validate`].
+#[derive(Debug, Clone)]
+pub struct Validated {
+    pub database: Database,
+    /// `None` until the listener is bound: the default depends on the port.
+    pub public_url: Option<PublicUrl>,
+}
+
+/// Which database to use.
+#[derive(Clone)]
+pub enum Database {
+    Sqlite(PathBuf),
+    Postgres(Secret),
+}
+
+impl fmt::Debug for Database {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            Self::Sqlite(p) => write!(f, "Sqlite({})", p.display()),
+            Self::Postgres(url) => write!(f, "Postgres({})", redact_url(url.expose())),
+        }
+    }
+}
+
+/// `postgres://user:pass@host/db` → `postgres://user:***@host/db`.
+pub fn redact_url(text: &str) -> String {
+    match Url::parse(text) {
+        Ok(mut url) => {
+            if url.password().is_some() {
+                let _ = url.set_password(Some("***"));
+            }
+            url.to_string()
+        }
+        Err(_) => "[unparseable url]".into(),
+    }
+}
+
+/// The public base URL of this server, and the Frontend API host derived from it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct PublicUrl {
+    url: Url,
+    host: String,
+}
+
+impl PublicUrl {
+    pub fn url(&self) -> &Url {
+        &self.url
+    }
+
+    /// `host[:port]`, as encoded in the publishable key.
+    pub fn frontend_host(&self) -> &str {
+        &self.host
+    }
+
+    /// The base URL without a trailing slash, e.g. `http://127.0.0.1:4000`.
+    pub fn origin(&self) -> String {
+        self.url.as_str().trim_end_matches('/').to_owned()
+    }
+
+    /// The publishable key for this URL.
+    pub fn publishable_key(&self, mode: InstanceMode) -> Result<PublishableKey, ConfigError> {
+        PublishableKey::for_host(mode, &self.host)
+            .map_err(|e| ConfigError::new("public_url", e.to_string()))
+    }
+}
+
+/// Parse and check `public_url`.
+pub fn parse_public_url(text: &str) -> Result<PublicUrl, ConfigError> {
+    let bad = |m: &str| ConfigError::new("public_url", format!("`{text}` {m}"));
+    let url = Url::parse(text).map_err(|e| bad(&format!("is not a URL: {e}")))?;
+    if !matches!(url.scheme(), "http" | "https") {
+        return Err(bad("must be an http:// or https:// URL"));
+    }
+    if url.path() != "/" || url.query().is_some() || url.fragment().is_some() {
+        return Err(bad("must be an origin only (no path, query or fragment)"));
+    }
+    if !url.username().is_empty() || url.password().is_some() {
+        return Err(bad("must not contain credentials"));
+    }
+    let host = url.host_str().ok_or_else(|| bad("has no host"))?;
+    let host = match url.port() {
+        Some(port) => format!("{host}:{port}"),
+        None => host.to_owned(),
+    };
+    let public = PublicUrl { url, host };
+    public.publishable_key(InstanceMode::Development)?;
+    Ok(public)
+}
+
+fn from_figment(e: &figment::Error) -> ConfigError {
+    use figment::error::Kind;
+    let key = if e.path.is_empty() {
+        match &e.kind {
+            Kind::UnknownField(f, _) => f.clone(),
+            _ => "config".to_owned(),
+        }
+    } else {
+        e.path.join(".")
+    };
+    let source = e
+        .metadata
+        .as_ref()
+        .map(|m| match m.source.as_ref().and_then(|s| s.file_path()) {
+            Some(p) => format!(" (from {})", p.display()),
+            None => format!(" (from {})", m.name),
+        })
+        .unwrap_or_default();
+    let message = match &e.kind {
+        Kind::UnknownField(f, _) => format!("unknown setting `{f}`"),
+        Kind::InvalidType(actual, expected) => {
+            format!("invalid value {actual}, expected {expected}")
+        }
+        Kind::InvalidValue(actual, expected) => {
+            format!("invalid value {actual}, expected {expected}")
+        }
+        Kind::UnknownVariant(v, allowed) => {
+            format!(
+                "unknown value `{v}`, expected one of: {}",
+                allowed.join(", ")
+            )
+        }
+        other => other.to_string(),
+    };
+    ConfigError::new(&key, format!("{message}{source}").replace('\n', " "))
+}
+
+// figment::Jail's closures return its large error type.
+#[cfg(test)]
+#[allow(clippy::result_large_err)]
+mod tests {
+    use super::*;
+    use figment::Jail;
+
+    fn load() -> Result<Loaded, ConfigError> {
+        Config::load(&ConfigFile::Default, &Overrides::default())
+    }
+
+    #[test]
+    fn the_default_file_is_the_defaults_and_names_every_key() {
+        let parsed: Config = toml::from_str(DEFAULT_TOML).expect("default file parses");
+        assert_eq!(parsed, Config::default());
+        for key in known_keys() {
+            assert!(
+                DEFAULT_TOML.contains(&format!("{key} =")),
+                "{key} undocumented"
+            );
+        }
+    }
+
+    #[test]
+    fn precedence_is_defaults_file_env_flags() {
+        Jail::expect_with(|jail| {
+            assert_eq!(load().expect("defaults").config.port, 4000);
+            jail.create_file("frontdesk.toml", "port = 5000\nmode = \"production\"")?;
+            let c = load().expect("file").config;
+            assert_eq!((c.port, c.mode), (5000, InstanceMode::Production));
+            jail.set_env("FRONTDESK_PORT", "6000");
+            assert_eq!(load().expect("env").config.port, 6000);
+            let flags = Overrides {
+                port: Some(7000),
+                ..Overrides::default()
+            };
+            let c = Config::load(&ConfigFile::Default, &flags)
+                .expect("flags")
+                .config;
+            assert_eq!((c.port, c.mode), (7000, InstanceMode::Production));
+            Ok(())
+        });
+    }
+
+    #[test]
+    fn bad_values_name_the_setting() {
+        Jail::expect_with(|jail| {
+            jail.set_env("FRONTDESK_PORT", "eighty");
+            let e = load().expect_err("bad port");
+            assert_eq!(e.key, "port");
+            assert!(
+                e.to_string().starts_with("setting `port` (FRONTDESK_PORT)"),
+                "{e}"
+            );
+            assert!(!e.to_string().contains('\n'));
+            jail.set_env("FRONTDESK_PORT", "4000");
+            jail.set_env("FRONTDESK_MODE", "staging");
+            assert_eq!(load().expect_err("bad mode").key, "mode");
+            Ok(())
+        });
+        Jail::expect_with(|jail| {
+            jail.create_file("frontdesk.toml", "prot = 1")?;
+            let e = load().expect_err("typo in file");
+            assert!(e.to_string().contains("unknown setting `prot`"), "{e}");
+            Ok(())
+        });
+    }
+
+    #[test]
+    fn unknown_env_vars_warn_and_secrets_do_not_print() {
+        Jail::expect_with(|jail| {
+            jail.set_env("FRONTDESK_PROT", "1");
+            jail.set_env("FRONTDESK_BOOTSTRAP_SECRET_KEY", "sk_test_hunter2");
+            jail.set_env("FRONTDESK_DATABASE_URL", "postgres://u:hunter3@db/x");
+            let loaded = load().expect("loads");
+            assert_eq!(
+                loaded.warnings,
+                vec!["ignoring unknown environment variable FRONTDESK_PROT"]
+            );
+            let shown = format!(
+                "{:?} {:?}",
+                loaded.config,
+                loaded.config.validate().expect("valid")
+            );
+            assert!(
+                !shown.contains("hunter2") && !shown.contains("hunter3"),
+                "{shown}"
+            );
+            Ok(())
+        });
+    }
+
+    #[test]
+    fn public_url_must_make_a_usable_publishable_key() {
+        assert_eq!(
+            parse_public_url("http://127.0.0.1:4000")
+                .expect("ok")
+                .frontend_host(),
+            "127.0.0.1:4000"
+        );
+        assert_eq!(
+            parse_public_url("https://auth.example.com")
+                .expect("ok")
+                .frontend_host(),
+            "auth.example.com"
+        );
+        for bad in [
+            "http://localhost:4000",
+            "ftp://a.b",
+            "http://a.b/path",
+            "nonsense",
+        ] {
+            let e = parse_public_url(bad).expect_err(bad);
+            assert_eq!(e.env, "FRONTDESK_PUBLIC_URL");
+        }
+    }
+
+    #[test]
+    fn retention_must_cover_token_lifetime_and_caching() {
+        let c = Config {
+            retired_key_retention_secs: 100,
+            ..Config::default()
+        };
+        assert_eq!(
+            c.validate().expect_err("too short").key,
+            "retired_key_retention_secs"
+        );
+    }
+}

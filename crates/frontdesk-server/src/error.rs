@@ -1,0 +1,175 @@
+//! The HTTP edge's error type: every failure becomes Clerk's error envelope.
+//!
+//! Lower layers have their own errors (`StoreError`, `CryptoError`); they are
+//! mapped to a status and a Clerk error code here, once. Client errors say what
+//! is wrong and which parameter (`meta.param_name`); server errors say nothing
+//! but the trace id, and the cause goes to the log.
+
+use axum::http::{HeaderValue, StatusCode, header};
+use axum::response::{IntoResponse, Response};
+use frontdesk_store::StoreError;
+use frontdesk_types::{ClerkError, ClerkErrors};
+
+/// A request failure.
+#[derive(Debug, thiserror::Error)]
+pub enum ApiError {
+    /// 4xx with a Clerk error body.
+    #[error("{status}: {}", .error.code)]
+    Client {
+        status: StatusCode,
+        error: Box<ClerkError>,
+        /// Seconds to wait before retrying (429).
+        retry_after: Option<u64>,
+    },
+    /// 5xx; the cause is logged, never sent.
+    #[error("internal error: {0}")]
+    Internal(String),
+}
+
+impl ApiError {
+    pub fn client(status: StatusCode, error: ClerkError) -> Self {
+        Self::Client {
+            status,
+            error: Box::new(error),
+            retry_after: None,
+        }
+    }
+
+    pub fn unauthorized(long_message: &str) -> Self {
+        Self::client(
+            StatusCode::UNAUTHORIZED,
+            ClerkError::new(
+                "authentication_invalid",
+                "Unauthorized request",
+                long_message,
+            ),
+        )
+    }
+
+    pub fn not_found(what: &str) -> Self {
+        Self::client(
+            StatusCode::NOT_FOUND,
+            ClerkError::new(
+                "resource_not_found",
+                "not found",
+                format!("The requested {what} was not found."),
+            ),
+        )
+    }
+
+    pub fn bad_param(param: &str, code: &str, message: impl Into<String>) -> Self {
+        let message = message.into();
+        Self::client(
+            StatusCode::UNPROCESSABLE_ENTITY,
+            ClerkError::new(code, message.clone(), message).with_param(param),
+        )
+    }
+
+    pub fn internal(e: impl std::fmt::Display) -> Self {
+        Self::Internal(e.to_string())
+    }
+}
+
+impl From<StoreError> for ApiError {
+    fn from(e: StoreError) -> Self {
+        match e {
+            StoreError::NotFound => Self::not_found("resource"),
+            StoreError::Conflict(what) => Self::client(
+                StatusCode::UNPROCESSABLE_ENTITY,
+                ClerkError::new(
+                    "form_identifier_exists",
+                    "That identifier is taken.",
+                    format!("A resource with the same unique value already exists ({what})."),
+                ),
+            ),
+            other => Self::internal(other),
+        }
+    }
+}
+
+/// The cause of a 5xx, left in the response extensions for the logging
+/// middleware: the error is logged once, where the request id is known.
+#[derive(Debug, Clone)]
+pub struct InternalCause(pub String);
+
+impl IntoResponse for ApiError {
+    fn into_response(self) -> Response {
+        match self {
+            Self::Client {
+                status,
+                error,
+                retry_after,
+            } => {
+                let mut res = json_response(
+                    status,
+                    &ClerkErrors {
+                        errors: vec![*error],
+                        clerk_trace_id: None,
+                    },
+                );
+                if let Some(secs) = retry_after {
+                    res.headers_mut()
+                        .insert(header::RETRY_AFTER, HeaderValue::from(secs));
+                }
+                res
+            }
+            Self::Internal(cause) => {
+                let mut res = json_response(
+                    StatusCode::INTERNAL_SERVER_ERROR,
+                    &ClerkErrors {
+                        errors: vec![ClerkError::new(
+                            "internal_clerk_error",
+                            "Oops, an unexpected error occurred",
+                            "There was an internal error on our servers. We've been notified and are working on fixing it.",
+                        )],
+                        clerk_trace_id: None,
+                    },
+                );
+                res.extensions_mut().insert(InternalCause(cause));
+                res
+            }
+        }
+    }
+}
+
+/// A JSON response with `Content-Type` exactly `application/json`:
+/// `@clerk/backend` compares the header by string equality and treats
+/// `application/json; charset=utf-8` as text.
+pub fn json_response<T: serde::Serialize>(status: StatusCode, body: &T) -> Response {
+    match serde_json::to_vec(body) {
+        Ok(bytes) => (
+            status,
+            [(
+                header::CONTENT_TYPE,
+                HeaderValue::from_static("application/json"),
+            )],
+            bytes,
+        )
+            .into_response(),
+        Err(e) => ApiError::internal(format!("serialising response: {e}")).into_response(),
+    }
+}
+
+/// Like [`json_response`] with status 200, as a handler return type.
+pub struct ApiJson<T>(pub T);
+
+impl<T: serde::Serialize> IntoResponse for ApiJson<T> {
+    fn into_response(self) -> Response {
+        json_response(StatusCode::OK, &self.0)
+    }
+}
+
+/// Handler result.
+pub type ApiResult<T> = Result<T, ApiError>;
+
+/// Clerk's 404 for unknown routes.
+pub async fn route_not_found() -> ApiError {
+    ApiError::client(
+        StatusCode::NOT_FOUND,
+        ClerkError::new(
+            "resource_not_found",
+            "not found",
+            "The requested resource was not found.",
+        ),
+    )
+}

@@ -1,0 +1,5 @@
+//! HTTP routes, one module per area.
+
+pub mod health;
+pub mod instance;
+pub mod jwks;

@@ -1,0 +1,318 @@
+//! Building and running the application.
+//!
+//! [`Application::build`] does everything that can fail — checks settings,
+//! opens the database, creates the instance and keys, binds the listener — so
+//! that a bad setting is reported before anything serves, and so that tests get
+//! a bound port (use port 0) with no sleeping or polling.
+
+use std::future::Future;
+use std::net::SocketAddr;
+use std::path::Path;
+use std::sync::Arc;
+use std::time::Duration;
+
+use axum::Router;
+use axum::extract::DefaultBodyLimit;
+use axum::routing::get;
+use frontdesk_domain::entities::Instance;
+use frontdesk_domain::{SecretKey, UnixMillis};
+use frontdesk_store::Store;
+use frontdesk_store_postgres::PostgresStore;
+use frontdesk_store_sqlite::{OpenError, SqliteStore};
+use frontdesk_types::InstanceId;
+use tokio::net::TcpListener;
+use tower_http::catch_panic::CatchPanicLayer;
+
+use crate::admin;
+use crate::config::{
+    Config, ConfigError, Database, PublicUrl, Validated, parse_public_url, redact_url,
+};
+use crate::error::route_not_found;
+use crate::keys::{KeyRing, KeyRingError};
+use crate::metrics::Metrics;
+use crate::middleware;
+use crate::routes;
+use crate::state::{AppState, InstanceInfo};
+
+/// Why the server could not start. Every variant prints as one line that names
+/// what to fix.
+#[derive(Debug, thiserror::Error)]
+pub enum StartupError {
+    #[error(transparent)]
+    Config(#[from] ConfigError),
+    #[error("database: {0}")]
+    Store(#[from] frontdesk_store::StoreError),
+    #[error("signing keys: {0}")]
+    Keys(#[from] KeyRingError),
+}
+
+/// Open the configured database, creating the data directory if needed.
+pub async fn open_store(
+    config: &Config,
+    validated: &Validated,
+) -> Result<Arc<dyn Store>, StartupError> {
+    match &validated.database {
+        Database::Sqlite(path) => {
+            let dir = path.parent().unwrap_or(Path::new("."));
+            prepare_data_dir(dir, config.database_url.is_some())?;
+            let key = if config.database_url.is_some() {
+                "database_url"
+            } else {
+                "data_dir"
+            };
+            let store = SqliteStore::open(path).await.map_err(|e| match e {
+                OpenError::NotADatabase(_) => ConfigError::new(key, e.to_string()),
+                OpenError::Store(e) => ConfigError::new(
+                    key,
+                    format!(
+                        "cannot open {}: {}",
+                        path.display(),
+                        one_line(&e.to_string())
+                    ),
+                ),
+            })?;
+            Ok(Arc::new(store))
+        }
+        Database::Postgres(url) => {
+            let store = PostgresStore::connect(url.expose()).await.map_err(|e| {
+                ConfigError::new(
+                    "database_url",
+                    format!(
+                        "cannot use PostgreSQL at {}: {}",
+                        redact_url(url.expose()),
+                        one_line(&e.to_string())
+                    ),
+                )
+            })?;
+            Ok(Arc::new(store))
+        }
+    }
+}
+
+fn one_line(s: &str) -> String {
+    s.split_whitespace().collect::<Vec<_>>().join(" ")
+}
+
+/// Create the data directory (owner-only) and check that it is writable,
+/// without touching anything already in it.
+fn prepare_data_dir(dir: &Path, from_url: bool) -> Result<(), ConfigError> {
+    let key = if from_url { "database_url" } else { "data_dir" };
+    let fail = |what: &str, e: std::io::Error| {
+        ConfigError::new(key, format!("{what} {}: {e}", dir.display()))
+    };
+    if dir.exists() && !dir.is_dir() {
+        return Err(ConfigError::new(
+            key,
+            format!("{} exists and is not a directory", dir.display()),
+        ));
+    }
+    std::fs::create_dir_all(dir).map_err(|e| fail("cannot create directory", e))?;
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::PermissionsExt;
+        let meta = std::fs::metadata(dir).map_err(|e| fail("cannot read", e))?;
+        if meta.permissions().mode() & 0o077 != 0
+            && dir
+                .read_dir()
+                .map(|mut d| d.next().is_none())
+                .unwrap_or(false)
+        {
+            // A directory we just created (still empty): make it owner-only,
+            // since it will hold signing keys.
+            let _ = std::fs::set_permissions(dir, std::fs::Permissions::from_mode(0o700));
+        }
+    }
+    let probe = dir.join(".frontdesk-write-probe");
+    std::fs::write(&probe, b"").map_err(|e| fail("cannot write to", e))?;
+    let _ = std::fs::remove_file(&probe);
+    Ok(())
+}
+
+/// The instance, created on first start. A stored instance of another mode is
+/// an error: its keys were issued for that mode.
+pub async fn ensure_instance(store: &dyn Store, config: &Config) -> Result<Instance, StartupError> {
+    let candidate = Instance {
+        id: InstanceId::generate(),
+        mode: config.mode,
+        created_at: UnixMillis::now(),
+    };
+    let instance = store.ensure_instance(&candidate).await?;
+    if instance.mode != config.mode {
+        return Err(ConfigError::new(
+            "mode",
+            format!(
+                "instance {} was created in {} mode and keeps it; set mode = \"{}\" or use a fresh database",
+                instance.id, instance.mode, instance.mode
+            ),
+        )
+        .into());
+    }
+    Ok(instance)
+}
+
+/// The running application: a bound listener and everything it serves.
+pub struct Application {
+    listener: TcpListener,
+    router: Router,
+    state: AppState,
+    /// A secret key created on the first start of a development instance, to
+    /// show the operator once.
+    first_secret_key: Option<SecretKey>,
+}
+
+impl Application {
+    /// Check settings, open the database, prepare the instance and bind.
+    pub async fn build(config: Config) -> Result<Self, StartupError> {
+        let validated = config.validate()?;
+        let addr = SocketAddr::new(config.host, config.port);
+        let listener = TcpListener::bind(addr)
+            .await
+            .map_err(|e| ConfigError::new("port", format!("cannot listen on {addr}: {e}")))?;
+        let port = listener
+            .local_addr()
+            .map(|a| a.port())
+            .unwrap_or(config.port);
+        let public_url = match validated.public_url.clone() {
+            Some(url) => url,
+            None => default_public_url(&config, port)?,
+        };
+
+        let store = open_store(&config, &validated).await?;
+        let instance = ensure_instance(store.as_ref(), &config).await?;
+        let publishable_key = public_url.publishable_key(instance.mode)?;
+        admin::ensure_signing_key(store.as_ref()).await?;
+
+        if let Some(text) = &config.bootstrap_secret_key {
+            let key = SecretKey::parse_for(instance.mode, text.expose())
+                .map_err(|e| ConfigError::new("bootstrap_secret_key", e.to_string()))?;
+            if admin::register_secret_key(store.as_ref(), &key, "bootstrap").await? {
+                tracing::info!("registered the bootstrap secret key");
+            }
+        }
+        let first_secret_key = if instance.mode == frontdesk_domain::InstanceMode::Development
+            && store.list_secret_keys().await?.is_empty()
+        {
+            let (key, _) =
+                admin::create_secret_key(store.as_ref(), instance.mode, "first start").await?;
+            Some(key)
+        } else {
+            None
+        };
+
+        let keys =
+            Arc::new(KeyRing::load(store.as_ref(), config.retired_key_retention_secs).await?);
+        let state = AppState {
+            store,
+            keys,
+            config: Arc::new(config),
+            instance: Arc::new(InstanceInfo {
+                instance,
+                public_url,
+                publishable_key,
+            }),
+            metrics: Arc::new(Metrics::default()),
+        };
+        let router = router(state.clone());
+        Ok(Self {
+            listener,
+            router,
+            state,
+            first_secret_key,
+        })
+    }
+
+    /// The bound port (useful with port 0).
+    pub fn port(&self) -> u16 {
+        self.listener.local_addr().map(|a| a.port()).unwrap_or(0)
+    }
+
+    pub fn state(&self) -> &AppState {
+        &self.state
+    }
+
+    /// The secret key created on a development instance's first start, if
+    /// this start created one. Taking it leaves `None`: it is shown once.
+    pub fn take_first_secret_key(&mut self) -> Option<SecretKey> {
+        self.first_secret_key.take()
+    }
+
+    /// Serve until `shutdown` resolves, then finish in-flight requests.
+    pub async fn run_until_stopped(
+        self,
+        shutdown: impl Future<Output = ()> + Send + 'static,
+    ) -> std::io::Result<()> {
+        let refresher = tokio::spawn(refresh_keys(self.state.clone()));
+        let result = axum::serve(self.listener, self.router)
+            .with_graceful_shutdown(shutdown)
+            .await;
+        refresher.abort();
+        result
+    }
+}
+
+fn default_public_url(config: &Config, port: u16) -> Result<PublicUrl, ConfigError> {
+    let host = if config.host.is_unspecified() {
+        "127.0.0.1".to_owned()
+    } else if config.host.is_ipv6() {
+        format!("[{}]", config.host)
+    } else {
+        config.host.to_string()
+    };
+    parse_public_url(&format!("http://{host}:{port}"))
+}
+
+/// Reload the key ring now and then, so a rotation made by another node (or by
+/// the CLI) is picked up.
+async fn refresh_keys(state: AppState) {
+    let mut tick = tokio::time::interval(Duration::from_secs(10));
+    tick.tick().await;
+    loop {
+        tick.tick().await;
+        if let Err(e) = state.keys.refresh(state.store.as_ref()).await {
+            tracing::warn!(error = %e, "could not refresh signing keys");
+        }
+    }
+}
+
+/// The whole HTTP surface. Public so tests can drive it without a socket.
+pub fn router(state: AppState) -> Router {
+    let max_body = state.config.max_body_bytes;
+    Router::new()
+        .route("/healthz", get(routes::health::healthz))
+        .route("/readyz", get(routes::health::readyz))
+        .route("/metrics", get(routes::health::metrics))
+        .route("/.well-known/jwks.json", get(routes::jwks::public))
+        .route("/v1/jwks", get(routes::jwks::backend))
+        .route("/v1/instance", get(routes::instance::get))
+        .fallback(route_not_found)
+        .layer(axum::middleware::from_fn_with_state(
+            state.clone(),
+            middleware::observe,
+        ))
+        .layer(CatchPanicLayer::custom(middleware::panic_response))
+        .layer(DefaultBodyLimit::max(max_body))
+        .with_state(state)
+}
+
+/// Resolves on SIGTERM or Ctrl-C.
+pub async fn shutdown_signal() {
+    let ctrl_c = async {
+        let _ = tokio::signal::ctrl_c().await;
+    };
+    #[cfg(unix)]
+    let term = async {
+        match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
+            Ok(mut s) => {
+                s.recv().await;
+            }
+            Err(_) => std::future::pending::<()>().await,
+        }
+    };
+    #[cfg(not(unix))]
+    let term = std::future::pending::<()>();
+    tokio::select! {
+        () = ctrl_c => {},
+        () = term => {},
+    }
+    tracing::info!("shutting down");
+}

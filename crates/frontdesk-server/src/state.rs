@@ -1,0 +1,29 @@
+//! What handlers share.
+
+use std::sync::Arc;
+
+use frontdesk_domain::PublishableKey;
+use frontdesk_domain::entities::Instance;
+use frontdesk_store::Store;
+
+use crate::config::{Config, PublicUrl};
+use crate::keys::KeyRing;
+use crate::metrics::Metrics;
+
+/// The instance as this node serves it.
+#[derive(Debug, Clone)]
+pub struct InstanceInfo {
+    pub instance: Instance,
+    pub public_url: PublicUrl,
+    pub publishable_key: PublishableKey,
+}
+
+/// Application state, cheap to clone (every field is shared).
+#[derive(Clone)]
+pub struct AppState {
+    pub store: Arc<dyn Store>,
+    pub keys: Arc<KeyRing>,
+    pub config: Arc<Config>,
+    pub instance: Arc<InstanceInfo>,
+    pub metrics: Arc<Metrics>,
+}

@@ -1,0 +1,99 @@
+use crate::both_backends;
+use crate::helpers::{TestApp, json};
+
+both_backends!(
+    unknown_routes_get_clerks_envelope,
+    |app: TestApp| async move {
+        let res = app.get("/v1/nope").await;
+        assert_eq!(res.status(), 404);
+        let body = json(res).await;
+        let e = &body["errors"][0];
+        assert_eq!(e["code"], "resource_not_found");
+        assert!(e["message"].is_string() && e["long_message"].is_string());
+        app.stop().await;
+    }
+);
+
+both_backends!(backend_api_authentication, |app: TestApp| async move {
+    let publishable = app.state.instance.publishable_key.to_string();
+    use reqwest::header::HeaderValue;
+    let cases: Vec<(&str, Option<HeaderValue>)> = vec![
+        ("missing", None),
+        ("not bearer", Some(HeaderValue::from_static("Basic abc"))),
+        (
+            "publishable key",
+            Some(HeaderValue::from_str(&format!("Bearer {publishable}")).unwrap()),
+        ),
+        (
+            "unknown secret key",
+            Some(HeaderValue::from_str(&format!("Bearer sk_test_{}", "x".repeat(43))).unwrap()),
+        ),
+        (
+            "not utf-8",
+            Some(HeaderValue::from_bytes(b"Bearer sk_\xff\xfe").unwrap()),
+        ),
+        (
+            "huge",
+            Some(HeaderValue::from_str(&format!("Bearer sk_test_{}", "y".repeat(5000))).unwrap()),
+        ),
+    ];
+    for (what, header) in cases {
+        let mut req = app.http.get(app.url("/v1/jwks"));
+        if let Some(h) = header {
+            req = req.header("authorization", h);
+        }
+        let res = req.send().await.unwrap();
+        assert_eq!(res.status(), 401, "{what}");
+        let body = json(res).await;
+        assert_eq!(
+            body["errors"][0]["code"], "authentication_invalid",
+            "{what}"
+        );
+    }
+    // Revoked keys stop working at once.
+    let (key, record) = frontdesk_server::admin::create_secret_key(
+        app.state.store.as_ref(),
+        app.state.instance.instance.mode,
+        "temp",
+    )
+    .await
+    .unwrap();
+    let ok = app
+        .http
+        .get(app.url("/v1/jwks"))
+        .bearer_auth(key.expose())
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(ok.status(), 200);
+    app.state
+        .store
+        .revoke_secret_key(&record.id, frontdesk_domain::UnixMillis::now())
+        .await
+        .unwrap();
+    let res = app
+        .http
+        .get(app.url("/v1/jwks"))
+        .bearer_auth(key.expose())
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(res.status(), 401);
+    app.stop().await;
+});
+
+both_backends!(
+    oversized_bodies_are_refused,
+    |c: &mut frontdesk_server::Config| c.max_body_bytes = 2048,
+    |app: TestApp| async move {
+        let res = app
+            .http
+            .post(app.url("/v1/nope"))
+            .body(vec![b'a'; 10_000])
+            .send()
+            .await
+            .unwrap();
+        assert!(res.status().is_client_error());
+        app.stop().await;
+    }
+);

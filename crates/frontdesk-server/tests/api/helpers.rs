@@ -1,0 +1,163 @@
+//! `TestApp`: a running server with a fresh database and a secret key.
+
+use std::future::Future;
+
+use frontdesk_domain::SecretKey;
+use frontdesk_server::state::AppState;
+use frontdesk_server::{Application, Config, admin};
+use frontdesk_store_postgres::testing::TestSchema;
+use tokio::sync::oneshot;
+
+/// Which database a test runs on.
+#[derive(Debug, Clone, Copy)]
+pub enum Backend {
+    Sqlite,
+    Postgres,
+}
+
+pub struct TestApp {
+    pub base: String,
+    pub port: u16,
+    pub secret_key: SecretKey,
+    pub http: reqwest::Client,
+    pub state: AppState,
+    stop: Option<oneshot::Sender<()>>,
+    server: Option<tokio::task::JoinHandle<()>>,
+    _dir: tempfile::TempDir,
+}
+
+impl TestApp {
+    pub fn url(&self, path: &str) -> String {
+        format!("{}{path}", self.base)
+    }
+
+    /// GET with the secret key.
+    pub async fn bapi_get(&self, path: &str) -> reqwest::Response {
+        self.http
+            .get(self.url(path))
+            .bearer_auth(self.secret_key.expose())
+            .send()
+            .await
+            .unwrap()
+    }
+
+    pub async fn get(&self, path: &str) -> reqwest::Response {
+        self.http.get(self.url(path)).send().await.unwrap()
+    }
+
+    /// Stop gracefully and wait for the server to finish.
+    pub async fn stop(mut self) {
+        if let Some(tx) = self.stop.take() {
+            let _ = tx.send(());
+        }
+        if let Some(h) = self.server.take() {
+            let _ = h.await;
+        }
+    }
+}
+
+/// A config pointing at a fresh database for `backend`.
+pub async fn fresh_config(
+    backend: Backend,
+    dir: &tempfile::TempDir,
+) -> Option<(Config, Option<TestSchema>)> {
+    let mut config = Config {
+        port: 0,
+        data_dir: dir.path().join("data"),
+        ..Config::default()
+    };
+    let schema = match backend {
+        Backend::Sqlite => None,
+        Backend::Postgres => {
+            let base = TestSchema::base_url_or_skip("postgres variant")?;
+            let schema = TestSchema::create(&base).await.unwrap();
+            config.database_url = Some(frontdesk_server::config::Secret::new(schema.url.clone()));
+            Some(schema)
+        }
+    };
+    Some((config, schema))
+}
+
+/// Start a server with `config` (tweak it before calling).
+pub async fn spawn_with(config: Config, dir: tempfile::TempDir) -> TestApp {
+    let app = Application::build(config).await.unwrap();
+    let port = app.port();
+    let state = app.state().clone();
+    let (secret_key, _) =
+        admin::create_secret_key(state.store.as_ref(), state.instance.instance.mode, "test")
+            .await
+            .unwrap();
+    let (tx, rx) = oneshot::channel::<()>();
+    let server = tokio::spawn(async move {
+        app.run_until_stopped(async {
+            let _ = rx.await;
+        })
+        .await
+        .unwrap();
+    });
+    TestApp {
+        base: format!("http://127.0.0.1:{port}"),
+        port,
+        secret_key,
+        http: reqwest::Client::new(),
+        state,
+        stop: Some(tx),
+        server: Some(server),
+        _dir: dir,
+    }
+}
+
+/// Run `test` against a fresh app on `backend`, skipping PostgreSQL (with a
+/// printed reason) when it is not configured.
+pub async fn run<F, Fut>(backend: Backend, tweak: impl FnOnce(&mut Config), test: F)
+where
+    F: FnOnce(TestApp) -> Fut,
+    Fut: Future<Output = ()>,
+{
+    let dir = tempfile::tempdir().unwrap();
+    let Some((mut config, schema)) = fresh_config(backend, &dir).await else {
+        return;
+    };
+    tweak(&mut config);
+    let app = spawn_with(config, dir).await;
+    test(app).await;
+    if let Some(schema) = schema {
+        schema.drop_schema().await.unwrap();
+    }
+}
+
+/// Declare a test that runs once on SQLite and once on PostgreSQL.
+#[macro_export]
+macro_rules! both_backends {
+    ($name:ident, $body:expr) => {
+        both_backends!($name, |_c| {}, $body);
+    };
+    ($name:ident, $tweak:expr, $body:expr) => {
+        mod $name {
+            #[allow(unused_imports)]
+            use super::*;
+
+            #[tokio::test]
+            async fn sqlite() {
+                $crate::helpers::run($crate::helpers::Backend::Sqlite, $tweak, $body).await;
+            }
+
+            #[tokio::test]
+            async fn postgres() {
+                $crate::helpers::run($crate::helpers::Backend::Postgres, $tweak, $body).await;
+            }
+        }
+    };
+}
+
+/// Parse a JSON body, checking the exact content type Clerk's SDKs need.
+pub async fn json(res: reqwest::Response) -> serde_json::Value {
+    assert_eq!(
+        res.headers()
+            .get("content-type")
+            .map(|v| v.to_str().unwrap()),
+        Some("application/json"),
+        "Content-Type must be exactly application/json"
+    );
+    res.json().await.unwrap()
+}

@@ -1,0 +1,12 @@
+//! Integration tests: the whole server in-process on port 0 with a fresh
+//! database, once per backend (SQLite always; PostgreSQL when
+//! `FRONTDESK_TEST_DATABASE_URL` is set). One module per feature.
+#![allow(clippy::unwrap_used)]
+
+mod helpers;
+
+mod errors;
+mod health;
+mod instance;
+mod jwks;
+mod keys;

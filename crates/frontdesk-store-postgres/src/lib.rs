@@ -1,0 +1,737 @@
+//! Frontdesk's store on PostgreSQL: for when one machine is not enough.
+//!
+//! Several stateless Frontdesk nodes can share one database: migrations take
+//! PostgreSQL's advisory lock, first-start races (instance row, first signing
+//! key) are settled by constraints, and every multi-row change is one
+//! transaction. The schema mirrors the SQLite adapter's column for column, so
+//! both decode into the row types of `frontdesk-store`.
+
+use std::time::Duration;
+
+use async_trait::async_trait;
+use frontdesk_domain::UnixMillis;
+use frontdesk_domain::entities::{
+    Client, EmailAddressRecord, Instance, SecretKeyRecord, Session, SessionStatus,
+    SigningKeyRecord, User,
+};
+use frontdesk_store::query::Dialect;
+use frontdesk_store::rows::{
+    ClientRow, EmailRow, InstanceRow, SecretKeyRow, SessionRow, SigningKeyRow, UserRow,
+};
+use frontdesk_store::{
+    ClientStore, InstanceStore, KeyStore, SessionQuery, SessionStore, StoreError, StoreResult,
+    UserFilter, UserQuery, UserStore,
+};
+use frontdesk_types::{ClientId, EmailAddressId, SecretKeyId, SessionId, UserId};
+use sqlx::postgres::{PgConnectOptions, PgPoolOptions};
+use sqlx::types::Json;
+use sqlx::{Connection, PgConnection, PgPool, Postgres, Transaction};
+
+pub mod testing;
+
+/// The PostgreSQL store.
+#[derive(Clone)]
+pub struct PostgresStore {
+    pool: PgPool,
+}
+
+impl PostgresStore {
+    /// Connect to `url` (`postgres://…`) and apply migrations.
+    pub async fn connect(url: &str) -> StoreResult<Self> {
+        let options: PgConnectOptions = url.parse()?;
+        // One direct connection first: a pool hides the reason a server is
+        // unreachable ("connection refused", "database does not exist") behind
+        // a generic time-out.
+        let probe =
+            tokio::time::timeout(Duration::from_secs(5), PgConnection::connect_with(&options))
+                .await
+                .map_err(|_| StoreError::Database(sqlx::Error::PoolTimedOut))??;
+        probe.close().await?;
+        let pool = PgPoolOptions::new()
+            .max_connections(16)
+            .min_connections(1)
+            .acquire_timeout(Duration::from_secs(5))
+            .connect_with(options)
+            .await?;
+        let store = Self { pool };
+        store.migrate().await?;
+        Ok(store)
+    }
+
+    /// Apply pending migrations (idempotent; concurrent nodes serialise on an
+    /// advisory lock).
+    pub async fn migrate(&self) -> StoreResult<()> {
+        sqlx::migrate!("./migrations").run(&self.pool).await?;
+        Ok(())
+    }
+
+    /// Close the pool.
+    pub async fn close(&self) {
+        self.pool.close().await;
+    }
+}
+
+const USER_COLUMNS: &str = "id, external_id, username, first_name, last_name, image_url, \
+    public_metadata, private_metadata, unsafe_metadata, password_digest, password_last_updated_at, \
+    primary_email_address_id, banned, locked_at, failed_attempts, last_sign_in_at, last_active_at, \
+    legal_accepted_at, delete_self_enabled, create_organization_enabled, created_at, updated_at";
+
+const EMAIL_COLUMNS: &str = "id, user_id, email_address, verification_status, verification_strategy, \
+    verification_attempts, verification_expire_at, created_at, updated_at";
+
+const SESSION_COLUMNS: &str = "id, client_id, user_id, status, last_active_at, expire_at, abandon_at, \
+    last_active_organization_id, actor, ip_address, user_agent, browser_name, browser_version, \
+    device_type, is_mobile, city, country, created_at, updated_at";
+
+impl Dialect for PostgresStore {
+    fn placeholder(n: usize) -> String {
+        format!("${n}")
+    }
+}
+
+impl PostgresStore {
+    /// Load the email addresses of `rows` in one query and build the users.
+    async fn attach_emails(&self, rows: Vec<UserRow>) -> StoreResult<Vec<User>> {
+        if rows.is_empty() {
+            return Ok(Vec::new());
+        }
+        let placeholders: Vec<String> = (1..=rows.len()).map(Self::placeholder).collect();
+        let sql = format!(
+            "SELECT {EMAIL_COLUMNS} FROM email_addresses WHERE user_id IN ({}) ORDER BY created_at, id",
+            placeholders.join(", ")
+        );
+        let mut q = sqlx::query_as::<_, EmailRow>(&sql);
+        for r in &rows {
+            q = q.bind(&r.id);
+        }
+        let mut emails = q.fetch_all(&self.pool).await?;
+        rows.into_iter()
+            .map(|row| {
+                let mine: Vec<EmailRow> = emails.extract_if(.., |e| e.user_id == row.id).collect();
+                row.into_user(mine)
+            })
+            .collect()
+    }
+
+    async fn load_user(&self, where_clause: &str, arg: &str) -> StoreResult<Option<User>> {
+        let sql = format!("SELECT {USER_COLUMNS} FROM users WHERE {where_clause}");
+        let Some(row) = sqlx::query_as::<_, UserRow>(&sql)
+            .bind(arg)
+            .fetch_optional(&self.pool)
+            .await?
+        else {
+            return Ok(None);
+        };
+        let emails = sqlx::query_as::<_, EmailRow>(&format!(
+            "SELECT {EMAIL_COLUMNS} FROM email_addresses WHERE user_id = $1 ORDER BY created_at, id"
+        ))
+        .bind(&row.id)
+        .fetch_all(&self.pool)
+        .await?;
+        row.into_user(emails).map(Some)
+    }
+}
+
+async fn touch_client(
+    tx: &mut Transaction<'_, Postgres>,
+    client_id: &ClientId,
+    last_active: Option<&SessionId>,
+    at: UnixMillis,
+) -> StoreResult<()> {
+    // `updated_at` only moves forward: it is the `__client_uat` that tokens
+    // must not predate.
+    sqlx::query(
+        "UPDATE clients SET updated_at = GREATEST(updated_at, $2), \
+         last_active_session_id = COALESCE($3, last_active_session_id) WHERE id = $1",
+    )
+    .bind(client_id.as_str())
+    .bind(at.0)
+    .bind(last_active.map(SessionId::as_str))
+    .execute(&mut **tx)
+    .await?;
+    Ok(())
+}
+
+#[async_trait]
+impl InstanceStore for PostgresStore {
+    async fn ping(&self) -> StoreResult<()> {
+        sqlx::query("SELECT 1").execute(&self.pool).await?;
+        Ok(())
+    }
+
+    async fn instance(&self) -> StoreResult<Option<Instance>> {
+        sqlx::query_as::<_, InstanceRow>("SELECT id, mode, created_at FROM instance")
+            .fetch_optional(&self.pool)
+            .await?
+            .map(Instance::try_from)
+            .transpose()
+    }
+
+    async fn ensure_instance(&self, candidate: &Instance) -> StoreResult<Instance> {
+        sqlx::query(
+            "INSERT INTO instance (singleton, id, mode, created_at) VALUES (1, $1, $2, $3) \
+             ON CONFLICT DO NOTHING",
+        )
+        .bind(candidate.id.as_str())
+        .bind(candidate.mode.as_str())
+        .bind(candidate.created_at.0)
+        .execute(&self.pool)
+        .await?;
+        self.instance().await?.ok_or(StoreError::NotFound)
+    }
+}
+
+#[async_trait]
+impl KeyStore for PostgresStore {
+    async fn insert_secret_key(&self, key: &SecretKeyRecord) -> StoreResult<()> {
+        sqlx::query(
+            "INSERT INTO secret_keys (id, key_hash, hint, label, created_at, revoked_at) \
+             VALUES ($1, $2, $3, $4, $5, $6)",
+        )
+        .bind(key.id.as_str())
+        .bind(&key.key_hash)
+        .bind(&key.hint)
+        .bind(&key.label)
+        .bind(key.created_at.0)
+        .bind(key.revoked_at.map(|t| t.0))
+        .execute(&self.pool)
+        .await?;
+        Ok(())
+    }
+
+    async fn list_secret_keys(&self) -> StoreResult<Vec<SecretKeyRecord>> {
+        sqlx::query_as::<_, SecretKeyRow>(
+            "SELECT id, key_hash, hint, label, created_at, revoked_at FROM secret_keys \
+             ORDER BY created_at, id",
+        )
+        .fetch_all(&self.pool)
+        .await?
+        .into_iter()
+        .map(SecretKeyRecord::try_from)
+        .collect()
+    }
+
+    async fn find_active_secret_key(&self, key_hash: &str) -> StoreResult<Option<SecretKeyRecord>> {
+        sqlx::query_as::<_, SecretKeyRow>(
+            "SELECT id, key_hash, hint, label, created_at, revoked_at FROM secret_keys \
+             WHERE key_hash = $1 AND revoked_at IS NULL",
+        )
+        .bind(key_hash)
+        .fetch_optional(&self.pool)
+        .await?
+        .map(SecretKeyRecord::try_from)
+        .transpose()
+    }
+
+    async fn revoke_secret_key(&self, id: &SecretKeyId, at: UnixMillis) -> StoreResult<()> {
+        let done = sqlx::query(
+            "UPDATE secret_keys SET revoked_at = $2 WHERE id = $1 AND revoked_at IS NULL",
+        )
+        .bind(id.as_str())
+        .bind(at.0)
+        .execute(&self.pool)
+        .await?;
+        if done.rows_affected() == 0 {
+            return Err(StoreError::NotFound);
+        }
+        Ok(())
+    }
+
+    async fn signing_keys(&self) -> StoreResult<Vec<SigningKeyRecord>> {
+        sqlx::query_as::<_, SigningKeyRow>(
+            "SELECT id, private_pkcs8, created_at, retired_at FROM signing_keys \
+             ORDER BY created_at DESC, id DESC",
+        )
+        .fetch_all(&self.pool)
+        .await?
+        .into_iter()
+        .map(SigningKeyRecord::try_from)
+        .collect()
+    }
+
+    async fn rotate_signing_key(&self, new: &SigningKeyRecord) -> StoreResult<()> {
+        let mut tx = self.pool.begin().await?;
+        sqlx::query("UPDATE signing_keys SET retired_at = $1 WHERE retired_at IS NULL")
+            .bind(new.created_at.0)
+            .execute(&mut *tx)
+            .await?;
+        insert_signing_key(&mut tx, new).await?;
+        tx.commit().await?;
+        Ok(())
+    }
+
+    async fn ensure_signing_key(&self, new: &SigningKeyRecord) -> StoreResult<SigningKeyRecord> {
+        let mut tx = self.pool.begin().await?;
+        let current = sqlx::query_as::<_, SigningKeyRow>(
+            "SELECT id, private_pkcs8, created_at, retired_at FROM signing_keys \
+             WHERE retired_at IS NULL",
+        )
+        .fetch_optional(&mut *tx)
+        .await?;
+        let current = match current {
+            Some(row) => SigningKeyRecord::try_from(row)?,
+            None => {
+                insert_signing_key(&mut tx, new).await?;
+                new.clone()
+            }
+        };
+        tx.commit().await?;
+        Ok(current)
+    }
+}
+
+async fn insert_signing_key(
+    tx: &mut Transaction<'_, Postgres>,
+    key: &SigningKeyRecord,
+) -> StoreResult<()> {
+    sqlx::query(
+        "INSERT INTO signing_keys (id, private_pkcs8, created_at, retired_at) VALUES ($1, $2, $3, $4)",
+    )
+    .bind(key.id.as_str())
+    .bind(&key.private_pkcs8)
+    .bind(key.created_at.0)
+    .bind(key.retired_at.map(|t| t.0))
+    .execute(&mut **tx)
+    .await?;
+    Ok(())
+}
+
+#[async_trait]
+impl UserStore for PostgresStore {
+    async fn create_user(&self, user: &User) -> StoreResult<()> {
+        let mut tx = self.pool.begin().await?;
+        sqlx::query(&format!(
+            "INSERT INTO users ({USER_COLUMNS}, username_normalized) VALUES \
+             ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $18, $19, \
+              $20, $21, $22, $23)"
+        ))
+        .bind(user.id.as_str())
+        .bind(&user.external_id)
+        .bind(&user.username)
+        .bind(&user.first_name)
+        .bind(&user.last_name)
+        .bind(&user.image_url)
+        .bind(Json(&user.public_metadata))
+        .bind(Json(&user.private_metadata))
+        .bind(Json(&user.unsafe_metadata))
+        .bind(&user.password_digest)
+        .bind(user.password_last_updated_at.map(|t| t.0))
+        .bind(user.primary_email_address_id.as_ref().map(|i| i.as_str()))
+        .bind(user.banned)
+        .bind(user.locked_at.map(|t| t.0))
+        .bind(user.failed_attempts)
+        .bind(user.last_sign_in_at.map(|t| t.0))
+        .bind(user.last_active_at.map(|t| t.0))
+        .bind(user.legal_accepted_at.map(|t| t.0))
+        .bind(user.delete_self_enabled)
+        .bind(user.create_organization_enabled)
+        .bind(user.created_at.0)
+        .bind(user.updated_at.0)
+        .bind(user.username.as_ref().map(|u| u.to_lowercase()))
+        .execute(&mut *tx)
+        .await?;
+        for e in &user.email_addresses {
+            insert_email(&mut tx, e).await?;
+        }
+        tx.commit().await?;
+        Ok(())
+    }
+
+    async fn get_user(&self, id: &UserId) -> StoreResult<Option<User>> {
+        self.load_user("id = $1", id.as_str()).await
+    }
+
+    async fn find_user_by_email(&self, email: &str) -> StoreResult<Option<User>> {
+        self.load_user(
+            "id = (SELECT user_id FROM email_addresses WHERE normalized = $1)",
+            &email.to_lowercase(),
+        )
+        .await
+    }
+
+    async fn update_user(&self, user: &User) -> StoreResult<()> {
+        let done = sqlx::query(
+            "UPDATE users SET external_id = $2, username = $3, first_name = $4, last_name = $5, \
+             image_url = $6, public_metadata = $7, private_metadata = $8, unsafe_metadata = $9, \
+             password_digest = $10, password_last_updated_at = $11, primary_email_address_id = $12, \
+             banned = $13, locked_at = $14, failed_attempts = $15, last_sign_in_at = $16, \
+             last_active_at = $17, legal_accepted_at = $18, delete_self_enabled = $19, \
+             create_organization_enabled = $20, updated_at = $21, username_normalized = $22 WHERE id = $1",
+        )
+        .bind(user.id.as_str())
+        .bind(&user.external_id)
+        .bind(&user.username)
+        .bind(&user.first_name)
+        .bind(&user.last_name)
+        .bind(&user.image_url)
+        .bind(Json(&user.public_metadata))
+        .bind(Json(&user.private_metadata))
+        .bind(Json(&user.unsafe_metadata))
+        .bind(&user.password_digest)
+        .bind(user.password_last_updated_at.map(|t| t.0))
+        .bind(user.primary_email_address_id.as_ref().map(|i| i.as_str()))
+        .bind(user.banned)
+        .bind(user.locked_at.map(|t| t.0))
+        .bind(user.failed_attempts)
+        .bind(user.last_sign_in_at.map(|t| t.0))
+        .bind(user.last_active_at.map(|t| t.0))
+        .bind(user.legal_accepted_at.map(|t| t.0))
+        .bind(user.delete_self_enabled)
+        .bind(user.create_organization_enabled)
+        .bind(user.updated_at.0)
+        .bind(user.username.as_ref().map(|u| u.to_lowercase()))
+        .execute(&self.pool)
+        .await?;
+        if done.rows_affected() == 0 {
+            return Err(StoreError::NotFound);
+        }
+        Ok(())
+    }
+
+    async fn delete_user(&self, id: &UserId) -> StoreResult<()> {
+        let done = sqlx::query("DELETE FROM users WHERE id = $1")
+            .bind(id.as_str())
+            .execute(&self.pool)
+            .await?;
+        if done.rows_affected() == 0 {
+            return Err(StoreError::NotFound);
+        }
+        Ok(())
+    }
+
+    async fn list_users(&self, query: &UserQuery) -> StoreResult<Vec<User>> {
+        let w = query.filter.to_where::<Self>();
+        let n = w.binds.len();
+        let sql = format!(
+            "SELECT {USER_COLUMNS} FROM users {} {} LIMIT {} OFFSET {}",
+            w.sql,
+            query.order_sql(),
+            Self::placeholder(n + 1),
+            Self::placeholder(n + 2)
+        );
+        let mut q = sqlx::query_as::<_, UserRow>(&sql);
+        for b in &w.binds {
+            q = q.bind(b);
+        }
+        let rows = q
+            .bind(query.limit)
+            .bind(query.offset)
+            .fetch_all(&self.pool)
+            .await?;
+        self.attach_emails(rows).await
+    }
+
+    async fn count_users(&self, filter: &UserFilter) -> StoreResult<i64> {
+        let w = filter.to_where::<Self>();
+        let sql = format!("SELECT COUNT(*) FROM users {}", w.sql);
+        let mut q = sqlx::query_as::<_, (i64,)>(&sql);
+        for b in &w.binds {
+            q = q.bind(b);
+        }
+        Ok(q.fetch_one(&self.pool).await?.0)
+    }
+
+    async fn add_email(&self, email: &EmailAddressRecord) -> StoreResult<()> {
+        let mut tx = self.pool.begin().await?;
+        insert_email(&mut tx, email).await?;
+        tx.commit().await?;
+        Ok(())
+    }
+
+    async fn get_email(&self, id: &EmailAddressId) -> StoreResult<Option<EmailAddressRecord>> {
+        sqlx::query_as::<_, EmailRow>(&format!(
+            "SELECT {EMAIL_COLUMNS} FROM email_addresses WHERE id = $1"
+        ))
+        .bind(id.as_str())
+        .fetch_optional(&self.pool)
+        .await?
+        .map(EmailAddressRecord::try_from)
+        .transpose()
+    }
+
+    async fn update_email(&self, e: &EmailAddressRecord) -> StoreResult<()> {
+        let v = e.verification.as_ref();
+        let done = sqlx::query(
+            "UPDATE email_addresses SET verification_status = $2, verification_strategy = $3, \
+             verification_attempts = $4, verification_expire_at = $5, updated_at = $6 WHERE id = $1",
+        )
+        .bind(e.id.as_str())
+        .bind(v.map(|v| v.status.as_str()))
+        .bind(v.map(|v| v.strategy.as_str()))
+        .bind(v.and_then(|v| v.attempts))
+        .bind(v.and_then(|v| v.expire_at).map(|t| t.0))
+        .bind(e.updated_at.0)
+        .execute(&self.pool)
+        .await?;
+        if done.rows_affected() == 0 {
+            return Err(StoreError::NotFound);
+        }
+        Ok(())
+    }
+
+    async fn delete_email(&self, id: &EmailAddressId) -> StoreResult<()> {
+        let mut tx = self.pool.begin().await?;
+        sqlx::query(
+            "UPDATE users SET primary_email_address_id = NULL WHERE primary_email_address_id = $1",
+        )
+        .bind(id.as_str())
+        .execute(&mut *tx)
+        .await?;
+        let done = sqlx::query("DELETE FROM email_addresses WHERE id = $1")
+            .bind(id.as_str())
+            .execute(&mut *tx)
+            .await?;
+        if done.rows_affected() == 0 {
+            return Err(StoreError::NotFound);
+        }
+        tx.commit().await?;
+        Ok(())
+    }
+}
+
+async fn insert_email(
+    tx: &mut Transaction<'_, Postgres>,
+    e: &EmailAddressRecord,
+) -> StoreResult<()> {
+    let v = e.verification.as_ref();
+    sqlx::query(&format!(
+        "INSERT INTO email_addresses ({EMAIL_COLUMNS}, normalized) VALUES \
+                 ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10)"
+    ))
+    .bind(e.id.as_str())
+    .bind(e.user_id.as_str())
+    .bind(&e.email_address)
+    .bind(v.map(|v| v.status.as_str()))
+    .bind(v.map(|v| v.strategy.as_str()))
+    .bind(v.and_then(|v| v.attempts))
+    .bind(v.and_then(|v| v.expire_at).map(|t| t.0))
+    .bind(e.created_at.0)
+    .bind(e.updated_at.0)
+    .bind(e.email_address.to_lowercase())
+    .execute(&mut **tx)
+    .await?;
+    Ok(())
+}
+
+#[async_trait]
+impl ClientStore for PostgresStore {
+    async fn create_client(&self, client: &Client) -> StoreResult<()> {
+        sqlx::query(
+            "INSERT INTO clients (id, token_hash, last_active_session_id, created_at, updated_at) \
+             VALUES ($1, $2, $3, $4, $5)",
+        )
+        .bind(client.id.as_str())
+        .bind(&client.token_hash)
+        .bind(client.last_active_session_id.as_ref().map(|s| s.as_str()))
+        .bind(client.created_at.0)
+        .bind(client.updated_at.0)
+        .execute(&self.pool)
+        .await?;
+        Ok(())
+    }
+
+    async fn get_client(&self, id: &ClientId) -> StoreResult<Option<Client>> {
+        sqlx::query_as::<_, ClientRow>(
+            "SELECT id, token_hash, last_active_session_id, created_at, updated_at FROM clients WHERE id = $1",
+        )
+        .bind(id.as_str())
+        .fetch_optional(&self.pool)
+        .await?
+        .map(Client::try_from)
+        .transpose()
+    }
+
+    async fn list_clients(&self, limit: i64, offset: i64) -> StoreResult<Vec<Client>> {
+        sqlx::query_as::<_, ClientRow>(
+            "SELECT id, token_hash, last_active_session_id, created_at, updated_at FROM clients \
+             ORDER BY created_at DESC, id DESC LIMIT $1 OFFSET $2",
+        )
+        .bind(limit)
+        .bind(offset)
+        .fetch_all(&self.pool)
+        .await?
+        .into_iter()
+        .map(Client::try_from)
+        .collect()
+    }
+
+    async fn find_client_by_token_hash(&self, token_hash: &str) -> StoreResult<Option<Client>> {
+        sqlx::query_as::<_, ClientRow>(
+            "SELECT id, token_hash, last_active_session_id, created_at, updated_at FROM clients \
+             WHERE token_hash = $1",
+        )
+        .bind(token_hash)
+        .fetch_optional(&self.pool)
+        .await?
+        .map(Client::try_from)
+        .transpose()
+    }
+}
+
+#[async_trait]
+impl SessionStore for PostgresStore {
+    async fn create_session(&self, s: &Session) -> StoreResult<()> {
+        let mut tx = self.pool.begin().await?;
+        let a = &s.latest_activity;
+        sqlx::query(&format!(
+            "INSERT INTO sessions ({SESSION_COLUMNS}) VALUES \
+             ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $18, $19)"
+        ))
+        .bind(s.id.as_str())
+        .bind(s.client_id.as_str())
+        .bind(s.user_id.as_str())
+        .bind(s.status.as_str())
+        .bind(s.last_active_at.0)
+        .bind(s.expire_at.0)
+        .bind(s.abandon_at.0)
+        .bind(&s.last_active_organization_id)
+        .bind(s.actor.as_ref().map(Json))
+        .bind(&a.ip_address)
+        .bind(&a.user_agent)
+        .bind(&a.browser_name)
+        .bind(&a.browser_version)
+        .bind(&a.device_type)
+        .bind(a.is_mobile)
+        .bind(&a.city)
+        .bind(&a.country)
+        .bind(s.created_at.0)
+        .bind(s.updated_at.0)
+        .execute(&mut *tx)
+        .await?;
+        touch_client(&mut tx, &s.client_id, Some(&s.id), s.created_at).await?;
+        tx.commit().await?;
+        Ok(())
+    }
+
+    async fn get_session(&self, id: &SessionId) -> StoreResult<Option<Session>> {
+        sqlx::query_as::<_, SessionRow>(&format!(
+            "SELECT {SESSION_COLUMNS} FROM sessions WHERE id = $1"
+        ))
+        .bind(id.as_str())
+        .fetch_optional(&self.pool)
+        .await?
+        .map(Session::try_from)
+        .transpose()
+    }
+
+    async fn list_sessions_for_user(&self, user_id: &UserId) -> StoreResult<Vec<Session>> {
+        sqlx::query_as::<_, SessionRow>(&format!(
+            "SELECT {SESSION_COLUMNS} FROM sessions WHERE user_id = $1 ORDER BY created_at DESC, id DESC"
+        ))
+        .bind(user_id.as_str())
+        .fetch_all(&self.pool)
+        .await?
+        .into_iter()
+        .map(Session::try_from)
+        .collect()
+    }
+
+    async fn list_sessions(&self, query: &SessionQuery) -> StoreResult<Vec<Session>> {
+        let sql = format!(
+            "SELECT {SESSION_COLUMNS} FROM sessions WHERE ($1::text IS NULL OR user_id = $1) \
+             AND ($2::text IS NULL OR client_id = $2) AND ($3::text IS NULL OR status = $3) \
+             ORDER BY created_at DESC, id DESC LIMIT $4 OFFSET $5"
+        );
+        sqlx::query_as::<_, SessionRow>(&sql)
+            .bind(query.user_id.as_ref().map(UserId::as_str))
+            .bind(query.client_id.as_ref().map(ClientId::as_str))
+            .bind(query.status.map(SessionStatus::as_str))
+            .bind(query.limit)
+            .bind(query.offset)
+            .fetch_all(&self.pool)
+            .await?
+            .into_iter()
+            .map(Session::try_from)
+            .collect()
+    }
+
+    async fn end_user_sessions(
+        &self,
+        user_id: &UserId,
+        status: SessionStatus,
+        at: UnixMillis,
+    ) -> StoreResult<Vec<Session>> {
+        let mut tx = self.pool.begin().await?;
+        let rows = sqlx::query_as::<_, SessionRow>(&format!(
+            "UPDATE sessions SET status = $2, updated_at = $3 \
+             WHERE user_id = $1 AND status IN ('active', 'pending') RETURNING {SESSION_COLUMNS}"
+        ))
+        .bind(user_id.as_str())
+        .bind(status.as_str())
+        .bind(at.0)
+        .fetch_all(&mut *tx)
+        .await?;
+        let sessions: Vec<Session> = rows
+            .into_iter()
+            .map(Session::try_from)
+            .collect::<Result<_, _>>()?;
+        for s in &sessions {
+            touch_client(&mut tx, &s.client_id, None, at).await?;
+        }
+        tx.commit().await?;
+        Ok(sessions)
+    }
+
+    async fn end_session(
+        &self,
+        id: &SessionId,
+        status: SessionStatus,
+        at: UnixMillis,
+    ) -> StoreResult<Session> {
+        let mut tx = self.pool.begin().await?;
+        let row = sqlx::query_as::<_, SessionRow>(&format!(
+            "UPDATE sessions SET status = $2, updated_at = $3 \
+             WHERE id = $1 AND status IN ('active', 'pending') RETURNING {SESSION_COLUMNS}"
+        ))
+        .bind(id.as_str())
+        .bind(status.as_str())
+        .bind(at.0)
+        .fetch_optional(&mut *tx)
+        .await?
+        .ok_or(StoreError::NotFound)?;
+        let session = Session::try_from(row)?;
+        touch_client(&mut tx, &session.client_id, None, at).await?;
+        tx.commit().await?;
+        Ok(session)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::testing::TestSchema;
+
+    #[tokio::test]
+    async fn conformance() {
+        let Some(base) = TestSchema::base_url_or_skip("postgres conformance") else {
+            return;
+        };
+        let schema = TestSchema::create(&base).await.expect("schema");
+        let store = PostgresStore::connect(&schema.url).await.expect("connect");
+        frontdesk_store_tests::run_all(&store).await;
+        store.close().await;
+        schema.drop_schema().await.expect("drop");
+    }
+
+    #[tokio::test]
+    async fn concurrent_first_starts_agree_on_one_instance() {
+        let Some(base) = TestSchema::base_url_or_skip("postgres first-start race") else {
+            return;
+        };
+        let schema = TestSchema::create(&base).await.expect("schema");
+        let (a, b) = tokio::join!(
+            PostgresStore::connect(&schema.url),
+            PostgresStore::connect(&schema.url)
+        );
+        let (a, b) = (a.expect("node a"), b.expect("node b"));
+        let (ca, cb) = (
+            frontdesk_store_tests::sample_instance(),
+            frontdesk_store_tests::sample_instance(),
+        );
+        let (ia, ib) = tokio::join!(a.ensure_instance(&ca), b.ensure_instance(&cb));
+        assert_eq!(ia.expect("a"), ib.expect("b"));
+        a.close().await;
+        b.close().await;
+        schema.drop_schema().await.expect("drop");
+    }
+}

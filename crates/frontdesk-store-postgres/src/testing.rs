@@ -1,0 +1,62 @@
+//! Fresh, isolated databases for tests.
+//!
+//! Each test gets its own schema in the database named by
+//! `FRONTDESK_TEST_DATABASE_URL`, selected through the connection's
+//! `search_path`, so tests run in parallel without seeing each other's rows and
+//! without the cost of `CREATE DATABASE`.
+
+use sqlx::Connection;
+
+/// The variable that enables PostgreSQL tests.
+pub const TEST_DATABASE_URL_VAR: &str = "FRONTDESK_TEST_DATABASE_URL";
+
+/// A schema created for one test; [`TestSchema::drop_schema`] removes it.
+pub struct TestSchema {
+    base_url: String,
+    name: String,
+    /// Connection URL whose `search_path` is the new schema.
+    pub url: String,
+}
+
+impl TestSchema {
+    /// Create a schema in the database at `base_url`.
+    pub async fn create(base_url: &str) -> Result<Self, sqlx::Error> {
+        let name = format!(
+            "fdt_{}",
+            frontdesk_types::id::random_base62(10).to_lowercase()
+        );
+        let mut conn = sqlx::PgConnection::connect(base_url).await?;
+        sqlx::query(&format!("CREATE SCHEMA {name}"))
+            .execute(&mut conn)
+            .await?;
+        conn.close().await?;
+        let sep = if base_url.contains('?') { '&' } else { '?' };
+        let url = format!("{base_url}{sep}options=-c%20search_path%3D{name}");
+        Ok(Self {
+            base_url: base_url.to_owned(),
+            name,
+            url,
+        })
+    }
+
+    /// The base URL from the environment, or `None` after printing why the
+    /// caller's PostgreSQL test is skipped.
+    pub fn base_url_or_skip(test: &str) -> Option<String> {
+        match std::env::var(TEST_DATABASE_URL_VAR) {
+            Ok(url) if !url.is_empty() => Some(url),
+            _ => {
+                eprintln!("skipping {test}: {TEST_DATABASE_URL_VAR} is not set");
+                None
+            }
+        }
+    }
+
+    /// Drop the schema and everything in it.
+    pub async fn drop_schema(self) -> Result<(), sqlx::Error> {
+        let mut conn = sqlx::PgConnection::connect(&self.base_url).await?;
+        sqlx::query(&format!("DROP SCHEMA {} CASCADE", self.name))
+            .execute(&mut conn)
+            .await?;
+        conn.close().await
+    }
+}

@@ -1,0 +1,789 @@
+//! Frontdesk's store on SQLite: the zero-set-up default.
+//!
+//! The database is one file in the data directory, opened in WAL mode (readers
+//! never block the writer) with foreign keys enforced and a busy timeout so
+//! that concurrent writers queue instead of failing.
+
+use std::path::Path;
+use std::str::FromStr;
+use std::time::Duration;
+
+use async_trait::async_trait;
+use frontdesk_domain::UnixMillis;
+use frontdesk_domain::entities::{
+    Client, EmailAddressRecord, Instance, SecretKeyRecord, Session, SessionStatus,
+    SigningKeyRecord, User,
+};
+use frontdesk_store::query::Dialect;
+use frontdesk_store::rows::{
+    ClientRow, EmailRow, InstanceRow, SecretKeyRow, SessionRow, SigningKeyRow, UserRow,
+};
+use frontdesk_store::{
+    ClientStore, InstanceStore, KeyStore, SessionQuery, SessionStore, StoreError, StoreResult,
+    UserFilter, UserQuery, UserStore,
+};
+use frontdesk_types::{ClientId, EmailAddressId, SecretKeyId, SessionId, UserId};
+use sqlx::sqlite::{SqliteConnectOptions, SqliteJournalMode, SqlitePoolOptions, SqliteSynchronous};
+use sqlx::types::Json;
+use sqlx::{Sqlite, SqlitePool, Transaction};
+
+/// Why the database file could not be opened; the message is shown to the
+/// operator as is.
+#[derive(Debug)]
+pub enum OpenError {
+    /// The file exists but is not an SQLite database; it was not modified.
+    NotADatabase(String),
+    Store(StoreError),
+}
+
+impl std::fmt::Display for OpenError {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            Self::NotADatabase(p) => write!(
+                f,
+                "{p} exists but is not an SQLite database; it was left untouched"
+            ),
+            Self::Store(e) => e.fmt(f),
+        }
+    }
+}
+
+impl std::error::Error for OpenError {}
+
+impl From<StoreError> for OpenError {
+    fn from(e: StoreError) -> Self {
+        Self::Store(e)
+    }
+}
+
+/// The SQLite store.
+#[derive(Clone)]
+pub struct SqliteStore {
+    pool: SqlitePool,
+}
+
+const SQLITE_MAGIC: &[u8] = b"SQLite format 3\0";
+
+impl SqliteStore {
+    /// Open (creating if missing) the database at `path` and apply migrations.
+    ///
+    /// An existing file that does not start with SQLite's magic header is
+    /// refused before SQLite touches it, so a wrong path never damages data.
+    pub async fn open(path: &Path) -> Result<Self, OpenError> {
+        if let Ok(mut f) = std::fs::File::open(path) {
+            use std::io::Read;
+            let mut header = [0u8; 16];
+            let n = f.read(&mut header).unwrap_or(0);
+            if n > 0 && (n < 16 || header != SQLITE_MAGIC) {
+                return Err(OpenError::NotADatabase(path.display().to_string()));
+            }
+        }
+        let options = SqliteConnectOptions::new()
+            .filename(path)
+            .create_if_missing(true)
+            .journal_mode(SqliteJournalMode::Wal)
+            .synchronous(SqliteSynchronous::Normal)
+            .foreign_keys(true)
+            .busy_timeout(Duration::from_secs(5));
+        Self::connect(options, 8).await.map_err(OpenError::from)
+    }
+
+    /// A private in-memory database, for unit tests.
+    pub async fn in_memory() -> StoreResult<Self> {
+        let options = SqliteConnectOptions::from_str("sqlite::memory:")
+            .map_err(StoreError::from)?
+            .foreign_keys(true);
+        Self::connect(options, 1).await
+    }
+
+    async fn connect(options: SqliteConnectOptions, max: u32) -> StoreResult<Self> {
+        let pool = SqlitePoolOptions::new()
+            .max_connections(max)
+            .min_connections(1)
+            .acquire_timeout(Duration::from_secs(10))
+            .connect_with(options)
+            .await?;
+        let store = Self { pool };
+        store.migrate().await?;
+        Ok(store)
+    }
+
+    /// Apply pending migrations (idempotent).
+    pub async fn migrate(&self) -> StoreResult<()> {
+        sqlx::migrate!("./migrations").run(&self.pool).await?;
+        Ok(())
+    }
+
+    /// Close the pool, checkpointing the WAL.
+    pub async fn close(&self) {
+        self.pool.close().await;
+    }
+}
+
+const USER_COLUMNS: &str = "id, external_id, username, first_name, last_name, image_url, \
+    public_metadata, private_metadata, unsafe_metadata, password_digest, password_last_updated_at, \
+    primary_email_address_id, banned, locked_at, failed_attempts, last_sign_in_at, last_active_at, \
+    legal_accepted_at, delete_self_enabled, create_organization_enabled, created_at, updated_at";
+
+const EMAIL_COLUMNS: &str = "id, user_id, email_address, verification_status, verification_strategy, \
+    verification_attempts, verification_expire_at, created_at, updated_at";
+
+const SESSION_COLUMNS: &str = "id, client_id, user_id, status, last_active_at, expire_at, abandon_at, \
+    last_active_organization_id, actor, ip_address, user_agent, browser_name, browser_version, \
+    device_type, is_mobile, city, country, created_at, updated_at";
+
+impl Dialect for SqliteStore {
+    fn placeholder(n: usize) -> String {
+        format!("?{n}")
+    }
+}
+
+impl SqliteStore {
+    /// Load the email addresses of `rows` in one query and build the users.
+    async fn attach_emails(&self, rows: Vec<UserRow>) -> StoreResult<Vec<User>> {
+        if rows.is_empty() {
+            return Ok(Vec::new());
+        }
+        let placeholders: Vec<String> = (1..=rows.len()).map(Self::placeholder).collect();
+        let sql = format!(
+            "SELECT {EMAIL_COLUMNS} FROM email_addresses WHERE user_id IN ({}) ORDER BY created_at, id",
+            placeholders.join(", ")
+        );
+        let mut q = sqlx::query_as::<_, EmailRow>(&sql);
+        for r in &rows {
+            q = q.bind(&r.id);
+        }
+        let mut emails = q.fetch_all(&self.pool).await?;
+        rows.into_iter()
+            .map(|row| {
+                let mine: Vec<EmailRow> = emails.extract_if(.., |e| e.user_id == row.id).collect();
+                row.into_user(mine)
+            })
+            .collect()
+    }
+
+    async fn load_user(&self, where_clause: &str, arg: &str) -> StoreResult<Option<User>> {
+        let sql = format!("SELECT {USER_COLUMNS} FROM users WHERE {where_clause}");
+        let Some(row) = sqlx::query_as::<_, UserRow>(&sql)
+            .bind(arg)
+            .fetch_optional(&self.pool)
+            .await?
+        else {
+            return Ok(None);
+        };
+        let emails = sqlx::query_as::<_, EmailRow>(&format!(
+            "SELECT {EMAIL_COLUMNS} FROM email_addresses WHERE user_id = ?1 ORDER BY created_at, id"
+        ))
+        .bind(&row.id)
+        .fetch_all(&self.pool)
+        .await?;
+        row.into_user(emails).map(Some)
+    }
+}
+
+async fn touch_client(
+    tx: &mut Transaction<'_, Sqlite>,
+    client_id: &ClientId,
+    last_active: Option<&SessionId>,
+    at: UnixMillis,
+) -> StoreResult<()> {
+    // `updated_at` only moves forward: it is the `__client_uat` that tokens
+    // must not predate.
+    sqlx::query(
+        "UPDATE clients SET updated_at = MAX(updated_at, ?2), \
+         last_active_session_id = COALESCE(?3, last_active_session_id) WHERE id = ?1",
+    )
+    .bind(client_id.as_str())
+    .bind(at.0)
+    .bind(last_active.map(SessionId::as_str))
+    .execute(&mut **tx)
+    .await?;
+    Ok(())
+}
+
+#[async_trait]
+impl InstanceStore for SqliteStore {
+    async fn ping(&self) -> StoreResult<()> {
+        sqlx::query("SELECT 1").execute(&self.pool).await?;
+        Ok(())
+    }
+
+    async fn instance(&self) -> StoreResult<Option<Instance>> {
+        sqlx::query_as::<_, InstanceRow>("SELECT id, mode, created_at FROM instance")
+            .fetch_optional(&self.pool)
+            .await?
+            .map(Instance::try_from)
+            .transpose()
+    }
+
+    async fn ensure_instance(&self, candidate: &Instance) -> StoreResult<Instance> {
+        sqlx::query(
+            "INSERT INTO instance (singleton, id, mode, created_at) VALUES (1, ?1, ?2, ?3) \
+             ON CONFLICT DO NOTHING",
+        )
+        .bind(candidate.id.as_str())
+        .bind(candidate.mode.as_str())
+        .bind(candidate.created_at.0)
+        .execute(&self.pool)
+        .await?;
+        self.instance().await?.ok_or(StoreError::NotFound)
+    }
+}
+
+#[async_trait]
+impl KeyStore for SqliteStore {
+    async fn insert_secret_key(&self, key: &SecretKeyRecord) -> StoreResult<()> {
+        sqlx::query(
+            "INSERT INTO secret_keys (id, key_hash, hint, label, created_at, revoked_at) \
+             VALUES (?1, ?2, ?3, ?4, ?5, ?6)",
+        )
+        .bind(key.id.as_str())
+        .bind(&key.key_hash)
+        .bind(&key.hint)
+        .bind(&key.label)
+        .bind(key.created_at.0)
+        .bind(key.revoked_at.map(|t| t.0))
+        .execute(&self.pool)
+        .await?;
+        Ok(())
+    }
+
+    async fn list_secret_keys(&self) -> StoreResult<Vec<SecretKeyRecord>> {
+        sqlx::query_as::<_, SecretKeyRow>(
+            "SELECT id, key_hash, hint, label, created_at, revoked_at FROM secret_keys \
+             ORDER BY created_at, id",
+        )
+        .fetch_all(&self.pool)
+        .await?
+        .into_iter()
+        .map(SecretKeyRecord::try_from)
+        .collect()
+    }
+
+    async fn find_active_secret_key(&self, key_hash: &str) -> StoreResult<Option<SecretKeyRecord>> {
+        sqlx::query_as::<_, SecretKeyRow>(
+            "SELECT id, key_hash, hint, label, created_at, revoked_at FROM secret_keys \
+             WHERE key_hash = ?1 AND revoked_at IS NULL",
+        )
+        .bind(key_hash)
+        .fetch_optional(&self.pool)
+        .await?
+        .map(SecretKeyRecord::try_from)
+        .transpose()
+    }
+
+    async fn revoke_secret_key(&self, id: &SecretKeyId, at: UnixMillis) -> StoreResult<()> {
+        let done = sqlx::query(
+            "UPDATE secret_keys SET revoked_at = ?2 WHERE id = ?1 AND revoked_at IS NULL",
+        )
+        .bind(id.as_str())
+        .bind(at.0)
+        .execute(&self.pool)
+        .await?;
+        if done.rows_affected() == 0 {
+            return Err(StoreError::NotFound);
+        }
+        Ok(())
+    }
+
+    async fn signing_keys(&self) -> StoreResult<Vec<SigningKeyRecord>> {
+        sqlx::query_as::<_, SigningKeyRow>(
+            "SELECT id, private_pkcs8, created_at, retired_at FROM signing_keys \
+             ORDER BY created_at DESC, id DESC",
+        )
+        .fetch_all(&self.pool)
+        .await?
+        .into_iter()
+        .map(SigningKeyRecord::try_from)
+        .collect()
+    }
+
+    async fn rotate_signing_key(&self, new: &SigningKeyRecord) -> StoreResult<()> {
+        let mut tx = self.pool.begin().await?;
+        sqlx::query("UPDATE signing_keys SET retired_at = ?1 WHERE retired_at IS NULL")
+            .bind(new.created_at.0)
+            .execute(&mut *tx)
+            .await?;
+        insert_signing_key(&mut tx, new).await?;
+        tx.commit().await?;
+        Ok(())
+    }
+
+    async fn ensure_signing_key(&self, new: &SigningKeyRecord) -> StoreResult<SigningKeyRecord> {
+        let mut tx = self.pool.begin().await?;
+        let current = sqlx::query_as::<_, SigningKeyRow>(
+            "SELECT id, private_pkcs8, created_at, retired_at FROM signing_keys \
+             WHERE retired_at IS NULL",
+        )
+        .fetch_optional(&mut *tx)
+        .await?;
+        let current = match current {
+            Some(row) => SigningKeyRecord::try_from(row)?,
+            None => {
+                insert_signing_key(&mut tx, new).await?;
+                new.clone()
+            }
+        };
+        tx.commit().await?;
+        Ok(current)
+    }
+}
+
+async fn insert_signing_key(
+    tx: &mut Transaction<'_, Sqlite>,
+    key: &SigningKeyRecord,
+) -> StoreResult<()> {
+    sqlx::query(
+        "INSERT INTO signing_keys (id, private_pkcs8, created_at, retired_at) VALUES (?1, ?2, ?3, ?4)",
+    )
+    .bind(key.id.as_str())
+    .bind(&key.private_pkcs8)
+    .bind(key.created_at.0)
+    .bind(key.retired_at.map(|t| t.0))
+    .execute(&mut **tx)
+    .await?;
+    Ok(())
+}
+
+#[async_trait]
+impl UserStore for SqliteStore {
+    async fn create_user(&self, user: &User) -> StoreResult<()> {
+        let mut tx = self.pool.begin().await?;
+        sqlx::query(&format!(
+            "INSERT INTO users ({USER_COLUMNS}, username_normalized) VALUES \
+             (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15, ?16, ?17, ?18, ?19, \
+              ?20, ?21, ?22, ?23)"
+        ))
+        .bind(user.id.as_str())
+        .bind(&user.external_id)
+        .bind(&user.username)
+        .bind(&user.first_name)
+        .bind(&user.last_name)
+        .bind(&user.image_url)
+        .bind(Json(&user.public_metadata))
+        .bind(Json(&user.private_metadata))
+        .bind(Json(&user.unsafe_metadata))
+        .bind(&user.password_digest)
+        .bind(user.password_last_updated_at.map(|t| t.0))
+        .bind(user.primary_email_address_id.as_ref().map(|i| i.as_str()))
+        .bind(user.banned)
+        .bind(user.locked_at.map(|t| t.0))
+        .bind(user.failed_attempts)
+        .bind(user.last_sign_in_at.map(|t| t.0))
+        .bind(user.last_active_at.map(|t| t.0))
+        .bind(user.legal_accepted_at.map(|t| t.0))
+        .bind(user.delete_self_enabled)
+        .bind(user.create_organization_enabled)
+        .bind(user.created_at.0)
+        .bind(user.updated_at.0)
+        .bind(user.username.as_ref().map(|u| u.to_lowercase()))
+        .execute(&mut *tx)
+        .await?;
+        for e in &user.email_addresses {
+            insert_email(&mut tx, e).await?;
+        }
+        tx.commit().await?;
+        Ok(())
+    }
+
+    async fn get_user(&self, id: &UserId) -> StoreResult<Option<User>> {
+        self.load_user("id = ?1", id.as_str()).await
+    }
+
+    async fn find_user_by_email(&self, email: &str) -> StoreResult<Option<User>> {
+        self.load_user(
+            "id = (SELECT user_id FROM email_addresses WHERE normalized = ?1)",
+            &email.to_lowercase(),
+        )
+        .await
+    }
+
+    async fn update_user(&self, user: &User) -> StoreResult<()> {
+        let done = sqlx::query(
+            "UPDATE users SET external_id = ?2, username = ?3, first_name = ?4, last_name = ?5, \
+             image_url = ?6, public_metadata = ?7, private_metadata = ?8, unsafe_metadata = ?9, \
+             password_digest = ?10, password_last_updated_at = ?11, primary_email_address_id = ?12, \
+             banned = ?13, locked_at = ?14, failed_attempts = ?15, last_sign_in_at = ?16, \
+             last_active_at = ?17, legal_accepted_at = ?18, delete_self_enabled = ?19, \
+             create_organization_enabled = ?20, updated_at = ?21, username_normalized = ?22 WHERE id = ?1",
+        )
+        .bind(user.id.as_str())
+        .bind(&user.external_id)
+        .bind(&user.username)
+        .bind(&user.first_name)
+        .bind(&user.last_name)
+        .bind(&user.image_url)
+        .bind(Json(&user.public_metadata))
+        .bind(Json(&user.private_metadata))
+        .bind(Json(&user.unsafe_metadata))
+        .bind(&user.password_digest)
+        .bind(user.password_last_updated_at.map(|t| t.0))
+        .bind(user.primary_email_address_id.as_ref().map(|i| i.as_str()))
+        .bind(user.banned)
+        .bind(user.locked_at.map(|t| t.0))
+        .bind(user.failed_attempts)
+        .bind(user.last_sign_in_at.map(|t| t.0))
+        .bind(user.last_active_at.map(|t| t.0))
+        .bind(user.legal_accepted_at.map(|t| t.0))
+        .bind(user.delete_self_enabled)
+        .bind(user.create_organization_enabled)
+        .bind(user.updated_at.0)
+        .bind(user.username.as_ref().map(|u| u.to_lowercase()))
+        .execute(&self.pool)
+        .await?;
+        if done.rows_affected() == 0 {
+            return Err(StoreError::NotFound);
+        }
+        Ok(())
+    }
+
+    async fn delete_user(&self, id: &UserId) -> StoreResult<()> {
+        let done = sqlx::query("DELETE FROM users WHERE id = ?1")
+            .bind(id.as_str())
+            .execute(&self.pool)
+            .await?;
+        if done.rows_affected() == 0 {
+            return Err(StoreError::NotFound);
+        }
+        Ok(())
+    }
+
+    async fn list_users(&self, query: &UserQuery) -> StoreResult<Vec<User>> {
+        let w = query.filter.to_where::<Self>();
+        let n = w.binds.len();
+        let sql = format!(
+            "SELECT {USER_COLUMNS} FROM users {} {} LIMIT {} OFFSET {}",
+            w.sql,
+            query.order_sql(),
+            Self::placeholder(n + 1),
+            Self::placeholder(n + 2)
+        );
+        let mut q = sqlx::query_as::<_, UserRow>(&sql);
+        for b in &w.binds {
+            q = q.bind(b);
+        }
+        let rows = q
+            .bind(query.limit)
+            .bind(query.offset)
+            .fetch_all(&self.pool)
+            .await?;
+        self.attach_emails(rows).await
+    }
+
+    async fn count_users(&self, filter: &UserFilter) -> StoreResult<i64> {
+        let w = filter.to_where::<Self>();
+        let sql = format!("SELECT COUNT(*) FROM users {}", w.sql);
+        let mut q = sqlx::query_as::<_, (i64,)>(&sql);
+        for b in &w.binds {
+            q = q.bind(b);
+        }
+        Ok(q.fetch_one(&self.pool).await?.0)
+    }
+
+    async fn add_email(&self, email: &EmailAddressRecord) -> StoreResult<()> {
+        let mut tx = self.pool.begin().await?;
+        insert_email(&mut tx, email).await?;
+        tx.commit().await?;
+        Ok(())
+    }
+
+    async fn get_email(&self, id: &EmailAddressId) -> StoreResult<Option<EmailAddressRecord>> {
+        sqlx::query_as::<_, EmailRow>(&format!(
+            "SELECT {EMAIL_COLUMNS} FROM email_addresses WHERE id = ?1"
+        ))
+        .bind(id.as_str())
+        .fetch_optional(&self.pool)
+        .await?
+        .map(EmailAddressRecord::try_from)
+        .transpose()
+    }
+
+    async fn update_email(&self, e: &EmailAddressRecord) -> StoreResult<()> {
+        let v = e.verification.as_ref();
+        let done = sqlx::query(
+            "UPDATE email_addresses SET verification_status = ?2, verification_strategy = ?3, \
+             verification_attempts = ?4, verification_expire_at = ?5, updated_at = ?6 WHERE id = ?1",
+        )
+        .bind(e.id.as_str())
+        .bind(v.map(|v| v.status.as_str()))
+        .bind(v.map(|v| v.strategy.as_str()))
+        .bind(v.and_then(|v| v.attempts))
+        .bind(v.and_then(|v| v.expire_at).map(|t| t.0))
+        .bind(e.updated_at.0)
+        .execute(&self.pool)
+        .await?;
+        if done.rows_affected() == 0 {
+            return Err(StoreError::NotFound);
+        }
+        Ok(())
+    }
+
+    async fn delete_email(&self, id: &EmailAddressId) -> StoreResult<()> {
+        let mut tx = self.pool.begin().await?;
+        sqlx::query(
+            "UPDATE users SET primary_email_address_id = NULL WHERE primary_email_address_id = ?1",
+        )
+        .bind(id.as_str())
+        .execute(&mut *tx)
+        .await?;
+        let done = sqlx::query("DELETE FROM email_addresses WHERE id = ?1")
+            .bind(id.as_str())
+            .execute(&mut *tx)
+            .await?;
+        if done.rows_affected() == 0 {
+            return Err(StoreError::NotFound);
+        }
+        tx.commit().await?;
+        Ok(())
+    }
+}
+
+async fn insert_email(tx: &mut Transaction<'_, Sqlite>, e: &EmailAddressRecord) -> StoreResult<()> {
+    let v = e.verification.as_ref();
+    sqlx::query(&format!(
+        "INSERT INTO email_addresses ({EMAIL_COLUMNS}, normalized) VALUES \
+                 (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10)"
+    ))
+    .bind(e.id.as_str())
+    .bind(e.user_id.as_str())
+    .bind(&e.email_address)
+    .bind(v.map(|v| v.status.as_str()))
+    .bind(v.map(|v| v.strategy.as_str()))
+    .bind(v.and_then(|v| v.attempts))
+    .bind(v.and_then(|v| v.expire_at).map(|t| t.0))
+    .bind(e.created_at.0)
+    .bind(e.updated_at.0)
+    .bind(e.email_address.to_lowercase())
+    .execute(&mut **tx)
+    .await?;
+    Ok(())
+}
+
+#[async_trait]
+impl ClientStore for SqliteStore {
+    async fn create_client(&self, client: &Client) -> StoreResult<()> {
+        sqlx::query(
+            "INSERT INTO clients (id, token_hash, last_active_session_id, created_at, updated_at) \
+             VALUES (?1, ?2, ?3, ?4, ?5)",
+        )
+        .bind(client.id.as_str())
+        .bind(&client.token_hash)
+        .bind(client.last_active_session_id.as_ref().map(|s| s.as_str()))
+        .bind(client.created_at.0)
+        .bind(client.updated_at.0)
+        .execute(&self.pool)
+        .await?;
+        Ok(())
+    }
+
+    async fn get_client(&self, id: &ClientId) -> StoreResult<Option<Client>> {
+        sqlx::query_as::<_, ClientRow>(
+            "SELECT id, token_hash, last_active_session_id, created_at, updated_at FROM clients WHERE id = ?1",
+        )
+        .bind(id.as_str())
+        .fetch_optional(&self.pool)
+        .await?
+        .map(Client::try_from)
+        .transpose()
+    }
+
+    async fn list_clients(&self, limit: i64, offset: i64) -> StoreResult<Vec<Client>> {
+        sqlx::query_as::<_, ClientRow>(
+            "SELECT id, token_hash, last_active_session_id, created_at, updated_at FROM clients \
+             ORDER BY created_at DESC, id DESC LIMIT ?1 OFFSET ?2",
+        )
+        .bind(limit)
+        .bind(offset)
+        .fetch_all(&self.pool)
+        .await?
+        .into_iter()
+        .map(Client::try_from)
+        .collect()
+    }
+
+    async fn find_client_by_token_hash(&self, token_hash: &str) -> StoreResult<Option<Client>> {
+        sqlx::query_as::<_, ClientRow>(
+            "SELECT id, token_hash, last_active_session_id, created_at, updated_at FROM clients \
+             WHERE token_hash = ?1",
+        )
+        .bind(token_hash)
+        .fetch_optional(&self.pool)
+        .await?
+        .map(Client::try_from)
+        .transpose()
+    }
+}
+
+#[async_trait]
+impl SessionStore for SqliteStore {
+    async fn create_session(&self, s: &Session) -> StoreResult<()> {
+        let mut tx = self.pool.begin().await?;
+        let a = &s.latest_activity;
+        sqlx::query(&format!(
+            "INSERT INTO sessions ({SESSION_COLUMNS}) VALUES \
+             (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15, ?16, ?17, ?18, ?19)"
+        ))
+        .bind(s.id.as_str())
+        .bind(s.client_id.as_str())
+        .bind(s.user_id.as_str())
+        .bind(s.status.as_str())
+        .bind(s.last_active_at.0)
+        .bind(s.expire_at.0)
+        .bind(s.abandon_at.0)
+        .bind(&s.last_active_organization_id)
+        .bind(s.actor.as_ref().map(Json))
+        .bind(&a.ip_address)
+        .bind(&a.user_agent)
+        .bind(&a.browser_name)
+        .bind(&a.browser_version)
+        .bind(&a.device_type)
+        .bind(a.is_mobile)
+        .bind(&a.city)
+        .bind(&a.country)
+        .bind(s.created_at.0)
+        .bind(s.updated_at.0)
+        .execute(&mut *tx)
+        .await?;
+        touch_client(&mut tx, &s.client_id, Some(&s.id), s.created_at).await?;
+        tx.commit().await?;
+        Ok(())
+    }
+
+    async fn get_session(&self, id: &SessionId) -> StoreResult<Option<Session>> {
+        sqlx::query_as::<_, SessionRow>(&format!(
+            "SELECT {SESSION_COLUMNS} FROM sessions WHERE id = ?1"
+        ))
+        .bind(id.as_str())
+        .fetch_optional(&self.pool)
+        .await?
+        .map(Session::try_from)
+        .transpose()
+    }
+
+    async fn list_sessions_for_user(&self, user_id: &UserId) -> StoreResult<Vec<Session>> {
+        sqlx::query_as::<_, SessionRow>(&format!(
+            "SELECT {SESSION_COLUMNS} FROM sessions WHERE user_id = ?1 ORDER BY created_at DESC, id DESC"
+        ))
+        .bind(user_id.as_str())
+        .fetch_all(&self.pool)
+        .await?
+        .into_iter()
+        .map(Session::try_from)
+        .collect()
+    }
+
+    async fn list_sessions(&self, query: &SessionQuery) -> StoreResult<Vec<Session>> {
+        let sql = format!(
+            "SELECT {SESSION_COLUMNS} FROM sessions WHERE (?1 IS NULL OR user_id = ?1) \
+             AND (?2 IS NULL OR client_id = ?2) AND (?3 IS NULL OR status = ?3) \
+             ORDER BY created_at DESC, id DESC LIMIT ?4 OFFSET ?5"
+        );
+        sqlx::query_as::<_, SessionRow>(&sql)
+            .bind(query.user_id.as_ref().map(UserId::as_str))
+            .bind(query.client_id.as_ref().map(ClientId::as_str))
+            .bind(query.status.map(SessionStatus::as_str))
+            .bind(query.limit)
+            .bind(query.offset)
+            .fetch_all(&self.pool)
+            .await?
+            .into_iter()
+            .map(Session::try_from)
+            .collect()
+    }
+
+    async fn end_user_sessions(
+        &self,
+        user_id: &UserId,
+        status: SessionStatus,
+        at: UnixMillis,
+    ) -> StoreResult<Vec<Session>> {
+        let mut tx = self.pool.begin().await?;
+        let rows = sqlx::query_as::<_, SessionRow>(&format!(
+            "UPDATE sessions SET status = ?2, updated_at = ?3 \
+             WHERE user_id = ?1 AND status IN ('active', 'pending') RETURNING {SESSION_COLUMNS}"
+        ))
+        .bind(user_id.as_str())
+        .bind(status.as_str())
+        .bind(at.0)
+        .fetch_all(&mut *tx)
+        .await?;
+        let sessions: Vec<Session> = rows
+            .into_iter()
+            .map(Session::try_from)
+            .collect::<Result<_, _>>()?;
+        for s in &sessions {
+            touch_client(&mut tx, &s.client_id, None, at).await?;
+        }
+        tx.commit().await?;
+        Ok(sessions)
+    }
+
+    async fn end_session(
+        &self,
+        id: &SessionId,
+        status: SessionStatus,
+        at: UnixMillis,
+    ) -> StoreResult<Session> {
+        let mut tx = self.pool.begin().await?;
+        let row = sqlx::query_as::<_, SessionRow>(&format!(
+            "UPDATE sessions SET status = ?2, updated_at = ?3 \
+             WHERE id = ?1 AND status IN ('active', 'pending') RETURNING {SESSION_COLUMNS}"
+        ))
+        .bind(id.as_str())
+        .bind(status.as_str())
+        .bind(at.0)
+        .fetch_optional(&mut *tx)
+        .await?
+        .ok_or(StoreError::NotFound)?;
+        let session = Session::try_from(row)?;
+        touch_client(&mut tx, &session.client_id, None, at).await?;
+        tx.commit().await?;
+        Ok(session)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[tokio::test]
+    async fn conformance_on_a_file_database() {
+        let dir = tempfile::tempdir().expect("tempdir");
+        let store = SqliteStore::open(&dir.path().join("frontdesk.db"))
+            .await
+            .expect("open");
+        frontdesk_store_tests::run_all(&store).await;
+    }
+
+    #[tokio::test]
+    async fn conformance_in_memory() {
+        let store = SqliteStore::in_memory().await.expect("open");
+        frontdesk_store_tests::run_all(&store).await;
+    }
+
+    #[tokio::test]
+    async fn a_file_that_is_not_sqlite_is_refused_and_left_alone() {
+        let dir = tempfile::tempdir().expect("tempdir");
+        let path = dir.path().join("frontdesk.db");
+        std::fs::write(&path, b"precious data that is not a database").expect("write");
+        let err = SqliteStore::open(&path).await.err().expect("must fail");
+        assert!(matches!(err, OpenError::NotADatabase(_)), "{err}");
+        assert_eq!(
+            std::fs::read(&path).expect("read"),
+            b"precious data that is not a database"
+        );
+    }
+
+    #[tokio::test]
+    async fn reopening_keeps_data_and_migrations_are_idempotent() {
+        let dir = tempfile::tempdir().expect("tempdir");
+        let path = dir.path().join("frontdesk.db");
+        let store = SqliteStore::open(&path).await.expect("open");
+        let inst = frontdesk_store_tests::sample_instance();
+        store.ensure_instance(&inst).await.expect("instance");
+        store.close().await;
+        let store = SqliteStore::open(&path).await.expect("reopen");
+        store.migrate().await.expect("migrate again");
+        assert_eq!(store.instance().await.expect("read"), Some(inst));
+    }
+}

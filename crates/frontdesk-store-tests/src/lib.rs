@@ -1,0 +1,619 @@
+//! One story per behaviour of the [`Store`] contract, run against every
+//! adapter. A behaviour that one database has and the other lacks shows up here
+//! as a failure, not in production.
+//!
+//! The stories share one store, so each makes its own data and never assumes
+//! an empty table beyond what `run_all` guarantees on a fresh database.
+#![allow(clippy::unwrap_used)]
+
+use frontdesk_domain::entities::{
+    Client, Instance, SecretKeyRecord, Session, SessionActivity, SessionStatus, SigningKeyRecord,
+    User, Verification, VerificationStatus,
+};
+use frontdesk_domain::{EmailAddress, InstanceMode, UnixMillis};
+use frontdesk_store::{SessionQuery, Store, StoreError, UserFilter, UserOrderField, UserQuery};
+use frontdesk_types::{ClientId, InstanceId, SecretKeyId, SessionId, SigningKeyId, UserId};
+use serde_json::json;
+
+/// Run every story, in order, on a fresh store.
+pub async fn run_all<S: Store>(store: &S) {
+    instance_is_created_once(store).await;
+    secret_keys_are_found_by_hash_until_revoked(store).await;
+    signing_keys_rotate_and_keep_history(store).await;
+    users_round_trip_with_email_addresses(store).await;
+    a_taken_email_is_a_conflict_and_writes_nothing(store).await;
+    users_update_and_delete(store).await;
+    sessions_end_once_and_move_client_updated_at(store).await;
+    deleting_a_user_removes_its_sessions(store).await;
+    users_list_with_filters_order_and_pages(store).await;
+    email_addresses_are_added_updated_and_deleted(store).await;
+    sessions_list_by_filter_and_end_in_bulk(store).await;
+}
+
+pub fn sample_instance() -> Instance {
+    Instance {
+        id: InstanceId::generate(),
+        mode: InstanceMode::Development,
+        created_at: UnixMillis(1_700_000_000_000),
+    }
+}
+
+fn email(s: &str) -> EmailAddress {
+    s.parse().unwrap()
+}
+
+fn unique(tag: &str) -> String {
+    format!(
+        "{tag}-{}@example.com",
+        UserId::generate().as_str().to_lowercase()
+    )
+}
+
+pub async fn instance_is_created_once<S: Store>(store: &S) {
+    store.ping().await.unwrap();
+    assert_eq!(
+        store.instance().await.unwrap(),
+        None,
+        "fresh store has no instance"
+    );
+    let first = sample_instance();
+    assert_eq!(store.ensure_instance(&first).await.unwrap(), first);
+    let second = Instance {
+        id: InstanceId::generate(),
+        mode: InstanceMode::Production,
+        created_at: UnixMillis(1),
+    };
+    assert_eq!(
+        store.ensure_instance(&second).await.unwrap(),
+        first,
+        "the first instance wins; a second start does not replace it"
+    );
+}
+
+pub async fn secret_keys_are_found_by_hash_until_revoked<S: Store>(store: &S) {
+    let key = SecretKeyRecord {
+        id: SecretKeyId::generate(),
+        key_hash: "a".repeat(64),
+        hint: "wxyz".into(),
+        label: "ci".into(),
+        created_at: UnixMillis(10),
+        revoked_at: None,
+    };
+    store.insert_secret_key(&key).await.unwrap();
+    assert_eq!(
+        store.find_active_secret_key(&key.key_hash).await.unwrap(),
+        Some(key.clone())
+    );
+    assert_eq!(
+        store.find_active_secret_key(&"b".repeat(64)).await.unwrap(),
+        None
+    );
+
+    let dup = SecretKeyRecord {
+        id: SecretKeyId::generate(),
+        ..key.clone()
+    };
+    assert!(matches!(
+        store.insert_secret_key(&dup).await,
+        Err(StoreError::Conflict(_))
+    ));
+
+    store
+        .revoke_secret_key(&key.id, UnixMillis(20))
+        .await
+        .unwrap();
+    assert_eq!(
+        store.find_active_secret_key(&key.key_hash).await.unwrap(),
+        None
+    );
+    assert!(matches!(
+        store.revoke_secret_key(&key.id, UnixMillis(30)).await,
+        Err(StoreError::NotFound)
+    ));
+    let listed = store.list_secret_keys().await.unwrap();
+    let stored = listed.iter().find(|k| k.id == key.id).unwrap();
+    assert_eq!(stored.revoked_at, Some(UnixMillis(20)));
+}
+
+fn signing_key(created: i64) -> SigningKeyRecord {
+    SigningKeyRecord {
+        id: SigningKeyId::generate(),
+        private_pkcs8: vec![1, 2, 3, created as u8],
+        created_at: UnixMillis(created),
+        retired_at: None,
+    }
+}
+
+pub async fn signing_keys_rotate_and_keep_history<S: Store>(store: &S) {
+    let first = signing_key(100);
+    assert_eq!(store.ensure_signing_key(&first).await.unwrap(), first);
+    let racer = signing_key(101);
+    assert_eq!(
+        store.ensure_signing_key(&racer).await.unwrap(),
+        first,
+        "a second node starting up adopts the existing key"
+    );
+    let second = signing_key(200);
+    store.rotate_signing_key(&second).await.unwrap();
+    let keys = store.signing_keys().await.unwrap();
+    assert_eq!(keys.len(), 2);
+    assert_eq!(keys[0], second, "newest first");
+    assert_eq!(keys[1].id, first.id);
+    assert_eq!(keys[1].retired_at, Some(UnixMillis(200)));
+    assert_eq!(keys[1].private_pkcs8, first.private_pkcs8);
+}
+
+fn sample_user(addr: &str) -> User {
+    let now = UnixMillis(1_700_000_000_123);
+    let mut user = User::new(now);
+    user.first_name = Some("Ada".into());
+    user.username = Some(format!("ada{}", &user.id.as_str()[20..]));
+    user.public_metadata = json!({"tier": "pro", "n": [1, 2]});
+    user.password_digest = Some("$argon2id$v=19$m=19456,t=2,p=1$c2FsdA$aGFzaA".into());
+    user.add_email(
+        &email(addr),
+        Some(Verification {
+            status: VerificationStatus::Verified,
+            strategy: "email_code".into(),
+            attempts: Some(1),
+            expire_at: Some(now.plus_secs(600)),
+        }),
+        now,
+    );
+    user
+}
+
+pub async fn users_round_trip_with_email_addresses<S: Store>(store: &S) {
+    let before = store.count_users(&UserFilter::default()).await.unwrap();
+    let addr = unique("Ada");
+    let mut user = sample_user(&addr);
+    // Email addresses come back in creation order.
+    user.add_email(
+        &email(&unique("second")),
+        None,
+        user.created_at.plus_secs(1),
+    );
+    store.create_user(&user).await.unwrap();
+    assert_eq!(store.get_user(&user.id).await.unwrap(), Some(user.clone()));
+    assert_eq!(
+        store
+            .find_user_by_email(&addr.to_uppercase())
+            .await
+            .unwrap()
+            .map(|u| u.id),
+        Some(user.id.clone()),
+        "email lookup ignores case"
+    );
+    assert_eq!(store.get_user(&UserId::generate()).await.unwrap(), None);
+    assert_eq!(
+        store.count_users(&UserFilter::default()).await.unwrap(),
+        before + 1
+    );
+}
+
+pub async fn a_taken_email_is_a_conflict_and_writes_nothing<S: Store>(store: &S) {
+    let addr = unique("taken");
+    store.create_user(&sample_user(&addr)).await.unwrap();
+    let before = store.count_users(&UserFilter::default()).await.unwrap();
+    let mut clash = sample_user(&unique("fresh"));
+    clash.add_email(&email(&addr.to_uppercase()), None, clash.created_at);
+    assert!(matches!(
+        store.create_user(&clash).await,
+        Err(StoreError::Conflict(_))
+    ));
+    assert_eq!(
+        store.count_users(&UserFilter::default()).await.unwrap(),
+        before,
+        "no partial user row"
+    );
+    assert_eq!(store.get_user(&clash.id).await.unwrap(), None);
+}
+
+pub async fn users_update_and_delete<S: Store>(store: &S) {
+    let mut user = sample_user(&unique("upd"));
+    store.create_user(&user).await.unwrap();
+    user.last_name = Some("Lovelace".into());
+    user.private_metadata = json!({"stripe": "cus_1"});
+    user.banned = true;
+    user.locked_at = Some(UnixMillis(5));
+    user.failed_attempts = 3;
+    user.updated_at = UnixMillis(user.updated_at.0 + 1);
+    store.update_user(&user).await.unwrap();
+    assert_eq!(store.get_user(&user.id).await.unwrap(), Some(user.clone()));
+
+    let ghost = User::new(UnixMillis(0));
+    assert!(matches!(
+        store.update_user(&ghost).await,
+        Err(StoreError::NotFound)
+    ));
+    store.delete_user(&user.id).await.unwrap();
+    assert_eq!(store.get_user(&user.id).await.unwrap(), None);
+    assert!(matches!(
+        store.delete_user(&user.id).await,
+        Err(StoreError::NotFound)
+    ));
+    assert_eq!(
+        store
+            .find_user_by_email(&user.email_addresses[0].email_address)
+            .await
+            .unwrap(),
+        None
+    );
+}
+
+async fn client_and_session<S: Store>(store: &S, user: &User, at: UnixMillis) -> (Client, Session) {
+    let client = Client {
+        id: ClientId::generate(),
+        token_hash: SessionId::generate().to_string(),
+        last_active_session_id: None,
+        created_at: at,
+        updated_at: at,
+    };
+    store.create_client(&client).await.unwrap();
+    let session = Session {
+        id: SessionId::generate(),
+        client_id: client.id.clone(),
+        user_id: user.id.clone(),
+        status: SessionStatus::Active,
+        last_active_at: at.plus_secs(1),
+        expire_at: at.plus_secs(7 * 86_400),
+        abandon_at: at.plus_secs(86_400),
+        last_active_organization_id: None,
+        actor: Some(json!({"sub": "user_admin"})),
+        latest_activity: SessionActivity {
+            ip_address: Some("127.0.0.1".into()),
+            user_agent: Some("Mozilla/5.0".into()),
+            browser_name: Some("Chrome".into()),
+            browser_version: Some("156.0".into()),
+            device_type: Some("desktop".into()),
+            is_mobile: false,
+            city: None,
+            country: None,
+        },
+        created_at: at.plus_secs(1),
+        updated_at: at.plus_secs(1),
+    };
+    store.create_session(&session).await.unwrap();
+    (client, session)
+}
+
+pub async fn sessions_end_once_and_move_client_updated_at<S: Store>(store: &S) {
+    let user = sample_user(&unique("sess"));
+    store.create_user(&user).await.unwrap();
+    let t0 = UnixMillis(1_700_000_100_000);
+    let (client, session) = client_and_session(store, &user, t0).await;
+
+    assert_eq!(
+        store.get_session(&session.id).await.unwrap(),
+        Some(session.clone())
+    );
+    let c = store.get_client(&client.id).await.unwrap().unwrap();
+    assert_eq!(c.last_active_session_id, Some(session.id.clone()));
+    assert_eq!(
+        c.updated_at, session.created_at,
+        "new session bumps the client"
+    );
+    assert_eq!(
+        store
+            .find_client_by_token_hash(&client.token_hash)
+            .await
+            .unwrap()
+            .map(|c| c.id),
+        Some(client.id.clone())
+    );
+
+    let ended = store
+        .end_session(&session.id, SessionStatus::Revoked, t0.plus_secs(60))
+        .await
+        .unwrap();
+    assert_eq!(ended.status, SessionStatus::Revoked);
+    assert!(
+        matches!(
+            store
+                .end_session(&session.id, SessionStatus::Ended, t0.plus_secs(61))
+                .await,
+            Err(StoreError::NotFound)
+        ),
+        "an ended session cannot end again"
+    );
+    assert_eq!(
+        store
+            .get_client(&client.id)
+            .await
+            .unwrap()
+            .unwrap()
+            .updated_at,
+        t0.plus_secs(60)
+    );
+    // The client's updated_at never moves backwards.
+    let (_, other) = client_and_session(store, &user, t0).await;
+    store
+        .end_session(&other.id, SessionStatus::Ended, UnixMillis(5))
+        .await
+        .unwrap();
+    let c2 = store.get_client(&other.client_id).await.unwrap().unwrap();
+    assert_eq!(c2.updated_at, other.created_at);
+
+    let listed = store.list_sessions_for_user(&user.id).await.unwrap();
+    assert_eq!(listed.len(), 2);
+}
+
+pub async fn deleting_a_user_removes_its_sessions<S: Store>(store: &S) {
+    let user = sample_user(&unique("gone"));
+    store.create_user(&user).await.unwrap();
+    let (_, session) = client_and_session(store, &user, UnixMillis(1_700_000_200_000)).await;
+    store.delete_user(&user.id).await.unwrap();
+    assert_eq!(store.get_session(&session.id).await.unwrap(), None);
+    assert!(
+        store
+            .list_sessions_for_user(&user.id)
+            .await
+            .unwrap()
+            .is_empty()
+    );
+}
+
+pub async fn users_list_with_filters_order_and_pages<S: Store>(store: &S) {
+    let tag = format!("lst{}", &UserId::generate().as_str()[20..]).to_lowercase();
+    let mut ids = Vec::new();
+    for (i, name) in ["Carol", "alice", "Bob"].iter().enumerate() {
+        let mut u = User::new(UnixMillis(1_800_000_000_000 + i as i64));
+        u.first_name = Some((*name).into());
+        u.username = Some(format!("{tag}_{i}"));
+        u.external_id = Some(format!("ext-{tag}-{i}"));
+        u.last_sign_in_at = (i != 1).then_some(UnixMillis(i as i64));
+        u.add_email(
+            &email(&format!("{name}.{tag}@example.com")),
+            None,
+            u.created_at,
+        );
+        store.create_user(&u).await.unwrap();
+        ids.push(u.id);
+    }
+    let by_tag = UserFilter {
+        query: Some(tag.to_uppercase()),
+        ..UserFilter::default()
+    };
+    assert_eq!(store.count_users(&by_tag).await.unwrap(), 3);
+
+    let page = |order_by, descending, limit, offset| UserQuery {
+        filter: by_tag.clone(),
+        order_by,
+        descending,
+        limit,
+        offset,
+    };
+    let names = |users: Vec<User>| {
+        users
+            .into_iter()
+            .map(|u| u.first_name.unwrap())
+            .collect::<Vec<_>>()
+    };
+    assert_eq!(
+        names(
+            store
+                .list_users(&page(UserOrderField::CreatedAt, true, 10, 0))
+                .await
+                .unwrap()
+        ),
+        ["Bob", "alice", "Carol"]
+    );
+    assert_eq!(
+        names(
+            store
+                .list_users(&page(UserOrderField::CreatedAt, false, 2, 1))
+                .await
+                .unwrap()
+        ),
+        ["alice", "Bob"]
+    );
+    assert_eq!(
+        names(
+            store
+                .list_users(&page(UserOrderField::EmailAddress, false, 10, 0))
+                .await
+                .unwrap()
+        ),
+        ["alice", "Bob", "Carol"]
+    );
+    assert_eq!(
+        names(
+            store
+                .list_users(&page(UserOrderField::LastSignInAt, true, 10, 0))
+                .await
+                .unwrap()
+        ),
+        ["Bob", "Carol", "alice"],
+        "NULLs last"
+    );
+    let listed = store
+        .list_users(&page(UserOrderField::CreatedAt, true, 1, 0))
+        .await
+        .unwrap();
+    assert_eq!(
+        listed[0].email_addresses.len(),
+        1,
+        "listed users carry their email addresses"
+    );
+
+    let exact = |f: UserFilter| async move { store.count_users(&f).await.unwrap() };
+    assert_eq!(
+        exact(UserFilter {
+            email_addresses: vec![format!("ALICE.{tag}@example.com")],
+            ..Default::default()
+        })
+        .await,
+        1
+    );
+    assert_eq!(
+        exact(UserFilter {
+            user_ids: vec![ids[0].to_string(), ids[2].to_string()],
+            ..Default::default()
+        })
+        .await,
+        2
+    );
+    assert_eq!(
+        exact(UserFilter {
+            external_ids: vec![format!("ext-{tag}-1")],
+            ..Default::default()
+        })
+        .await,
+        1
+    );
+    assert_eq!(
+        exact(UserFilter {
+            usernames: vec![format!("{}_2", tag.to_uppercase())],
+            ..Default::default()
+        })
+        .await,
+        1
+    );
+    assert_eq!(
+        exact(UserFilter {
+            query: Some(format!("{tag}%")),
+            ..Default::default()
+        })
+        .await,
+        0,
+        "LIKE wildcards in the query are literal"
+    );
+    assert_eq!(
+        exact(UserFilter {
+            user_ids: vec![ids[0].to_string()],
+            query: Some(tag.clone()),
+            ..Default::default()
+        })
+        .await,
+        1,
+        "filters combine with AND"
+    );
+}
+
+pub async fn email_addresses_are_added_updated_and_deleted<S: Store>(store: &S) {
+    let mut user = sample_user(&unique("mail"));
+    store.create_user(&user).await.unwrap();
+    let primary = user.primary_email_address_id.clone().unwrap();
+    let mut second = {
+        let id = user.add_email(&email(&unique("extra")), None, user.created_at.plus_secs(5));
+        user.email_addresses
+            .iter()
+            .find(|e| e.id == id)
+            .unwrap()
+            .clone()
+    };
+    store.add_email(&second).await.unwrap();
+    let taken = frontdesk_domain::entities::EmailAddressRecord {
+        id: frontdesk_types::EmailAddressId::generate(),
+        email_address: second.email_address.to_uppercase(),
+        ..second.clone()
+    };
+    assert!(matches!(
+        store.add_email(&taken).await,
+        Err(StoreError::Conflict(_))
+    ));
+
+    second.verification = Some(Verification {
+        status: VerificationStatus::Verified,
+        strategy: "admin".into(),
+        attempts: None,
+        expire_at: None,
+    });
+    second.updated_at = second.updated_at.plus_secs(1);
+    store.update_email(&second).await.unwrap();
+    assert_eq!(
+        store.get_email(&second.id).await.unwrap(),
+        Some(second.clone())
+    );
+
+    store.delete_email(&primary).await.unwrap();
+    let reloaded = store.get_user(&user.id).await.unwrap().unwrap();
+    assert_eq!(
+        reloaded.primary_email_address_id, None,
+        "deleting the primary clears the pointer"
+    );
+    assert_eq!(reloaded.email_addresses, vec![second.clone()]);
+    assert!(matches!(
+        store.delete_email(&primary).await,
+        Err(StoreError::NotFound)
+    ));
+    assert_eq!(store.get_email(&primary).await.unwrap(), None);
+}
+
+pub async fn sessions_list_by_filter_and_end_in_bulk<S: Store>(store: &S) {
+    let user = sample_user(&unique("bulk"));
+    store.create_user(&user).await.unwrap();
+    let t0 = UnixMillis(1_700_000_300_000);
+    let (c1, s1) = client_and_session(store, &user, t0).await;
+    let (_, s2) = client_and_session(store, &user, t0.plus_secs(10)).await;
+    let q = |user_id: Option<UserId>, client_id: Option<ClientId>, status| SessionQuery {
+        user_id,
+        client_id,
+        status,
+        limit: 10,
+        offset: 0,
+    };
+    let ids = |v: Vec<Session>| v.into_iter().map(|s| s.id).collect::<Vec<_>>();
+    assert_eq!(
+        ids(store
+            .list_sessions(&q(Some(user.id.clone()), None, None))
+            .await
+            .unwrap()),
+        [s2.id.clone(), s1.id.clone()]
+    );
+    assert_eq!(
+        ids(store
+            .list_sessions(&q(None, Some(c1.id.clone()), None))
+            .await
+            .unwrap()),
+        vec![s1.id.clone()]
+    );
+    assert_eq!(
+        ids(store
+            .list_sessions(&SessionQuery {
+                limit: 1,
+                offset: 1,
+                ..q(Some(user.id.clone()), None, None)
+            })
+            .await
+            .unwrap()),
+        vec![s1.id.clone()]
+    );
+    let ended = store
+        .end_user_sessions(&user.id, SessionStatus::Revoked, t0.plus_secs(100))
+        .await
+        .unwrap();
+    assert_eq!(ended.len(), 2);
+    assert!(
+        store
+            .end_user_sessions(&user.id, SessionStatus::Revoked, t0.plus_secs(101))
+            .await
+            .unwrap()
+            .is_empty()
+    );
+    assert_eq!(
+        ids(store
+            .list_sessions(&q(
+                Some(user.id.clone()),
+                None,
+                Some(SessionStatus::Revoked)
+            ))
+            .await
+            .unwrap())
+        .len(),
+        2
+    );
+    assert!(
+        store
+            .list_sessions(&q(Some(user.id.clone()), None, Some(SessionStatus::Active)))
+            .await
+            .unwrap()
+            .is_empty()
+    );
+    assert_eq!(
+        store.get_client(&c1.id).await.unwrap().unwrap().updated_at,
+        t0.plus_secs(100)
+    );
+    let clients = store.list_clients(500, 0).await.unwrap();
+    assert!(clients.iter().any(|c| c.id == c1.id));
+}

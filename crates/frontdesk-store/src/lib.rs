@@ -1,0 +1,130 @@
+//! The storage port.
+//!
+//! One trait, [`Store`], split by aggregate, with one implementation per
+//! database in its own crate (`frontdesk-store-sqlite`,
+//! `frontdesk-store-postgres`) and one conformance suite
+//! (`frontdesk-store-tests`) that both pass. Handlers hold an
+//! `Arc<dyn Store>`, so nothing above this crate knows which database runs.
+//!
+//! Each method is one transaction: a method that changes several rows (a user
+//! and its email addresses, a key rotation) commits all or nothing. When
+//! webhooks arrive, the outbox row joins the same transaction as the change it
+//! describes.
+
+mod error;
+pub mod query;
+pub mod rows;
+
+use async_trait::async_trait;
+use frontdesk_domain::UnixMillis;
+use frontdesk_domain::entities::{
+    Client, EmailAddressRecord, Instance, SecretKeyRecord, Session, SessionStatus,
+    SigningKeyRecord, User,
+};
+use frontdesk_types::{ClientId, EmailAddressId, SecretKeyId, SessionId, UserId};
+
+pub use query::{SessionQuery, UserFilter, UserOrderField, UserQuery};
+
+pub use error::{StoreError, StoreResult};
+
+/// Everything Frontdesk persists.
+pub trait Store: InstanceStore + KeyStore + UserStore + ClientStore + SessionStore {}
+
+impl<T> Store for T where T: InstanceStore + KeyStore + UserStore + ClientStore + SessionStore {}
+
+/// Liveness and the instance row.
+#[async_trait]
+pub trait InstanceStore: Send + Sync {
+    /// A cheap round trip, for `/readyz`.
+    async fn ping(&self) -> StoreResult<()>;
+
+    /// The instance, if one was created.
+    async fn instance(&self) -> StoreResult<Option<Instance>>;
+
+    /// Create the instance unless one exists, and return whichever is stored.
+    /// Several nodes starting at once on one database agree on one instance.
+    async fn ensure_instance(&self, candidate: &Instance) -> StoreResult<Instance>;
+}
+
+/// Backend API secret keys and JWT signing keys.
+#[async_trait]
+pub trait KeyStore: Send + Sync {
+    async fn insert_secret_key(&self, key: &SecretKeyRecord) -> StoreResult<()>;
+    async fn list_secret_keys(&self) -> StoreResult<Vec<SecretKeyRecord>>;
+    /// The unrevoked key with this hash.
+    async fn find_active_secret_key(&self, key_hash: &str) -> StoreResult<Option<SecretKeyRecord>>;
+    /// Revoke a key; `NotFound` if there is no such unrevoked key.
+    async fn revoke_secret_key(&self, id: &SecretKeyId, at: UnixMillis) -> StoreResult<()>;
+
+    /// All signing keys, newest first.
+    async fn signing_keys(&self) -> StoreResult<Vec<SigningKeyRecord>>;
+    /// Insert `new` as the signing key and retire every other unretired key at
+    /// `new.created_at`, atomically.
+    async fn rotate_signing_key(&self, new: &SigningKeyRecord) -> StoreResult<()>;
+    /// Insert `new` only if no unretired key exists; return the current one.
+    /// Used on first start, where several nodes may race.
+    async fn ensure_signing_key(&self, new: &SigningKeyRecord) -> StoreResult<SigningKeyRecord>;
+}
+
+/// Users and their identifications.
+#[async_trait]
+pub trait UserStore: Send + Sync {
+    /// Insert a user with its email addresses. `Conflict` if an address (compared
+    /// case-insensitively), the username or the external id is taken.
+    async fn create_user(&self, user: &User) -> StoreResult<()>;
+    async fn get_user(&self, id: &UserId) -> StoreResult<Option<User>>;
+    /// Find the owner of an email address, case-insensitively.
+    async fn find_user_by_email(&self, email: &str) -> StoreResult<Option<User>>;
+    /// Replace the user's own columns (not its email addresses).
+    async fn update_user(&self, user: &User) -> StoreResult<()>;
+    /// Delete the user, its identifications and its sessions.
+    async fn delete_user(&self, id: &UserId) -> StoreResult<()>;
+    /// A page of users, with their email addresses.
+    async fn list_users(&self, query: &UserQuery) -> StoreResult<Vec<User>>;
+    async fn count_users(&self, filter: &UserFilter) -> StoreResult<i64>;
+
+    /// Add an email address to its user. `Conflict` if any user has it.
+    async fn add_email(&self, email: &EmailAddressRecord) -> StoreResult<()>;
+    async fn get_email(&self, id: &EmailAddressId) -> StoreResult<Option<EmailAddressRecord>>;
+    /// Replace an email address's verification and `updated_at`.
+    async fn update_email(&self, email: &EmailAddressRecord) -> StoreResult<()>;
+    /// Delete an email address; clears the user's primary pointer if it was primary.
+    async fn delete_email(&self, id: &EmailAddressId) -> StoreResult<()>;
+}
+
+/// Clients (browsers).
+#[async_trait]
+pub trait ClientStore: Send + Sync {
+    async fn create_client(&self, client: &Client) -> StoreResult<()>;
+    async fn get_client(&self, id: &ClientId) -> StoreResult<Option<Client>>;
+    async fn find_client_by_token_hash(&self, token_hash: &str) -> StoreResult<Option<Client>>;
+    /// A page of clients, newest first.
+    async fn list_clients(&self, limit: i64, offset: i64) -> StoreResult<Vec<Client>>;
+}
+
+/// Sessions.
+#[async_trait]
+pub trait SessionStore: Send + Sync {
+    /// Insert a session and make it the client's active one, bumping the
+    /// client's `updated_at`.
+    async fn create_session(&self, session: &Session) -> StoreResult<()>;
+    async fn get_session(&self, id: &SessionId) -> StoreResult<Option<Session>>;
+    async fn list_sessions_for_user(&self, user_id: &UserId) -> StoreResult<Vec<Session>>;
+    /// A page of sessions, newest first.
+    async fn list_sessions(&self, query: &SessionQuery) -> StoreResult<Vec<Session>>;
+    /// End every live session of a user (ban, password reset), returning them.
+    async fn end_user_sessions(
+        &self,
+        user_id: &UserId,
+        status: SessionStatus,
+        at: UnixMillis,
+    ) -> StoreResult<Vec<Session>>;
+    /// Move a live session to `status` (ended, revoked, removed…), bumping the
+    /// client's `updated_at`. `NotFound` if the session is unknown or no longer live.
+    async fn end_session(
+        &self,
+        id: &SessionId,
+        status: SessionStatus,
+        at: UnixMillis,
+    ) -> StoreResult<Session>;
+}

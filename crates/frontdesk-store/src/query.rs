@@ -1,0 +1,199 @@
+//! Filters and orderings for list endpoints, and the SQL they compile to.
+//!
+//! The WHERE/ORDER BY text is the same in both dialects except for parameter
+//! placeholders and case-insensitive matching, so it is built once here and
+//! each adapter supplies its placeholder style.
+
+use frontdesk_domain::entities::SessionStatus;
+use frontdesk_types::{ClientId, UserId};
+
+/// Which users to list or count (`GET /v1/users`).
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct UserFilter {
+    pub email_addresses: Vec<String>,
+    pub user_ids: Vec<String>,
+    pub external_ids: Vec<String>,
+    pub usernames: Vec<String>,
+    /// Free text matched against id, email addresses, username and names.
+    pub query: Option<String>,
+}
+
+/// Sort key for users.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum UserOrderField {
+    CreatedAt,
+    UpdatedAt,
+    LastSignInAt,
+    LastActiveAt,
+    EmailAddress,
+    Username,
+    FirstName,
+    LastName,
+}
+
+impl UserOrderField {
+    /// Parse Clerk's `order_by` value: `[+-]field`, `-` for descending.
+    pub fn parse(s: &str) -> Option<(Self, bool)> {
+        let (desc, name) = match s.as_bytes().first() {
+            Some(b'-') => (true, &s[1..]),
+            Some(b'+') => (false, &s[1..]),
+            _ => (false, s),
+        };
+        let field = match name {
+            "created_at" => Self::CreatedAt,
+            "updated_at" => Self::UpdatedAt,
+            "last_sign_in_at" => Self::LastSignInAt,
+            "last_active_at" => Self::LastActiveAt,
+            "email_address" => Self::EmailAddress,
+            "username" => Self::Username,
+            "first_name" => Self::FirstName,
+            "last_name" => Self::LastName,
+            _ => return None,
+        };
+        Some((field, desc))
+    }
+
+    fn column(self) -> &'static str {
+        match self {
+            Self::CreatedAt => "users.created_at",
+            Self::UpdatedAt => "users.updated_at",
+            Self::LastSignInAt => "users.last_sign_in_at",
+            Self::LastActiveAt => "users.last_active_at",
+            Self::EmailAddress => {
+                "(SELECT e.normalized FROM email_addresses e WHERE e.id = users.primary_email_address_id)"
+            }
+            Self::Username => "users.username_normalized",
+            Self::FirstName => "users.first_name",
+            Self::LastName => "users.last_name",
+        }
+    }
+}
+
+/// A page of users in an order.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct UserQuery {
+    pub filter: UserFilter,
+    pub order_by: UserOrderField,
+    pub descending: bool,
+    pub limit: i64,
+    pub offset: i64,
+}
+
+impl Default for UserQuery {
+    fn default() -> Self {
+        Self {
+            filter: UserFilter::default(),
+            order_by: UserOrderField::CreatedAt,
+            descending: true,
+            limit: 10,
+            offset: 0,
+        }
+    }
+}
+
+/// SQL dialect details the shared builders need.
+pub trait Dialect {
+    /// The placeholder for the `n`th (1-based) parameter.
+    fn placeholder(n: usize) -> String;
+}
+
+/// A WHERE clause and its text parameters, in order.
+pub struct Where {
+    pub sql: String,
+    pub binds: Vec<String>,
+}
+
+fn push_in<D: Dialect>(
+    clauses: &mut Vec<String>,
+    binds: &mut Vec<String>,
+    expr: &str,
+    values: &[String],
+) {
+    if values.is_empty() {
+        return;
+    }
+    let mut ph = Vec::with_capacity(values.len());
+    for v in values {
+        binds.push(v.clone());
+        ph.push(D::placeholder(binds.len()));
+    }
+    clauses.push(format!("{expr} IN ({})", ph.join(", ")));
+}
+
+impl UserFilter {
+    /// `WHERE …` (or empty) for this filter.
+    pub fn to_where<D: Dialect>(&self) -> Where {
+        let mut clauses = Vec::new();
+        let mut binds = Vec::new();
+        let lower = |v: &[String]| v.iter().map(|s| s.to_lowercase()).collect::<Vec<_>>();
+        push_in::<D>(&mut clauses, &mut binds, "users.id", &self.user_ids);
+        push_in::<D>(
+            &mut clauses,
+            &mut binds,
+            "users.external_id",
+            &self.external_ids,
+        );
+        push_in::<D>(
+            &mut clauses,
+            &mut binds,
+            "users.username_normalized",
+            &lower(&self.usernames),
+        );
+        if !self.email_addresses.is_empty() {
+            let mut inner = Vec::new();
+            push_in::<D>(
+                &mut inner,
+                &mut binds,
+                "e.normalized",
+                &lower(&self.email_addresses),
+            );
+            clauses.push(format!(
+                "users.id IN (SELECT e.user_id FROM email_addresses e WHERE {})",
+                inner.join("")
+            ));
+        }
+        if let Some(q) = self.query.as_deref().filter(|q| !q.is_empty()) {
+            // Case-insensitive substring match; LIKE wildcards in the query are literal.
+            let escaped = q
+                .to_lowercase()
+                .replace('\\', "\\\\")
+                .replace('%', "\\%")
+                .replace('_', "\\_");
+            binds.push(format!("%{escaped}%"));
+            let p = D::placeholder(binds.len());
+            clauses.push(format!(
+                "(LOWER(users.id) LIKE {p} ESCAPE '\\' OR users.username_normalized LIKE {p} ESCAPE '\\' \
+                 OR LOWER(COALESCE(users.first_name, '')) LIKE {p} ESCAPE '\\' \
+                 OR LOWER(COALESCE(users.last_name, '')) LIKE {p} ESCAPE '\\' \
+                 OR users.id IN (SELECT e.user_id FROM email_addresses e WHERE e.normalized LIKE {p} ESCAPE '\\'))"
+            ));
+        }
+        let sql = if clauses.is_empty() {
+            String::new()
+        } else {
+            format!("WHERE {}", clauses.join(" AND "))
+        };
+        Where { sql, binds }
+    }
+}
+
+impl UserQuery {
+    /// `ORDER BY …` with a stable tie-breaker and NULLs last either way.
+    pub fn order_sql(&self) -> String {
+        let dir = if self.descending { "DESC" } else { "ASC" };
+        format!(
+            "ORDER BY {} {dir} NULLS LAST, users.id {dir}",
+            self.order_by.column()
+        )
+    }
+}
+
+/// Which sessions to list (`GET /v1/sessions`).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct SessionQuery {
+    pub user_id: Option<UserId>,
+    pub client_id: Option<ClientId>,
+    pub status: Option<SessionStatus>,
+    pub limit: i64,
+    pub offset: i64,
+}
