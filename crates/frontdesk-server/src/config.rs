@@ -85,6 +85,19 @@ pub struct Config {
     pub retired_key_retention_secs: u32,
     /// Largest accepted request body.
     pub max_body_bytes: usize,
+    /// Backend API requests per secret key per 10 s; unset: 100 in
+    /// development, 1000 in production (Clerk's limits); 0 disables.
+    pub backend_rate_limit: Option<u32>,
+    /// Minimum password length, in characters.
+    pub min_password_length: usize,
+    /// argon2id memory cost, KiB.
+    pub argon2_memory_kib: u32,
+    /// argon2id iterations.
+    pub argon2_iterations: u32,
+    /// Longest a session lives, whatever its activity.
+    pub session_lifetime_secs: u32,
+    /// Sessions idle this long end; 0 disables the inactivity timeout.
+    pub session_inactivity_timeout_secs: u32,
 }
 
 impl Default for Config {
@@ -102,6 +115,12 @@ impl Default for Config {
             jwks_max_age_secs: 300,
             retired_key_retention_secs: 3600,
             max_body_bytes: 1024 * 1024,
+            backend_rate_limit: None,
+            min_password_length: 8,
+            argon2_memory_kib: 19_456,
+            argon2_iterations: 2,
+            session_lifetime_secs: 7 * 86_400,
+            session_inactivity_timeout_secs: 0,
         }
     }
 }
@@ -156,6 +175,25 @@ retired_key_retention_secs = 3600
 
 # Largest request body accepted, in bytes.
 max_body_bytes = 1048576
+
+# Backend API requests allowed per secret key per 10 seconds, answered with
+# 429 and Retry-After beyond it. Unset: 100 in development, 1000 in production
+# (Clerk's limits); 0 disables. Counted per node. JWKS requests are exempt.
+# backend_rate_limit = 1000
+
+# Minimum password length in characters (NIST 800-63B: at least 8).
+min_password_length = 8
+
+# argon2id cost for password hashes (OWASP minimum: 19456 KiB, 2 iterations).
+# Digests with weaker parameters are upgraded at the next successful sign-in.
+argon2_memory_kib = 19456
+argon2_iterations = 2
+
+# A session ends this long after it started, in seconds (Clerk: 7 days).
+session_lifetime_secs = 604800
+
+# A session ends after this long without activity, in seconds; 0: never.
+session_inactivity_timeout_secs = 0
 "#;
 
 /// A setting that could not be used. The message names the setting the way the
@@ -305,6 +343,24 @@ impl Config {
                 format!(
                     "must be at least {needed} (token lifetime + JWKS cache time), or verifiers would lose keys still in use"
                 ),
+            ));
+        }
+        if !(8..=64).contains(&self.min_password_length) {
+            return Err(ConfigError::new(
+                "min_password_length",
+                "must be between 8 and 64",
+            ));
+        }
+        if self.argon2_memory_kib < 8 || self.argon2_iterations == 0 {
+            return Err(ConfigError::new(
+                "argon2_memory_kib",
+                "argon2 needs at least 8 KiB and 1 iteration",
+            ));
+        }
+        if self.session_lifetime_secs < 60 {
+            return Err(ConfigError::new(
+                "session_lifetime_secs",
+                "must be at least 60",
             ));
         }
         if self.max_body_bytes < 1024 {

@@ -65,6 +65,19 @@ impl ApiError {
         )
     }
 
+    /// 429 with `Retry-After`.
+    pub fn rate_limited(retry_after: u64) -> Self {
+        Self::Client {
+            status: StatusCode::TOO_MANY_REQUESTS,
+            error: Box::new(ClerkError::new(
+                "too_many_requests",
+                "Too many requests",
+                "Too many requests, retry later.",
+            )),
+            retry_after: Some(retry_after),
+        }
+    }
+
     pub fn internal(e: impl std::fmt::Display) -> Self {
         Self::Internal(e.to_string())
     }

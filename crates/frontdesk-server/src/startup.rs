@@ -31,6 +31,7 @@ use crate::error::route_not_found;
 use crate::keys::{KeyRing, KeyRingError};
 use crate::metrics::Metrics;
 use crate::middleware;
+use crate::rate_limit::RateLimiter;
 use crate::routes;
 use crate::state::{AppState, InstanceInfo};
 
@@ -201,6 +202,16 @@ impl Application {
 
         let keys =
             Arc::new(KeyRing::load(store.as_ref(), config.retired_key_retention_secs).await?);
+        let hasher = frontdesk_crypto::PasswordHasher::new(
+            config.argon2_memory_kib,
+            config.argon2_iterations,
+            1,
+        )
+        .map_err(|e| ConfigError::new("argon2_memory_kib", e.to_string()))?;
+        let limit = config.backend_rate_limit.unwrap_or(match instance.mode {
+            frontdesk_domain::InstanceMode::Development => 100,
+            frontdesk_domain::InstanceMode::Production => 1000,
+        });
         let state = AppState {
             store,
             keys,
@@ -211,6 +222,8 @@ impl Application {
                 publishable_key,
             }),
             metrics: Arc::new(Metrics::default()),
+            hasher: Arc::new(hasher),
+            backend_limiter: Arc::new(RateLimiter::new(limit, Duration::from_secs(10))),
         };
         let router = router(state.clone());
         Ok(Self {
@@ -284,6 +297,11 @@ pub fn router(state: AppState) -> Router {
         .route("/.well-known/jwks.json", get(routes::jwks::public))
         .route("/v1/jwks", get(routes::jwks::backend))
         .route("/v1/instance", get(routes::instance::get))
+        .merge(routes::users::router())
+        .merge(routes::email_addresses::router())
+        .merge(routes::sessions::router())
+        .merge(routes::clients::router())
+        .route("/avatar.svg", get(routes::health::avatar))
         .fallback(route_not_found)
         .layer(axum::middleware::from_fn_with_state(
             state.clone(),

@@ -2,13 +2,16 @@
 
 use std::sync::Arc;
 
+use frontdesk_crypto::PasswordHasher;
 use frontdesk_domain::PublishableKey;
 use frontdesk_domain::entities::Instance;
 use frontdesk_store::Store;
+use frontdesk_types::SecretKeyId;
 
 use crate::config::{Config, PublicUrl};
 use crate::keys::KeyRing;
 use crate::metrics::Metrics;
+use crate::rate_limit::RateLimiter;
 
 /// The instance as this node serves it.
 #[derive(Debug, Clone)]
@@ -26,4 +29,6 @@ pub struct AppState {
     pub config: Arc<Config>,
     pub instance: Arc<InstanceInfo>,
     pub metrics: Arc<Metrics>,
+    pub hasher: Arc<PasswordHasher>,
+    pub backend_limiter: Arc<RateLimiter<SecretKeyId>>,
 }

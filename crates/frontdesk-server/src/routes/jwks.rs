@@ -8,7 +8,7 @@ use axum::extract::State;
 use axum::http::{HeaderValue, header};
 use axum::response::{IntoResponse, Response};
 
-use crate::extract::BackendCaller;
+use crate::extract::UnlimitedBackendCaller;
 use crate::state::AppState;
 
 fn jwks_response(state: &AppState, visibility: &str) -> Response {
@@ -40,6 +40,6 @@ pub async fn public(State(state): State<AppState>) -> Response {
 }
 
 /// `GET /v1/jwks` (Backend API).
-pub async fn backend(_caller: BackendCaller, State(state): State<AppState>) -> Response {
+pub async fn backend(_caller: UnlimitedBackendCaller, State(state): State<AppState>) -> Response {
     jwks_response(&state, "private")
 }

@@ -1,5 +1,9 @@
 //! HTTP routes, one module per area.
 
+pub mod clients;
+pub mod email_addresses;
 pub mod health;
 pub mod instance;
 pub mod jwks;
+pub mod sessions;
+pub mod users;

@@ -1,0 +1,66 @@
+//! `frontdesk-bench`: the project's benchmark harness.
+//!
+//! ```text
+//! cargo run --release -p frontdesk-bench -- <benchmark> [options]
+//! ```
+//!
+//! One sub-command per benchmark, one module per sub-command. Each benchmark
+//! measures the release `frontdesk` binary (built first, see
+//! [`server::server_binary`]) and returns a [`report::Report`]: its figures,
+//! each printed next to its limit, measured in the same run, so that a
+//! verdict never compares a figure from this machine with a figure from
+//! another.
+//!
+//! Exit code: 0 when every gating figure is within its limit, 1 when one is
+//! not, 2 when the benchmark could not be run at all.
+
+mod report;
+mod server;
+mod startup;
+
+use std::path::PathBuf;
+use std::process::ExitCode;
+
+use clap::{Parser, Subcommand};
+
+#[derive(Parser)]
+#[command(
+    name = "frontdesk-bench",
+    about = "Frontdesk benchmarks: each figure printed next to its limit",
+    after_help = "Run as: cargo run --release -p frontdesk-bench -- <benchmark> [options]"
+)]
+struct Cli {
+    /// Measure this `frontdesk` binary instead of building target/release/frontdesk
+    #[arg(long, global = true, value_name = "PATH")]
+    binary: Option<PathBuf>,
+    #[command(subcommand)]
+    benchmark: Benchmark,
+}
+
+#[derive(Subcommand)]
+enum Benchmark {
+    /// Cold start of `frontdesk serve` on an empty data dir, and its idle memory
+    Startup(startup::Options),
+}
+
+fn main() -> ExitCode {
+    let cli = Cli::parse();
+    let result =
+        server::server_binary(cli.binary.as_deref()).and_then(|binary| match &cli.benchmark {
+            Benchmark::Startup(options) => startup::run(&binary, options),
+        });
+    match result {
+        Ok(report) => {
+            report.print();
+            if report.passed() {
+                ExitCode::SUCCESS
+            } else {
+                ExitCode::from(1)
+            }
+        }
+        Err(e) => {
+            eprintln!("error: {e:#}");
+            ExitCode::from(2)
+        }
+    }
+}

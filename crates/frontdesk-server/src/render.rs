@@ -1,0 +1,155 @@
+//! Domain entities rendered as Clerk's Backend API objects.
+
+use frontdesk_domain::UnixMillis;
+use frontdesk_domain::entities::{
+    Client, EmailAddressRecord, Session, User, Verification, VerificationStatus,
+};
+use frontdesk_domain::metadata::as_object;
+use frontdesk_types::session as wire_session;
+use frontdesk_types::user as wire_user;
+
+use crate::state::AppState;
+
+/// Account lockout settings, for `locked` and `lockout_expires_in_seconds`.
+pub const LOCKOUT_SECS: i64 = 3600;
+
+fn verification(v: &Verification) -> wire_user::Verification {
+    let object = match v.strategy.as_str() {
+        "admin" => "verification_admin",
+        s if s.starts_with("from_oauth") => "verification_from_oauth",
+        "email_link" => "verification_email_link",
+        "ticket" => "verification_ticket",
+        _ => "verification_otp",
+    };
+    wire_user::Verification {
+        object: object.to_owned(),
+        status: v.status.as_str().to_owned(),
+        strategy: v.strategy.clone(),
+        attempts: v.attempts,
+        expire_at: v.expire_at.map(|t| t.0),
+    }
+}
+
+/// An `EmailAddress` object.
+pub fn email(e: &EmailAddressRecord) -> wire_user::EmailAddress {
+    wire_user::EmailAddress {
+        id: e.id.clone(),
+        object: "email_address".to_owned(),
+        email_address: e.email_address.clone(),
+        reserved: false,
+        verification: e.verification.as_ref().map(verification),
+        linked_to: Vec::new(),
+        matches_sso_connection: false,
+        created_at: e.created_at.0,
+        updated_at: e.updated_at.0,
+    }
+}
+
+/// Whether an address counts as verified.
+pub fn is_verified(e: &EmailAddressRecord) -> bool {
+    e.verification
+        .as_ref()
+        .is_some_and(|v| v.status == VerificationStatus::Verified)
+}
+
+/// A Backend API `User` object.
+pub fn user(state: &AppState, u: &User, now: UnixMillis) -> wire_user::User {
+    let default_image = format!("{}/avatar.svg", state.instance.public_url.origin());
+    let image_url = u.image_url.clone().unwrap_or(default_image);
+    let locked = u.is_locked(now, LOCKOUT_SECS);
+    wire_user::User {
+        id: u.id.clone(),
+        object: "user".to_owned(),
+        external_id: u.external_id.clone(),
+        primary_email_address_id: u.primary_email_address_id.clone(),
+        primary_phone_number_id: None,
+        primary_web3_wallet_id: None,
+        username: u.username.clone(),
+        first_name: u.first_name.clone(),
+        last_name: u.last_name.clone(),
+        locale: None,
+        profile_image_url: image_url.clone(),
+        image_url,
+        has_image: u.image_url.is_some(),
+        public_metadata: as_object(&u.public_metadata),
+        private_metadata: Some(as_object(&u.private_metadata)),
+        unsafe_metadata: as_object(&u.unsafe_metadata),
+        email_addresses: u.email_addresses.iter().map(email).collect(),
+        phone_numbers: Vec::new(),
+        web3_wallets: Vec::new(),
+        passkeys: Vec::new(),
+        password_enabled: u.password_digest.is_some(),
+        two_factor_enabled: false,
+        totp_enabled: false,
+        backup_code_enabled: false,
+        mfa_enabled_at: None,
+        mfa_disabled_at: None,
+        password_last_updated_at: u.password_last_updated_at.map(|t| t.0),
+        external_accounts: Vec::new(),
+        saml_accounts: Vec::new(),
+        enterprise_accounts: Vec::new(),
+        last_sign_in_at: u.last_sign_in_at.map(|t| t.0),
+        banned: u.banned,
+        locked,
+        lockout_expires_in_seconds: u
+            .locked_at
+            .filter(|_| locked)
+            .map(|at| (at.plus_secs(LOCKOUT_SECS).0 - now.0).max(0) / 1000),
+        verification_attempts_remaining: None,
+        updated_at: u.updated_at.0,
+        created_at: u.created_at.0,
+        delete_self_enabled: u.delete_self_enabled,
+        create_organization_enabled: u.create_organization_enabled,
+        create_organizations_limit: None,
+        last_active_at: u.last_active_at.map(|t| t.0),
+        legal_accepted_at: u.legal_accepted_at.map(|t| t.0),
+        bypass_client_trust: false,
+    }
+}
+
+/// A Backend API `Session` object, with the status as of `now`.
+pub fn session(s: &Session, now: UnixMillis) -> wire_session::Session {
+    let a = &s.latest_activity;
+    wire_session::Session {
+        object: "session".to_owned(),
+        id: s.id.clone(),
+        user_id: s.user_id.clone(),
+        client_id: s.client_id.clone(),
+        actor: s.actor.clone(),
+        status: s.status_at(now).as_str().to_owned(),
+        last_active_organization_id: s.last_active_organization_id.clone(),
+        last_active_at: s.last_active_at.0,
+        latest_activity: wire_session::SessionActivity {
+            object: "session_activity".to_owned(),
+            id: format!("sess_activity_{}", &s.id.as_str()[5..]),
+            device_type: a.device_type.clone(),
+            is_mobile: a.is_mobile,
+            browser_name: a.browser_name.clone(),
+            browser_version: a.browser_version.clone(),
+            ip_address: a.ip_address.clone(),
+            city: a.city.clone(),
+            country: a.country.clone(),
+        },
+        expire_at: s.expire_at.0,
+        abandon_at: s.abandon_at.0,
+        updated_at: s.updated_at.0,
+        created_at: s.created_at.0,
+        tasks: None,
+    }
+}
+
+/// A Backend API `Client` object with its sessions.
+pub fn client(c: &Client, sessions: &[Session], now: UnixMillis) -> wire_session::Client {
+    wire_session::Client {
+        object: "client".to_owned(),
+        id: c.id.clone(),
+        session_ids: sessions.iter().map(|s| s.id.clone()).collect(),
+        sessions: sessions.iter().map(|s| session(s, now)).collect(),
+        sign_in_id: None,
+        sign_up_id: None,
+        last_active_session_id: c.last_active_session_id.clone(),
+        last_authentication_strategy: None,
+        updated_at: c.updated_at.0,
+        created_at: c.created_at.0,
+    }
+}

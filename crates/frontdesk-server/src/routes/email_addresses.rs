@@ -1,0 +1,155 @@
+//! Backend API: email addresses (`/v1/email_addresses…`).
+
+use axum::Router;
+use axum::extract::{Path, State};
+use axum::routing::{get, post};
+use frontdesk_domain::entities::{EmailAddressRecord, Verification, VerificationStatus};
+use frontdesk_domain::{EmailAddress, UnixMillis};
+use frontdesk_types::EmailAddressId;
+use frontdesk_types::common::DeletedObject;
+use frontdesk_types::user::EmailAddress as WireEmail;
+use serde::Deserialize;
+
+use crate::error::{ApiError, ApiJson, ApiResult};
+use crate::extract::{ApiBody, BackendCaller};
+use crate::render;
+use crate::routes::users::load_user;
+use crate::state::AppState;
+
+pub fn router() -> Router<AppState> {
+    Router::new()
+        .route("/v1/email_addresses", post(create))
+        .route(
+            "/v1/email_addresses/{id}",
+            get(show).patch(update).delete(remove),
+        )
+}
+
+fn admin_verified() -> Verification {
+    Verification {
+        status: VerificationStatus::Verified,
+        strategy: "admin".into(),
+        attempts: None,
+        expire_at: None,
+    }
+}
+
+async fn load(state: &AppState, raw: &str) -> ApiResult<EmailAddressRecord> {
+    let id: EmailAddressId = raw
+        .parse()
+        .map_err(|_| ApiError::not_found("email address"))?;
+    state
+        .store
+        .get_email(&id)
+        .await?
+        .ok_or_else(|| ApiError::not_found("email address"))
+}
+
+#[derive(Deserialize)]
+struct Create {
+    user_id: String,
+    email_address: String,
+    verified: Option<bool>,
+    primary: Option<bool>,
+}
+
+async fn create(
+    _: BackendCaller,
+    State(state): State<AppState>,
+    ApiBody(body): ApiBody<Create>,
+) -> ApiResult<ApiJson<WireEmail>> {
+    let mut user = load_user(&state, &body.user_id).await?;
+    let email: EmailAddress = body.email_address.parse().map_err(|e| {
+        ApiError::bad_param(
+            "email_address",
+            "form_param_format_invalid",
+            format!("`{}` {e}", body.email_address),
+        )
+    })?;
+    let now = UnixMillis::now();
+    let verified = body.verified.unwrap_or(false);
+    let id = user.add_email(&email, verified.then(admin_verified), now);
+    let record = user
+        .email_addresses
+        .iter()
+        .find(|e| e.id == id)
+        .cloned()
+        .ok_or_else(|| ApiError::internal("added email vanished"))?;
+    state.store.add_email(&record).await.map_err(|e| match e {
+        frontdesk_store::StoreError::Conflict(_) => ApiError::client(
+            axum::http::StatusCode::UNPROCESSABLE_ENTITY,
+            frontdesk_types::ClerkError::new(
+                "form_identifier_exists",
+                "That email address is taken. Please try another.",
+                "That email address is taken. Please try another.",
+            )
+            .with_param("email_address"),
+        ),
+        other => other.into(),
+    })?;
+    if body.primary == Some(true) && verified || user.primary_email_address_id.as_ref() == Some(&id)
+    {
+        user.primary_email_address_id = Some(id);
+        user.updated_at = now;
+        state.store.update_user(&user).await?;
+    }
+    Ok(ApiJson(render::email(&record)))
+}
+
+async fn show(
+    _: BackendCaller,
+    State(state): State<AppState>,
+    Path(id): Path<String>,
+) -> ApiResult<ApiJson<WireEmail>> {
+    Ok(ApiJson(render::email(&load(&state, &id).await?)))
+}
+
+#[derive(Deserialize)]
+struct Update {
+    verified: Option<bool>,
+    primary: Option<bool>,
+}
+
+async fn update(
+    _: BackendCaller,
+    State(state): State<AppState>,
+    Path(id): Path<String>,
+    ApiBody(body): ApiBody<Update>,
+) -> ApiResult<ApiJson<WireEmail>> {
+    let mut email = load(&state, &id).await?;
+    let now = UnixMillis::now();
+    match body.verified {
+        Some(true) if !render::is_verified(&email) => email.verification = Some(admin_verified()),
+        Some(false) => email.verification = None,
+        _ => {}
+    }
+    email.updated_at = now;
+    state.store.update_email(&email).await?;
+    if body.primary == Some(true) {
+        if !render::is_verified(&email) {
+            return Err(ApiError::bad_param(
+                "primary",
+                "form_param_value_invalid",
+                "Only a verified email address can be primary",
+            ));
+        }
+        let mut user = load_user(&state, email.user_id.as_str()).await?;
+        user.primary_email_address_id = Some(email.id.clone());
+        user.updated_at = now;
+        state.store.update_user(&user).await?;
+    }
+    Ok(ApiJson(render::email(&email)))
+}
+
+async fn remove(
+    _: BackendCaller,
+    State(state): State<AppState>,
+    Path(id): Path<String>,
+) -> ApiResult<ApiJson<DeletedObject>> {
+    let email = load(&state, &id).await?;
+    state.store.delete_email(&email.id).await?;
+    Ok(ApiJson(DeletedObject::new(
+        "email_address",
+        email.id.as_str(),
+    )))
+}

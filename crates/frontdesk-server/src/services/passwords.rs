@@ -1,0 +1,54 @@
+//! Password hashing off the async workers.
+//!
+//! argon2id at the configured cost takes tens of milliseconds of CPU; run on
+//! an async worker it would stall every other request on that thread, so it
+//! runs in the blocking pool.
+
+use frontdesk_crypto::PasswordCheck;
+use frontdesk_domain::entities::User;
+use frontdesk_domain::{NewPassword, UnixMillis};
+
+use crate::error::{ApiError, ApiResult};
+use crate::state::AppState;
+
+/// Hash a new password.
+pub async fn hash(state: &AppState, password: &NewPassword) -> ApiResult<String> {
+    let hasher = state.hasher.clone();
+    let text = password.expose().to_owned();
+    tokio::task::spawn_blocking(move || hasher.hash(&text))
+        .await
+        .map_err(ApiError::internal)?
+        .map_err(ApiError::internal)
+}
+
+/// Check a password against a user's digest, upgrading the digest on success
+/// when it is an import (bcrypt) or weaker than the configured cost. Users
+/// without a password spend the same time as a mismatch.
+pub async fn verify(state: &AppState, user: &mut User, password: &str) -> ApiResult<bool> {
+    let hasher = state.hasher.clone();
+    let digest = user.password_digest.clone();
+    let text = password.to_owned();
+    let check = tokio::task::spawn_blocking(move || match digest {
+        Some(d) => hasher.verify(&text, &d),
+        None => hasher.verify_dummy(&text),
+    })
+    .await
+    .map_err(ApiError::internal)?;
+    match check {
+        PasswordCheck::Mismatch => Ok(false),
+        PasswordCheck::Match { needs_rehash } => {
+            if needs_rehash {
+                // Best effort: a failed upgrade must not fail the sign-in.
+                if let Ok(new) = NewPassword::parse(password, 0) {
+                    let digest = hash(state, &new).await?;
+                    user.password_digest = Some(digest);
+                    user.updated_at = UnixMillis::now();
+                    if let Err(e) = state.store.update_user(user).await {
+                        tracing::warn!(error = %e, "could not upgrade a password digest");
+                    }
+                }
+            }
+            Ok(true)
+        }
+    }
+}
