@@ -31,16 +31,39 @@ pub enum IdParseError {
     BadBody,
 }
 
+/// The last id body handed out by this process: (seconds, random part).
+static LAST: std::sync::Mutex<(u32, u128)> = std::sync::Mutex::new((0, 0));
+
 /// Generate the body of a new id (27 base62 characters).
+///
+/// Within one second the random part is incremented rather than redrawn
+/// (as monotonic ULIDs do), so ids made by one process sort in creation order
+/// even when timestamps tie: list endpoints use the id as their tie-breaker.
 fn new_body() -> String {
     let secs = std::time::SystemTime::now()
         .duration_since(std::time::UNIX_EPOCH)
         .map(|d| d.as_secs())
         .unwrap_or(0)
         .saturating_sub(KSUID_EPOCH) as u32;
+    let mut fresh = [0u8; 16];
+    rand::rng().fill_bytes(&mut fresh);
+    let random = {
+        let mut last = match LAST.lock() {
+            Ok(guard) => guard,
+            Err(poisoned) => poisoned.into_inner(),
+        };
+        let next = if last.0 == secs && last.1 < u128::MAX {
+            last.1 + 1
+        } else {
+            // A fresh draw keeps the top bit clear, leaving room to count up.
+            u128::from_be_bytes(fresh) >> 1
+        };
+        *last = (secs, next);
+        next
+    };
     let mut bytes = [0u8; 20];
     bytes[..4].copy_from_slice(&secs.to_be_bytes());
-    rand::rng().fill_bytes(&mut bytes[4..]);
+    bytes[4..].copy_from_slice(&random.to_be_bytes());
     base62_fixed(&bytes, ID_BODY_LEN)
 }
 
@@ -197,6 +220,14 @@ mod tests {
         assert_eq!("user_".parse::<UserId>(), Err(IdParseError::BadBody));
         assert_eq!("user_a'b".parse::<UserId>(), Err(IdParseError::BadBody));
         assert!("users_abc".parse::<UserId>().is_err());
+    }
+
+    #[test]
+    fn ids_from_one_process_sort_in_creation_order() {
+        let ids: Vec<UserId> = (0..1000).map(|_| UserId::generate()).collect();
+        let mut sorted = ids.clone();
+        sorted.sort();
+        assert_eq!(ids, sorted);
     }
 
     #[test]

@@ -41,6 +41,30 @@ impl TestApp {
             .unwrap()
     }
 
+    /// A Backend API call with a JSON body.
+    pub async fn bapi(
+        &self,
+        method: reqwest::Method,
+        path: &str,
+        body: Option<serde_json::Value>,
+    ) -> reqwest::Response {
+        let mut req = self
+            .http
+            .request(method, self.url(path))
+            .bearer_auth(self.secret_key.expose());
+        if let Some(b) = body {
+            req = req.json(&b);
+        }
+        req.send().await.unwrap()
+    }
+
+    /// POST JSON with the secret key and return the status and parsed body.
+    pub async fn post_json(&self, path: &str, body: serde_json::Value) -> (u16, serde_json::Value) {
+        let res = self.bapi(reqwest::Method::POST, path, Some(body)).await;
+        let status = res.status().as_u16();
+        (status, json(res).await)
+    }
+
     pub async fn get(&self, path: &str) -> reqwest::Response {
         self.http.get(self.url(path)).send().await.unwrap()
     }
@@ -160,4 +184,29 @@ pub async fn json(res: reqwest::Response) -> serde_json::Value {
         "Content-Type must be exactly application/json"
     );
     res.json().await.unwrap()
+}
+
+/// Assert that `value` is a valid `schema` object of Clerk's Backend API spec
+/// (skipped, with a printed reason, when the spec is not available).
+pub fn assert_schema(schema: &str, value: &serde_json::Value) {
+    if let Some(spec) =
+        frontdesk_openapi_check::Spec::load(frontdesk_openapi_check::SpecFile::Backend)
+    {
+        frontdesk_openapi_check::assert_valid(&spec, schema, value);
+    }
+}
+
+/// Assert that `value` is what Clerk's spec says `method path` answers with `status`.
+pub fn assert_response(method: &str, path: &str, status: u16, value: &serde_json::Value) {
+    if let Some(spec) =
+        frontdesk_openapi_check::Spec::load(frontdesk_openapi_check::SpecFile::Backend)
+    {
+        frontdesk_openapi_check::assert_valid_response(&spec, method, path, status, value);
+    }
+}
+
+/// The code of the first error in a Clerk error body, after checking its shape.
+pub fn error_code(body: &serde_json::Value) -> String {
+    assert_schema("ClerkErrors", body);
+    body["errors"][0]["code"].as_str().unwrap().to_owned()
 }

@@ -1,8 +1,9 @@
 use crate::both_backends;
-use crate::helpers::{TestApp, json};
+use crate::helpers::{TestApp, assert_response, json};
 
 both_backends!(instance_object, |app: TestApp| async move {
     let body = json(app.bapi_get("/v1/instance").await).await;
+    assert_response("get", "/instance", 200, &body);
     assert_eq!(body["object"], "instance");
     assert_eq!(body["id"], app.state.instance.instance.id.as_str());
     assert_eq!(body["environment_type"], "development");

@@ -1,5 +1,5 @@
 use crate::both_backends;
-use crate::helpers::{TestApp, json};
+use crate::helpers::{TestApp, assert_response, json};
 
 fn assert_public_rsa_members_only(body: &serde_json::Value) {
     let keys = body["keys"].as_array().unwrap();

@@ -5,8 +5,11 @@
 
 mod helpers;
 
+mod bapi_errors;
 mod errors;
 mod health;
 mod instance;
 mod jwks;
 mod keys;
+mod sessions;
+mod users;
