@@ -24,6 +24,7 @@ both_backends!(
         assert_eq!(res.status(), 200);
         assert_eq!(res.headers()["cache-control"], "private, max-age=300");
         let backend = json(res).await;
+        assert_response("get", "/jwks", 200, &backend);
         assert_public_rsa_members_only(&backend);
 
         let res = app.get("/.well-known/jwks.json").await;
