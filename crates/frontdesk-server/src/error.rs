@@ -127,22 +127,28 @@ impl IntoResponse for ApiError {
                 res
             }
             Self::Internal(cause) => {
-                let mut res = json_response(
-                    StatusCode::INTERNAL_SERVER_ERROR,
-                    &ClerkErrors {
-                        errors: vec![ClerkError::new(
-                            "internal_clerk_error",
-                            "Oops, an unexpected error occurred",
-                            "There was an internal error on our servers. We've been notified and are working on fixing it.",
-                        )],
-                        clerk_trace_id: None,
-                    },
-                );
+                let mut res = internal_error_body(None);
                 res.extensions_mut().insert(InternalCause(cause));
                 res
             }
         }
     }
+}
+
+/// The opaque 500 body: Clerk's envelope and, once the request id is known,
+/// the trace id — never the cause.
+pub fn internal_error_body(trace_id: Option<&str>) -> Response {
+    json_response(
+        StatusCode::INTERNAL_SERVER_ERROR,
+        &ClerkErrors {
+            errors: vec![ClerkError::new(
+                "internal_clerk_error",
+                "Oops, an unexpected error occurred",
+                "There was an internal error on our servers. We've been notified and are working on fixing it.",
+            )],
+            clerk_trace_id: trace_id.map(str::to_owned),
+        },
+    )
 }
 
 /// A JSON response with `Content-Type` exactly `application/json`:

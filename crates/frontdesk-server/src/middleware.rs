@@ -4,13 +4,12 @@
 use std::time::Instant;
 
 use axum::extract::{MatchedPath, Request, State};
-use axum::http::{HeaderValue, StatusCode};
+use axum::http::HeaderValue;
 use axum::middleware::Next;
 use axum::response::{IntoResponse, Response};
-use frontdesk_types::{ClerkError, ClerkErrors};
 use tracing::Instrument;
 
-use crate::error::{InternalCause, json_response};
+use crate::error::{InternalCause, internal_error_body};
 use crate::metrics::HttpLabels;
 use crate::state::AppState;
 
@@ -49,7 +48,7 @@ pub async fn observe(State(state): State<AppState>, req: Request, next: Next) ->
 
     if let Some(InternalCause(cause)) = res.extensions_mut().remove::<InternalCause>() {
         span.in_scope(|| tracing::error!(%cause, "request failed"));
-        res = internal_error_body(&id);
+        res = internal_error_body(Some(&id));
     }
     let elapsed = started.elapsed();
     span.in_scope(|| {
@@ -74,21 +73,6 @@ pub async fn observe(State(state): State<AppState>, req: Request, next: Next) ->
         .get_or_create(&labels)
         .observe(elapsed.as_secs_f64());
     res
-}
-
-/// The opaque 500 body: Clerk's envelope with the trace id, nothing more.
-fn internal_error_body(trace_id: &str) -> Response {
-    json_response(
-        StatusCode::INTERNAL_SERVER_ERROR,
-        &ClerkErrors {
-            errors: vec![ClerkError::new(
-                "internal_clerk_error",
-                "Oops, an unexpected error occurred",
-                "There was an internal error on our servers. We've been notified and are working on fixing it.",
-            )],
-            clerk_trace_id: Some(trace_id.to_owned()),
-        },
-    )
 }
 
 /// A panic in a handler becomes a logged 500, not a dropped connection.

@@ -117,6 +117,24 @@ fn nullable<'de, D: Deserializer<'de>, T: Deserialize<'de>>(
     Option::<T>::deserialize(d).map(Some)
 }
 
+/// Refuse oversized metadata objects before anything is written.
+fn check_metadata_objects(
+    public: &Option<Map<String, Value>>,
+    private: &Option<Map<String, Value>>,
+    unsafe_: &Option<Map<String, Value>>,
+) -> ApiResult<()> {
+    for (param, m) in [
+        ("public_metadata", public),
+        ("private_metadata", private),
+        ("unsafe_metadata", unsafe_),
+    ] {
+        if let Some(m) = m {
+            check_metadata(param, m)?;
+        }
+    }
+    Ok(())
+}
+
 #[derive(Deserialize)]
 struct CreateUser {
     #[serde(default)]
@@ -290,15 +308,11 @@ async fn create(
             "A user needs an email address, a username or an external id",
         ));
     }
-    for (param, m) in [
-        ("public_metadata", &body.public_metadata),
-        ("private_metadata", &body.private_metadata),
-        ("unsafe_metadata", &body.unsafe_metadata),
-    ] {
-        if let Some(m) = m {
-            check_metadata(param, m)?;
-        }
-    }
+    check_metadata_objects(
+        &body.public_metadata,
+        &body.private_metadata,
+        &body.unsafe_metadata,
+    )?;
     let digest = password_digest(
         &state,
         body.password.as_deref(),
@@ -419,15 +433,11 @@ async fn update(
         }
         user.primary_email_address_id = Some(email.id.clone());
     }
-    for (param, m) in [
-        ("public_metadata", &body.public_metadata),
-        ("private_metadata", &body.private_metadata),
-        ("unsafe_metadata", &body.unsafe_metadata),
-    ] {
-        if let Some(m) = m {
-            check_metadata(param, m)?;
-        }
-    }
+    check_metadata_objects(
+        &body.public_metadata,
+        &body.private_metadata,
+        &body.unsafe_metadata,
+    )?;
     if let Some(m) = body.public_metadata {
         user.public_metadata = Value::Object(m);
     }

@@ -97,3 +97,28 @@ both_backends!(
         app.stop().await;
     }
 );
+
+/// A database failure is a 500 that says nothing but a trace id, which is
+/// also the request id the log line carries.
+#[tokio::test]
+async fn internal_errors_are_opaque_with_a_trace_id() {
+    use crate::helpers::{Backend, fresh_config, spawn_with};
+    let dir = tempfile::tempdir().unwrap();
+    let Some((config, Some(schema))) = fresh_config(Backend::Postgres, &dir).await else {
+        return;
+    };
+    let app = spawn_with(config, dir).await;
+    // Pull the tables out from under the running server.
+    schema.drop_schema().await.unwrap();
+    let res = app.bapi_get("/v1/users").await;
+    assert_eq!(res.status(), 500);
+    let request_id = res.headers()["x-request-id"].to_str().unwrap().to_owned();
+    let text = res.text().await.unwrap();
+    let body: serde_json::Value = serde_json::from_str(&text).unwrap();
+    assert_eq!(body["errors"][0]["code"], "internal_clerk_error");
+    assert_eq!(body["clerk_trace_id"], request_id.as_str());
+    for leak in ["relation", "secret_keys", "sqlx", "database", "postgres"] {
+        assert!(!text.to_lowercase().contains(leak), "{leak} leaked: {text}");
+    }
+    app.stop().await;
+}
