@@ -9,6 +9,6 @@ mod digest;
 mod password;
 mod signing;
 
-pub use digest::{constant_time_eq, sha256_hex};
+pub use digest::{constant_time_eq, cookie_suffix, random_digits, sha256_hex};
 pub use password::{ImportError, PasswordCheck, PasswordHasher};
 pub use signing::{CryptoError, SigningKey, b64url};

@@ -360,3 +360,27 @@ mod tests {
         assert_eq!(s.status_at(now.plus_secs(100)), SessionStatus::Expired);
     }
 }
+
+/// A sign-in or sign-up attempt, as stored: the attempt itself is a JSON
+/// document owned by the flow's code (see `frontdesk_domain::flows`).
+#[derive(Debug, Clone, PartialEq)]
+pub struct FlowRecord {
+    pub id: String,
+    pub client_id: ClientId,
+    /// `sign_in` or `sign_up`.
+    pub kind: String,
+    pub data: Value,
+    pub created_at: UnixMillis,
+    pub updated_at: UnixMillis,
+}
+
+/// An email as sent, kept in the development mailbox.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct DevEmail {
+    pub id: String,
+    pub to_address: String,
+    pub subject: String,
+    pub text_body: String,
+    pub html_body: String,
+    pub created_at: UnixMillis,
+}

@@ -7,6 +7,7 @@
 
 pub mod email;
 pub mod entities;
+pub mod flows;
 pub mod keys;
 pub mod metadata;
 pub mod password;

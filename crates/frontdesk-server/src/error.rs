@@ -181,6 +181,18 @@ impl<T: serde::Serialize> IntoResponse for ApiJson<T> {
 /// Handler result.
 pub type ApiResult<T> = Result<T, ApiError>;
 
+/// A route that exists, called with the wrong method.
+pub async fn method_not_allowed() -> ApiError {
+    ApiError::client(
+        StatusCode::METHOD_NOT_ALLOWED,
+        ClerkError::new(
+            "method_not_allowed",
+            "Method not allowed",
+            "This endpoint does not accept this HTTP method.",
+        ),
+    )
+}
+
 /// Clerk's 404 for unknown routes.
 pub async fn route_not_found() -> ApiError {
     ApiError::client(

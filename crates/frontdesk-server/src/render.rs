@@ -104,6 +104,19 @@ pub fn user(state: &AppState, u: &User, now: UnixMillis) -> wire_user::User {
         last_active_at: u.last_active_at.map(|t| t.0),
         legal_accepted_at: u.legal_accepted_at.map(|t| t.0),
         bypass_client_trust: false,
+        organization_memberships: None,
+    }
+}
+
+/// A Frontend API user: the Backend API user without private metadata, with
+/// organization memberships.
+pub fn frontend_user(state: &AppState, u: &User, now: UnixMillis) -> wire_user::User {
+    wire_user::User {
+        private_metadata: None,
+        organization_memberships: Some(Vec::new()),
+        // The Frontend API types this as an integer; organizations are off.
+        create_organizations_limit: Some(0),
+        ..user(state, u, now)
     }
 }
 

@@ -290,7 +290,7 @@ async fn refresh_keys(state: AppState) {
 /// The whole HTTP surface. Public so tests can drive it without a socket.
 pub fn router(state: AppState) -> Router {
     let max_body = state.config.max_body_bytes;
-    Router::new()
+    let routes = Router::new()
         .route("/healthz", get(routes::health::healthz))
         .route("/readyz", get(routes::health::readyz))
         .route("/metrics", get(routes::health::metrics))
@@ -301,15 +301,23 @@ pub fn router(state: AppState) -> Router {
         .merge(routes::email_addresses::router())
         .merge(routes::sessions::router())
         .merge(routes::clients::router())
+        .merge(routes::frontend::router())
+        .route("/v1/dev/emails", get(routes::dev::emails))
         .route("/avatar.svg", get(routes::health::avatar))
         .fallback(route_not_found)
+        .method_not_allowed_fallback(crate::error::method_not_allowed)
         .layer(axum::middleware::from_fn_with_state(
             state.clone(),
             middleware::observe,
         ))
-        .layer(CatchPanicLayer::custom(middleware::panic_response))
         .layer(DefaultBodyLimit::max(max_body))
-        .with_state(state)
+        .with_state(state);
+    // Layers outside the routes, so that they run before routing: the method
+    // override must change the method before a route is chosen.
+    Router::new()
+        .fallback_service(routes)
+        .layer(axum::middleware::from_fn(routes::frontend::method_override))
+        .layer(CatchPanicLayer::custom(middleware::panic_response))
 }
 
 /// Resolves on SIGTERM or Ctrl-C.

@@ -11,16 +11,17 @@ use std::time::Duration;
 use async_trait::async_trait;
 use frontdesk_domain::UnixMillis;
 use frontdesk_domain::entities::{
-    Client, EmailAddressRecord, Instance, SecretKeyRecord, Session, SessionStatus,
-    SigningKeyRecord, User,
+    Client, DevEmail, EmailAddressRecord, FlowRecord, Instance, SecretKeyRecord, Session,
+    SessionActivity, SessionStatus, SigningKeyRecord, User,
 };
 use frontdesk_store::query::Dialect;
 use frontdesk_store::rows::{
-    ClientRow, EmailRow, InstanceRow, SecretKeyRow, SessionRow, SigningKeyRow, UserRow,
+    ClientRow, DevEmailRow, EmailRow, FlowRow, InstanceRow, SecretKeyRow, SessionRow,
+    SigningKeyRow, UserRow,
 };
 use frontdesk_store::{
-    ClientStore, InstanceStore, KeyStore, SessionQuery, SessionStore, StoreError, StoreResult,
-    UserFilter, UserQuery, UserStore,
+    ClientStore, FlowStore, InstanceStore, KeyStore, SessionQuery, SessionStore, StoreError,
+    StoreResult, UserFilter, UserQuery, UserStore,
 };
 use frontdesk_types::{ClientId, EmailAddressId, SecretKeyId, SessionId, UserId};
 use sqlx::postgres::{PgConnectOptions, PgPoolOptions};
@@ -514,6 +515,83 @@ async fn insert_email(
 }
 
 #[async_trait]
+impl FlowStore for PostgresStore {
+    async fn put_flow(&self, f: &FlowRecord) -> StoreResult<()> {
+        sqlx::query(
+            "INSERT INTO flows (id, client_id, kind, data, created_at, updated_at) \
+             VALUES ($1, $2, $3, $4, $5, $6) \
+             ON CONFLICT (id) DO UPDATE SET data = excluded.data, updated_at = excluded.updated_at",
+        )
+        .bind(&f.id)
+        .bind(f.client_id.as_str())
+        .bind(&f.kind)
+        .bind(Json(&f.data))
+        .bind(f.created_at.0)
+        .bind(f.updated_at.0)
+        .execute(&self.pool)
+        .await?;
+        Ok(())
+    }
+
+    async fn get_flow(&self, id: &str) -> StoreResult<Option<FlowRecord>> {
+        sqlx::query_as::<_, FlowRow>(
+            "SELECT id, client_id, kind, data, created_at, updated_at FROM flows WHERE id = $1",
+        )
+        .bind(id)
+        .fetch_optional(&self.pool)
+        .await?
+        .map(FlowRecord::try_from)
+        .transpose()
+    }
+
+    async fn latest_flow(
+        &self,
+        client_id: &ClientId,
+        kind: &str,
+    ) -> StoreResult<Option<FlowRecord>> {
+        sqlx::query_as::<_, FlowRow>(
+            "SELECT id, client_id, kind, data, created_at, updated_at FROM flows \
+             WHERE client_id = $1 AND kind = $2 ORDER BY created_at DESC, id DESC LIMIT 1",
+        )
+        .bind(client_id.as_str())
+        .bind(kind)
+        .fetch_optional(&self.pool)
+        .await?
+        .map(FlowRecord::try_from)
+        .transpose()
+    }
+
+    async fn record_dev_email(&self, e: &DevEmail) -> StoreResult<()> {
+        sqlx::query(
+            "INSERT INTO dev_emails (id, to_address, subject, text_body, html_body, created_at) \
+             VALUES ($1, $2, $3, $4, $5, $6)",
+        )
+        .bind(&e.id)
+        .bind(&e.to_address)
+        .bind(&e.subject)
+        .bind(&e.text_body)
+        .bind(&e.html_body)
+        .bind(e.created_at.0)
+        .execute(&self.pool)
+        .await?;
+        Ok(())
+    }
+
+    async fn list_dev_emails(&self, limit: i64) -> StoreResult<Vec<DevEmail>> {
+        Ok(sqlx::query_as::<_, DevEmailRow>(
+            "SELECT id, to_address, subject, text_body, html_body, created_at FROM dev_emails \
+             ORDER BY created_at DESC, id DESC LIMIT $1",
+        )
+        .bind(limit)
+        .fetch_all(&self.pool)
+        .await?
+        .into_iter()
+        .map(DevEmail::from)
+        .collect())
+    }
+}
+
+#[async_trait]
 impl ClientStore for PostgresStore {
     async fn create_client(&self, client: &Client) -> StoreResult<()> {
         sqlx::query(
@@ -670,6 +748,40 @@ impl SessionStore for PostgresStore {
         }
         tx.commit().await?;
         Ok(sessions)
+    }
+
+    async fn touch_session(
+        &self,
+        id: &SessionId,
+        at: UnixMillis,
+        abandon_at: UnixMillis,
+        a: &SessionActivity,
+    ) -> StoreResult<Session> {
+        let mut tx = self.pool.begin().await?;
+        let row = sqlx::query_as::<_, SessionRow>(&format!(
+            "UPDATE sessions SET last_active_at = $2, abandon_at = $3, updated_at = $2, \
+             ip_address = COALESCE($4, ip_address), user_agent = COALESCE($5, user_agent), \
+             browser_name = COALESCE($6, browser_name), browser_version = COALESCE($7, browser_version), \
+             device_type = COALESCE($8, device_type), is_mobile = $9 \
+             WHERE id = $1 AND status IN ('active', 'pending') AND expire_at > $2 AND abandon_at > $2 \
+             RETURNING {SESSION_COLUMNS}"
+        ))
+        .bind(id.as_str())
+        .bind(at.0)
+        .bind(abandon_at.0)
+        .bind(&a.ip_address)
+        .bind(&a.user_agent)
+        .bind(&a.browser_name)
+        .bind(&a.browser_version)
+        .bind(&a.device_type)
+        .bind(a.is_mobile)
+        .fetch_optional(&mut *tx)
+        .await?
+        .ok_or(StoreError::NotFound)?;
+        let session = Session::try_from(row)?;
+        touch_client(&mut tx, &session.client_id, Some(&session.id), at).await?;
+        tx.commit().await?;
+        Ok(session)
     }
 
     async fn end_session(

@@ -7,8 +7,8 @@
 #![allow(clippy::unwrap_used)]
 
 use frontdesk_domain::entities::{
-    Client, Instance, SecretKeyRecord, Session, SessionActivity, SessionStatus, SigningKeyRecord,
-    User, Verification, VerificationStatus,
+    Client, DevEmail, FlowRecord, Instance, SecretKeyRecord, Session, SessionActivity,
+    SessionStatus, SigningKeyRecord, User, Verification, VerificationStatus,
 };
 use frontdesk_domain::{EmailAddress, InstanceMode, UnixMillis};
 use frontdesk_store::{SessionQuery, Store, StoreError, UserFilter, UserOrderField, UserQuery};
@@ -28,6 +28,9 @@ pub async fn run_all<S: Store>(store: &S) {
     users_list_with_filters_order_and_pages(store).await;
     email_addresses_are_added_updated_and_deleted(store).await;
     sessions_list_by_filter_and_end_in_bulk(store).await;
+    touching_a_session_records_activity(store).await;
+    flows_are_upserted_and_found_per_client(store).await;
+    dev_emails_list_newest_first(store).await;
 }
 
 pub fn sample_instance() -> Instance {
@@ -616,4 +619,122 @@ pub async fn sessions_list_by_filter_and_end_in_bulk<S: Store>(store: &S) {
     );
     let clients = store.list_clients(500, 0).await.unwrap();
     assert!(clients.iter().any(|c| c.id == c1.id));
+}
+
+pub async fn touching_a_session_records_activity<S: Store>(store: &S) {
+    let user = sample_user(&unique("touch"));
+    store.create_user(&user).await.unwrap();
+    let t0 = UnixMillis(1_700_000_400_000);
+    let (client, session) = client_and_session(store, &user, t0).await;
+    let seen = SessionActivity {
+        ip_address: Some("10.0.0.9".into()),
+        user_agent: Some("Firefox".into()),
+        browser_name: Some("Firefox".into()),
+        browser_version: Some("140".into()),
+        device_type: Some("desktop".into()),
+        is_mobile: false,
+        city: None,
+        country: None,
+    };
+    let later = t0.plus_secs(30);
+    let touched = store
+        .touch_session(&session.id, later, later.plus_secs(3600), &seen)
+        .await
+        .unwrap();
+    assert_eq!(touched.last_active_at, later);
+    assert_eq!(touched.abandon_at, later.plus_secs(3600));
+    assert_eq!(
+        touched.latest_activity.ip_address.as_deref(),
+        Some("10.0.0.9")
+    );
+    let c = store.get_client(&client.id).await.unwrap().unwrap();
+    assert_eq!(c.updated_at, later);
+    assert_eq!(c.last_active_session_id, Some(session.id.clone()));
+    // Past its end, or once ended, a session cannot be touched.
+    assert!(matches!(
+        store
+            .touch_session(
+                &session.id,
+                session.expire_at,
+                session.expire_at.plus_secs(1),
+                &seen
+            )
+            .await,
+        Err(StoreError::NotFound)
+    ));
+    store
+        .end_session(&session.id, SessionStatus::Ended, later.plus_secs(1))
+        .await
+        .unwrap();
+    assert!(matches!(
+        store
+            .touch_session(&session.id, later.plus_secs(2), later.plus_secs(99), &seen)
+            .await,
+        Err(StoreError::NotFound)
+    ));
+}
+
+pub async fn flows_are_upserted_and_found_per_client<S: Store>(store: &S) {
+    let t0 = UnixMillis(1_700_000_500_000);
+    let client = Client {
+        id: ClientId::generate(),
+        token_hash: SessionId::generate().to_string(),
+        last_active_session_id: None,
+        created_at: t0,
+        updated_at: t0,
+    };
+    store.create_client(&client).await.unwrap();
+    let mut first = FlowRecord {
+        id: format!("sia_{}", &SessionId::generate().as_str()[5..]),
+        client_id: client.id.clone(),
+        kind: "sign_in".into(),
+        data: json!({"status": "needs_first_factor"}),
+        created_at: t0,
+        updated_at: t0,
+    };
+    store.put_flow(&first).await.unwrap();
+    first.data = json!({"status": "complete"});
+    first.updated_at = t0.plus_secs(1);
+    store.put_flow(&first).await.unwrap();
+    assert_eq!(
+        store.get_flow(&first.id).await.unwrap(),
+        Some(first.clone())
+    );
+    let second = FlowRecord {
+        id: format!("sia_{}", &SessionId::generate().as_str()[5..]),
+        created_at: t0.plus_secs(5),
+        updated_at: t0.plus_secs(5),
+        ..first.clone()
+    };
+    store.put_flow(&second).await.unwrap();
+    assert_eq!(
+        store.latest_flow(&client.id, "sign_in").await.unwrap(),
+        Some(second)
+    );
+    assert_eq!(
+        store.latest_flow(&client.id, "sign_up").await.unwrap(),
+        None
+    );
+    assert_eq!(store.get_flow("sia_missing").await.unwrap(), None);
+}
+
+pub async fn dev_emails_list_newest_first<S: Store>(store: &S) {
+    for i in 0..3 {
+        store
+            .record_dev_email(&DevEmail {
+                id: format!("em_{i}_{}", &SessionId::generate().as_str()[5..]),
+                to_address: "a@example.com".into(),
+                subject: format!("subject {i}"),
+                text_body: "123456".into(),
+                html_body: "<p>123456</p>".into(),
+                created_at: UnixMillis(1_700_000_600_000 + i),
+            })
+            .await
+            .unwrap();
+    }
+    let got = store.list_dev_emails(2).await.unwrap();
+    assert_eq!(
+        got.iter().map(|e| e.subject.as_str()).collect::<Vec<_>>(),
+        ["subject 2", "subject 1"]
+    );
 }

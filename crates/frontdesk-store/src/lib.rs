@@ -21,6 +21,7 @@ use frontdesk_domain::entities::{
     Client, EmailAddressRecord, Instance, SecretKeyRecord, Session, SessionStatus,
     SigningKeyRecord, User,
 };
+use frontdesk_domain::entities::{DevEmail, FlowRecord, SessionActivity};
 use frontdesk_types::{ClientId, EmailAddressId, SecretKeyId, SessionId, UserId};
 
 pub use query::{SessionQuery, UserFilter, UserOrderField, UserQuery};
@@ -28,9 +29,15 @@ pub use query::{SessionQuery, UserFilter, UserOrderField, UserQuery};
 pub use error::{StoreError, StoreResult};
 
 /// Everything Frontdesk persists.
-pub trait Store: InstanceStore + KeyStore + UserStore + ClientStore + SessionStore {}
+pub trait Store:
+    InstanceStore + KeyStore + UserStore + ClientStore + SessionStore + FlowStore
+{
+}
 
-impl<T> Store for T where T: InstanceStore + KeyStore + UserStore + ClientStore + SessionStore {}
+impl<T> Store for T where
+    T: InstanceStore + KeyStore + UserStore + ClientStore + SessionStore + FlowStore
+{
+}
 
 /// Liveness and the instance row.
 #[async_trait]
@@ -127,4 +134,36 @@ pub trait SessionStore: Send + Sync {
         status: SessionStatus,
         at: UnixMillis,
     ) -> StoreResult<Session>;
+    /// Record activity on a live session: `last_active_at`, a new `abandon_at`
+    /// and the device seen; make it the client's active session. `NotFound`
+    /// if the session is not live.
+    async fn touch_session(
+        &self,
+        id: &SessionId,
+        at: UnixMillis,
+        abandon_at: UnixMillis,
+        activity: &SessionActivity,
+    ) -> StoreResult<Session>;
+}
+
+/// Sign-in and sign-up attempts, and the development mailbox.
+///
+/// Attempts are short-lived documents owned by a client; they are stored as
+/// JSON so that new strategies (TOTP, passkeys, OAuth) add fields, not
+/// migrations.
+#[async_trait]
+pub trait FlowStore: Send + Sync {
+    /// Insert or replace an attempt.
+    async fn put_flow(&self, flow: &FlowRecord) -> StoreResult<()>;
+    async fn get_flow(&self, id: &str) -> StoreResult<Option<FlowRecord>>;
+    /// The newest attempt of `kind` on a client.
+    async fn latest_flow(
+        &self,
+        client_id: &ClientId,
+        kind: &str,
+    ) -> StoreResult<Option<FlowRecord>>;
+    /// Keep a copy of an outgoing email (development instances).
+    async fn record_dev_email(&self, email: &DevEmail) -> StoreResult<()>;
+    /// The newest kept emails first.
+    async fn list_dev_emails(&self, limit: i64) -> StoreResult<Vec<DevEmail>>;
 }

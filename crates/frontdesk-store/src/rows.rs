@@ -7,8 +7,8 @@
 //! parsed back into typed ids and enums — is written once.
 
 use frontdesk_domain::entities::{
-    Client, EmailAddressRecord, Instance, SecretKeyRecord, Session, SessionActivity, SessionStatus,
-    SigningKeyRecord, User, Verification, VerificationStatus,
+    Client, DevEmail, EmailAddressRecord, FlowRecord, Instance, SecretKeyRecord, Session,
+    SessionActivity, SessionStatus, SigningKeyRecord, User, Verification, VerificationStatus,
 };
 use frontdesk_domain::{InstanceMode, UnixMillis};
 use serde_json::Value;
@@ -261,5 +261,52 @@ impl TryFrom<SessionRow> for Session {
             created_at: UnixMillis(r.created_at),
             updated_at: UnixMillis(r.updated_at),
         })
+    }
+}
+
+#[derive(Debug, sqlx::FromRow)]
+pub struct FlowRow {
+    pub id: String,
+    pub client_id: String,
+    pub kind: String,
+    pub data: Json<Value>,
+    pub created_at: i64,
+    pub updated_at: i64,
+}
+
+impl TryFrom<FlowRow> for FlowRecord {
+    type Error = StoreError;
+    fn try_from(r: FlowRow) -> Result<Self, StoreError> {
+        Ok(FlowRecord {
+            id: r.id,
+            client_id: parse("client id", &r.client_id)?,
+            kind: r.kind,
+            data: r.data.0,
+            created_at: UnixMillis(r.created_at),
+            updated_at: UnixMillis(r.updated_at),
+        })
+    }
+}
+
+#[derive(Debug, sqlx::FromRow)]
+pub struct DevEmailRow {
+    pub id: String,
+    pub to_address: String,
+    pub subject: String,
+    pub text_body: String,
+    pub html_body: String,
+    pub created_at: i64,
+}
+
+impl From<DevEmailRow> for DevEmail {
+    fn from(r: DevEmailRow) -> Self {
+        DevEmail {
+            id: r.id,
+            to_address: r.to_address,
+            subject: r.subject,
+            text_body: r.text_body,
+            html_body: r.html_body,
+            created_at: UnixMillis(r.created_at),
+        }
     }
 }

@@ -8,6 +8,7 @@
 
 pub mod common;
 pub mod error;
+pub mod frontend;
 pub mod id;
 pub mod instance;
 pub mod jwks;

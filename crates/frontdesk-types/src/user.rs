@@ -83,4 +83,7 @@ pub struct User {
     pub last_active_at: Option<i64>,
     pub legal_accepted_at: Option<i64>,
     pub bypass_client_trust: bool,
+    /// Frontend API users list their organization memberships.
+    #[serde(skip_serializing_if = "Option::is_none", default)]
+    pub organization_memberships: Option<Vec<Value>>,
 }

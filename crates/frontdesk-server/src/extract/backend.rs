@@ -72,8 +72,15 @@ async fn authenticate(parts: &Parts, state: &AppState) -> Result<BackendCaller, 
         .find_active_secret_key(&sha256_hex(token.as_bytes()))
         .await?
         .ok_or_else(|| {
-            ApiError::unauthorized(
-                "Unable to authenticate the request: the secret key is invalid or revoked.",
+            // Clerk's code for an unknown key; @clerk/backend maps it to
+            // `secret-key-invalid` when a JWKS fetch fails with it.
+            ApiError::client(
+                axum::http::StatusCode::UNAUTHORIZED,
+                frontdesk_types::ClerkError::new(
+                    "clerk_key_invalid",
+                    "Secret key invalid",
+                    "The provided secret key is invalid or has been revoked.",
+                ),
             )
         })?;
     Ok(BackendCaller { key_id: record.id })

@@ -2,6 +2,7 @@
 
 use axum::Router;
 use axum::extract::{Path, State};
+use axum::response::{IntoResponse, Response};
 use axum::routing::{get, post};
 use frontdesk_crypto::sha256_hex;
 use frontdesk_domain::UnixMillis;
@@ -10,6 +11,7 @@ use frontdesk_store::SessionQuery;
 use frontdesk_types::ClientId;
 use frontdesk_types::session::Client as WireClient;
 use serde::Deserialize;
+use serde_json::json;
 
 use crate::error::{ApiError, ApiJson, ApiResult};
 use crate::extract::{ApiBody, BackendCaller, QueryParams};
@@ -38,17 +40,34 @@ pub async fn with_sessions(state: &AppState, client: &Client) -> ApiResult<WireC
     Ok(render::client(client, &sessions, UnixMillis::now()))
 }
 
+/// `GET /v1/clients`: an array, or with `paginated=true` (which
+/// `@clerk/backend`'s `clients.getClientList()` always sends)
+/// `{"data": [...], "total_count": N}`.
 async fn list(
     _: BackendCaller,
     State(state): State<AppState>,
     q: QueryParams,
-) -> ApiResult<ApiJson<Vec<WireClient>>> {
+) -> ApiResult<Response> {
     let (limit, offset) = q.page()?;
+    let paginated = q.parse::<bool>("paginated")?.unwrap_or(false);
     let mut out = Vec::new();
     for c in state.store.list_clients(limit, offset).await? {
         out.push(with_sessions(&state, &c).await?);
     }
-    Ok(ApiJson(out))
+    if !paginated {
+        return Ok(ApiJson(out).into_response());
+    }
+    // The store has no client count: count page by page, holding one page.
+    const PAGE: i64 = 500;
+    let mut total: i64 = 0;
+    loop {
+        let n = state.store.list_clients(PAGE, total).await?.len() as i64;
+        total += n;
+        if n < PAGE {
+            break;
+        }
+    }
+    Ok(ApiJson(json!({"data": out, "total_count": total})).into_response())
 }
 
 async fn show(

@@ -1,7 +1,9 @@
 //! HTTP routes, one module per area.
 
 pub mod clients;
+pub mod dev;
 pub mod email_addresses;
+pub mod frontend;
 pub mod health;
 pub mod instance;
 pub mod jwks;

@@ -29,7 +29,10 @@ pub fn router() -> Router<AppState> {
             "/v1/users/{user_id}",
             get(show).patch(update).delete(remove),
         )
-        .route("/v1/users/{user_id}/metadata", patch(merge_metadata))
+        .route(
+            "/v1/users/{user_id}/metadata",
+            patch(merge_metadata).put(replace_metadata),
+        )
         .route("/v1/users/{user_id}/ban", post(ban))
         .route("/v1/users/{user_id}/unban", post(unban))
         .route("/v1/users/{user_id}/lock", post(lock))
@@ -532,6 +535,56 @@ async fn merge_metadata(
         &body.unsafe_metadata,
         "unsafe_metadata",
     )?;
+    user.updated_at = UnixMillis::now();
+    state.store.update_user(&user).await?;
+    Ok(ApiJson(render::user(&state, &user, user.updated_at)))
+}
+
+/// `PUT` body: a field that is present replaces the stored value in full (no
+/// merging at any level); an absent field is left alone. `null` clears the
+/// field (stored as `{}`, which is how an empty field renders anyway).
+#[derive(Deserialize)]
+struct MetadataReplace {
+    #[serde(default, deserialize_with = "nullable")]
+    public_metadata: Option<Option<Map<String, Value>>>,
+    #[serde(default, deserialize_with = "nullable")]
+    private_metadata: Option<Option<Map<String, Value>>>,
+    #[serde(default, deserialize_with = "nullable")]
+    unsafe_metadata: Option<Option<Map<String, Value>>>,
+}
+
+/// `PUT /v1/users/{id}/metadata`: `@clerk/backend`'s `replaceUserMetadata()`,
+/// and its deprecated `updateUser(id, { publicMetadata, … })`.
+async fn replace_metadata(
+    _: BackendCaller,
+    State(state): State<AppState>,
+    Path(id): Path<String>,
+    ApiBody(body): ApiBody<MetadataReplace>,
+) -> ApiResult<ApiJson<frontdesk_types::user::User>> {
+    let mut user = load_user(&state, &id).await?;
+    for (target, given, param) in [
+        (
+            &mut user.public_metadata,
+            body.public_metadata,
+            "public_metadata",
+        ),
+        (
+            &mut user.private_metadata,
+            body.private_metadata,
+            "private_metadata",
+        ),
+        (
+            &mut user.unsafe_metadata,
+            body.unsafe_metadata,
+            "unsafe_metadata",
+        ),
+    ] {
+        if let Some(given) = given {
+            let obj = given.unwrap_or_default();
+            check_metadata(param, &obj)?;
+            *target = Value::Object(obj);
+        }
+    }
     user.updated_at = UnixMillis::now();
     state.store.update_user(&user).await?;
     Ok(ApiJson(render::user(&state, &user, user.updated_at)))

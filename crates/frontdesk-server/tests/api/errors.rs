@@ -45,10 +45,12 @@ both_backends!(backend_api_authentication, |app: TestApp| async move {
         let res = req.send().await.unwrap();
         assert_eq!(res.status(), 401, "{what}");
         let body = json(res).await;
-        assert_eq!(
-            body["errors"][0]["code"], "authentication_invalid",
-            "{what}"
-        );
+        let expected = if what == "unknown secret key" {
+            "clerk_key_invalid"
+        } else {
+            "authentication_invalid"
+        };
+        assert_eq!(body["errors"][0]["code"], expected, "{what}");
     }
     // Revoked keys stop working at once.
     let (key, record) = frontdesk_server::admin::create_secret_key(

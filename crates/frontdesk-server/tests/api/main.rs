@@ -6,7 +6,9 @@
 mod helpers;
 
 mod bapi_errors;
+mod clerk_backend;
 mod errors;
+mod frontend;
 mod health;
 mod instance;
 mod jwks;

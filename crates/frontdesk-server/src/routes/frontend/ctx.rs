@@ -1,0 +1,240 @@
+//! Who is calling the Frontend API: the browser's client, found by its dev
+//! browser token or `__client` cookie, plus what the response must set.
+
+use axum::extract::FromRequestParts;
+use axum::http::header::{COOKIE, ORIGIN, SET_COOKIE, USER_AGENT};
+use axum::http::request::Parts;
+use axum::http::{HeaderValue, StatusCode};
+use axum::response::{IntoResponse, Response};
+use frontdesk_crypto::{cookie_suffix, sha256_hex};
+use frontdesk_domain::UnixMillis;
+use frontdesk_domain::entities::{Client, SessionActivity};
+use frontdesk_types::{ClerkError, ClientId};
+use serde::Serialize;
+
+use crate::error::{ApiError, ApiResult, json_response};
+use crate::state::AppState;
+
+/// The query parameter carrying the dev browser token.
+pub const DEV_BROWSER_PARAM: &str = "__clerk_db_jwt";
+/// The cookie carrying the client token on the Frontend API's host.
+pub const CLIENT_COOKIE: &str = "__client";
+
+/// A Frontend API request's caller.
+pub struct Fapi {
+    pub client: Option<Client>,
+    /// Identified by a dev browser token (no cookies involved).
+    pub dev_browser: bool,
+    /// The calling page's origin: the token's `azp`.
+    pub origin: Option<String>,
+    pub activity: SessionActivity,
+    cookies: Vec<String>,
+    secure_cookies: bool,
+}
+
+fn cookie<'a>(parts: &'a Parts, name: &str) -> Option<&'a str> {
+    parts
+        .headers
+        .get_all(COOKIE)
+        .iter()
+        .filter_map(|v| v.to_str().ok())
+        .flat_map(|v| v.split(';'))
+        .filter_map(|kv| kv.trim().split_once('='))
+        .find(|(k, _)| *k == name)
+        .map(|(_, v)| v)
+}
+
+fn query_param(parts: &Parts, name: &str) -> Option<String> {
+    let q = parts.uri.query()?;
+    form_urlencoded::parse(q.as_bytes())
+        .find(|(k, _)| k == name)
+        .map(|(_, v)| v.into_owned())
+        .filter(|v| !v.is_empty())
+}
+
+/// The browser and device, from the user agent.
+fn activity(parts: &Parts) -> SessionActivity {
+    let ua = parts
+        .headers
+        .get(USER_AGENT)
+        .and_then(|v| v.to_str().ok())
+        .map(|s| s.chars().take(512).collect::<String>());
+    let (name, version) = ua.as_deref().map(browser).unwrap_or((None, None));
+    let is_mobile = ua
+        .as_deref()
+        .is_some_and(|u| u.contains("Mobile") || u.contains("Android"));
+    SessionActivity {
+        ip_address: None,
+        browser_name: name,
+        browser_version: version,
+        device_type: ua
+            .as_ref()
+            .map(|_| if is_mobile { "mobile" } else { "desktop" }.to_owned()),
+        is_mobile,
+        user_agent: ua,
+        city: None,
+        country: None,
+    }
+}
+
+fn browser(ua: &str) -> (Option<String>, Option<String>) {
+    for (marker, name) in [
+        ("Edg/", "Edge"),
+        ("Firefox/", "Firefox"),
+        ("Chrome/", "Chrome"),
+        ("Version/", "Safari"),
+    ] {
+        if let Some(rest) = ua.split(marker).nth(1) {
+            let version: String = rest
+                .chars()
+                .take_while(|c| c.is_ascii_digit() || *c == '.')
+                .collect();
+            return (Some(name.to_owned()), Some(version));
+        }
+    }
+    (None, None)
+}
+
+impl FromRequestParts<AppState> for Fapi {
+    type Rejection = ApiError;
+
+    async fn from_request_parts(parts: &mut Parts, state: &AppState) -> Result<Self, ApiError> {
+        let origin = parts
+            .headers
+            .get(ORIGIN)
+            .and_then(|v| v.to_str().ok())
+            .map(str::to_owned);
+        let secure_cookies = state.instance.public_url.url().scheme() == "https";
+        let mut fapi = Fapi {
+            client: None,
+            dev_browser: false,
+            origin,
+            activity: activity(parts),
+            cookies: Vec::new(),
+            secure_cookies,
+        };
+        if let Some(token) = query_param(parts, DEV_BROWSER_PARAM) {
+            fapi.dev_browser = true;
+            let client = find(state, &token)
+                .await?
+                .ok_or_else(dev_browser_unauthenticated)?;
+            fapi.client = Some(client);
+        } else if let Some(token) = cookie(parts, CLIENT_COOKIE) {
+            fapi.client = find(state, token).await?;
+        }
+        Ok(fapi)
+    }
+}
+
+async fn find(state: &AppState, token: &str) -> ApiResult<Option<Client>> {
+    if token.len() > 256 {
+        return Ok(None);
+    }
+    Ok(state
+        .store
+        .find_client_by_token_hash(&sha256_hex(token.as_bytes()))
+        .await?)
+}
+
+/// clerk-js recreates its dev browser when it sees this error.
+pub fn dev_browser_unauthenticated() -> ApiError {
+    ApiError::client(
+        StatusCode::UNAUTHORIZED,
+        ClerkError::new(
+            "dev_browser_unauthenticated",
+            "Browser unauthenticated",
+            "Unable to authenticate this browser for your development instance. Check your Clerk cookies and try again.",
+        ),
+    )
+}
+
+/// A new client and the token that identifies it.
+pub async fn new_client(state: &AppState, prefix: &str) -> ApiResult<(Client, String)> {
+    let now = UnixMillis::now();
+    let token = format!("{prefix}{}", frontdesk_types::id::random_base62(32));
+    let client = Client {
+        id: ClientId::generate(),
+        token_hash: sha256_hex(token.as_bytes()),
+        last_active_session_id: None,
+        created_at: now,
+        updated_at: now,
+    };
+    state.store.create_client(&client).await?;
+    Ok((client, token))
+}
+
+impl Fapi {
+    /// The caller's client, created on first need (cookie mode sets `__client`).
+    pub async fn ensure_client(&mut self, state: &AppState) -> ApiResult<Client> {
+        if let Some(c) = &self.client {
+            return Ok(c.clone());
+        }
+        if state.instance.instance.mode == frontdesk_domain::InstanceMode::Development
+            && self.dev_browser
+        {
+            return Err(dev_browser_unauthenticated());
+        }
+        let (client, token) = new_client(state, "").await?;
+        self.set_cookie(CLIENT_COOKIE, &token, true, 365 * 86_400);
+        self.client = Some(client.clone());
+        Ok(client)
+    }
+
+    /// Reload the client after a change to its sessions.
+    pub async fn reload(&mut self, state: &AppState) -> ApiResult<()> {
+        if let Some(c) = &self.client {
+            self.client = state.store.get_client(&c.id).await?;
+        }
+        Ok(())
+    }
+
+    fn set_cookie(&mut self, name: &str, value: &str, http_only: bool, max_age: i64) {
+        let mut c = format!("{name}={value}; Path=/; SameSite=Lax; Max-Age={max_age}");
+        if http_only {
+            c.push_str("; HttpOnly");
+        }
+        if self.secure_cookies {
+            c.push_str("; Secure");
+        }
+        self.cookies.push(c);
+    }
+
+    /// In cookie mode, tell apps on this site when the client last changed
+    /// (`__client_uat`, plain and suffixed); 0 means signed out.
+    pub fn set_client_uat(&mut self, state: &AppState, unix_secs: i64) {
+        if self.dev_browser {
+            return;
+        }
+        let suffix = cookie_suffix(state.instance.publishable_key.as_str());
+        let value = unix_secs.to_string();
+        self.set_cookie("__client_uat", &value, false, 365 * 86_400);
+        self.set_cookie(
+            &format!("__client_uat_{suffix}"),
+            &value,
+            false,
+            365 * 86_400,
+        );
+    }
+
+    /// A JSON response with the cookies this request decided to set.
+    pub fn respond<T: Serialize>(&self, body: &T) -> Response {
+        let mut res = json_response(StatusCode::OK, body);
+        for c in &self.cookies {
+            if let Ok(v) = HeaderValue::from_str(c) {
+                res.headers_mut().append(SET_COOKIE, v);
+            }
+        }
+        res
+    }
+
+    /// `respond` for an error that must still set cookies.
+    pub fn respond_error(&self, e: ApiError) -> Response {
+        let mut res = e.into_response();
+        for c in &self.cookies {
+            if let Ok(v) = HeaderValue::from_str(c) {
+                res.headers_mut().append(SET_COOKIE, v);
+            }
+        }
+        res
+    }
+}

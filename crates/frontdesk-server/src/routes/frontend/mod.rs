@@ -1,0 +1,133 @@
+//! The Frontend API: what the browser (clerk-js, or Frontdesk's hosted pages)
+//! talks to.
+//!
+//! Conventions of this API, from observing clerk-js (clerk-protocol.md §1, §5):
+//! only GET and POST are sent, other methods arrive as `?_method=PATCH|DELETE`;
+//! bodies are form-encoded; mutating calls answer `{response, client}`; the
+//! browser is identified by the dev browser token (`?__clerk_db_jwt=`) on
+//! development instances or by the `__client` cookie; every response carries
+//! CORS headers for the exact calling origin with credentials.
+
+mod client;
+mod ctx;
+mod environment;
+mod render;
+mod sessions;
+mod sign_ins;
+mod sign_ups;
+
+use axum::Router;
+use axum::extract::Request;
+use axum::http::{HeaderValue, Method, StatusCode, header};
+use axum::middleware::Next;
+use axum::response::{IntoResponse, Response};
+use axum::routing::{get, post};
+
+pub use ctx::Fapi;
+
+use crate::state::AppState;
+
+pub fn router() -> Router<AppState> {
+    Router::new()
+        .route(
+            "/v1/environment",
+            get(environment::get).patch(environment::get),
+        )
+        .route("/v1/dev_browser", post(client::create_dev_browser))
+        .route("/v1/client", get(client::get).delete(client::delete))
+        .route("/v1/client/sign_ups", post(sign_ups::create))
+        .route(
+            "/v1/client/sign_ups/{id}",
+            get(sign_ups::get).patch(sign_ups::update),
+        )
+        .route(
+            "/v1/client/sign_ups/{id}/prepare_verification",
+            post(sign_ups::prepare),
+        )
+        .route(
+            "/v1/client/sign_ups/{id}/attempt_verification",
+            post(sign_ups::attempt),
+        )
+        .route("/v1/client/sign_ins", post(sign_ins::create))
+        .route("/v1/client/sign_ins/{id}", get(sign_ins::get))
+        .route(
+            "/v1/client/sign_ins/{id}/prepare_first_factor",
+            post(sign_ins::prepare_first_factor),
+        )
+        .route(
+            "/v1/client/sign_ins/{id}/attempt_first_factor",
+            post(sign_ins::attempt_first_factor),
+        )
+        .route(
+            "/v1/client/sign_ins/{id}/reset_password",
+            post(sign_ins::reset_password),
+        )
+        .route(
+            "/v1/client/sessions",
+            axum::routing::delete(sessions::sign_out_all),
+        )
+        .route("/v1/client/sessions/{id}/touch", post(sessions::touch))
+        .route("/v1/client/sessions/{id}/tokens", post(sessions::token))
+        .route("/v1/client/sessions/{id}/end", post(sessions::end))
+        .route("/v1/client/sessions/{id}/remove", post(sessions::remove))
+        .layer(axum::middleware::from_fn(cors))
+}
+
+/// Turn `POST …?_method=PATCH` into `PATCH …` before routing: clerk-js never
+/// sends other methods, to avoid CORS preflights.
+pub async fn method_override(mut req: Request, next: Next) -> Response {
+    if req.method() == Method::POST
+        && let Some(query) = req.uri().query()
+    {
+        let wanted = form_urlencoded::parse(query.as_bytes())
+            .find(|(k, _)| k == "_method")
+            .map(|(_, v)| v.to_ascii_uppercase());
+        match wanted.as_deref() {
+            Some("PATCH") => *req.method_mut() = Method::PATCH,
+            Some("DELETE") => *req.method_mut() = Method::DELETE,
+            Some("PUT") => *req.method_mut() = Method::PUT,
+            _ => {}
+        }
+    }
+    next.run(req).await
+}
+
+/// CORS for credentialed requests from the calling origin, and answers to
+/// preflights (which clerk-js avoids, but other clients may send).
+async fn cors(req: Request, next: Next) -> Response {
+    let origin = req.headers().get(header::ORIGIN).cloned();
+    let preflight = req.method() == Method::OPTIONS;
+    let mut res = if preflight {
+        StatusCode::NO_CONTENT.into_response()
+    } else {
+        next.run(req).await
+    };
+    let h = res.headers_mut();
+    if let Some(origin) = origin {
+        h.insert(header::ACCESS_CONTROL_ALLOW_ORIGIN, origin);
+        h.insert(
+            header::ACCESS_CONTROL_ALLOW_CREDENTIALS,
+            HeaderValue::from_static("true"),
+        );
+        h.insert(
+            header::ACCESS_CONTROL_EXPOSE_HEADERS,
+            HeaderValue::from_static("Clerk-Db-Jwt"),
+        );
+        if preflight {
+            h.insert(
+                header::ACCESS_CONTROL_ALLOW_METHODS,
+                HeaderValue::from_static("GET, POST, PATCH, PUT, DELETE"),
+            );
+            h.insert(
+                header::ACCESS_CONTROL_ALLOW_HEADERS,
+                HeaderValue::from_static("content-type, authorization"),
+            );
+            h.insert(
+                header::ACCESS_CONTROL_MAX_AGE,
+                HeaderValue::from_static("600"),
+            );
+        }
+    }
+    h.append(header::VARY, HeaderValue::from_static("Origin"));
+    res
+}

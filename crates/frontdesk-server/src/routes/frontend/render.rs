@@ -1,0 +1,249 @@
+//! Frontend API objects from entities.
+
+use frontdesk_domain::UnixMillis;
+use frontdesk_domain::entities::{Client, Session, SessionStatus, User};
+use frontdesk_domain::flows::{CodeChallenge, SignInAttempt, SignUpAttempt};
+use frontdesk_store::SessionQuery;
+use frontdesk_types::common::Token;
+use frontdesk_types::frontend as fe;
+
+use crate::error::ApiResult;
+use crate::render::frontend_user;
+use crate::services::tokens;
+use crate::state::AppState;
+
+pub fn verification(c: &CodeChallenge) -> fe::Verification {
+    fe::Verification {
+        object: "verification_otp".to_owned(),
+        status: c.status.as_str().to_owned(),
+        strategy: c.strategy.clone(),
+        attempts: Some(c.attempts),
+        expire_at: Some(c.expire_at.0),
+        next_action: Some(
+            if c.status.as_str() == "unverified" {
+                "needs_attempt"
+            } else {
+                ""
+            }
+            .to_owned(),
+        ),
+        supported_strategies: Some(vec![c.strategy.clone()]),
+    }
+}
+
+pub fn sign_up(a: &SignUpAttempt) -> fe::SignUp {
+    let verified = a
+        .email_verification
+        .as_ref()
+        .is_some_and(|v| v.status.as_str() == "verified");
+    let mut missing = Vec::new();
+    if a.email_address.is_none() {
+        missing.push("email_address".to_owned());
+    }
+    if a.password_digest.is_none() {
+        missing.push("password".to_owned());
+    }
+    fe::SignUp {
+        object: "sign_up_attempt".to_owned(),
+        id: a.id.clone(),
+        status: a.status.clone(),
+        required_fields: vec!["email_address".to_owned(), "password".to_owned()],
+        optional_fields: vec![
+            "first_name".to_owned(),
+            "last_name".to_owned(),
+            "username".to_owned(),
+        ],
+        missing_fields: missing,
+        unverified_fields: if a.email_address.is_some() && !verified {
+            vec!["email_address".to_owned()]
+        } else {
+            Vec::new()
+        },
+        verifications: fe::SignUpVerifications {
+            email_address: a.email_verification.as_ref().map(verification).or_else(|| {
+                a.email_address.as_ref().map(|_| fe::Verification {
+                    object: "verification_otp".to_owned(),
+                    status: "unverified".to_owned(),
+                    strategy: "email_code".to_owned(),
+                    attempts: None,
+                    // Clerk's schema requires a time here even before a code
+                    // is sent; the attempt's own end is the honest one.
+                    expire_at: Some(a.abandon_at.0),
+                    next_action: Some("needs_prepare".to_owned()),
+                    supported_strategies: Some(vec!["email_code".to_owned()]),
+                })
+            }),
+            phone_number: None,
+            web3_wallet: None,
+            external_account: None,
+        },
+        username: a.username.clone(),
+        email_address: a.email_address.clone(),
+        phone_number: None,
+        web3_wallet: None,
+        password_enabled: a.password_digest.is_some(),
+        first_name: a.first_name.clone(),
+        last_name: a.last_name.clone(),
+        unsafe_metadata: a.unsafe_metadata.clone(),
+        public_metadata: Default::default(),
+        custom_action: false,
+        external_id: None,
+        created_session_id: a.created_session_id.clone(),
+        created_user_id: a.created_user_id.clone(),
+        abandon_at: a.abandon_at.0,
+        legal_accepted_at: None,
+    }
+}
+
+/// `jan***@example.com`: enough to recognise, not enough to harvest.
+pub fn safe_identifier(email: &str) -> String {
+    match email.split_once('@') {
+        Some((local, domain)) => {
+            let keep: String = local.chars().take(2).collect();
+            format!("{keep}***@{domain}")
+        }
+        None => "***".to_owned(),
+    }
+}
+
+pub fn sign_in(a: &SignInAttempt) -> fe::SignIn {
+    let factors = a.identifier.as_ref().map(|identifier| {
+        vec![
+            fe::SignInFactor {
+                strategy: "password".to_owned(),
+                safe_identifier: None,
+                email_address_id: None,
+                primary: None,
+            },
+            fe::SignInFactor {
+                strategy: "email_code".to_owned(),
+                safe_identifier: Some(safe_identifier(identifier)),
+                email_address_id: a.email_address_id.clone(),
+                primary: Some(true),
+            },
+            fe::SignInFactor {
+                strategy: "reset_password_email_code".to_owned(),
+                safe_identifier: Some(safe_identifier(identifier)),
+                email_address_id: a.email_address_id.clone(),
+                primary: Some(true),
+            },
+        ]
+    });
+    fe::SignIn {
+        object: "sign_in_attempt".to_owned(),
+        id: a.id.clone(),
+        status: a.status.clone(),
+        supported_identifiers: vec!["email_address".to_owned()],
+        supported_first_factors: factors,
+        supported_second_factors: None,
+        first_factor_verification: a.first_factor.as_ref().map(verification),
+        second_factor_verification: None,
+        identifier: a.identifier.clone(),
+        user_data: None,
+        created_session_id: a.created_session_id.clone(),
+        abandon_at: a.abandon_at.0,
+    }
+}
+
+/// A session as its browser sees it, with a fresh token.
+pub async fn session(
+    state: &AppState,
+    s: &Session,
+    user: &User,
+    origin: Option<&str>,
+    now: UnixMillis,
+) -> ApiResult<fe::Session> {
+    let status = s.status_at(now);
+    let token = if status.is_live() {
+        Some(Token::new(
+            tokens::mint(state, &s.id, origin.map(str::to_owned), None).await?,
+        ))
+    } else {
+        None
+    };
+    let fe_user = frontend_user(state, user, now);
+    let identifier = user
+        .primary_email()
+        .map(|e| e.email_address.clone())
+        .or_else(|| user.username.clone())
+        .unwrap_or_default();
+    Ok(fe::Session {
+        object: "session".to_owned(),
+        id: s.id.to_string(),
+        status: status.as_str().to_owned(),
+        expire_at: s.expire_at.0,
+        abandon_at: s.abandon_at.0,
+        last_active_at: s.last_active_at.0,
+        last_active_token: token,
+        last_active_organization_id: s.last_active_organization_id.clone(),
+        actor: s.actor.clone(),
+        public_user_data: fe::PublicUserData {
+            first_name: user.first_name.clone(),
+            last_name: user.last_name.clone(),
+            image_url: Some(fe_user.image_url.clone()),
+            has_image: fe_user.has_image,
+            identifier,
+            user_id: Some(user.id.to_string()),
+        },
+        user: Some(fe_user),
+        factor_verification_age: Some([(now.0 - s.created_at.0).max(0) / 60_000, -1]),
+        tasks: None,
+        created_at: s.created_at.0,
+        updated_at: s.updated_at.0,
+    })
+}
+
+/// The client with its live sessions and unfinished attempts.
+pub async fn client(state: &AppState, c: &Client, origin: Option<&str>) -> ApiResult<fe::Client> {
+    let now = UnixMillis::now();
+    let all = state
+        .store
+        .list_sessions(&SessionQuery {
+            user_id: None,
+            client_id: Some(c.id.clone()),
+            status: Some(SessionStatus::Active),
+            limit: 100,
+            offset: 0,
+        })
+        .await?;
+    let mut sessions = Vec::new();
+    for s in all.iter().filter(|s| s.status_at(now).is_live()) {
+        if let Some(user) = state.store.get_user(&s.user_id).await? {
+            sessions.push(session(state, s, &user, origin, now).await?);
+        }
+    }
+    let sign_in = match state.store.latest_flow(&c.id, "sign_in").await? {
+        Some(f) => serde_json::from_value::<SignInAttempt>(f.data)
+            .ok()
+            .filter(|a| a.status != "complete" && a.abandon_at > now)
+            .map(|a| sign_in(&a)),
+        None => None,
+    };
+    let sign_up = match state.store.latest_flow(&c.id, "sign_up").await? {
+        Some(f) => serde_json::from_value::<SignUpAttempt>(f.data)
+            .ok()
+            .filter(|a| a.status != "complete" && a.abandon_at > now)
+            .map(|a| sign_up(&a)),
+        None => None,
+    };
+    let last_active = c
+        .last_active_session_id
+        .as_ref()
+        .filter(|id| sessions.iter().any(|s| s.id == id.as_str()))
+        .map(|id| id.to_string());
+    Ok(fe::Client {
+        object: "client".to_owned(),
+        id: c.id.to_string(),
+        sessions,
+        sign_in,
+        sign_up,
+        last_active_session_id: last_active,
+        last_authentication_strategy: None,
+        // Far in the future: clerk-js detours sign-out through /v1/client/touch
+        // when the cookie is about to expire.
+        cookie_expires_at: Some(now.plus_secs(365 * 86_400).0),
+        captcha_bypass: false,
+        created_at: c.created_at.0,
+        updated_at: c.updated_at.0,
+    })
+}

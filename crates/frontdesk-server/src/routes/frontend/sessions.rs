@@ -1,0 +1,125 @@
+//! `/v1/client/sessions…`: activity, tokens, signing out.
+
+use axum::extract::{Path, State};
+use axum::response::Response;
+use frontdesk_domain::UnixMillis;
+use frontdesk_domain::entities::{Session, SessionStatus};
+use frontdesk_types::SessionId;
+use frontdesk_types::common::Token;
+
+use super::client::end_client_sessions;
+use super::ctx::Fapi;
+use super::render;
+use super::sign_ups::envelope;
+use crate::error::{ApiError, ApiResult};
+use crate::services::tokens;
+use crate::state::AppState;
+
+/// The session `id` if it belongs to the caller's client. Signed-out callers
+/// get 401, which clerk-js treats as "signed out".
+async fn own_session(state: &AppState, fapi: &Fapi, id: &str) -> ApiResult<Session> {
+    let unauthenticated = || ApiError::unauthorized("You are signed out.");
+    let client = fapi.client.as_ref().ok_or_else(unauthenticated)?;
+    let id: SessionId = id.parse().map_err(|_| ApiError::not_found("session"))?;
+    let s = state
+        .store
+        .get_session(&id)
+        .await?
+        .filter(|s| s.client_id == client.id)
+        .ok_or_else(|| ApiError::not_found("session"))?;
+    Ok(s)
+}
+
+pub async fn touch(
+    State(state): State<AppState>,
+    mut fapi: Fapi,
+    Path(id): Path<String>,
+) -> ApiResult<Response> {
+    let s = own_session(&state, &fapi, &id).await?;
+    let now = UnixMillis::now();
+    let idle = i64::from(state.config.session_inactivity_timeout_secs);
+    let abandon_at = if idle > 0 {
+        now.plus_secs(idle).min(s.expire_at)
+    } else {
+        s.expire_at
+    };
+    let s = state
+        .store
+        .touch_session(&s.id, now, abandon_at, &fapi.activity)
+        .await
+        .map_err(|_| ApiError::unauthorized("This session has ended."))?;
+    let user = state
+        .store
+        .get_user(&s.user_id)
+        .await?
+        .ok_or_else(|| ApiError::unauthorized("You are signed out."))?;
+    let session = render::session(&state, &s, &user, fapi.origin.as_deref(), now).await?;
+    fapi.set_client_uat(&state, now.as_secs());
+    envelope(&state, &mut fapi, session).await
+}
+
+/// `POST /v1/client/sessions/{id}/tokens`: a bare `{object:"token",jwt}`.
+pub async fn token(
+    State(state): State<AppState>,
+    fapi: Fapi,
+    Path(id): Path<String>,
+) -> ApiResult<Response> {
+    let s = own_session(&state, &fapi, &id).await?;
+    let jwt = tokens::mint(&state, &s.id, fapi.origin.clone(), None)
+        .await
+        .map_err(|_| ApiError::unauthorized("This session has ended."))?;
+    Ok(fapi.respond(&Token::new(jwt)))
+}
+
+async fn finish(
+    state: &AppState,
+    mut fapi: Fapi,
+    id: &str,
+    status: SessionStatus,
+) -> ApiResult<Response> {
+    let s = own_session(state, &fapi, id).await?;
+    let now = UnixMillis::now();
+    let s = match state.store.end_session(&s.id, status, now).await {
+        Ok(s) => s,
+        Err(frontdesk_store::StoreError::NotFound) => s,
+        Err(e) => return Err(e.into()),
+    };
+    let user = state
+        .store
+        .get_user(&s.user_id)
+        .await?
+        .ok_or_else(|| ApiError::not_found("user"))?;
+    let session = render::session(state, &s, &user, fapi.origin.as_deref(), now).await?;
+    fapi.set_client_uat(state, 0);
+    envelope(state, &mut fapi, session).await
+}
+
+pub async fn end(
+    State(state): State<AppState>,
+    fapi: Fapi,
+    Path(id): Path<String>,
+) -> ApiResult<Response> {
+    finish(&state, fapi, &id, SessionStatus::Ended).await
+}
+
+pub async fn remove(
+    State(state): State<AppState>,
+    fapi: Fapi,
+    Path(id): Path<String>,
+) -> ApiResult<Response> {
+    finish(&state, fapi, &id, SessionStatus::Removed).await
+}
+
+/// `DELETE /v1/client/sessions`: sign out of everything on this browser.
+pub async fn sign_out_all(State(state): State<AppState>, mut fapi: Fapi) -> ApiResult<Response> {
+    if let Some(c) = fapi.client.clone() {
+        end_client_sessions(&state, &c.id, SessionStatus::Ended).await?;
+    }
+    fapi.set_client_uat(&state, 0);
+    fapi.reload(&state).await?;
+    let client = match &fapi.client {
+        Some(c) => Some(render::client(&state, c, fapi.origin.as_deref()).await?),
+        None => None,
+    };
+    Ok(fapi.respond(&serde_json::json!({"response": client, "client": null})))
+}
