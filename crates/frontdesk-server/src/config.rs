@@ -98,6 +98,8 @@ pub struct Config {
     pub session_lifetime_secs: u32,
     /// Sessions idle this long end; 0 disables the inactivity timeout.
     pub session_inactivity_timeout_secs: u32,
+    /// Origins of apps that may receive sessions (handshake, redirects).
+    pub allowed_origins: Vec<String>,
 }
 
 impl Default for Config {
@@ -121,6 +123,7 @@ impl Default for Config {
             argon2_iterations: 2,
             session_lifetime_secs: 7 * 86_400,
             session_inactivity_timeout_secs: 0,
+            allowed_origins: Vec::new(),
         }
     }
 }
@@ -194,6 +197,10 @@ session_lifetime_secs = 604800
 
 # A session ends after this long without activity, in seconds; 0: never.
 session_inactivity_timeout_secs = 0
+
+# Origins of your apps, which may receive sessions through the handshake and
+# redirects after sign-in. Development instances also accept any origin.
+allowed_origins = []
 "#;
 
 /// A setting that could not be used. The message names the setting the way the

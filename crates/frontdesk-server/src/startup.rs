@@ -303,6 +303,10 @@ pub fn router(state: AppState) -> Router {
         .merge(routes::clients::router())
         .merge(routes::frontend::router())
         .route("/v1/dev/emails", get(routes::dev::emails))
+        .route(
+            "/v1/clients/handshake_payload",
+            get(routes::frontend::handshake_payload),
+        )
         .route("/avatar.svg", get(routes::health::avatar))
         .fallback(route_not_found)
         .method_not_allowed_fallback(crate::error::method_not_allowed)

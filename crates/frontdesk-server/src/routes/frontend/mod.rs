@@ -11,6 +11,7 @@
 mod client;
 mod ctx;
 mod environment;
+mod handshake;
 mod render;
 mod sessions;
 mod sign_ins;
@@ -24,6 +25,7 @@ use axum::response::{IntoResponse, Response};
 use axum::routing::{get, post};
 
 pub use ctx::Fapi;
+pub use handshake::payload as handshake_payload;
 
 use crate::state::AppState;
 
@@ -35,6 +37,7 @@ pub fn router() -> Router<AppState> {
         )
         .route("/v1/dev_browser", post(client::create_dev_browser))
         .route("/v1/client", get(client::get).delete(client::delete))
+        .route("/v1/client/handshake", get(handshake::handshake))
         .route("/v1/client/sign_ups", post(sign_ups::create))
         .route(
             "/v1/client/sign_ups/{id}",

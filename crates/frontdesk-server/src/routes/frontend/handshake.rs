@@ -1,0 +1,216 @@
+//! `GET /v1/client/handshake`: hand the browser's session to an app's server.
+//!
+//! When an app's middleware sees a stale or missing session token on a page
+//! load, it redirects the browser here. We read the browser's client (dev
+//! browser token or `__client` cookie), build the cookies the app should set
+//! on its own domain (`__session`, `__client_uat`, and the dev browser), and
+//! redirect back with them: inside a signed JWT (`__clerk_handshake`) on
+//! development instances, or behind a one-time nonce
+//! (`__clerk_handshake_nonce`) that the app's server exchanges through the
+//! Backend API (`GET /v1/clients/handshake_payload`) on production ones, so
+//! session tokens never sit in a URL there.
+
+use axum::extract::State;
+use axum::http::header::{CACHE_CONTROL, LOCATION};
+use axum::http::{HeaderValue, StatusCode};
+use axum::response::{IntoResponse, Response};
+use frontdesk_crypto::{cookie_suffix, sha256_hex};
+use frontdesk_domain::entities::{FlowRecord, SessionStatus};
+use frontdesk_domain::{InstanceMode, UnixMillis};
+use frontdesk_store::SessionQuery;
+use serde_json::{Value, json};
+use url::Url;
+
+use super::ctx::{Fapi, new_client};
+use crate::error::{ApiError, ApiJson, ApiResult};
+use crate::extract::{BackendCaller, QueryParams};
+use crate::services::tokens::{self, SESSION_TOKEN_CATEGORY};
+use crate::state::AppState;
+
+/// A nonce's directives are fetched once, within this many seconds.
+const NONCE_TTL_SECS: i64 = 60;
+
+/// Whether the app at `url` may receive a session.
+fn redirect_allowed(state: &AppState, url: &Url) -> bool {
+    if !matches!(url.scheme(), "http" | "https") {
+        return false;
+    }
+    let origin = url.origin().ascii_serialization();
+    if origin == state.instance.public_url.origin()
+        || state
+            .config
+            .allowed_origins
+            .iter()
+            .any(|o| o.trim_end_matches('/') == origin)
+    {
+        return true;
+    }
+    // Development instances serve apps on any local port, as Clerk's do.
+    state.instance.instance.mode == InstanceMode::Development
+}
+
+pub async fn handshake(
+    State(state): State<AppState>,
+    mut fapi: Fapi,
+    q: QueryParams,
+) -> ApiResult<Response> {
+    let raw = q.text("redirect_url").ok_or_else(|| {
+        ApiError::bad_param(
+            "redirect_url",
+            "form_param_missing",
+            "`redirect_url` is required",
+        )
+    })?;
+    let mut target = Url::parse(&raw).map_err(|_| {
+        ApiError::bad_param(
+            "redirect_url",
+            "form_param_format_invalid",
+            "`redirect_url` is not a URL",
+        )
+    })?;
+    if !redirect_allowed(&state, &target) {
+        return Err(ApiError::bad_param(
+            "redirect_url",
+            "redirect_url_not_allowed",
+            "`redirect_url` is not an allowed origin",
+        ));
+    }
+    let dev = state.instance.instance.mode == InstanceMode::Development;
+    let suffixed = q.text("suffixed_cookies").as_deref() == Some("true");
+    let mut dev_token = q.text("__clerk_db_jwt");
+    if dev && fapi.client.is_none() {
+        let (client, token) = new_client(&state, "dvb_").await?;
+        fapi.client = Some(client);
+        dev_token = Some(token);
+    }
+    let now = UnixMillis::now();
+    let mut cookies: Vec<(String, String, String)> = Vec::new(); // (name, value, attributes)
+    let year = "Path=/; SameSite=Lax; Max-Age=31536000".to_owned();
+    if let (true, Some(token)) = (dev, &dev_token) {
+        cookies.push(("__clerk_db_jwt".into(), token.clone(), year.clone()));
+    }
+    let live = match &fapi.client {
+        Some(c) => {
+            let sessions = state
+                .store
+                .list_sessions(&SessionQuery {
+                    user_id: None,
+                    client_id: Some(c.id.clone()),
+                    status: Some(SessionStatus::Active),
+                    limit: 10,
+                    offset: 0,
+                })
+                .await?;
+            let pick = sessions
+                .into_iter()
+                .filter(|s| s.status_at(now).is_live())
+                .max_by_key(|s| {
+                    (
+                        c.last_active_session_id.as_ref() == Some(&s.id),
+                        s.last_active_at,
+                    )
+                });
+            pick.map(|s| (s, c.updated_at))
+        }
+        None => None,
+    };
+    match live {
+        Some((session, client_updated)) => {
+            let azp = Some(target.origin().ascii_serialization());
+            let jwt = tokens::mint(&state, &session.id, azp, None).await?;
+            cookies.push(("__session".into(), jwt, "Path=/; SameSite=Lax".into()));
+            cookies.push((
+                "__client_uat".into(),
+                client_updated.as_secs().max(1).to_string(),
+                year.clone(),
+            ));
+        }
+        None => {
+            cookies.push((
+                "__session".into(),
+                String::new(),
+                "Path=/; SameSite=Lax; Max-Age=0".into(),
+            ));
+            cookies.push(("__client_uat".into(), "0".into(), year.clone()));
+        }
+    }
+    let suffix = cookie_suffix(state.instance.publishable_key.as_str());
+    let mut directives: Vec<String> = cookies
+        .iter()
+        .map(|(n, v, a)| format!("{n}={v}; {a}"))
+        .collect();
+    if suffixed {
+        directives.extend(
+            cookies
+                .iter()
+                .map(|(n, v, a)| format!("{n}_{suffix}={v}; {a}")),
+        );
+    }
+    let (param, value) = if dev {
+        let token = state
+            .keys
+            .active()
+            .sign_jwt(
+                &[("cat", SESSION_TOKEN_CATEGORY)],
+                &json!({"handshake": directives}),
+            )
+            .map_err(ApiError::internal)?;
+        ("__clerk_handshake", token)
+    } else {
+        let nonce = format!("hsn_{}", frontdesk_types::id::random_base62(24));
+        let client_id = match &fapi.client {
+            Some(c) => c.id.clone(),
+            None => new_client(&state, "").await?.0.id,
+        };
+        state
+            .store
+            .put_flow(&FlowRecord {
+                id: sha256_hex(nonce.as_bytes()),
+                client_id,
+                kind: "handshake".into(),
+                data: json!({"directives": directives, "expire_at": now.plus_secs(NONCE_TTL_SECS).0, "used": false}),
+                created_at: now,
+                updated_at: now,
+            })
+            .await?;
+        ("__clerk_handshake_nonce", nonce)
+    };
+    target.query_pairs_mut().append_pair(param, &value);
+    let mut res = StatusCode::TEMPORARY_REDIRECT.into_response();
+    let h = res.headers_mut();
+    if let Ok(v) = HeaderValue::from_str(target.as_str()) {
+        h.insert(LOCATION, v);
+    }
+    h.insert(CACHE_CONTROL, HeaderValue::from_static("no-store"));
+    Ok(res)
+}
+
+/// `GET /v1/clients/handshake_payload?nonce=`: the directives behind a nonce,
+/// once.
+pub async fn payload(
+    _: BackendCaller,
+    State(state): State<AppState>,
+    q: QueryParams,
+) -> ApiResult<ApiJson<Value>> {
+    let nonce = q
+        .text("nonce")
+        .ok_or_else(|| ApiError::bad_param("nonce", "form_param_missing", "`nonce` is required"))?;
+    let id = sha256_hex(nonce.as_bytes());
+    let mut flow = state
+        .store
+        .get_flow(&id)
+        .await?
+        .filter(|f| f.kind == "handshake")
+        .ok_or_else(|| ApiError::not_found("handshake nonce"))?;
+    let now = UnixMillis::now();
+    let expired = flow.data["expire_at"].as_i64().is_none_or(|t| t <= now.0);
+    if expired || flow.data["used"] == json!(true) {
+        return Err(ApiError::not_found("handshake nonce"));
+    }
+    let directives = flow.data["directives"].clone();
+    flow.data["used"] = json!(true);
+    flow.data["directives"] = json!([]);
+    flow.updated_at = now;
+    state.store.put_flow(&flow).await?;
+    Ok(ApiJson(json!({"directives": directives})))
+}
