@@ -14,9 +14,11 @@
 //! Exit code: 0 when every gating figure is within its limit, 1 when one is
 //! not, 2 when the benchmark could not be run at all.
 
+mod load;
 mod report;
 mod server;
 mod startup;
+mod tokens;
 
 use std::path::PathBuf;
 use std::process::ExitCode;
@@ -41,6 +43,8 @@ struct Cli {
 enum Benchmark {
     /// Cold start of `frontdesk serve` on an empty data dir, and its idle memory
     Startup(startup::Options),
+    /// Session tokens minted per second, next to the machine's RSA-2048 signing rate
+    Tokens(tokens::Options),
 }
 
 fn main() -> ExitCode {
@@ -48,6 +52,7 @@ fn main() -> ExitCode {
     let result =
         server::server_binary(cli.binary.as_deref()).and_then(|binary| match &cli.benchmark {
             Benchmark::Startup(options) => startup::run(&binary, options),
+            Benchmark::Tokens(options) => tokens::run(&binary, options),
         });
     match result {
         Ok(report) => {

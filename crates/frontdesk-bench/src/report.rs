@@ -9,7 +9,10 @@
 //!
 //! - gating rows (usually medians) print `PASS`/`FAIL` and decide the exit
 //!   code;
-//! - informational rows (min, p90, max…) print `ok`/`miss` and do not.
+//! - informational rows (min, p90, max…) print `ok`/`miss` and do not;
+//! - figure rows print a measured value with no limit at all (a rate the
+//!   limits are derived from, a latency percentile): nothing to judge them
+//!   against, so they show no ratio and no verdict.
 //!
 //! [`Summary`] gives the usual order statistics of a set of samples, so that
 //! every benchmark computes "median" and "p90" the same way.
@@ -22,21 +25,16 @@ pub enum Better {
     /// Times, memory, sizes: the figure must stay at or below the limit.
     Lower,
     /// Throughput: the figure must reach at least the limit.
-    #[cfg_attr(
-        not(test),
-        expect(
-            dead_code,
-            reason = "for the throughput benchmarks to come; remove when one uses it"
-        )
-    )]
     Higher,
 }
 
-/// Whether a row decides the verdict or only informs.
+/// Whether a row decides the verdict, only informs, or has no limit at all.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Role {
     Gate,
     Info,
+    /// A bare figure: no limit, no ratio, no verdict.
+    Figure,
 }
 
 /// One figure measured in this run, and the limit it is judged against.
@@ -45,7 +43,8 @@ pub struct Row {
     pub name: String,
     pub value: f64,
     pub unit: &'static str,
-    pub limit: f64,
+    /// `None` for [`Role::Figure`] rows.
+    pub limit: Option<f64>,
     pub better: Better,
     pub role: Role,
 }
@@ -53,14 +52,21 @@ pub struct Row {
 impl Row {
     /// `value / limit`, whichever direction is good: below 1 is within a
     /// lower-is-better limit, above 1 is within a higher-is-better one.
-    pub fn ratio(&self) -> f64 {
-        self.value / self.limit
+    /// `None` without a limit, or with a limit of 0 (an error count).
+    pub fn ratio(&self) -> Option<f64> {
+        self.limit
+            .filter(|&l| l != 0.0)
+            .map(|limit| self.value / limit)
     }
 
+    /// Always true for a row without a limit.
     pub fn within_limit(&self) -> bool {
+        let Some(limit) = self.limit else {
+            return true;
+        };
         match self.better {
-            Better::Lower => self.value <= self.limit,
-            Better::Higher => self.value >= self.limit,
+            Better::Lower => self.value <= limit,
+            Better::Higher => self.value >= limit,
         }
     }
 
@@ -70,6 +76,7 @@ impl Row {
             (Role::Gate, false) => "FAIL",
             (Role::Info, true) => "ok",
             (Role::Info, false) => "miss",
+            (Role::Figure, _) => "",
         }
     }
 }
@@ -116,6 +123,20 @@ impl Report {
         self.push(name.into(), value, unit, limit, better, Role::Info)
     }
 
+    /// A measured figure with no limit to judge it against (a rate that other
+    /// rows' limits are derived from, a latency percentile…).
+    pub fn figure(&mut self, name: impl Into<String>, value: f64, unit: &'static str) -> &mut Self {
+        self.rows.push(Row {
+            name: name.into(),
+            value,
+            unit,
+            limit: None,
+            better: Better::Lower,
+            role: Role::Figure,
+        });
+        self
+    }
+
     fn push(
         &mut self,
         name: String,
@@ -129,7 +150,7 @@ impl Report {
             name,
             value,
             unit,
-            limit,
+            limit: Some(limit),
             better,
             role,
         });
@@ -156,7 +177,7 @@ impl Report {
         let cells: Vec<(String, String)> = self
             .rows
             .iter()
-            .map(|r| (figure(r.value), limit(r.limit)))
+            .map(|r| (figure(r.value), r.limit.map(limit).unwrap_or_default()))
             .collect();
         let value_w = cells.iter().map(|c| c.0.len()).max().unwrap_or(0);
         let limit_w = cells.iter().map(|c| c.1.len()).max().unwrap_or(0);
@@ -165,13 +186,23 @@ impl Report {
         let mut out = format!("{}\n", self.title);
         for (row, (value, lim)) in self.rows.iter().zip(&cells) {
             // Writing to a String cannot fail.
+            if row.limit.is_none() {
+                let _ = writeln!(
+                    out,
+                    "  {:<name_w$}  {value:>value_w$} {}",
+                    row.name, row.unit,
+                );
+                continue;
+            }
+            let ratio = row
+                .ratio()
+                .map_or_else(|| "-".to_owned(), |r| format!("{r:.2}"));
             let _ = writeln!(
                 out,
-                "  {:<name_w$}  {value:>value_w$} {:<unit_w$}  limit {lim:>limit_w$} {:<unit_w$}  ratio {:.2}  {}",
+                "  {:<name_w$}  {value:>value_w$} {:<unit_w$}  limit {lim:>limit_w$} {:<unit_w$}  ratio {ratio:<4}  {}",
                 row.name,
                 row.unit,
                 row.unit,
-                row.ratio(),
                 row.verdict(),
             );
         }
@@ -198,9 +229,12 @@ impl Report {
 }
 
 /// One decimal, so that a column of figures lines up on the point (`41.2`,
-/// `127.3`); three for figures below 1 (`0.042`), which one would round away.
+/// `127.3`); three for figures below 1 (`0.042`), which one would round away;
+/// a plain `0` for zero (an error count).
 fn figure(v: f64) -> String {
-    if v.abs() >= 1.0 {
+    if v == 0.0 {
+        "0".to_owned()
+    } else if v.abs() >= 1.0 {
         format!("{v:.1}")
     } else {
         format!("{v:.3}")
@@ -295,5 +329,21 @@ mod tests {
             r.render()
                 .ends_with("FAIL: 1 of 2 gating figures within limits\n")
         );
+    }
+
+    #[test]
+    fn figures_have_no_verdict_and_zero_limits_no_ratio() {
+        let mut r = Report::new("t");
+        r.figure("rate", 2500.0, "signs/s")
+            .gate("errors", 0.0, "req", 0.0, Better::Lower);
+        assert!(r.passed());
+        let text = r.render();
+        assert!(text.contains("  rate    2500.0 signs/s\n"), "{text}");
+        assert!(
+            text.contains("  errors       0 req      limit 0 req      ratio -     PASS"),
+            "{text}"
+        );
+        r.gate("errors again", 3.0, "req", 0.0, Better::Lower);
+        assert!(!r.passed());
     }
 }

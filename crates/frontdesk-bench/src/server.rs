@@ -10,6 +10,11 @@
 //! Readiness is polled with a hand-written HTTP/1.1 request over a plain
 //! `TcpStream`: it costs microseconds, needs no runtime in the harness, and
 //! the 2 ms poll interval bounds how much it can add to a measured start.
+//!
+//! [`Launch`] prepares a server (data dir, port, extra settings) and can run
+//! other `frontdesk` commands against it before it serves; [`cpu_time`],
+//! [`context_switches`], [`processes_cpu_time`] and [`machine_cpu`] read
+//! `/proc` so that throughput benchmarks can say where the CPU went.
 
 use std::env;
 use std::ffi::OsString;
@@ -18,6 +23,7 @@ use std::io::{self, Read, Write};
 use std::net::{Ipv4Addr, SocketAddr, TcpListener, TcpStream};
 use std::path::{Path, PathBuf};
 use std::process::{Child, Command, ExitStatus, Stdio};
+use std::sync::OnceLock;
 use std::thread;
 use std::time::{Duration, Instant};
 
@@ -121,50 +127,132 @@ pub struct Stopped {
     pub killed: bool,
 }
 
-impl Server {
-    /// Starts `binary serve` on `127.0.0.1:<free port>` with a fresh, empty
-    /// data dir, and returns as soon as the process is spawned.
-    ///
-    /// The child's configuration is exactly what is set here: inherited
-    /// `FRONTDESK_*` variables are removed, and it runs inside its temporary
-    /// directory so that no `./frontdesk.toml` is picked up. Its stdout (which
-    /// shows the first secret key) goes nowhere; its stderr goes to a file
-    /// quoted in errors.
-    pub fn spawn(binary: &Path) -> Result<Self> {
+/// A server about to be started: its fresh, empty data dir, its port and its
+/// settings. [`Launch::cli`] runs other `frontdesk` commands (`keys secret
+/// create`…) against the same data dir and settings before [`Launch::spawn`]
+/// starts `frontdesk serve`.
+pub struct Launch {
+    binary: PathBuf,
+    port: u16,
+    env: Vec<(String, String)>,
+    dir: TempDir,
+}
+
+impl Launch {
+    /// A fresh temporary data dir and a free port on `127.0.0.1`, with
+    /// `RUST_LOG=warn`.
+    pub fn new(binary: &Path) -> Result<Self> {
         let dir = tempfile::Builder::new()
             .prefix("frontdesk-bench-")
             .tempdir()
             .context("cannot create a temporary directory")?;
         let port = free_port()?;
-        let log =
-            File::create(dir.path().join("server.log")).context("cannot create the server log")?;
+        let env = vec![
+            (
+                "FRONTDESK_DATA_DIR".to_owned(),
+                dir.path().join("data").to_string_lossy().into_owned(),
+            ),
+            ("FRONTDESK_PORT".to_owned(), port.to_string()),
+            ("FRONTDESK_HOST".to_owned(), "127.0.0.1".to_owned()),
+            ("RUST_LOG".to_owned(), "warn".to_owned()),
+        ];
+        Ok(Self {
+            binary: binary.to_path_buf(),
+            port,
+            env,
+            dir,
+        })
+    }
 
-        let mut cmd = Command::new(binary);
-        cmd.arg("serve")
-            .current_dir(dir.path())
-            .stdin(Stdio::null())
-            .stdout(Stdio::null())
-            .stderr(log);
+    /// Sets (or overrides) an environment variable of every command run from
+    /// here on, e.g. `FRONTDESK_BACKEND_RATE_LIMIT`.
+    pub fn env(mut self, key: &str, value: impl Into<String>) -> Self {
+        self.env.retain(|(k, _)| k != key);
+        self.env.push((key.to_owned(), value.into()));
+        self
+    }
+
+    /// `binary` configured exactly as set here: inherited `FRONTDESK_*`
+    /// variables are removed, and it runs inside the temporary directory so
+    /// that no `./frontdesk.toml` is picked up.
+    fn command(&self) -> Command {
+        let mut cmd = Command::new(&self.binary);
+        cmd.current_dir(self.dir.path()).stdin(Stdio::null());
         for (key, _) in env::vars_os() {
             if key.to_str().is_some_and(|k| k.starts_with("FRONTDESK_")) {
                 cmd.env_remove(key);
             }
         }
-        cmd.env("FRONTDESK_DATA_DIR", dir.path().join("data"))
-            .env("FRONTDESK_PORT", port.to_string())
-            .env("FRONTDESK_HOST", "127.0.0.1")
-            .env("RUST_LOG", "warn");
+        cmd.envs(self.env.iter().map(|(k, v)| (k, v)));
+        cmd
+    }
 
+    /// Runs `binary <args>` to completion and returns its stdout; a failure
+    /// quotes its stderr.
+    pub fn cli(&self, args: &[&str]) -> Result<String> {
+        let shown = format!("`frontdesk {}`", args.join(" "));
+        let out = self
+            .command()
+            .args(args)
+            .output()
+            .with_context(|| format!("cannot run {shown} ({})", self.binary.display()))?;
+        ensure!(
+            out.status.success(),
+            "{shown} failed ({}): {}",
+            out.status,
+            String::from_utf8_lossy(&out.stderr).trim()
+        );
+        String::from_utf8(out.stdout).with_context(|| format!("{shown} printed non-UTF-8"))
+    }
+
+    /// Starts `binary serve` and returns as soon as the process is spawned.
+    /// Its stdout (which shows the first secret key) goes nowhere; its stderr
+    /// goes to a file quoted in errors.
+    pub fn spawn(self) -> Result<Server> {
+        let log = File::create(self.dir.path().join("server.log"))
+            .context("cannot create the server log")?;
+        let mut cmd = self.command();
+        cmd.arg("serve").stdout(Stdio::null()).stderr(log);
         let started = Instant::now();
         let child = cmd
             .spawn()
-            .with_context(|| format!("cannot start {}", binary.display()))?;
-        Ok(Self {
+            .with_context(|| format!("cannot start {}", self.binary.display()))?;
+        Ok(Server {
             child,
-            port,
+            port: self.port,
             started,
-            dir,
+            dir: self.dir,
         })
+    }
+}
+
+impl Server {
+    /// Starts `binary serve` on `127.0.0.1:<free port>` with a fresh, empty
+    /// data dir and default settings (see [`Launch`]), and returns as soon as
+    /// the process is spawned.
+    pub fn spawn(binary: &Path) -> Result<Self> {
+        Launch::new(binary)?.spawn()
+    }
+
+    /// The port it listens on, on `127.0.0.1`.
+    pub fn port(&self) -> u16 {
+        self.port
+    }
+
+    /// The process id, e.g. for [`cpu_time`].
+    pub fn pid(&self) -> u32 {
+        self.child.id()
+    }
+
+    /// An error, quoting the end of its stderr, if the process has exited.
+    pub fn ensure_running(&mut self, when: &str) -> Result<()> {
+        if let Some(status) = self.child.try_wait()? {
+            bail!(
+                "`frontdesk serve` exited ({status}) {when}{}",
+                self.log_tail()
+            );
+        }
+        Ok(())
     }
 
     /// Polls `GET /readyz` until it answers 200, and returns the time from
@@ -197,12 +285,7 @@ impl Server {
     /// Resident memory of the server process (`VmRSS` in
     /// `/proc/<pid>/status`), in bytes. Linux only.
     pub fn rss_bytes(&mut self) -> Result<u64> {
-        if let Some(status) = self.child.try_wait()? {
-            bail!(
-                "`frontdesk serve` exited ({status}) while idle{}",
-                self.log_tail()
-            );
-        }
+        self.ensure_running("while idle")?;
         let path = format!("/proc/{}/status", self.child.id());
         let status = std::fs::read_to_string(&path)
             .with_context(|| format!("cannot read {path} (Linux only)"))?;
@@ -250,7 +333,7 @@ impl Server {
     }
 
     /// The last lines the server wrote on stderr, for error messages.
-    fn log_tail(&self) -> String {
+    pub fn log_tail(&self) -> String {
         let text = std::fs::read_to_string(self.dir.path().join("server.log")).unwrap_or_default();
         let lines: Vec<&str> = text.lines().filter(|l| !l.trim().is_empty()).collect();
         if lines.is_empty() {
@@ -268,6 +351,119 @@ impl Drop for Server {
             let _ = self.child.wait();
         }
     }
+}
+
+/// CPU time (user + system, all threads) a process has used so far, from
+/// `/proc/<pid>/stat`. Linux only; its resolution is one clock tick (10 ms).
+pub fn cpu_time(pid: u32) -> Result<Duration> {
+    let path = format!("/proc/{pid}/stat");
+    let stat = std::fs::read_to_string(&path)
+        .with_context(|| format!("cannot read {path} (Linux only)"))?;
+    // `pid (comm) state ppid …`: the command name may contain spaces and
+    // parentheses, so fields are counted after the last `)`. utime and stime
+    // are fields 14 and 15, i.e. the 12th and 13th after it.
+    let ticks: u64 = stat
+        .rsplit_once(')')
+        .map(|(_, rest)| rest.split_whitespace().skip(11).take(2))
+        .into_iter()
+        .flatten()
+        .map(|n| n.parse::<u64>().ok())
+        .sum::<Option<u64>>()
+        .with_context(|| format!("unexpected contents of {path}"))?;
+    Ok(Duration::from_secs_f64(
+        ticks as f64 / clock_ticks_per_second(),
+    ))
+}
+
+/// CPU time used so far by every process whose command name (`comm`) is
+/// `name`, e.g. the `postgres` processes of a local PostgreSQL server. Linux
+/// only; processes that exit or cannot be read are skipped, so the sum is
+/// only meaningful between two calls over a stable set of processes.
+pub fn processes_cpu_time(name: &str) -> Result<Duration> {
+    let mut total = Duration::ZERO;
+    for entry in std::fs::read_dir("/proc").context("cannot list /proc (Linux only)")? {
+        let Some(pid) = entry?
+            .file_name()
+            .to_str()
+            .and_then(|n| n.parse::<u32>().ok())
+        else {
+            continue;
+        };
+        let matches = std::fs::read_to_string(format!("/proc/{pid}/comm"))
+            .is_ok_and(|comm| comm.trim_end() == name);
+        if matches && let Ok(cpu) = cpu_time(pid) {
+            total += cpu;
+        }
+    }
+    Ok(total)
+}
+
+/// Context switches (voluntary and involuntary) of all threads of a process
+/// so far, from `/proc/<pid>/task/*/status`. Linux only. Threads that have
+/// already exited are not counted.
+pub fn context_switches(pid: u32) -> Result<u64> {
+    let tasks = format!("/proc/{pid}/task");
+    let mut total = 0;
+    for task in std::fs::read_dir(&tasks).with_context(|| format!("cannot list {tasks}"))? {
+        // A thread may exit between the listing and the read.
+        let Ok(status) = std::fs::read_to_string(task?.path().join("status")) else {
+            continue;
+        };
+        total += status
+            .lines()
+            .filter_map(|line| {
+                line.strip_prefix("voluntary_ctxt_switches:")
+                    .or_else(|| line.strip_prefix("nonvoluntary_ctxt_switches:"))
+            })
+            .filter_map(|n| n.trim().parse::<u64>().ok())
+            .sum::<u64>();
+    }
+    Ok(total)
+}
+
+/// CPU time of the whole machine so far, from the `cpu` line of `/proc/stat`:
+/// `(busy, idle)` summed over all CPUs, where idle includes I/O wait. Linux
+/// only; one clock tick of resolution.
+pub fn machine_cpu() -> Result<(Duration, Duration)> {
+    let stat =
+        std::fs::read_to_string("/proc/stat").context("cannot read /proc/stat (Linux only)")?;
+    // cpu  user nice system idle iowait irq softirq steal guest guest_nice;
+    // guest time is already counted in user.
+    let fields: Vec<u64> = stat
+        .lines()
+        .next()
+        .and_then(|line| line.strip_prefix("cpu "))
+        .map(|rest| {
+            rest.split_whitespace()
+                .take(8)
+                .map_while(|n| n.parse().ok())
+                .collect()
+        })
+        .unwrap_or_default();
+    ensure!(fields.len() == 8, "unexpected first line in /proc/stat");
+    let idle = fields[3] + fields[4];
+    let busy = fields.iter().sum::<u64>() - idle;
+    let hz = clock_ticks_per_second();
+    Ok((
+        Duration::from_secs_f64(busy as f64 / hz),
+        Duration::from_secs_f64(idle as f64 / hz),
+    ))
+}
+
+/// `getconf CLK_TCK` (the harness forbids `unsafe`, hence no `sysconf`),
+/// asked once; 100 if it cannot be asked, the value on every Linux there is.
+fn clock_ticks_per_second() -> f64 {
+    static TICKS: OnceLock<f64> = OnceLock::new();
+    *TICKS.get_or_init(|| {
+        Command::new("getconf")
+            .arg("CLK_TCK")
+            .output()
+            .ok()
+            .and_then(|out| String::from_utf8(out.stdout).ok())
+            .and_then(|text| text.trim().parse().ok())
+            .filter(|&t: &f64| t > 0.0)
+            .unwrap_or(100.0)
+    })
 }
 
 /// One `GET` on a fresh connection; returns the status code.

@@ -100,6 +100,12 @@ pub struct Config {
     pub session_inactivity_timeout_secs: u32,
     /// Origins of apps that may receive sessions (handshake, redirects).
     pub allowed_origins: Vec<String>,
+    /// Sign-ins and sign-ups one IP may start per 10 s; 0 disables.
+    pub frontend_create_rate_limit: u32,
+    /// Factor and code attempts one IP may make per 10 s; 0 disables.
+    pub frontend_attempt_rate_limit: u32,
+    /// Proxies whose `X-Forwarded-For` is believed; anyone else's is ignored.
+    pub trusted_proxies: Vec<IpAddr>,
 }
 
 impl Default for Config {
@@ -124,6 +130,9 @@ impl Default for Config {
             session_lifetime_secs: 7 * 86_400,
             session_inactivity_timeout_secs: 0,
             allowed_origins: Vec::new(),
+            frontend_create_rate_limit: 5,
+            frontend_attempt_rate_limit: 3,
+            trusted_proxies: Vec::new(),
         }
     }
 }
@@ -201,6 +210,15 @@ session_inactivity_timeout_secs = 0
 # Origins of your apps, which may receive sessions through the handshake and
 # redirects after sign-in. Development instances also accept any origin.
 allowed_origins = []
+
+# Per client IP and 10 seconds: sign-ins/sign-ups started, and password or
+# code attempts (Clerk's limits). Answered with 429 and Retry-After; 0 disables.
+frontend_create_rate_limit = 5
+frontend_attempt_rate_limit = 3
+
+# Reverse proxies whose X-Forwarded-For header gives the client IP. Requests
+# from anywhere else are limited by their own address, whatever they claim.
+trusted_proxies = []
 "#;
 
 /// A setting that could not be used. The message names the setting the way the

@@ -212,6 +212,10 @@ impl Application {
             frontdesk_domain::InstanceMode::Development => 100,
             frontdesk_domain::InstanceMode::Production => 1000,
         });
+        let (create_limit, attempt_limit) = (
+            config.frontend_create_rate_limit,
+            config.frontend_attempt_rate_limit,
+        );
         let state = AppState {
             store,
             keys,
@@ -224,6 +228,8 @@ impl Application {
             metrics: Arc::new(Metrics::default()),
             hasher: Arc::new(hasher),
             backend_limiter: Arc::new(RateLimiter::new(limit, Duration::from_secs(10))),
+            create_limiter: Arc::new(RateLimiter::new(create_limit, Duration::from_secs(10))),
+            attempt_limiter: Arc::new(RateLimiter::new(attempt_limit, Duration::from_secs(10))),
         };
         let router = router(state.clone());
         Ok(Self {
@@ -255,7 +261,11 @@ impl Application {
         shutdown: impl Future<Output = ()> + Send + 'static,
     ) -> std::io::Result<()> {
         let refresher = tokio::spawn(refresh_keys(self.state.clone()));
-        let result = axum::serve(self.listener, self.router)
+        // Peer addresses feed the per-IP limits of the Frontend API.
+        let service = self
+            .router
+            .into_make_service_with_connect_info::<std::net::SocketAddr>();
+        let result = axum::serve(self.listener, service)
             .with_graceful_shutdown(shutdown)
             .await;
         refresher.abort();
@@ -301,7 +311,7 @@ pub fn router(state: AppState) -> Router {
         .merge(routes::email_addresses::router())
         .merge(routes::sessions::router())
         .merge(routes::clients::router())
-        .merge(routes::frontend::router())
+        .merge(routes::frontend::router(&state))
         .route("/v1/dev/emails", get(routes::dev::emails))
         .route(
             "/v1/clients/handshake_payload",

@@ -31,4 +31,8 @@ pub struct AppState {
     pub metrics: Arc<Metrics>,
     pub hasher: Arc<PasswordHasher>,
     pub backend_limiter: Arc<RateLimiter<SecretKeyId>>,
+    /// Per-IP limits on starting sign-ins and sign-ups.
+    pub create_limiter: Arc<RateLimiter<std::net::IpAddr>>,
+    /// Per-IP limits on attempting a factor or verification.
+    pub attempt_limiter: Arc<RateLimiter<std::net::IpAddr>>,
 }

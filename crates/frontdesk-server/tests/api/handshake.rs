@@ -10,6 +10,9 @@ use crate::helpers::{TestApp, json};
 fn fast(c: &mut frontdesk_server::Config) {
     c.argon2_memory_kib = 1024;
     c.argon2_iterations = 1;
+    // These tests make many calls from one IP; the limits have their own tests.
+    c.frontend_create_rate_limit = 0;
+    c.frontend_attempt_rate_limit = 0;
 }
 
 fn no_redirects() -> reqwest::Client {

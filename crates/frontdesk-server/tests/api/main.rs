@@ -9,6 +9,7 @@ mod bapi_errors;
 mod clerk_backend;
 mod errors;
 mod frontend;
+mod frontend_security;
 mod handshake;
 mod health;
 mod instance;

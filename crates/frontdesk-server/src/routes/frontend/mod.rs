@@ -12,6 +12,8 @@ mod client;
 mod ctx;
 mod environment;
 mod handshake;
+mod limits;
+mod me;
 mod render;
 mod sessions;
 mod sign_ins;
@@ -29,33 +31,18 @@ pub use handshake::payload as handshake_payload;
 
 use crate::state::AppState;
 
-pub fn router() -> Router<AppState> {
-    Router::new()
-        .route(
-            "/v1/environment",
-            get(environment::get).patch(environment::get),
-        )
-        .route("/v1/dev_browser", post(client::create_dev_browser))
-        .route("/v1/client", get(client::get).delete(client::delete))
-        .route("/v1/client/handshake", get(handshake::handshake))
+pub fn router(state: &AppState) -> Router<AppState> {
+    let creates = Router::new()
         .route("/v1/client/sign_ups", post(sign_ups::create))
-        .route(
-            "/v1/client/sign_ups/{id}",
-            get(sign_ups::get).patch(sign_ups::update),
-        )
-        .route(
-            "/v1/client/sign_ups/{id}/prepare_verification",
-            post(sign_ups::prepare),
-        )
+        .route("/v1/client/sign_ins", post(sign_ins::create))
+        .route_layer(axum::middleware::from_fn_with_state(
+            state.clone(),
+            limits::creates,
+        ));
+    let attempts = Router::new()
         .route(
             "/v1/client/sign_ups/{id}/attempt_verification",
             post(sign_ups::attempt),
-        )
-        .route("/v1/client/sign_ins", post(sign_ins::create))
-        .route("/v1/client/sign_ins/{id}", get(sign_ins::get))
-        .route(
-            "/v1/client/sign_ins/{id}/prepare_first_factor",
-            post(sign_ins::prepare_first_factor),
         )
         .route(
             "/v1/client/sign_ins/{id}/attempt_first_factor",
@@ -65,6 +52,32 @@ pub fn router() -> Router<AppState> {
             "/v1/client/sign_ins/{id}/reset_password",
             post(sign_ins::reset_password),
         )
+        .route("/v1/me/change_password", post(me::change_password))
+        .route_layer(axum::middleware::from_fn_with_state(
+            state.clone(),
+            limits::attempts,
+        ));
+    Router::new()
+        .route(
+            "/v1/environment",
+            get(environment::get).patch(environment::get),
+        )
+        .route("/v1/dev_browser", post(client::create_dev_browser))
+        .route("/v1/client", get(client::get).delete(client::delete))
+        .route("/v1/client/handshake", get(handshake::handshake))
+        .route(
+            "/v1/client/sign_ups/{id}",
+            get(sign_ups::get).patch(sign_ups::update),
+        )
+        .route(
+            "/v1/client/sign_ups/{id}/prepare_verification",
+            post(sign_ups::prepare),
+        )
+        .route("/v1/client/sign_ins/{id}", get(sign_ins::get))
+        .route(
+            "/v1/client/sign_ins/{id}/prepare_first_factor",
+            post(sign_ins::prepare_first_factor),
+        )
         .route(
             "/v1/client/sessions",
             axum::routing::delete(sessions::sign_out_all),
@@ -73,6 +86,11 @@ pub fn router() -> Router<AppState> {
         .route("/v1/client/sessions/{id}/tokens", post(sessions::token))
         .route("/v1/client/sessions/{id}/end", post(sessions::end))
         .route("/v1/client/sessions/{id}/remove", post(sessions::remove))
+        .route("/v1/me", get(me::get).patch(me::update))
+        .route("/v1/me/sessions/active", get(me::sessions))
+        .route("/v1/me/sessions/{id}/revoke", post(me::revoke_session))
+        .merge(creates)
+        .merge(attempts)
         .layer(axum::middleware::from_fn(cors))
 }
 
