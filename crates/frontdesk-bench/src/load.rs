@@ -24,7 +24,7 @@ use tokio::io::{AsyncReadExt, AsyncWriteExt};
 use tokio::time::Instant;
 
 use crate::report::percentile;
-use crate::server::{context_switches, cpu_time, machine_cpu, processes_cpu_time};
+use crate::server::{MachineCpu, context_switches, cpu_time, machine_cpu, processes_cpu_time};
 
 /// An HTTP/1.1 request, serialised once and sent as is.
 #[derive(Debug, Clone)]
@@ -107,8 +107,11 @@ pub struct Load {
 pub struct Measured {
     /// Expected responses completed within the window.
     pub ok: u64,
-    /// Actual length of the window.
+    /// Length of the window in which `ok` is counted.
     pub window: Duration,
+    /// Time between the CPU readings at the window's edges, which the CPU
+    /// times below cover (the window, give or take the readings).
+    pub cpu_window: Duration,
     /// Unexpected statuses over the whole run (warm-up included).
     pub errors: u64,
     /// The first unexpected response: status and the start of its body.
@@ -123,11 +126,9 @@ pub struct Measured {
     pub harness_cpu: Duration,
     /// CPU time of the [`Load::watch`] processes during the window.
     pub watched_cpu: Option<Duration>,
-    /// CPU time the whole machine spent busy during the window (server, load
+    /// CPU time of the whole machine during the window (server, load
     /// generator, database server, anything else), all CPUs together.
-    pub machine_busy: Duration,
-    /// CPU time the whole machine spent idle during the window.
-    pub machine_idle: Duration,
+    pub machine: MachineCpu,
 }
 
 impl Measured {
@@ -206,8 +207,8 @@ async fn run_async(port: u16, server_pid: u32, request: &Request, load: Load) ->
     let switches_before = context_switches(server_pid)?;
     let harness_before = cpu_time(std::process::id())?;
     let watched_before = load.watch.map(processes_cpu_time).transpose()?;
-    let (busy_before, idle_before) = machine_cpu()?;
-    let window_start = std::time::Instant::now();
+    let machine_before = machine_cpu()?;
+    let cpu_start = std::time::Instant::now();
     tokio::time::sleep_until(until).await;
     let server_cpu = cpu_time(server_pid)?.saturating_sub(server_before);
     let server_context_switches = context_switches(server_pid)?.saturating_sub(switches_before);
@@ -216,8 +217,8 @@ async fn run_async(port: u16, server_pid: u32, request: &Request, load: Load) ->
         (Some(name), Some(before)) => Some(processes_cpu_time(name)?.saturating_sub(before)),
         _ => None,
     };
-    let (busy_after, idle_after) = machine_cpu()?;
-    let window = window_start.elapsed();
+    let machine = machine_cpu()?.since(machine_before);
+    let cpu_window = cpu_start.elapsed();
 
     let mut total = Worker::default();
     while let Some(joined) = tasks.join_next().await {
@@ -230,7 +231,8 @@ async fn run_async(port: u16, server_pid: u32, request: &Request, load: Load) ->
     total.latencies_ms.sort_by(f64::total_cmp);
     Ok(Measured {
         ok: total.ok,
-        window,
+        window: load.window,
+        cpu_window,
         errors: total.errors,
         first_error: total.first_error,
         latencies_ms: total.latencies_ms,
@@ -238,8 +240,7 @@ async fn run_async(port: u16, server_pid: u32, request: &Request, load: Load) ->
         server_context_switches,
         harness_cpu,
         watched_cpu,
-        machine_busy: busy_after.saturating_sub(busy_before),
-        machine_idle: idle_after.saturating_sub(idle_before),
+        machine,
     })
 }
 

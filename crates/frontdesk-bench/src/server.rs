@@ -421,15 +421,42 @@ pub fn context_switches(pid: u32) -> Result<u64> {
     Ok(total)
 }
 
-/// CPU time of the whole machine so far, from the `cpu` line of `/proc/stat`:
-/// `(busy, idle)` summed over all CPUs, where idle includes I/O wait. Linux
-/// only; one clock tick of resolution.
-pub fn machine_cpu() -> Result<(Duration, Duration)> {
+/// CPU time of the whole machine, summed over all CPUs, from the `cpu` line
+/// of `/proc/stat`. Linux only; one clock tick of resolution.
+#[derive(Debug, Clone, Copy, Default, PartialEq)]
+pub struct MachineCpu {
+    /// Charged to tasks: user, nice and system time of every process and
+    /// kernel thread.
+    pub tasks: Duration,
+    /// Hardware and software interrupts (loopback networking runs largely
+    /// in softirqs); depending on the kernel, also charged to the task that
+    /// was interrupted.
+    pub interrupts: Duration,
+    /// Time the hypervisor gave this VM's CPUs to someone else.
+    pub steal: Duration,
+    /// Idle, including I/O wait.
+    pub idle: Duration,
+}
+
+impl MachineCpu {
+    /// The CPU time spent between `earlier` and `self`.
+    pub fn since(self, earlier: Self) -> Self {
+        Self {
+            tasks: self.tasks.saturating_sub(earlier.tasks),
+            interrupts: self.interrupts.saturating_sub(earlier.interrupts),
+            steal: self.steal.saturating_sub(earlier.steal),
+            idle: self.idle.saturating_sub(earlier.idle),
+        }
+    }
+}
+
+/// The machine's CPU time so far (see [`MachineCpu`]).
+pub fn machine_cpu() -> Result<MachineCpu> {
     let stat =
         std::fs::read_to_string("/proc/stat").context("cannot read /proc/stat (Linux only)")?;
     // cpu  user nice system idle iowait irq softirq steal guest guest_nice;
     // guest time is already counted in user.
-    let fields: Vec<u64> = stat
+    let f: Vec<u64> = stat
         .lines()
         .next()
         .and_then(|line| line.strip_prefix("cpu "))
@@ -440,14 +467,15 @@ pub fn machine_cpu() -> Result<(Duration, Duration)> {
                 .collect()
         })
         .unwrap_or_default();
-    ensure!(fields.len() == 8, "unexpected first line in /proc/stat");
-    let idle = fields[3] + fields[4];
-    let busy = fields.iter().sum::<u64>() - idle;
+    ensure!(f.len() == 8, "unexpected first line in /proc/stat");
     let hz = clock_ticks_per_second();
-    Ok((
-        Duration::from_secs_f64(busy as f64 / hz),
-        Duration::from_secs_f64(idle as f64 / hz),
-    ))
+    let time = |ticks: u64| Duration::from_secs_f64(ticks as f64 / hz);
+    Ok(MachineCpu {
+        tasks: time(f[0] + f[1] + f[2]),
+        interrupts: time(f[5] + f[6]),
+        steal: time(f[7]),
+        idle: time(f[3] + f[4]),
+    })
 }
 
 /// `getconf CLK_TCK` (the harness forbids `unsafe`, hence no `sysconf`),

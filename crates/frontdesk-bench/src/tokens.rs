@@ -64,7 +64,7 @@ use serde_json::{Value, json};
 
 use crate::load::{self, Load, Measured, Request};
 use crate::report::{Better, Report};
-use crate::server::{Launch, READY_TIMEOUT, STOP_TIMEOUT};
+use crate::server::{Launch, READY_TIMEOUT, STOP_TIMEOUT, cpu_time, machine_cpu};
 
 /// Tokens per second, as a fraction of the machine's RSA-2048 signing rate on
 /// the cores the server uses.
@@ -229,6 +229,8 @@ struct RsaRates {
     one_core: f64,
     /// Signatures per second of `cores` threads signing at once, all together.
     all_cores: f64,
+    /// Cores kept busy by other processes while `all_cores` was measured.
+    all_cores_other: f64,
 }
 
 fn rsa_rates(cores: usize, window: Duration) -> Result<RsaRates> {
@@ -238,6 +240,9 @@ fn rsa_rates(cores: usize, window: Duration) -> Result<RsaRates> {
         .map(|i| b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_."[i % 65])
         .collect();
     let one_core = signs_per_second(&key, &message, window)?;
+    let machine_before = machine_cpu()?;
+    let own_before = cpu_time(std::process::id())?;
+    let started = Instant::now();
     let all_cores = thread::scope(|scope| {
         let threads: Vec<_> = (0..cores)
             .map(|_| scope.spawn(|| signs_per_second(&key, &message, window)))
@@ -250,9 +255,13 @@ fn rsa_rates(cores: usize, window: Duration) -> Result<RsaRates> {
             })
             .sum::<Result<f64>>()
     })?;
+    let machine = machine_cpu()?.since(machine_before);
+    let others = (machine.tasks + machine.steal)
+        .saturating_sub(cpu_time(std::process::id())?.saturating_sub(own_before));
     Ok(RsaRates {
         one_core,
         all_cores,
+        all_cores_other: others.as_secs_f64() / started.elapsed().as_secs_f64(),
     })
 }
 
@@ -561,7 +570,7 @@ fn report(
                 format!(
                     "{} {:.0}%",
                     f.backend.name(),
-                    100.0 * f.tokens.harness_cpu.as_secs_f64() / f.tokens.window.as_secs_f64()
+                    100.0 * f.tokens.harness_cpu.as_secs_f64() / f.tokens.cpu_window.as_secs_f64()
                 )
             })
             .collect();
@@ -570,15 +579,21 @@ fn report(
             shares.join(", ")
         ));
     }
-    let busy: Vec<String> = measured
-        .iter()
-        .flat_map(|f| f.loads().map(move |(what, m)| (f.backend.name(), what, m)))
-        .filter(|(_, _, m)| other_cores(m) > BUSY_MACHINE_CORES)
-        .map(|(b, what, m)| format!("{b} {what} ({:.2})", other_cores(m)))
+    let rsa_busy = (rsa.all_cores_other > BUSY_MACHINE_CORES)
+        .then(|| format!("RSA on {cores} threads ({:.2})", rsa.all_cores_other));
+    let busy: Vec<String> = rsa_busy
+        .into_iter()
+        .chain(
+            measured
+                .iter()
+                .flat_map(|f| f.loads().map(move |(what, m)| (f.backend.name(), what, m)))
+                .filter(|(_, _, m)| other_cores(m) > BUSY_MACHINE_CORES)
+                .map(|(b, what, m)| format!("{b} {what} ({:.2})", other_cores(m))),
+        )
         .collect();
     if !busy.is_empty() {
         report.note(format!(
-            "not a quiet machine: other processes kept cores busy during {}; those figures understate the server",
+            "not a quiet machine: other processes kept cores busy during {}; those figures understate the server and the machine",
             busy.join(", ")
         ));
     }
@@ -602,20 +617,24 @@ fn report(
     report
 }
 
-/// Cores (CPU seconds per second) busy during a window with anything but the
-/// server, the load generator and the watched database processes.
+/// Cores (CPU seconds per second) taken during a window by other processes
+/// than the server, the load generator and the watched database processes,
+/// or stolen by the hypervisor. Interrupts are left out: they are mostly the
+/// loopback traffic of the benchmark itself.
 fn other_cores(m: &Measured) -> f64 {
     let accounted = m.server_cpu + m.harness_cpu + m.watched_cpu.unwrap_or_default();
-    (m.machine_busy.as_secs_f64() - accounted.as_secs_f64()).max(0.0) / m.window.as_secs_f64()
+    let others = (m.machine.tasks.as_secs_f64() - accounted.as_secs_f64()).max(0.0);
+    (others + m.machine.steal.as_secs_f64()) / m.cpu_window.as_secs_f64()
 }
 
 /// Where the CPU went during one window, per request and in cores (CPU
 /// seconds per second).
 fn cpu_line(backend: &str, what: &str, m: &Measured) -> String {
-    let secs = m.window.as_secs_f64();
+    let secs = m.cpu_window.as_secs_f64();
     let server = m.server_cpu.as_secs_f64() / secs;
     let harness = m.harness_cpu.as_secs_f64() / secs;
-    let idle = m.machine_idle.as_secs_f64() / secs;
+    let idle = m.machine.idle.as_secs_f64() / secs;
+    let interrupts = m.machine.interrupts.as_secs_f64() / secs;
     let database = m.watched_cpu.map(|d| d.as_secs_f64() / secs);
     let mut line = format!(
         "{backend} {what}: server {:.0} us",
@@ -633,8 +652,44 @@ fn cpu_line(backend: &str, what: &str, m: &Measured) -> String {
         line.push_str(&format!("postgres {db:.2}, "));
     }
     line.push_str(&format!(
-        "load generator {harness:.2}, other {:.2}, idle {idle:.2}",
+        "load generator {harness:.2}, interrupts {interrupts:.2}, other processes and steal {:.2}, idle {idle:.2}",
         other_cores(m)
     ));
     line
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn options(backend: Option<BackendChoice>, url: Option<&str>) -> Options {
+        Options {
+            backend,
+            postgres_url: url.map(str::to_owned),
+            concurrency: 16,
+            seconds: 5,
+        }
+    }
+
+    #[test]
+    fn postgres_is_measured_by_default_only_with_a_url() {
+        let (only_sqlite, note) = backends(&options(None, None)).expect("sqlite alone");
+        assert_eq!(only_sqlite, [Backend::Sqlite]);
+        assert!(note.is_some_and(|n| n.contains("FRONTDESK_TEST_DATABASE_URL")));
+
+        let url = Some("postgres://postgres@127.0.0.1/test");
+        let (both, note) = backends(&options(None, url)).expect("both");
+        assert_eq!(both, [Backend::Sqlite, Backend::Postgres]);
+        assert!(note.is_none());
+
+        let (pg, _) = backends(&options(Some(BackendChoice::Postgres), url)).expect("postgres");
+        assert_eq!(pg, [Backend::Postgres]);
+        let (lite, note) = backends(&options(Some(BackendChoice::Sqlite), url)).expect("sqlite");
+        assert_eq!(
+            (lite.as_slice(), note),
+            ([Backend::Sqlite].as_slice(), None)
+        );
+
+        assert!(backends(&options(Some(BackendChoice::Both), None)).is_err());
+    }
 }

@@ -196,6 +196,8 @@ async fn run(cli: Cli) -> Result<(), Failure> {
 
 async fn serve(config: Config) -> Result<(), Failure> {
     let mut app = Application::build(config).await?;
+    // Install the signal handlers before announcing that we listen.
+    let shutdown = startup::shutdown_signal();
     let info = app.state().instance.clone();
     if let Some(key) = app.take_first_secret_key() {
         // Shown once, on the terminal, never through the logger.
@@ -213,6 +215,6 @@ async fn serve(config: Config) -> Result<(), Failure> {
         instance = %info.instance.id,
         "frontdesk listening"
     );
-    app.run_until_stopped(startup::shutdown_signal()).await?;
+    app.run_until_stopped(shutdown).await?;
     Ok(())
 }

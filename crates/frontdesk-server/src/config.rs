@@ -24,6 +24,11 @@ pub const ENV_PREFIX: &str = "FRONTDESK_";
 /// Variables with the prefix that are not settings.
 const NON_SETTING_VARS: &[&str] = &["config", "test_database_url", "log"];
 
+/// Settings whose environment variable is taken verbatim rather than parsed
+/// as a TOML-like value: a password such as `123456`, `true` or `"quoted"`
+/// must not turn into a number, a boolean or lose its quotes.
+const VERBATIM_ENV_KEYS: &[&str] = &["smtp.username", "smtp.password"];
+
 /// A secret from configuration: deserialises from a string, never prints.
 #[derive(Clone, PartialEq, Eq, Deserialize, Serialize)]
 #[serde(transparent)]
@@ -57,6 +62,53 @@ pub enum LogFormat {
     Json,
 }
 
+/// How the SMTP connection is secured.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize, Serialize, Default)]
+#[serde(rename_all = "lowercase")]
+pub enum SmtpTls {
+    /// Plaintext throughout: only for a relay on a trusted network or loopback.
+    None,
+    /// Plaintext, then `STARTTLS`, which is required (no fallback); port 587.
+    #[default]
+    Starttls,
+    /// TLS from the first byte ("implicit TLS", SMTPS); port 465.
+    Tls,
+}
+
+/// The `[smtp]` section: where outgoing mail goes.
+#[derive(Debug, Clone, PartialEq, Deserialize, Serialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct SmtpConfig {
+    /// The SMTP server; unset means no SMTP delivery.
+    pub host: Option<String>,
+    /// Its port.
+    pub port: u16,
+    /// `none`, `starttls` or `tls`.
+    pub tls: SmtpTls,
+    /// Login name, if the server wants one (with `password`).
+    pub username: Option<String>,
+    /// Password for `username`.
+    pub password: Option<Secret>,
+    /// The sender, `Name <address>` or a bare address.
+    pub from: String,
+    /// Longest a delivery (connect, each command, the whole message) may take.
+    pub timeout_secs: u32,
+}
+
+impl Default for SmtpConfig {
+    fn default() -> Self {
+        Self {
+            host: None,
+            port: 587,
+            tls: SmtpTls::Starttls,
+            username: None,
+            password: None,
+            from: "Frontdesk <no-reply@localhost>".to_owned(),
+            timeout_secs: 15,
+        }
+    }
+}
+
 /// Raw settings as read from all sources.
 #[derive(Debug, Clone, PartialEq, Deserialize, Serialize)]
 #[serde(default, deny_unknown_fields)]
@@ -69,6 +121,9 @@ pub struct Config {
     pub data_dir: PathBuf,
     /// `postgres://…` for PostgreSQL; unset means SQLite in `data_dir`.
     pub database_url: Option<Secret>,
+    /// Where the `@clerk/clerk-js` and `@clerk/ui` npm packages are, served
+    /// at `/npm/@clerk/{clerk-js,ui}@*/dist/*`.
+    pub bundles_dir: PathBuf,
     /// The URL browsers and apps use to reach this server.
     pub public_url: Option<String>,
     /// `development` or `production`; fixed when the instance is created.
@@ -106,6 +161,8 @@ pub struct Config {
     pub frontend_attempt_rate_limit: u32,
     /// Proxies whose `X-Forwarded-For` is believed; anyone else's is ignored.
     pub trusted_proxies: Vec<IpAddr>,
+    /// Outgoing mail.
+    pub smtp: SmtpConfig,
 }
 
 impl Default for Config {
@@ -115,6 +172,7 @@ impl Default for Config {
             port: 4000,
             data_dir: PathBuf::from("frontdesk-data"),
             database_url: None,
+            bundles_dir: PathBuf::from("e2e/node_modules/@clerk"),
             public_url: None,
             mode: InstanceMode::Development,
             bootstrap_secret_key: None,
@@ -133,6 +191,7 @@ impl Default for Config {
             frontend_create_rate_limit: 5,
             frontend_attempt_rate_limit: 3,
             trusted_proxies: Vec::new(),
+            smtp: SmtpConfig::default(),
         }
     }
 }
@@ -157,6 +216,15 @@ data_dir = "frontdesk-data"
 # Unset: SQLite in data_dir. "postgres://user:pass@host:5432/db": PostgreSQL,
 # which lets several Frontdesk nodes share one database.
 # database_url = "postgres://postgres@127.0.0.1:5432/frontdesk"
+
+# Where the npm packages @clerk/clerk-js and @clerk/ui are installed: their
+# dist/ files are served at /npm/@clerk/clerk-js@*/dist/* and
+# /npm/@clerk/ui@*/dist/* (the URLs clerk-js loads itself and its UI from; any
+# version in the URL gets the installed one). Relative paths are from the
+# working directory. The default is where `npm ci --prefix e2e` run in a
+# checkout of Frontdesk puts them; elsewhere, install the two packages with npm
+# and point this at their node_modules/@clerk.
+bundles_dir = "e2e/node_modules/@clerk"
 
 # The URL browsers and apps use to reach this server. Its host (with port) is
 # encoded in the publishable key, and must contain a dot: use 127.0.0.1:PORT,
@@ -219,6 +287,30 @@ frontend_attempt_rate_limit = 3
 # Reverse proxies whose X-Forwarded-For header gives the client IP. Requests
 # from anywhere else are limited by their own address, whatever they claim.
 trusted_proxies = []
+
+# Outgoing mail (verification codes). Without a host no mail is delivered:
+# development instances keep every message in the dev mailbox
+# (GET /v1/dev/emails), production instances log a warning. With a host, mail
+# is delivered in either mode (and still kept in the dev mailbox in
+# development). Environment variables: FRONTDESK_SMTP__HOST,
+# FRONTDESK_SMTP__PORT, and so on.
+[smtp]
+# host = "smtp.example.com"
+# 587 with tls = "starttls", 465 with tls = "tls", often 25 with tls = "none".
+port = 587
+# "starttls" (upgrade required, no fallback to plaintext), "tls" (implicit
+# TLS, SMTPS) or "none" (plaintext: only for a relay on loopback or a trusted
+# network). Certificates are checked against Mozilla's root store.
+tls = "starttls"
+# Credentials, if the server asks for them; both or neither. Prefer
+# FRONTDESK_SMTP__PASSWORD over writing the password here.
+# username = "frontdesk"
+# password = "…"
+# The sender of every message, "Name <address>" or a bare address.
+from = "Frontdesk <no-reply@localhost>"
+# Longest one delivery may take, in seconds; the request that sends a code
+# waits for it.
+timeout_secs = 15
 "#;
 
 /// A setting that could not be used. The message names the setting the way the
@@ -322,12 +414,24 @@ impl Config {
             }
         }
         let known_for_env = known.clone();
-        figment = figment
-            .merge(Env::prefixed(ENV_PREFIX).split("__").filter(move |k| {
-                let key = k.as_str().to_lowercase();
-                known_for_env.contains(key.split('.').next().unwrap_or_default())
-            }))
-            .merge(Serialized::defaults(overrides));
+        figment = figment.merge(Env::prefixed(ENV_PREFIX).split("__").filter(move |k| {
+            let key = k.as_str().to_lowercase();
+            known_for_env.contains(key.split('.').next().unwrap_or_default())
+                && !VERBATIM_ENV_KEYS.contains(&key.as_str())
+        }));
+        for (name, value) in std::env::vars_os() {
+            let Some(key) = VERBATIM_ENV_KEYS.iter().find(|k| {
+                name.to_str()
+                    .is_some_and(|n| n.eq_ignore_ascii_case(&env_name(k)))
+            }) else {
+                continue;
+            };
+            let value = value.into_string().map_err(|_| {
+                ConfigError::new(key, "the environment variable is not valid UTF-8")
+            })?;
+            figment = figment.merge(Serialized::default(key, value));
+        }
+        figment = figment.merge(Serialized::defaults(overrides));
         let config: Config = figment.extract().map_err(|e| from_figment(&e))?;
         Ok(Loaded { config, warnings })
     }
@@ -388,12 +492,80 @@ impl Config {
                 "must be at least 60",
             ));
         }
+        if self.bundles_dir.as_os_str().is_empty() {
+            return Err(ConfigError::new(
+                "bundles_dir",
+                "must not be empty (leave unset for the default)",
+            ));
+        }
         if self.max_body_bytes < 1024 {
             return Err(ConfigError::new("max_body_bytes", "must be at least 1024"));
         }
+        self.smtp.validate()?;
         Ok(Validated {
             database,
             public_url,
+        })
+    }
+}
+
+impl SmtpConfig {
+    /// Check the `[smtp]` section; errors name `smtp.<key>`.
+    pub fn validate(&self) -> Result<(), ConfigError> {
+        if let Some(host) = &self.host {
+            let bad = host.is_empty()
+                || host.contains(|c: char| c.is_whitespace() || c == '/')
+                || (host.contains(':') && host.parse::<std::net::Ipv6Addr>().is_err());
+            if bad {
+                return Err(ConfigError::new(
+                    "smtp.host",
+                    format!(
+                        "`{host}` is not a host name or IP address (the port goes in smtp.port; leave unset for no SMTP delivery)"
+                    ),
+                ));
+            }
+        }
+        if self.port == 0 {
+            return Err(ConfigError::new(
+                "smtp.port",
+                "must be between 1 and 65535 (587 for starttls, 465 for tls)",
+            ));
+        }
+        if !(1..=600).contains(&self.timeout_secs) {
+            return Err(ConfigError::new(
+                "smtp.timeout_secs",
+                "must be between 1 and 600 seconds",
+            ));
+        }
+        match (&self.username, &self.password) {
+            (Some(_), None) => {
+                return Err(ConfigError::new(
+                    "smtp.password",
+                    "must be set when smtp.username is",
+                ));
+            }
+            (None, Some(_)) => {
+                return Err(ConfigError::new(
+                    "smtp.username",
+                    "must be set when smtp.password is",
+                ));
+            }
+            _ => {}
+        }
+        self.from_mailbox()?;
+        Ok(())
+    }
+
+    /// `from` as a mailbox.
+    pub fn from_mailbox(&self) -> Result<lettre::message::Mailbox, ConfigError> {
+        self.from.parse().map_err(|e| {
+            ConfigError::new(
+                "smtp.from",
+                format!(
+                    "`{}` is not a mailbox (\"Name <address>\" or an address): {e}",
+                    self.from
+                ),
+            )
         })
     }
 }
@@ -539,11 +711,32 @@ mod tests {
     fn the_default_file_is_the_defaults_and_names_every_key() {
         let parsed: Config = toml::from_str(DEFAULT_TOML).expect("default file parses");
         assert_eq!(parsed, Config::default());
-        for key in known_keys() {
-            assert!(
-                DEFAULT_TOML.contains(&format!("{key} =")),
-                "{key} undocumented"
-            );
+        // Top-level keys come before the first section, each section's keys
+        // under its header.
+        let top = DEFAULT_TOML.split("\n[").next().unwrap_or_default();
+        let defaults = serde_json::to_value(Config::default()).expect("serialises");
+        let defaults = defaults.as_object().expect("a table");
+        assert_eq!(
+            defaults.keys().cloned().collect::<BTreeSet<_>>(),
+            known_keys()
+        );
+        for (key, value) in defaults {
+            let Some(section) = value.as_object() else {
+                assert!(top.contains(&format!("{key} =")), "{key} undocumented");
+                continue;
+            };
+            let header = format!("\n[{key}]\n");
+            let start = DEFAULT_TOML
+                .find(&header)
+                .unwrap_or_else(|| panic!("[{key}] undocumented"));
+            let body = &DEFAULT_TOML[start + header.len()..];
+            let body = body.split("\n[").next().unwrap_or_default();
+            for nested in section.keys() {
+                assert!(
+                    body.contains(&format!("{nested} =")),
+                    "{key}.{nested} undocumented"
+                );
+            }
         }
     }
 
@@ -614,6 +807,125 @@ mod tests {
             );
             Ok(())
         });
+    }
+
+    #[test]
+    fn smtp_settings_come_from_the_environment_verbatim() {
+        Jail::expect_with(|jail| {
+            jail.set_env("FRONTDESK_SMTP__HOST", "mail.example.com");
+            jail.set_env("FRONTDESK_SMTP__PORT", "465");
+            jail.set_env("FRONTDESK_SMTP__TLS", "tls");
+            jail.set_env("FRONTDESK_SMTP__USERNAME", "12345");
+            jail.set_env("FRONTDESK_SMTP__PASSWORD", "007");
+            let loaded = load().expect("loads");
+            assert!(loaded.warnings.is_empty(), "{:?}", loaded.warnings);
+            let smtp = &loaded.config.smtp;
+            assert_eq!(smtp.host.as_deref(), Some("mail.example.com"));
+            assert_eq!((smtp.port, smtp.tls), (465, SmtpTls::Tls));
+            // Not parsed as numbers: 007 stays 007.
+            assert_eq!(smtp.username.as_deref(), Some("12345"));
+            assert_eq!(smtp.password.as_ref().map(Secret::expose), Some("007"));
+            loaded.config.validate().expect("valid");
+            Ok(())
+        });
+        Jail::expect_with(|jail| {
+            jail.create_file(
+                "frontdesk.toml",
+                "[smtp]\nhost = \"file.example.com\"\nusername = \"u\"\npassword = \"from-file\"",
+            )?;
+            jail.set_env("FRONTDESK_SMTP__PASSWORD", "hunter5 \"with quotes\"");
+            let loaded = load().expect("loads");
+            let smtp = &loaded.config.smtp;
+            assert_eq!(smtp.host.as_deref(), Some("file.example.com"));
+            assert_eq!(
+                smtp.password.as_ref().map(Secret::expose),
+                Some("hunter5 \"with quotes\"")
+            );
+            let shown = format!("{:?}", loaded.config);
+            assert!(!shown.contains("hunter5"), "{shown}");
+            Ok(())
+        });
+    }
+
+    #[test]
+    fn bad_smtp_settings_name_the_setting() {
+        let c = Config {
+            smtp: SmtpConfig {
+                host: Some("127.0.0.1".into()),
+                port: 0,
+                ..SmtpConfig::default()
+            },
+            ..Config::default()
+        };
+        let e = c.validate().expect_err("port 0");
+        assert_eq!(e.key, "smtp.port");
+        assert!(
+            e.to_string()
+                .starts_with("setting `smtp.port` (FRONTDESK_SMTP__PORT): "),
+            "{e}"
+        );
+        Jail::expect_with(|jail| {
+            jail.set_env("FRONTDESK_SMTP__PORT", "eighty");
+            let e = load().expect_err("bad port");
+            assert!(
+                e.to_string()
+                    .starts_with("setting `smtp.port` (FRONTDESK_SMTP__PORT): "),
+                "{e}"
+            );
+            jail.set_env("FRONTDESK_SMTP__PORT", "587");
+            jail.set_env("FRONTDESK_SMTP__TLS", "ssl");
+            let e = load().expect_err("bad tls");
+            assert_eq!(e.key, "smtp.tls");
+            assert!(e.message.contains("none, starttls, tls"), "{e}");
+            Ok(())
+        });
+        Jail::expect_with(|jail| {
+            jail.create_file("frontdesk.toml", "[smtp]\nprot = 25")?;
+            let e = load().expect_err("typo in section");
+            assert!(e.to_string().contains("unknown setting `prot`"), "{e}");
+            assert_eq!(e.key, "smtp.prot");
+            Ok(())
+        });
+        let bad = |smtp: SmtpConfig| {
+            Config {
+                smtp,
+                ..Config::default()
+            }
+            .validate()
+            .expect_err("invalid")
+            .key
+        };
+        let smtp = SmtpConfig::default;
+        assert_eq!(
+            bad(SmtpConfig {
+                from: "not a mailbox".into(),
+                ..smtp()
+            }),
+            "smtp.from"
+        );
+        for host in ["", "smtp.example.com:587", "smtp://smtp.example.com"] {
+            assert_eq!(
+                bad(SmtpConfig {
+                    host: Some(host.into()),
+                    ..smtp()
+                }),
+                "smtp.host"
+            );
+        }
+        assert_eq!(
+            bad(SmtpConfig {
+                username: Some("u".into()),
+                ..smtp()
+            }),
+            "smtp.password"
+        );
+        assert_eq!(
+            bad(SmtpConfig {
+                timeout_secs: 0,
+                ..smtp()
+            }),
+            "smtp.timeout_secs"
+        );
     }
 
     #[test]

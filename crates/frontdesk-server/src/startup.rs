@@ -208,6 +208,7 @@ impl Application {
             1,
         )
         .map_err(|e| ConfigError::new("argon2_memory_kib", e.to_string()))?;
+        let mailer = crate::services::mail::Mailer::new(&config.smtp)?;
         let limit = config.backend_rate_limit.unwrap_or(match instance.mode {
             frontdesk_domain::InstanceMode::Development => 100,
             frontdesk_domain::InstanceMode::Production => 1000,
@@ -227,6 +228,7 @@ impl Application {
             }),
             metrics: Arc::new(Metrics::default()),
             hasher: Arc::new(hasher),
+            mailer: Arc::new(mailer),
             backend_limiter: Arc::new(RateLimiter::new(limit, Duration::from_secs(10))),
             create_limiter: Arc::new(RateLimiter::new(create_limit, Duration::from_secs(10))),
             attempt_limiter: Arc::new(RateLimiter::new(attempt_limit, Duration::from_secs(10))),
@@ -318,6 +320,7 @@ pub fn router(state: AppState) -> Router {
             get(routes::frontend::handshake_payload),
         )
         .route("/avatar.svg", get(routes::health::avatar))
+        .route("/npm/{*path}", get(routes::bundles::serve))
         .fallback(route_not_found)
         .method_not_allowed_fallback(crate::error::method_not_allowed)
         .layer(axum::middleware::from_fn_with_state(
@@ -335,24 +338,32 @@ pub fn router(state: AppState) -> Router {
 }
 
 /// Resolves on SIGTERM or Ctrl-C.
-pub async fn shutdown_signal() {
-    let ctrl_c = async {
-        let _ = tokio::signal::ctrl_c().await;
-    };
+///
+/// The SIGTERM handler is installed when this is called, not when the future
+/// is first polled: a supervisor may send SIGTERM as soon as the server says
+/// it is listening, and an uninstalled handler would mean an abrupt kill.
+pub fn shutdown_signal() -> impl Future<Output = ()> + Send + 'static {
     #[cfg(unix)]
-    let term = async {
-        match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
-            Ok(mut s) => {
-                s.recv().await;
+    let term = tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()).ok();
+    async move {
+        let ctrl_c = async {
+            let _ = tokio::signal::ctrl_c().await;
+        };
+        #[cfg(unix)]
+        let term = async move {
+            match term {
+                Some(mut s) => {
+                    s.recv().await;
+                }
+                None => std::future::pending::<()>().await,
             }
-            Err(_) => std::future::pending::<()>().await,
+        };
+        #[cfg(not(unix))]
+        let term = std::future::pending::<()>();
+        tokio::select! {
+            () = ctrl_c => {},
+            () = term => {},
         }
-    };
-    #[cfg(not(unix))]
-    let term = std::future::pending::<()>();
-    tokio::select! {
-        () = ctrl_c => {},
-        () = term => {},
+        tracing::info!("shutting down");
     }
-    tracing::info!("shutting down");
 }

@@ -12,6 +12,7 @@ use crate::config::{Config, PublicUrl};
 use crate::keys::KeyRing;
 use crate::metrics::Metrics;
 use crate::rate_limit::RateLimiter;
+use crate::services::mail::Mailer;
 
 /// The instance as this node serves it.
 #[derive(Debug, Clone)]
@@ -30,6 +31,8 @@ pub struct AppState {
     pub instance: Arc<InstanceInfo>,
     pub metrics: Arc<Metrics>,
     pub hasher: Arc<PasswordHasher>,
+    /// Outgoing mail over SMTP (`[smtp]`), built once at start-up.
+    pub mailer: Arc<Mailer>,
     pub backend_limiter: Arc<RateLimiter<SecretKeyId>>,
     /// Per-IP limits on starting sign-ins and sign-ups.
     pub create_limiter: Arc<RateLimiter<std::net::IpAddr>>,

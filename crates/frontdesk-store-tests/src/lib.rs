@@ -45,10 +45,14 @@ fn email(s: &str) -> EmailAddress {
     s.parse().unwrap()
 }
 
+/// A fresh address. Not from an id: ids are mixed-case base62, and addresses
+/// compare case-insensitively.
 fn unique(tag: &str) -> String {
+    static NEXT: std::sync::atomic::AtomicU64 = std::sync::atomic::AtomicU64::new(0);
+    let n = NEXT.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
     format!(
-        "{tag}-{}@example.com",
-        UserId::generate().as_str().to_lowercase()
+        "{tag}-{n}-{}@example.com",
+        frontdesk_types::id::random_base62(8).to_lowercase()
     )
 }
 
@@ -150,7 +154,13 @@ fn sample_user(addr: &str) -> User {
     let now = UnixMillis(1_700_000_000_123);
     let mut user = User::new(now);
     user.first_name = Some("Ada".into());
-    user.username = Some(format!("ada{}", &user.id.as_str()[20..]));
+    // Usernames compare case-insensitively, so the id (base62, mixed case)
+    // cannot make them unique; a process-wide counter can.
+    static NEXT: std::sync::atomic::AtomicU64 = std::sync::atomic::AtomicU64::new(0);
+    user.username = Some(format!(
+        "ada_{}",
+        NEXT.fetch_add(1, std::sync::atomic::Ordering::Relaxed)
+    ));
     user.public_metadata = json!({"tier": "pro", "n": [1, 2]});
     user.password_digest = Some("$argon2id$v=19$m=19456,t=2,p=1$c2FsdA$aGFzaA".into());
     user.add_email(

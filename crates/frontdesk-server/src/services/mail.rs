@@ -4,50 +4,328 @@
 //! (`GET /v1/dev/emails`), so local users and tests read codes without a mail
 //! server. Addresses containing `+clerk_test` get no mail at all: they accept
 //! the fixed code 424242, as on Clerk's development instances.
+//!
+//! With `[smtp] host` set, every message is also delivered over SMTP, in either
+//! mode, by the [`Mailer`] built once at start-up.
+//!
+//! A failed delivery is logged (server and cause; never the password or the
+//! code) and answered with 503 `email_delivery_failed` and `Retry-After`, in a
+//! Clerk error envelope that clerk-js shows on the form: the user learns that
+//! no code is coming and when to ask again, instead of waiting for a mail that
+//! will never arrive. It is a 5xx on purpose: the fault is the server's (its
+//! relay is down or refuses it), so it shows in 5xx metrics and alerts, and no
+//! client is told its request was wrong. The code itself is already stored (and,
+//! in development, in the dev mailbox), so nothing else is lost.
 
+use std::fmt;
+use std::time::Duration;
+
+use axum::http::StatusCode;
 use frontdesk_domain::entities::DevEmail;
+use frontdesk_domain::flows::CODE_RESEND_SECS;
 use frontdesk_domain::{InstanceMode, UnixMillis};
+use frontdesk_types::ClerkError;
+use lettre::message::{Mailbox, MultiPart};
+use lettre::transport::smtp::authentication::Credentials;
+use lettre::transport::smtp::client::{Tls, TlsParameters};
+use lettre::{Address, AsyncSmtpTransport, AsyncTransport, Message, Tokio1Executor};
 
-use crate::error::ApiResult;
+use crate::config::{ConfigError, SmtpConfig, SmtpTls};
+use crate::error::{ApiError, ApiResult};
 use crate::state::AppState;
 
 /// The code `+clerk_test` addresses accept on development instances.
 pub const TEST_CODE: &str = "424242";
+
+/// The name mails are signed with.
+const APP_NAME: &str = "Frontdesk";
 
 /// Whether `address` is a test address whose code is [`TEST_CODE`].
 pub fn is_test_address(state: &AppState, address: &str) -> bool {
     state.instance.instance.mode == InstanceMode::Development && address.contains("+clerk_test")
 }
 
-/// Send a verification code.
+/// Send a verification code: to the dev mailbox on development instances, and
+/// over SMTP when it is configured.
 pub async fn send_code(state: &AppState, to: &str, code: &str, purpose: &str) -> ApiResult<()> {
     if is_test_address(state, to) {
         return Ok(());
     }
-    let app = "Frontdesk";
-    let subject = format!("{code} is your {purpose} code");
-    let text = format!(
-        "Your {purpose} code is {code}.\n\nIt expires in 10 minutes. If you did not ask for it, ignore this email.\n\n— {app}\n"
-    );
-    let html = format!(
-        "<!doctype html><html><body style=\"font-family:sans-serif\"><p>Your {purpose} code is</p>\
-         <p style=\"font-size:28px;letter-spacing:4px\"><strong>{code}</strong></p>\
-         <p>It expires in 10 minutes. If you did not ask for it, ignore this email.</p><p>— {app}</p></body></html>"
-    );
-    if state.instance.instance.mode == InstanceMode::Development {
+    let email = code_email(code, purpose);
+    let development = state.instance.instance.mode == InstanceMode::Development;
+    if development {
         state
             .store
             .record_dev_email(&DevEmail {
                 id: format!("ema_{}", frontdesk_types::id::random_base62(16)),
                 to_address: to.to_owned(),
-                subject,
-                text_body: text,
-                html_body: html,
+                subject: email.subject.clone(),
+                text_body: email.text.clone(),
+                html_body: email.html.clone(),
                 created_at: UnixMillis::now(),
             })
             .await?;
-    } else {
+    }
+    if state.mailer.delivers() {
+        if let Err(e) = state.mailer.deliver(to, &email).await {
+            tracing::error!(error = %e, server = %state.mailer, "could not deliver a verification email");
+            return Err(delivery_failed());
+        }
+    } else if !development {
         tracing::warn!("no SMTP server configured; a verification email was not delivered");
     }
     Ok(())
+}
+
+/// 503 with a Clerk error body and `Retry-After`: the code was stored, and a
+/// new one may be asked for once the resend wait has passed.
+fn delivery_failed() -> ApiError {
+    let message = "We could not send the email. Please try again in a minute.";
+    ApiError::Client {
+        status: StatusCode::SERVICE_UNAVAILABLE,
+        error: Box::new(ClerkError::new(
+            "email_delivery_failed",
+            "Email could not be sent",
+            message,
+        )),
+        retry_after: Some(CODE_RESEND_SECS.unsigned_abs()),
+    }
+}
+
+/// A rendered message: subject, plain text and HTML.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Email {
+    pub subject: String,
+    pub text: String,
+    pub html: String,
+}
+
+/// The verification code message.
+pub fn code_email(code: &str, purpose: &str) -> Email {
+    Email {
+        subject: format!("{code} is your {purpose} code"),
+        text: code_text(code, purpose, APP_NAME),
+        html: code_html(code, purpose, APP_NAME),
+    }
+}
+
+/// The plain-text body of the code message.
+fn code_text(code: &str, purpose: &str, app: &str) -> String {
+    format!(
+        "Your {purpose} code is {code}.\n\nIt expires in 10 minutes. If you did not ask for it, ignore this email.\n\n— {app}\n"
+    )
+}
+
+/// The HTML body of the code message; every interpolated value is escaped.
+fn code_html(code: &str, purpose: &str, app: &str) -> String {
+    let (code, purpose, app) = (escape_html(code), escape_html(purpose), escape_html(app));
+    format!(
+        "<!doctype html><html><body style=\"font-family:sans-serif\"><p>Your {purpose} code is</p>\
+         <p style=\"font-size:28px;letter-spacing:4px\"><strong>{code}</strong></p>\
+         <p>It expires in 10 minutes. If you did not ask for it, ignore this email.</p><p>— {app}</p></body></html>"
+    )
+}
+
+/// Escape text for HTML element content and quoted attribute values.
+fn escape_html(text: &str) -> String {
+    let mut out = String::with_capacity(text.len());
+    for c in text.chars() {
+        match c {
+            '&' => out.push_str("&amp;"),
+            '<' => out.push_str("&lt;"),
+            '>' => out.push_str("&gt;"),
+            '"' => out.push_str("&quot;"),
+            '\'' => out.push_str("&#39;"),
+            c => out.push(c),
+        }
+    }
+    out
+}
+
+/// Why a message was not delivered. Never contains the password or the body.
+#[derive(Debug, thiserror::Error)]
+pub enum DeliveryError {
+    #[error("recipient address not accepted: {0}")]
+    Recipient(#[from] lettre::address::AddressError),
+    #[error("building the message: {0}")]
+    Message(#[from] lettre::error::Error),
+    #[error("{0}")]
+    Smtp(#[from] lettre::transport::smtp::Error),
+    #[error("no answer within {0} s")]
+    Timeout(u64),
+}
+
+/// Delivers mail over SMTP when `[smtp] host` is set; built once at start-up.
+pub struct Mailer {
+    smtp: Option<Smtp>,
+}
+
+struct Smtp {
+    transport: AsyncSmtpTransport<Tokio1Executor>,
+    from: Mailbox,
+    timeout: Duration,
+    /// `host:port (tls)`, for logs.
+    server: String,
+}
+
+impl fmt::Display for Mailer {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match &self.smtp {
+            Some(smtp) => f.write_str(&smtp.server),
+            None => f.write_str("no SMTP"),
+        }
+    }
+}
+
+impl fmt::Debug for Mailer {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "Mailer({self})")
+    }
+}
+
+impl Mailer {
+    /// A mailer that delivers nothing.
+    pub fn disabled() -> Self {
+        Self { smtp: None }
+    }
+
+    /// Build the SMTP transport from `[smtp]` (no connection is made yet).
+    pub fn new(config: &SmtpConfig) -> Result<Self, ConfigError> {
+        config.validate()?;
+        let Some(host) = &config.host else {
+            return Ok(Self::disabled());
+        };
+        let from = config.from_mailbox()?;
+        let timeout = Duration::from_secs(u64::from(config.timeout_secs));
+        let tls = match config.tls {
+            SmtpTls::None => Tls::None,
+            SmtpTls::Starttls | SmtpTls::Tls => {
+                let params = TlsParameters::new(host.clone()).map_err(|e| {
+                    ConfigError::new("smtp.host", format!("cannot set up TLS for `{host}`: {e}"))
+                })?;
+                if config.tls == SmtpTls::Tls {
+                    Tls::Wrapper(params)
+                } else {
+                    Tls::Required(params)
+                }
+            }
+        };
+        let mut builder = AsyncSmtpTransport::<Tokio1Executor>::builder_dangerous(host.as_str())
+            .port(config.port)
+            .tls(tls)
+            .timeout(Some(timeout));
+        if let (Some(user), Some(password)) = (&config.username, &config.password) {
+            builder =
+                builder.credentials(Credentials::new(user.clone(), password.expose().to_owned()));
+            if config.tls == SmtpTls::None && !is_loopback(host) {
+                tracing::warn!(
+                    host = %host,
+                    "smtp.tls is \"none\": the SMTP password crosses the network unencrypted"
+                );
+            }
+        }
+        let tls_name = match config.tls {
+            SmtpTls::None => "none",
+            SmtpTls::Starttls => "starttls",
+            SmtpTls::Tls => "tls",
+        };
+        Ok(Self {
+            smtp: Some(Smtp {
+                transport: builder.build(),
+                from,
+                timeout,
+                server: format!("{host}:{} (tls = {tls_name})", config.port),
+            }),
+        })
+    }
+
+    /// Whether mail is delivered over SMTP.
+    pub fn delivers(&self) -> bool {
+        self.smtp.is_some()
+    }
+
+    /// Deliver `email` to `to` as multipart/alternative (plain text and HTML),
+    /// within the configured timeout. Without SMTP this does nothing.
+    pub async fn deliver(&self, to: &str, email: &Email) -> Result<(), DeliveryError> {
+        let Some(smtp) = &self.smtp else {
+            return Ok(());
+        };
+        let to: Address = to.parse()?;
+        let message = Message::builder()
+            .from(smtp.from.clone())
+            .to(Mailbox::new(None, to))
+            .message_id(Some(format!(
+                "<{}@{}>",
+                frontdesk_types::id::random_base62(24),
+                smtp.from.email.domain()
+            )))
+            .subject(email.subject.as_str())
+            .multipart(MultiPart::alternative_plain_html(
+                email.text.clone(),
+                email.html.clone(),
+            ))?;
+        // lettre's timeout bounds each step; this bounds the whole delivery.
+        match tokio::time::timeout(smtp.timeout, smtp.transport.send(message)).await {
+            Ok(result) => result.map(drop).map_err(DeliveryError::from),
+            Err(_) => Err(DeliveryError::Timeout(smtp.timeout.as_secs())),
+        }
+    }
+}
+
+fn is_loopback(host: &str) -> bool {
+    host.eq_ignore_ascii_case("localhost")
+        || host
+            .trim_start_matches('[')
+            .trim_end_matches(']')
+            .parse::<std::net::IpAddr>()
+            .is_ok_and(|ip| ip.is_loopback())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn templates_escape_what_they_interpolate() {
+        let html = code_html("<b>1</b>", "sign-in & \"more\"", "A'pp");
+        assert!(
+            html.contains("<strong>&lt;b&gt;1&lt;/b&gt;</strong>"),
+            "{html}"
+        );
+        assert!(html.contains("sign-in &amp; &quot;more&quot;"), "{html}");
+        assert!(html.contains("— A&#39;pp"), "{html}");
+        let email = code_email("123456", "verification");
+        assert_eq!(email.subject, "123456 is your verification code");
+        assert!(email.text.starts_with("Your verification code is 123456."));
+        assert!(email.html.contains("<strong>123456</strong>"));
+    }
+
+    #[test]
+    fn no_host_means_no_delivery() {
+        assert!(
+            !Mailer::new(&SmtpConfig::default())
+                .expect("valid")
+                .delivers()
+        );
+        let smtp = SmtpConfig {
+            host: Some("smtp.example.com".into()),
+            ..SmtpConfig::default()
+        };
+        let mailer = Mailer::new(&smtp).expect("valid");
+        assert!(mailer.delivers());
+        assert_eq!(mailer.to_string(), "smtp.example.com:587 (tls = starttls)");
+    }
+
+    #[test]
+    fn the_password_never_prints() {
+        let smtp = SmtpConfig {
+            host: Some("smtp.example.com".into()),
+            username: Some("frontdesk".into()),
+            password: Some(crate::config::Secret::new("hunter6")),
+            ..SmtpConfig::default()
+        };
+        let mailer = Mailer::new(&smtp).expect("valid");
+        let shown = format!("{mailer} {mailer:?} {smtp:?}");
+        assert!(!shown.contains("hunter6"), "{shown}");
+    }
 }

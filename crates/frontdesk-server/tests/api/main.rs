@@ -7,6 +7,7 @@ mod helpers;
 
 mod bapi_errors;
 mod clerk_backend;
+mod clerk_js;
 mod errors;
 mod frontend;
 mod frontend_security;
@@ -16,4 +17,5 @@ mod instance;
 mod jwks;
 mod keys;
 mod sessions;
+mod smtp;
 mod users;

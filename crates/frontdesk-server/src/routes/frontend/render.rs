@@ -60,19 +60,13 @@ pub fn sign_up(a: &SignUpAttempt) -> fe::SignUp {
             Vec::new()
         },
         verifications: fe::SignUpVerifications {
-            email_address: a.email_verification.as_ref().map(verification).or_else(|| {
-                a.email_address.as_ref().map(|_| fe::Verification {
-                    object: "verification_otp".to_owned(),
-                    status: "unverified".to_owned(),
-                    strategy: "email_code".to_owned(),
-                    attempts: None,
-                    // Clerk's schema requires a time here even before a code
-                    // is sent; the attempt's own end is the honest one.
-                    expire_at: Some(a.abandon_at.0),
-                    next_action: Some("needs_prepare".to_owned()),
-                    supported_strategies: Some(vec!["email_code".to_owned()]),
-                })
-            }),
+            // Null until a code is sent (`prepare_verification`). @clerk/ui
+            // takes an `unverified` `email_code` verification to mean "the
+            // code was sent" and then never prepares one itself: its verify
+            // page prepares only when the status is not yet `unverified` or
+            // the strategy is another (`SignUpEmailCodeCard`, ui 1.36.0).
+            // The schema's verification needs both, so there is no object.
+            email_address: a.email_verification.as_ref().map(verification),
             phone_number: None,
             web3_wallet: None,
             external_account: None,

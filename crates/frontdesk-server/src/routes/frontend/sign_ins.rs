@@ -124,7 +124,7 @@ async fn check_password(
         return Err(incorrect_password());
     }
     let Some(mut user) = user_of(state, a).await? else {
-        state.hasher.verify_dummy(password);
+        passwords::verify_nobody(state, password).await?;
         return Err(incorrect_password());
     };
     let now = UnixMillis::now();

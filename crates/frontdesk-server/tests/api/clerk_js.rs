@@ -1,0 +1,352 @@
+//! The real clerk-js and `@clerk/ui` in Chromium: `e2e/clerk-js.spec.mjs`
+//! (Playwright) drives `<SignUp/>` and `<SignIn/>` mounted on a plain page
+//! (`e2e/clerk-page.html`) through sign-up with an emailed code, a token
+//! refresh, sign-out and sign-in with a password.
+//!
+//! The setup is clerk-protocol.md §1.7 "Mode A": the page is on
+//! `http://localhost:<port>` (served here), Frontdesk on
+//! `http://127.0.0.1:<port>` serves the bundles (`/npm/…`) and, as clerk-js's
+//! `proxyUrl`, the whole Frontend API; the publishable key names a
+//! `*.clerk.accounts.dev` host, which makes clerk-js use a dev browser and is
+//! never contacted. The spec fails on any request that leaves loopback.
+//!
+//! Skips (with a printed reason) when `node`, `npm` or `/usr/bin/chromium` is
+//! missing. Installs `e2e/node_modules` with `npm ci --prefix e2e` if the
+//! pinned packages are not there.
+
+use std::path::{Path, PathBuf};
+use std::process::Stdio;
+use std::time::Duration;
+
+use frontdesk_domain::{InstanceMode, PublishableKey};
+use tokio::process::Command;
+use tokio::sync::{Mutex, OnceCell};
+
+use crate::both_backends;
+use crate::helpers::TestApp;
+
+/// The versions `e2e/package.json` pins, which the page must end up running.
+const CLERK_JS_VERSION: &str = "6.40.0";
+const CLERK_UI_VERSION: &str = "1.36.0";
+
+/// Where the browser is; it is never downloaded.
+const CHROMIUM: &str = "/usr/bin/chromium";
+
+/// Short enough that clerk-js refreshes within seconds: it refreshes 17 s
+/// before expiry (15 s leeway + 2 s lead, `tokenCache`).
+const TOKEN_LIFETIME_SECS: u32 = 20;
+
+/// The spec's own budget, and a little more for the process around it.
+const SPEC_BUDGET: Duration = Duration::from_secs(75);
+const SPEC_TIMEOUT: Duration = Duration::from_secs(85);
+
+fn repo_root() -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("../..")
+        .canonicalize()
+        .unwrap()
+}
+
+fn e2e() -> PathBuf {
+    repo_root().join("e2e")
+}
+
+async fn available(program: &str) -> bool {
+    Command::new(program)
+        .arg("--version")
+        .stdin(Stdio::null())
+        .stdout(Stdio::null())
+        .stderr(Stdio::null())
+        .kill_on_drop(true)
+        .status()
+        .await
+        .is_ok_and(|s| s.success())
+}
+
+/// The version of an installed npm package in `e2e/node_modules`.
+fn installed(package: &str) -> Option<String> {
+    let manifest = e2e()
+        .join("node_modules")
+        .join(package)
+        .join("package.json");
+    let text = std::fs::read_to_string(manifest).ok()?;
+    let json: serde_json::Value = serde_json::from_str(&text).ok()?;
+    json["version"].as_str().map(str::to_owned)
+}
+
+fn installed_ok() -> bool {
+    installed("@clerk/clerk-js").as_deref() == Some(CLERK_JS_VERSION)
+        && installed("@clerk/ui").as_deref() == Some(CLERK_UI_VERSION)
+        && installed("playwright-core").is_some()
+}
+
+/// `npm ci --prefix e2e` unless the pinned packages are there. Once per test
+/// process: the SQLite and PostgreSQL variants may start at once.
+async fn ensure_node_modules() {
+    static INSTALLED: OnceCell<()> = OnceCell::const_new();
+    INSTALLED
+        .get_or_init(|| async {
+            if installed_ok() {
+                return;
+            }
+            let out = Command::new("npm")
+                .arg("ci")
+                .arg("--prefix")
+                .arg(e2e())
+                .args(["--no-audit", "--no-fund", "--loglevel=error"])
+                .stdin(Stdio::null())
+                .kill_on_drop(true)
+                .output()
+                .await
+                .unwrap();
+            assert!(
+                out.status.success(),
+                "npm ci --prefix e2e failed ({}):\n{}\n{}",
+                out.status,
+                String::from_utf8_lossy(&out.stdout),
+                String::from_utf8_lossy(&out.stderr),
+            );
+            assert!(
+                installed_ok(),
+                "npm ci did not install @clerk/clerk-js {CLERK_JS_VERSION}, @clerk/ui {CLERK_UI_VERSION} and playwright-core"
+            );
+        })
+        .await;
+}
+
+/// Serve `html` for every path on a loopback port; the page's origin is
+/// `http://localhost:<port>`, a different origin (and site) from Frontdesk's.
+async fn serve_page(html: String) -> (String, tokio::task::JoinHandle<()>) {
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let port = listener.local_addr().unwrap().port();
+    let app = axum::Router::new().fallback(move || {
+        let html = html.clone();
+        async move {
+            (
+                [
+                    (axum::http::header::CONTENT_TYPE, "text/html; charset=utf-8"),
+                    (axum::http::header::CACHE_CONTROL, "no-store"),
+                ],
+                html,
+            )
+        }
+    });
+    let server = tokio::spawn(async move {
+        let _ = axum::serve(listener, app).await;
+    });
+    (format!("http://localhost:{port}"), server)
+}
+
+/// One browser at a time: the two backends' variants would otherwise run
+/// two Chromiums on a small machine at once.
+static BROWSER: Mutex<()> = Mutex::const_new(());
+
+both_backends!(
+    real_clerk_js_signs_up_refreshes_signs_out_and_signs_in,
+    |c: &mut frontdesk_server::Config| {
+        c.argon2_memory_kib = 1024;
+        c.argon2_iterations = 1;
+        c.bundles_dir = e2e().join("node_modules/@clerk");
+        c.session_token_lifetime_secs = TOKEN_LIFETIME_SECS;
+    },
+    |app: TestApp| async move {
+        for program in ["node", "npm"] {
+            if !available(program).await {
+                eprintln!("skipping the clerk-js browser test: `{program}` is not on PATH");
+                app.stop().await;
+                return;
+            }
+        }
+        if !Path::new(CHROMIUM).exists() {
+            eprintln!(
+                "skipping the clerk-js browser test: no {CHROMIUM} (apt-get install chromium)"
+            );
+            app.stop().await;
+            return;
+        }
+        ensure_node_modules().await;
+        let _one_browser = BROWSER.lock().await;
+
+        let pk = PublishableKey::for_host(
+            InstanceMode::Development,
+            "frontdesk-test.clerk.accounts.dev",
+        )
+        .unwrap();
+        let html = std::fs::read_to_string(e2e().join("clerk-page.html"))
+            .unwrap()
+            .replace("__FRONTDESK_URL__", &app.base)
+            .replace("__PUBLISHABLE_KEY__", pk.as_str());
+        let (page_url, page_server) = serve_page(html).await;
+        let artifacts = tempfile::Builder::new()
+            .prefix("frontdesk-clerk-js-")
+            .tempdir()
+            .unwrap();
+
+        let run = Command::new("node")
+            .arg(e2e().join("clerk-js.spec.mjs"))
+            .current_dir(e2e())
+            .env("FRONTDESK_URL", &app.base)
+            .env("PAGE_URL", &page_url)
+            .env("TOKEN_LIFETIME", TOKEN_LIFETIME_SECS.to_string())
+            .env("ARTIFACTS_DIR", artifacts.path())
+            .env("CHROMIUM", CHROMIUM)
+            .env("CLERK_JS_VERSION", CLERK_JS_VERSION)
+            .env("CLERK_UI_VERSION", CLERK_UI_VERSION)
+            .env("DEADLINE_MS", SPEC_BUDGET.as_millis().to_string())
+            .env("NO_COLOR", "1")
+            .stdin(Stdio::null())
+            .kill_on_drop(true)
+            .output();
+        let out = tokio::time::timeout(SPEC_TIMEOUT, run).await;
+        page_server.abort();
+        let out = out
+            .unwrap_or_else(|_| panic!("the clerk-js spec did not finish within {SPEC_TIMEOUT:?}"))
+            .unwrap();
+        let stdout = String::from_utf8_lossy(&out.stdout);
+        let stderr = String::from_utf8_lossy(&out.stderr);
+        if !out.status.success() {
+            // Keep the screenshot for whoever reads the failure.
+            let kept = artifacts.keep();
+            panic!(
+                "clerk-js {CLERK_JS_VERSION} / @clerk/ui {CLERK_UI_VERSION} in Chromium against Frontdesk failed ({}); artifacts in {}:\n{stdout}\n{stderr}",
+                out.status,
+                kept.display()
+            );
+        }
+        assert!(
+            stdout.lines().any(|l| l.trim() == "PASS"),
+            "no PASS from the spec:\n{stdout}\n{stderr}"
+        );
+        assert!(
+            stdout.contains(&format!(
+                "loaded clerk-js {CLERK_JS_VERSION}, ui {CLERK_UI_VERSION}"
+            )),
+            "the page did not run the pinned versions:\n{stdout}"
+        );
+        println!("{stdout}");
+        app.stop().await;
+    }
+);
+
+/// Fake bundles in the test's own temporary directory (next to `data_dir`),
+/// plus things that must never be served: a file outside `dist` and a link
+/// from inside `dist` to it.
+fn fake_bundles(c: &mut frontdesk_server::Config) {
+    let root = c.data_dir.parent().unwrap().join("npm");
+    for (path, text) in [
+        ("clerk-js/dist/clerk.browser.js", "window.Clerk = 'js';"),
+        ("clerk-js/dist/clerk.browser.js.map", "{}"),
+        ("clerk-js/package.json", "{\"secret\": true}"),
+        ("ui/dist/ui.browser.js", "window.__ui = 1;"),
+        ("ui/dist/themes/dark.css", "body{}"),
+        ("ui/dist/logo.svg", "<svg/>"),
+        ("ui/dist/font.woff2", "w"),
+    ] {
+        let file = root.join(path);
+        std::fs::create_dir_all(file.parent().unwrap()).unwrap();
+        std::fs::write(file, text).unwrap();
+    }
+    #[cfg(unix)]
+    std::os::unix::fs::symlink(
+        root.join("clerk-js/package.json"),
+        root.join("clerk-js/dist/escape.js"),
+    )
+    .unwrap();
+    c.bundles_dir = root;
+}
+
+/// The status line of a GET sent byte for byte, so that no client tidies
+/// `..` or `%2e` out of the path first.
+async fn raw_status(port: u16, path: &str) -> String {
+    use tokio::io::{AsyncReadExt, AsyncWriteExt};
+    let mut s = tokio::net::TcpStream::connect(("127.0.0.1", port))
+        .await
+        .unwrap();
+    s.write_all(format!("GET {path} HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n").as_bytes())
+        .await
+        .unwrap();
+    let mut out = Vec::new();
+    s.read_to_end(&mut out).await.unwrap();
+    let text = String::from_utf8_lossy(&out);
+    text.lines().next().unwrap_or_default().to_owned()
+}
+
+both_backends!(
+    bundles_are_served_from_dist_with_cors_and_nothing_else,
+    fake_bundles,
+    |app: TestApp| async move {
+        for (path, body, content_type) in [
+            (
+                "/npm/@clerk/clerk-js@6/dist/clerk.browser.js",
+                "window.Clerk = 'js';",
+                "text/javascript; charset=utf-8",
+            ),
+            // Lazy chunks are requested with the exact version; any works.
+            (
+                "/npm/@clerk/clerk-js@6.40.0/dist/clerk.browser.js",
+                "window.Clerk = 'js';",
+                "text/javascript; charset=utf-8",
+            ),
+            (
+                "/npm/@clerk/clerk-js@latest/dist/clerk.browser.js.map",
+                "{}",
+                "application/json",
+            ),
+            (
+                "/npm/@clerk/ui@1/dist/ui.browser.js",
+                "window.__ui = 1;",
+                "text/javascript; charset=utf-8",
+            ),
+            (
+                "/npm/@clerk/ui@1.36.0/dist/themes/dark.css",
+                "body{}",
+                "text/css; charset=utf-8",
+            ),
+            ("/npm/@clerk/ui@1/dist/logo.svg", "<svg/>", "image/svg+xml"),
+            ("/npm/@clerk/ui@1/dist/font.woff2", "w", "font/woff2"),
+        ] {
+            let res = app
+                .http
+                .get(app.url(path))
+                .header("origin", "http://localhost:3000")
+                .send()
+                .await
+                .unwrap();
+            assert_eq!(res.status(), 200, "{path}");
+            let h = res.headers();
+            assert_eq!(h["content-type"], content_type, "{path}");
+            assert_eq!(h["access-control-allow-origin"], "*", "{path}");
+            assert_eq!(h["cache-control"], "public, max-age=3600", "{path}");
+            assert_eq!(res.text().await.unwrap(), body, "{path}");
+        }
+        for path in [
+            "/npm/@clerk/ui@1/dist/missing.js",
+            "/npm/@clerk/clerk-js@6/package.json",
+            "/npm/@clerk/clerk-js/dist/clerk.browser.js",
+            "/npm/@clerk/backend@3/dist/index.js",
+            "/npm/react@19/dist/react.js",
+            "/npm/@clerk/clerk-js@6/dist/escape.js",
+            "/npm/@clerk/clerk-js@6/dist/",
+        ] {
+            let res = app.get(path).await;
+            assert_eq!(res.status(), 404, "{path}");
+            assert_eq!(res.headers()["access-control-allow-origin"], "*", "{path}");
+            let body = crate::helpers::json(res).await;
+            assert_eq!(body["errors"][0]["code"], "resource_not_found", "{path}");
+        }
+        let ok = raw_status(app.port, "/npm/@clerk/clerk-js@6/dist/clerk.browser.js").await;
+        assert!(ok.contains(" 200 "), "{ok}");
+        for path in [
+            "/npm/@clerk/clerk-js@6/dist/../package.json",
+            "/npm/@clerk/clerk-js@6/dist/%2e%2e/package.json",
+            "/npm/@clerk/clerk-js@6/dist/..%2fpackage.json",
+            "/npm/@clerk/clerk-js@6/dist/%2E%2E%2Fpackage.json",
+            "/npm/@clerk/clerk-js@6/dist/a/../../package.json",
+            "/npm/@clerk/ui@1/dist/..%5c..%5cclerk-js%5cpackage.json",
+        ] {
+            let status = raw_status(app.port, path).await;
+            assert!(status.contains(" 404 "), "{path}: {status}");
+        }
+        app.stop().await;
+    }
+);

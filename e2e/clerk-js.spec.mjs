@@ -1,0 +1,268 @@
+// The real clerk-js and @clerk/ui, in Chromium, against Frontdesk: sign-up
+// with an emailed code, token refresh, sign-out, sign-in with a password.
+//
+// Run by crates/frontdesk-server/tests/api/clerk_js.rs, which starts Frontdesk
+// and serves e2e/clerk-page.html on another origin, then sets:
+//   FRONTDESK_URL   Frontdesk's base URL (http://127.0.0.1:<port>)
+//   PAGE_URL        the page's origin (http://localhost:<port>)
+//   TOKEN_LIFETIME  Frontdesk's session token lifetime, in seconds
+//   ARTIFACTS_DIR   where to put a screenshot on failure
+//   CHROMIUM        the browser (default /usr/bin/chromium; never downloaded)
+//   CLERK_JS_VERSION, CLERK_UI_VERSION  the versions the page must load
+//   DEADLINE_MS     the whole run's budget
+// Prints one line per step and `PASS` at the end; exits non-zero on failure
+// with the network log, console output and a screenshot path.
+
+import { chromium } from 'playwright-core';
+import path from 'node:path';
+
+const env = (name, fallback) => {
+  const v = process.env[name] ?? fallback;
+  if (v === undefined) throw new Error(`${name} is not set`);
+  return v;
+};
+const FRONTDESK = env('FRONTDESK_URL');
+const PAGE = env('PAGE_URL');
+const LIFETIME = Number(env('TOKEN_LIFETIME', '20'));
+const ARTIFACTS = env('ARTIFACTS_DIR', '/tmp');
+const CHROMIUM = env('CHROMIUM', '/usr/bin/chromium');
+const JS_VERSION = env('CLERK_JS_VERSION', '');
+const UI_VERSION = env('CLERK_UI_VERSION', '');
+const DEADLINE = Date.now() + Number(env('DEADLINE_MS', '75000'));
+const STEP = 20_000;
+
+const tag = Math.random().toString(36).slice(2, 10);
+const EMAIL = `frontdesk-e2e-${tag}+clerk_test@example.com`;
+const PASSWORD = `correct horse ${tag} battery`;
+const LOOPBACK = new Set(['127.0.0.1', 'localhost', '[::1]']);
+
+const started = Date.now();
+const log = (msg) => console.log(`[${((Date.now() - started) / 1000).toFixed(1)}s] ${msg}`);
+const network = [];
+const consoleLines = [];
+const blocked = [];
+const tokenResponses = [];
+
+const claims = (jwt) =>
+  JSON.parse(Buffer.from(jwt.split('.')[1], 'base64url').toString('utf8'));
+
+function check(cond, what) {
+  if (!cond) throw new Error(`check failed: ${what}`);
+}
+
+/// Poll `fn` in the page until it returns a truthy value, surviving navigations.
+async function until(page, what, fn, arg, timeout = STEP) {
+  const end = Math.min(Date.now() + timeout, DEADLINE);
+  let last;
+  while (Date.now() < end) {
+    try {
+      const v = await page.evaluate(fn, arg);
+      if (v) return v;
+    } catch (e) {
+      last = e; // the page navigated mid-evaluation; try again
+    }
+    await new Promise((r) => setTimeout(r, 150));
+  }
+  throw new Error(`timed out waiting for ${what}${last ? ` (last error: ${last.message})` : ''}`);
+}
+
+/// The page is loaded and Clerk is ready (or failed to load).
+async function clerkReady(page) {
+  const state = await until(page, 'Clerk.load()', () => document.body?.dataset.loaded);
+  if (state !== 'true') {
+    throw new Error(`Clerk.load failed: ${await page.textContent('#status')}`);
+  }
+}
+
+const signedInUser = () => {
+  const c = window.Clerk;
+  return c && c.loaded && c.user && c.session ? { user: c.user.id, session: c.session.id } : null;
+};
+
+const browser = await chromium.launch({
+  executablePath: CHROMIUM,
+  headless: true,
+  args: [
+    '--headless',
+    '--no-sandbox',
+    '--disable-gpu',
+    '--disable-background-networking',
+    '--disable-component-update',
+    '--disable-sync',
+    '--no-first-run',
+    '--disable-dev-shm-usage',
+  ],
+});
+const context = await browser.newContext();
+const page = await context.newPage();
+const overall = setTimeout(() => {
+  console.error(`deadline exceeded`);
+  fail(new Error('deadline exceeded'));
+}, DEADLINE - Date.now());
+
+// Nothing may leave loopback: abort and record anything else.
+await context.route('**/*', (route) => {
+  const url = new URL(route.request().url());
+  if (['http:', 'https:', 'ws:', 'wss:'].includes(url.protocol) && !LOOPBACK.has(url.hostname)) {
+    blocked.push(`${route.request().method()} ${url.href}`);
+    return route.abort('blockedbyclient');
+  }
+  return route.continue();
+});
+page.on('console', (m) => consoleLines.push(`${m.type()}: ${m.text()}`));
+page.on('pageerror', (e) => consoleLines.push(`pageerror: ${e.stack || e}`));
+page.on('requestfailed', (r) =>
+  network.push(`FAILED ${r.method()} ${r.url()} ${r.failure()?.errorText ?? ''}`),
+);
+page.on('response', async (r) => {
+  const req = r.request();
+  const url = new URL(r.url());
+  const method = url.searchParams.get('_method') ?? req.method();
+  const shown = url.origin === FRONTDESK ? url.pathname : url.href.split('?')[0];
+  network.push(`${r.status()} ${method} ${shown}`);
+  if (req.method() === 'POST' && /\/v1\/client\/sessions\/[^/]+\/tokens$/.test(url.pathname)) {
+    try {
+      const body = await r.json();
+      tokenResponses.push({ at: Date.now(), status: r.status(), jwt: body.jwt, body: req.postData() });
+    } catch (e) {
+      tokenResponses.push({ at: Date.now(), status: r.status(), error: String(e) });
+    }
+  }
+});
+
+let failing = false;
+async function fail(e) {
+  if (failing) return;
+  failing = true;
+  console.error(`FAIL: ${e.stack || e}`);
+  const shot = path.join(ARTIFACTS, 'clerk-js-failure.png');
+  try {
+    await page.screenshot({ path: shot, fullPage: true, timeout: 5000 });
+    console.error(`screenshot: ${shot}`);
+  } catch (err) {
+    console.error(`no screenshot: ${err.message}`);
+  }
+  try {
+    console.error(`page URL: ${page.url()}`);
+    console.error(`page text: ${(await page.innerText('body', { timeout: 2000 })).slice(0, 2000)}`);
+  } catch {}
+  console.error(`--- network (${network.length})\n${network.join('\n')}`);
+  console.error(`--- console (${consoleLines.length})\n${consoleLines.join('\n')}`);
+  console.error(`--- blocked (${blocked.length})\n${blocked.join('\n')}`);
+  await browser.close().catch(() => {});
+  process.exit(1);
+}
+
+try {
+  // 1. Sign up through <SignUp/>: email and password, then the emailed code.
+  await page.goto(`${PAGE}/sign-up`);
+  await clerkReady(page);
+  const versions = await page.evaluate(() => ({ js: window.Clerk.version, ui: window.Clerk.uiVersion }));
+  log(`loaded clerk-js ${versions.js}, ui ${versions.ui}`);
+  if (JS_VERSION) check(versions.js === JS_VERSION, `clerk-js ${versions.js} is ${JS_VERSION}`);
+  if (UI_VERSION) check(versions.ui === UI_VERSION, `@clerk/ui ${versions.ui} is ${UI_VERSION}`);
+  check(!(await page.evaluate(() => !!window.Clerk.user)), 'nobody is signed in at first');
+
+  const email = page.locator('input[name="emailAddress"]');
+  await email.waitFor({ state: 'visible', timeout: STEP });
+  await email.fill(EMAIL);
+  await page.locator('input[name="password"]').fill(PASSWORD);
+  await page.locator('.cl-formButtonPrimary').click();
+  log(`submitted the sign-up form for ${EMAIL}`);
+
+  const otp = page.locator('input[data-input-otp]');
+  await otp.waitFor({ state: 'visible', timeout: STEP });
+  log(`code screen at ${new URL(page.url()).pathname}`);
+  await otp.fill('424242');
+
+  const first = await until(page, 'signed in after sign-up', signedInUser);
+  check(first.user.startsWith('user_'), `user id ${first.user}`);
+  check(first.session.startsWith('sess_'), `session id ${first.session}`);
+  log(`signed up: ${first.user}, ${first.session}; now at ${new URL(page.url()).pathname}`);
+  check(
+    network.some((l) => /^200 POST \/v1\/client\/sign_ups\/[^/]+\/prepare_verification$/.test(l)),
+    '<SignUp/> asked for the code itself (prepare_verification)',
+  );
+
+  // 2. The session token, and its refresh before it expires.
+  const tokenAt = Date.now();
+  const token1 = await until(page, 'a session token', () => window.Clerk.session?.getToken());
+  const c1 = claims(token1);
+  check(c1.sub === first.user, `token sub ${c1.sub} is ${first.user}`);
+  check(c1.sid === first.session, `token sid ${c1.sid} is ${first.session}`);
+  check(c1.exp - c1.iat === LIFETIME, `token lifetime ${c1.exp - c1.iat} is ${LIFETIME}`);
+  log(`token: sub ${c1.sub}, iat ${c1.iat}, exp ${c1.exp}`);
+
+  const refreshEnd = Math.min(Date.now() + (LIFETIME + 10) * 1000, DEADLINE);
+  let refreshed;
+  while (!refreshed && Date.now() < refreshEnd) {
+    refreshed = tokenResponses.find((t) => t.at > tokenAt && t.status === 200 && t.jwt && t.jwt !== token1);
+    if (!refreshed) await page.waitForTimeout(250);
+  }
+  check(refreshed, `clerk-js refreshed the token by itself (POST …/tokens after ${token1.slice(-8)}); saw ${JSON.stringify(tokenResponses.map((t) => [t.status, t.error]))}`);
+  const c2 = claims(refreshed.jwt);
+  check(c2.sub === first.user && c2.sid === first.session, 'the refreshed token is for the same session');
+  check(c2.iat >= c1.iat && c2.jti !== c1.jti, 'the refreshed token is new');
+  log(`refreshed after ${((refreshed.at - tokenAt) / 1000).toFixed(1)}s: iat ${c2.iat}, exp ${c2.exp} (body ${refreshed.body})`);
+  const token2 = await page.evaluate(() => window.Clerk.session.getToken());
+  check(token2 !== token1, 'getToken() returns the refreshed token');
+  const forced = await page.evaluate(() => window.Clerk.session.getToken({ skipCache: true }));
+  check(claims(forced).sid === first.session, 'getToken({skipCache:true}) works');
+
+  // 3. Sign out.
+  await page.evaluate(() => window.Clerk.signOut());
+  await until(page, 'signed out', () => {
+    const c = window.Clerk;
+    return c && c.loaded && c.user === null && c.session === null && document.body.dataset.loaded === 'true';
+  });
+  log(`signed out; now at ${new URL(page.url()).pathname}`);
+  check(
+    network.some((l) => /^200 DELETE \/v1\/client\/sessions$/.test(l)),
+    'sign-out called DELETE /v1/client/sessions',
+  );
+
+  // 4. Sign in through <SignIn/> with the password.
+  await page.goto(`${PAGE}/sign-in`);
+  await clerkReady(page);
+  check(await page.evaluate(() => window.Clerk.user === null), 'still signed out after a reload');
+  const identifier = page.locator('input[name="identifier"]');
+  await identifier.waitFor({ state: 'visible', timeout: STEP });
+  await identifier.fill(EMAIL);
+  const password = page.locator('input[name="password"]');
+  if (await password.isVisible()) {
+    await password.fill(PASSWORD);
+    await page.locator('.cl-formButtonPrimary').click();
+    log('submitted identifier and password on one screen');
+  } else {
+    await page.locator('.cl-formButtonPrimary').click();
+    await password.waitFor({ state: 'visible', timeout: STEP });
+    await password.fill(PASSWORD);
+    await page.locator('.cl-formButtonPrimary').click();
+    log('submitted identifier, then password');
+  }
+  const second = await until(page, 'signed in after sign-in', signedInUser);
+  check(second.user === first.user, `signed in as ${second.user}, the user who signed up`);
+  check(second.session !== first.session, 'a new session');
+  log(`signed in: ${second.user}, ${second.session}; now at ${new URL(page.url()).pathname}`);
+
+  // 5. A reload keeps the session (the dev browser identifies this browser).
+  await page.goto(`${PAGE}/`);
+  await clerkReady(page);
+  const again = await until(page, 'signed in after a reload', signedInUser);
+  check(again.session === second.session, 'the same session after a reload');
+  const token3 = await page.evaluate(() => window.Clerk.session.getToken());
+  check(claims(token3).sid === second.session, 'a token for the new session');
+  log('still signed in after a reload');
+
+  check(blocked.length === 0, `no request left loopback (blocked: ${blocked.join(', ')})`);
+  const fapiCalls = network.filter((l) => / \/v1\//.test(l));
+  const failed = fapiCalls.filter((l) => !/^2\d\d /.test(l));
+  log(`${fapiCalls.length} Frontend API calls, ${failed.length} not 2xx${failed.length ? `: ${failed.join('; ')}` : ''}`);
+  clearTimeout(overall);
+  await browser.close();
+  console.log(`--- network (${network.length})\n${network.join('\n')}`);
+  console.log(`--- console (${consoleLines.length})\n${consoleLines.join('\n')}`);
+  console.log('PASS');
+} catch (e) {
+  await fail(e);
+}
