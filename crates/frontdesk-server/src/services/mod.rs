@@ -1,6 +1,7 @@
 //! Use cases shared by the Backend API, the Frontend API and the CLI: domain
 //! rules plus store calls, no HTTP types beyond `ApiError`.
 
+pub mod codes;
 pub mod mail;
 pub mod passwords;
 pub mod sessions;

@@ -5,7 +5,8 @@
 //!
 //! Skips (with a printed reason) when `node` or `npm` is not on `PATH`.
 
-use std::path::{Path, PathBuf};
+use crate::node::{available, installed_version, npm_ci, repo_root};
+use std::path::Path;
 use std::process::Stdio;
 use std::time::Duration;
 
@@ -21,29 +22,9 @@ const SDK_VERSION: &str = "3.25.0";
 /// Upper bound for the whole `node --test` run.
 const NODE_TIMEOUT: Duration = Duration::from_secs(45);
 
-fn repo_root() -> PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR")).join("../..")
-}
-
-/// Whether `program --version` runs.
-async fn available(program: &str) -> bool {
-    Command::new(program)
-        .arg("--version")
-        .stdin(Stdio::null())
-        .stdout(Stdio::null())
-        .stderr(Stdio::null())
-        .kill_on_drop(true)
-        .status()
-        .await
-        .is_ok_and(|s| s.success())
-}
-
 /// The installed SDK version, if `compat/node_modules` has it.
 fn installed_sdk_version(compat: &Path) -> Option<String> {
-    let manifest = compat.join("node_modules/@clerk/backend/package.json");
-    let text = std::fs::read_to_string(manifest).ok()?;
-    let json: serde_json::Value = serde_json::from_str(&text).ok()?;
-    json["version"].as_str().map(str::to_owned)
+    installed_version(compat, "@clerk/backend")
 }
 
 /// `npm ci` in `compat/` unless the pinned SDK is already installed. Once
@@ -56,24 +37,7 @@ async fn ensure_node_modules() {
             if installed_sdk_version(&compat).as_deref() == Some(SDK_VERSION) {
                 return;
             }
-            let out = Command::new("npm")
-                .arg("ci")
-                .arg("--prefix")
-                .arg(&compat)
-                .args(["--no-audit", "--no-fund"])
-                .stdin(Stdio::null())
-                .kill_on_drop(true)
-                .output()
-                .await
-                .unwrap();
-            assert!(
-                out.status.success(),
-                "npm ci in {} failed ({}):\n{}\n{}",
-                compat.display(),
-                out.status,
-                String::from_utf8_lossy(&out.stdout),
-                String::from_utf8_lossy(&out.stderr),
-            );
+            npm_ci(&compat).await;
             assert_eq!(
                 installed_sdk_version(&compat).as_deref(),
                 Some(SDK_VERSION),

@@ -14,6 +14,7 @@
 //! missing. Installs `e2e/node_modules` with `npm ci --prefix e2e` if the
 //! pinned packages are not there.
 
+use crate::node::{available, installed_version, npm_ci, repo_root};
 use std::path::{Path, PathBuf};
 use std::process::Stdio;
 use std::time::Duration;
@@ -40,38 +41,13 @@ const TOKEN_LIFETIME_SECS: u32 = 20;
 const SPEC_BUDGET: Duration = Duration::from_secs(75);
 const SPEC_TIMEOUT: Duration = Duration::from_secs(85);
 
-fn repo_root() -> PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR"))
-        .join("../..")
-        .canonicalize()
-        .unwrap()
-}
-
 fn e2e() -> PathBuf {
     repo_root().join("e2e")
 }
 
-async fn available(program: &str) -> bool {
-    Command::new(program)
-        .arg("--version")
-        .stdin(Stdio::null())
-        .stdout(Stdio::null())
-        .stderr(Stdio::null())
-        .kill_on_drop(true)
-        .status()
-        .await
-        .is_ok_and(|s| s.success())
-}
-
 /// The version of an installed npm package in `e2e/node_modules`.
 fn installed(package: &str) -> Option<String> {
-    let manifest = e2e()
-        .join("node_modules")
-        .join(package)
-        .join("package.json");
-    let text = std::fs::read_to_string(manifest).ok()?;
-    let json: serde_json::Value = serde_json::from_str(&text).ok()?;
-    json["version"].as_str().map(str::to_owned)
+    installed_version(&e2e(), package)
 }
 
 fn installed_ok() -> bool {
@@ -89,23 +65,7 @@ async fn ensure_node_modules() {
             if installed_ok() {
                 return;
             }
-            let out = Command::new("npm")
-                .arg("ci")
-                .arg("--prefix")
-                .arg(e2e())
-                .args(["--no-audit", "--no-fund", "--loglevel=error"])
-                .stdin(Stdio::null())
-                .kill_on_drop(true)
-                .output()
-                .await
-                .unwrap();
-            assert!(
-                out.status.success(),
-                "npm ci --prefix e2e failed ({}):\n{}\n{}",
-                out.status,
-                String::from_utf8_lossy(&out.stdout),
-                String::from_utf8_lossy(&out.stderr),
-            );
+            npm_ci(&e2e()).await;
             assert!(
                 installed_ok(),
                 "npm ci did not install @clerk/clerk-js {CLERK_JS_VERSION}, @clerk/ui {CLERK_UI_VERSION} and playwright-core"

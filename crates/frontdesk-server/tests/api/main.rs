@@ -4,6 +4,7 @@
 #![allow(clippy::unwrap_used)]
 
 mod helpers;
+mod node;
 
 mod bapi_errors;
 mod clerk_backend;

@@ -6,9 +6,8 @@
 
 use axum::extract::{Path, State};
 use axum::response::Response;
-use frontdesk_crypto::{constant_time_eq, random_digits};
 use frontdesk_domain::entities::{FlowRecord, SessionStatus, User};
-use frontdesk_domain::flows::{ATTEMPT_TTL_SECS, CodeChallenge, CodeOutcome, SignInAttempt};
+use frontdesk_domain::flows::{ATTEMPT_TTL_SECS, CodeOutcome, SignInAttempt};
 use frontdesk_domain::{NewPassword, UnixMillis};
 use frontdesk_types::EmailAddressId;
 use serde::Deserialize;
@@ -16,11 +15,11 @@ use serde_json::Value;
 
 use super::ctx::Fapi;
 use super::render;
-use super::sign_ups::{code_error, code_hash, envelope, load_flow, save_flow};
+use super::sign_ups::{code_error, envelope, load_flow, save_flow};
 use crate::error::{ApiError, ApiResult};
 use crate::extract::ApiBody;
 use crate::render::LOCKOUT_SECS;
-use crate::services::{mail, passwords, sessions};
+use crate::services::{codes, mail, passwords, sessions};
 use crate::state::AppState;
 
 /// Failed attempts before an account locks (security.md B1).
@@ -244,24 +243,15 @@ pub async fn prepare_first_factor(
         )
     })?;
     let now = UnixMillis::now();
-    if let Some(wait) = attempt
-        .first_factor
-        .as_ref()
-        .filter(|f| f.strategy == body.strategy)
-        .and_then(|f| f.resend_wait(now))
-    {
-        return Err(ApiError::rate_limited(wait as u64));
-    }
-    let code = if mail::is_test_address(&state, &identifier) {
-        mail::TEST_CODE.to_owned()
-    } else {
-        random_digits(6)
-    };
-    attempt.first_factor = Some(CodeChallenge::new(
+    let (challenge, code) = codes::issue(
+        &state,
+        &attempt.id,
+        &identifier,
         &body.strategy,
-        code_hash(&attempt.id, &code),
+        attempt.first_factor.as_ref(),
         now,
-    ));
+    )?;
+    attempt.first_factor = Some(challenge);
     save_flow(&state, flow, &attempt).await?;
     // Only real accounts get mail; the response is the same either way.
     if attempt.user_id.is_some() {
@@ -330,12 +320,7 @@ async fn check_code(
     let Some(challenge) = a.first_factor.as_mut().filter(|f| f.strategy == strategy) else {
         return Err(code_error(CodeOutcome::NotPending));
     };
-    let expected = challenge.code_hash.clone().unwrap_or_default();
-    let matches = a.user_id.is_some()
-        && constant_time_eq(
-            code_hash(&a.id, code.trim()).as_bytes(),
-            expected.as_bytes(),
-        );
+    let matches = a.user_id.is_some() && codes::matches(&a.id, challenge, code);
     let outcome = challenge.attempt(matches, now);
     let mut user = user_of(state, a).await?;
     if outcome != CodeOutcome::Verified {

@@ -3,11 +3,10 @@
 use axum::extract::{Path, State};
 use axum::http::StatusCode;
 use axum::response::Response;
-use frontdesk_crypto::{constant_time_eq, random_digits, sha256_hex};
 use frontdesk_domain::entities::{
     FlowRecord, SessionStatus, User, Verification, VerificationStatus,
 };
-use frontdesk_domain::flows::{ATTEMPT_TTL_SECS, CodeChallenge, CodeOutcome, SignUpAttempt};
+use frontdesk_domain::flows::{ATTEMPT_TTL_SECS, CodeOutcome, SignUpAttempt};
 use frontdesk_domain::{EmailAddress, NewPassword, UnixMillis};
 use frontdesk_types::ClerkError;
 use serde::Deserialize;
@@ -18,7 +17,7 @@ use super::ctx::Fapi;
 use super::render;
 use crate::error::{ApiError, ApiResult};
 use crate::extract::ApiBody;
-use crate::services::{mail, passwords, sessions};
+use crate::services::{codes, mail, passwords, sessions};
 use crate::state::AppState;
 
 /// Load an attempt of `kind` that belongs to the caller's client.
@@ -50,11 +49,6 @@ pub async fn save_flow<T: serde::Serialize>(
     flow.updated_at = UnixMillis::now();
     state.store.put_flow(&flow).await?;
     Ok(())
-}
-
-/// A code's hash, salted with its attempt so equal codes hash differently.
-pub fn code_hash(attempt_id: &str, code: &str) -> String {
-    sha256_hex(format!("{attempt_id}:{code}").as_bytes())
 }
 
 /// `{response, client}` with the caller's client as it is now.
@@ -222,23 +216,15 @@ pub async fn prepare(
         )
     })?;
     let now = UnixMillis::now();
-    if let Some(wait) = attempt
-        .email_verification
-        .as_ref()
-        .and_then(|v| v.resend_wait(now))
-    {
-        return Err(ApiError::rate_limited(wait as u64));
-    }
-    let code = if mail::is_test_address(&state, &email) {
-        mail::TEST_CODE.to_owned()
-    } else {
-        random_digits(6)
-    };
-    attempt.email_verification = Some(CodeChallenge::new(
+    let (challenge, code) = codes::issue(
+        &state,
+        &attempt.id,
+        &email,
         "email_code",
-        code_hash(&attempt.id, &code),
+        attempt.email_verification.as_ref(),
         now,
-    ));
+    )?;
+    attempt.email_verification = Some(challenge);
     save_flow(&state, flow, &attempt).await?;
     mail::send_code(&state, &email, &code, "verification").await?;
     envelope(&state, &mut fapi, render::sign_up(&attempt)).await
@@ -277,15 +263,10 @@ pub async fn attempt(
 ) -> ApiResult<Response> {
     let (flow, mut attempt) = load_flow::<SignUpAttempt>(&state, &fapi, &id, "sign_up").await?;
     let now = UnixMillis::now();
-    let expected = attempt
+    let matches = attempt
         .email_verification
         .as_ref()
-        .and_then(|v| v.code_hash.clone())
-        .unwrap_or_default();
-    let matches = constant_time_eq(
-        code_hash(&attempt.id, body.code.trim()).as_bytes(),
-        expected.as_bytes(),
-    );
+        .is_some_and(|v| codes::matches(&attempt.id, v, &body.code));
     let outcome = match attempt.email_verification.as_mut() {
         Some(v) => v.attempt(matches, now),
         None => CodeOutcome::NotPending,
