@@ -45,13 +45,27 @@ const POLL_INTERVAL: Duration = Duration::from_millis(2);
 /// returns `explicit` (`--binary`) without building.
 ///
 /// The build goes through the same `cargo` that runs the harness (`$CARGO`)
-/// and inherits `CARGO_TARGET_DIR`, so the server lands in the same target
-/// directory as the harness: `<target>/release/frontdesk`.
+/// into the harness's own target directory, so that the server it measures
+/// is the one just built: `<target>/release/frontdesk`. Under `cargo run`
+/// that is `CARGO_TARGET_DIR` (inherited); when the harness binary is run
+/// directly without it, the target directory it sits in is passed on, rather
+/// than letting cargo build into `./target` while an older server is
+/// measured.
 pub fn server_binary(explicit: Option<&Path>) -> Result<PathBuf> {
     if let Some(path) = explicit {
         ensure!(path.is_file(), "--binary {}: no such file", path.display());
         return Ok(path.to_path_buf());
     }
+
+    // The harness is normally `<target>/release/frontdesk-bench`; if it was
+    // built without `--release` it is in `<target>/debug/`, and the server is
+    // still in `<target>/release/`.
+    let exe = env::current_exe().context("cannot locate the running harness")?;
+    let target = exe
+        .parent()
+        .and_then(Path::parent)
+        .with_context(|| format!("no target directory above {}", exe.display()))?;
+
     let cargo = env::var_os("CARGO").unwrap_or_else(|| OsString::from("cargo"));
     let args = [
         "build",
@@ -62,9 +76,14 @@ pub fn server_binary(explicit: Option<&Path>) -> Result<PathBuf> {
         "frontdesk",
     ];
     eprintln!("building the server: cargo {}", args.join(" "));
-    let status = Command::new(&cargo)
-        .args(args)
-        .current_dir(workspace_root())
+    let mut build = Command::new(&cargo);
+    build.args(args).current_dir(workspace_root());
+    // Cargo marks its target directories with CACHEDIR.TAG; a harness copied
+    // elsewhere is left to cargo's defaults (and caught below).
+    if env::var_os("CARGO_TARGET_DIR").is_none() && target.join("CACHEDIR.TAG").is_file() {
+        build.env("CARGO_TARGET_DIR", target);
+    }
+    let status = build
         .status()
         .with_context(|| format!("cannot run {}", cargo.to_string_lossy()))?;
     ensure!(
@@ -72,14 +91,6 @@ pub fn server_binary(explicit: Option<&Path>) -> Result<PathBuf> {
         "building the server failed ({status}); to measure an already built binary, pass --binary PATH"
     );
 
-    // The harness is normally `<target>/release/frontdesk-bench`; if it was
-    // built without `--release` it is in `<target>/debug/`, and the server is
-    // still in `<target>/release/`.
-    let exe = env::current_exe().context("cannot locate the running harness")?;
-    let target = exe
-        .parent()
-        .and_then(Path::parent)
-        .with_context(|| format!("no target directory above {}", exe.display()))?;
     let binary = target
         .join("release")
         .join(format!("frontdesk{}", env::consts::EXE_SUFFIX));
@@ -429,8 +440,8 @@ pub struct MachineCpu {
     /// kernel thread.
     pub tasks: Duration,
     /// Hardware and software interrupts (loopback networking runs largely
-    /// in softirqs); depending on the kernel, also charged to the task that
-    /// was interrupted.
+    /// in softirqs); usually also charged to the task that was interrupted,
+    /// in its `/proc/<pid>/stat` times.
     pub interrupts: Duration,
     /// Time the hypervisor gave this VM's CPUs to someone else.
     pub steal: Duration,

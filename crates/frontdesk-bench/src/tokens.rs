@@ -8,11 +8,12 @@
 //! per token and no server can mint faster than the machine signs, so the
 //! limit is derived from the machine, in the same run: the harness first
 //! signs a JWT-sized message with `aws-lc-rs` (the library the server signs
-//! with) on one thread for about a second, and multiplies that rate by the
-//! cores the server uses (its tokio runtime has one worker per CPU,
-//! `std::thread::available_parallelism`). It also signs on that many threads
-//! at once and prints the total, which shows whether the cores really add up
-//! on this machine (SMT siblings, a noisy neighbour); it is not the limit.
+//! with) on one thread for a second (the median of five 200 ms rounds), and
+//! multiplies that rate by the cores the server uses (its tokio runtime has
+//! one worker per CPU, `std::thread::available_parallelism`). It also signs
+//! on that many threads at once and prints the total, which shows whether the
+//! cores really add up on this machine (SMT siblings, a noisy neighbour); it
+//! is not the limit.
 //!
 //! Then, for each database (SQLite; PostgreSQL when a URL is given, in a
 //! throw-away schema), it starts the release server on a fresh data dir with
@@ -63,7 +64,7 @@ use aws_lc_rs::signature;
 use serde_json::{Value, json};
 
 use crate::load::{self, Load, Measured, Request};
-use crate::report::{Better, Report};
+use crate::report::{Better, Report, Summary};
 use crate::server::{Launch, READY_TIMEOUT, STOP_TIMEOUT, cpu_time, machine_cpu};
 
 /// Tokens per second, as a fraction of the machine's RSA-2048 signing rate on
@@ -73,8 +74,11 @@ pub const TARGET: f64 = 0.8;
 /// Requests before each measurement window.
 const WARMUP: Duration = Duration::from_secs(1);
 
-/// How long the one-core signing rate is measured.
+/// How long each signing rate is measured.
 const RSA_WINDOW: Duration = Duration::from_secs(1);
+
+/// Rounds in [`RSA_WINDOW`], whose median is the rate.
+const RSA_ROUNDS: u32 = 5;
 
 /// Above this many cores busy with other processes during a window, the
 /// report warns that the machine was not quiet.
@@ -256,7 +260,7 @@ fn rsa_rates(cores: usize, window: Duration) -> Result<RsaRates> {
             .sum::<Result<f64>>()
     })?;
     let machine = machine_cpu()?.since(machine_before);
-    let others = (machine.tasks + machine.steal)
+    let others = (machine.tasks + machine.interrupts + machine.steal)
         .saturating_sub(cpu_time(std::process::id())?.saturating_sub(own_before));
     Ok(RsaRates {
         one_core,
@@ -265,7 +269,10 @@ fn rsa_rates(cores: usize, window: Duration) -> Result<RsaRates> {
     })
 }
 
-/// Signatures per second on the calling thread, after a short warm-up.
+/// Signatures per second on the calling thread over `window`, after a short
+/// warm-up: the median of [`RSA_ROUNDS`] equal rounds, so that a moment of
+/// interference (another process, the hypervisor) does not lower the rate,
+/// and hence the limit.
 fn signs_per_second(key: &KeyPair, message: &[u8], window: Duration) -> Result<f64> {
     let rng = SystemRandom::new();
     let mut sig = vec![0u8; key.public_modulus_len()];
@@ -278,13 +285,20 @@ fn signs_per_second(key: &KeyPair, message: &[u8], window: Duration) -> Result<f
     while warm.elapsed() < Duration::from_millis(100) {
         sign()?;
     }
-    let start = Instant::now();
-    let mut count = 0u64;
-    while start.elapsed() < window {
-        sign()?;
-        count += 1;
+    let round = window / RSA_ROUNDS;
+    let mut rates = Vec::new();
+    for _ in 0..RSA_ROUNDS {
+        let start = Instant::now();
+        let mut count = 0u64;
+        while start.elapsed() < round {
+            sign()?;
+            count += 1;
+        }
+        rates.push(count as f64 / start.elapsed().as_secs_f64());
     }
-    Ok(count as f64 / start.elapsed().as_secs_f64())
+    Summary::of(&rates)
+        .map(|s| s.median)
+        .context("no signing round")
 }
 
 /// One server on `backend`, set up and loaded three times (four with
@@ -617,13 +631,16 @@ fn report(
     report
 }
 
-/// Cores (CPU seconds per second) taken during a window by other processes
-/// than the server, the load generator and the watched database processes,
-/// or stolen by the hypervisor. Interrupts are left out: they are mostly the
-/// loopback traffic of the benchmark itself.
+/// Cores (CPU seconds per second) taken during a window by anything but the
+/// server, the load generator and the watched database processes: other
+/// processes, interrupts not charged to a process, and time stolen by the
+/// hypervisor.
 fn other_cores(m: &Measured) -> f64 {
     let accounted = m.server_cpu + m.harness_cpu + m.watched_cpu.unwrap_or_default();
-    let others = (m.machine.tasks.as_secs_f64() - accounted.as_secs_f64()).max(0.0);
+    // Interrupt time is counted apart in /proc/stat, but usually also in the
+    // CPU time of the process it interrupted: only what is left is "other".
+    let busy = m.machine.tasks + m.machine.interrupts;
+    let others = (busy.as_secs_f64() - accounted.as_secs_f64()).max(0.0);
     (others + m.machine.steal.as_secs_f64()) / m.cpu_window.as_secs_f64()
 }
 
@@ -634,7 +651,6 @@ fn cpu_line(backend: &str, what: &str, m: &Measured) -> String {
     let server = m.server_cpu.as_secs_f64() / secs;
     let harness = m.harness_cpu.as_secs_f64() / secs;
     let idle = m.machine.idle.as_secs_f64() / secs;
-    let interrupts = m.machine.interrupts.as_secs_f64() / secs;
     let database = m.watched_cpu.map(|d| d.as_secs_f64() / secs);
     let mut line = format!(
         "{backend} {what}: server {:.0} us",
@@ -652,7 +668,7 @@ fn cpu_line(backend: &str, what: &str, m: &Measured) -> String {
         line.push_str(&format!("postgres {db:.2}, "));
     }
     line.push_str(&format!(
-        "load generator {harness:.2}, interrupts {interrupts:.2}, other processes and steal {:.2}, idle {idle:.2}",
+        "load generator {harness:.2}, other {:.2}, idle {idle:.2}",
         other_cores(m)
     ));
     line
