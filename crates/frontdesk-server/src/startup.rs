@@ -228,6 +228,7 @@ impl Application {
             }),
             metrics: Arc::new(Metrics::default()),
             hasher: Arc::new(hasher),
+            secret_keys: Arc::default(),
             mailer: Arc::new(mailer),
             backend_limiter: Arc::new(RateLimiter::new(limit, Duration::from_secs(10))),
             create_limiter: Arc::new(RateLimiter::new(create_limit, Duration::from_secs(10))),

@@ -31,6 +31,7 @@ pub struct AppState {
     pub instance: Arc<InstanceInfo>,
     pub metrics: Arc<Metrics>,
     pub hasher: Arc<PasswordHasher>,
+    pub secret_keys: Arc<SecretKeyCache>,
     /// Outgoing mail over SMTP (`[smtp]`), built once at start-up.
     pub mailer: Arc<Mailer>,
     pub backend_limiter: Arc<RateLimiter<SecretKeyId>>,
@@ -38,4 +39,61 @@ pub struct AppState {
     pub create_limiter: Arc<RateLimiter<std::net::IpAddr>>,
     /// Per-IP limits on attempting a factor or verification.
     pub attempt_limiter: Arc<RateLimiter<std::net::IpAddr>>,
+}
+
+/// Recently verified secret keys, by hash, so that a busy Backend API caller
+/// does not cost a database round trip per request. Entries live
+/// [`SecretKeyCache::TTL`]: a key revoked by another process (the CLI, another
+/// node) stops working within that time; one revoked through
+/// [`AppState::revoke_secret_key`] stops at once.
+#[derive(Default)]
+pub struct SecretKeyCache {
+    entries: std::sync::Mutex<std::collections::HashMap<String, (SecretKeyId, std::time::Instant)>>,
+}
+
+impl SecretKeyCache {
+    pub const TTL: std::time::Duration = std::time::Duration::from_secs(2);
+
+    fn lock(
+        &self,
+    ) -> std::sync::MutexGuard<
+        '_,
+        std::collections::HashMap<String, (SecretKeyId, std::time::Instant)>,
+    > {
+        match self.entries.lock() {
+            Ok(g) => g,
+            Err(p) => p.into_inner(),
+        }
+    }
+
+    pub fn get(&self, key_hash: &str) -> Option<SecretKeyId> {
+        let map = self.lock();
+        map.get(key_hash)
+            .filter(|(_, at)| at.elapsed() < Self::TTL)
+            .map(|(id, _)| id.clone())
+    }
+
+    pub fn put(&self, key_hash: String, id: SecretKeyId) {
+        let mut map = self.lock();
+        if map.len() > 1000 {
+            map.retain(|_, (_, at)| at.elapsed() < Self::TTL);
+        }
+        map.insert(key_hash, (id, std::time::Instant::now()));
+    }
+
+    pub fn clear(&self) {
+        self.lock().clear();
+    }
+}
+
+impl AppState {
+    /// Revoke a secret key; this node stops accepting it immediately.
+    pub async fn revoke_secret_key(&self, id: &SecretKeyId) -> frontdesk_store::StoreResult<()> {
+        let result = self
+            .store
+            .revoke_secret_key(id, frontdesk_domain::UnixMillis::now())
+            .await;
+        self.secret_keys.clear();
+        result
+    }
 }

@@ -17,7 +17,7 @@ use frontdesk_domain::entities::{
 use frontdesk_store::query::Dialect;
 use frontdesk_store::rows::{
     ClientRow, DevEmailRow, EmailRow, FlowRow, InstanceRow, SecretKeyRow, SessionRow,
-    SigningKeyRow, UserRow,
+    SessionWithClientRow, SigningKeyRow, UserRow,
 };
 use frontdesk_store::{
     ClientStore, FlowStore, InstanceStore, KeyStore, SessionQuery, SessionStore, StoreError,
@@ -689,6 +689,31 @@ impl SessionStore for PostgresStore {
         .fetch_optional(&self.pool)
         .await?
         .map(Session::try_from)
+        .transpose()
+    }
+
+    async fn session_for_token(
+        &self,
+        id: &SessionId,
+    ) -> StoreResult<Option<(Session, UnixMillis)>> {
+        let columns = SESSION_COLUMNS
+            .split(", ")
+            .map(|c| format!("s.{}", c.trim()))
+            .collect::<Vec<_>>()
+            .join(", ");
+        let row = sqlx::query_as::<_, SessionWithClientRow>(&format!(
+            "SELECT {columns}, c.updated_at AS client_updated_at FROM sessions s \
+             JOIN clients c ON c.id = s.client_id WHERE s.id = $1"
+        ))
+        .bind(id.as_str())
+        .fetch_optional(&self.pool)
+        .await?;
+        row.map(|r| {
+            Ok((
+                Session::try_from(r.session)?,
+                UnixMillis(r.client_updated_at),
+            ))
+        })
         .transpose()
     }
 

@@ -300,6 +300,19 @@ pub async fn sessions_end_once_and_move_client_updated_at<S: Store>(store: &S) {
         store.get_session(&session.id).await.unwrap(),
         Some(session.clone())
     );
+    let (for_token, client_updated) = store.session_for_token(&session.id).await.unwrap().unwrap();
+    assert_eq!(for_token, session);
+    assert_eq!(
+        client_updated, session.created_at,
+        "the client's updated_at comes along"
+    );
+    assert_eq!(
+        store
+            .session_for_token(&SessionId::generate())
+            .await
+            .unwrap(),
+        None
+    );
     let c = store.get_client(&client.id).await.unwrap().unwrap();
     assert_eq!(c.last_active_session_id, Some(session.id.clone()));
     assert_eq!(

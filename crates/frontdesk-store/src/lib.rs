@@ -116,6 +116,10 @@ pub trait SessionStore: Send + Sync {
     /// client's `updated_at`.
     async fn create_session(&self, session: &Session) -> StoreResult<()>;
     async fn get_session(&self, id: &SessionId) -> StoreResult<Option<Session>>;
+    /// A session with its client's `updated_at`, in one round trip: what
+    /// minting a token needs (tokens must not predate the client's change).
+    async fn session_for_token(&self, id: &SessionId)
+    -> StoreResult<Option<(Session, UnixMillis)>>;
     async fn list_sessions_for_user(&self, user_id: &UserId) -> StoreResult<Vec<Session>>;
     /// A page of sessions, newest first.
     async fn list_sessions(&self, query: &SessionQuery) -> StoreResult<Vec<Session>>;

@@ -310,3 +310,11 @@ impl From<DevEmailRow> for DevEmail {
         }
     }
 }
+
+/// A session row joined with its client's `updated_at`.
+#[derive(Debug, sqlx::FromRow)]
+pub struct SessionWithClientRow {
+    #[sqlx(flatten)]
+    pub session: SessionRow,
+    pub client_updated_at: i64,
+}

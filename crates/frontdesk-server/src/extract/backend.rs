@@ -67,9 +67,13 @@ async fn authenticate(parts: &Parts, state: &AppState) -> Result<BackendCaller, 
             "Unable to authenticate the request: the secret key is malformed.",
         ));
     }
+    let hash = sha256_hex(token.as_bytes());
+    if let Some(key_id) = state.secret_keys.get(&hash) {
+        return Ok(BackendCaller { key_id });
+    }
     let record = state
         .store
-        .find_active_secret_key(&sha256_hex(token.as_bytes()))
+        .find_active_secret_key(&hash)
         .await?
         .ok_or_else(|| {
             // Clerk's code for an unknown key; @clerk/backend maps it to
@@ -83,5 +87,6 @@ async fn authenticate(parts: &Parts, state: &AppState) -> Result<BackendCaller, 
                 ),
             )
         })?;
+    state.secret_keys.put(hash, record.id.clone());
     Ok(BackendCaller { key_id: record.id })
 }

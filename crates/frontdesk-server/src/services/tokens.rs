@@ -22,23 +22,18 @@ pub async fn mint(
     lifetime_secs: Option<u32>,
 ) -> ApiResult<String> {
     let now = UnixMillis::now();
-    let session = state
+    let (session, client_updated_at) = state
         .store
-        .get_session(session_id)
+        .session_for_token(session_id)
         .await?
         .ok_or_else(|| ApiError::not_found("session"))?;
     let status = session.status_at(now);
     if !status.is_live() {
         return Err(ApiError::not_found("active session"));
     }
-    let client = state
-        .store
-        .get_client(&session.client_id)
-        .await?
-        .ok_or_else(|| ApiError::not_found("client"))?;
     let iat = now
         .as_secs()
-        .max((client.updated_at.0 + 999).div_euclid(1000));
+        .max((client_updated_at.0 + 999).div_euclid(1000));
     let lifetime = i64::from(lifetime_secs.unwrap_or(state.config.session_token_lifetime_secs));
     let claims = SessionClaims {
         azp,

@@ -68,11 +68,7 @@ both_backends!(backend_api_authentication, |app: TestApp| async move {
         .await
         .unwrap();
     assert_eq!(ok.status(), 200);
-    app.state
-        .store
-        .revoke_secret_key(&record.id, frontdesk_domain::UnixMillis::now())
-        .await
-        .unwrap();
+    app.state.revoke_secret_key(&record.id).await.unwrap();
     let res = app
         .http
         .get(app.url("/v1/jwks"))
