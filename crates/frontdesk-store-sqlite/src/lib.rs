@@ -86,7 +86,10 @@ impl SqliteStore {
             .synchronous(SqliteSynchronous::Normal)
             .foreign_keys(true)
             .busy_timeout(Duration::from_secs(5));
-        Self::connect(options, 8).await.map_err(OpenError::from)
+        // sqlx runs each SQLite connection on its own thread; on small
+        // machines more of them only adds hand-offs (the tokens benchmark was
+        // fastest at 4 on 2 cores, and reads still overlap with a write).
+        Self::connect(options, 4).await.map_err(OpenError::from)
     }
 
     /// A private in-memory database, for unit tests.
