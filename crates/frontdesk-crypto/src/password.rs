@@ -34,7 +34,8 @@ pub struct PasswordHasher {
     params: Params,
     /// A digest of a random password, verified against when the account does
     /// not exist, so that "no such user" costs the same time as "wrong password".
-    dummy: String,
+    /// Made on first use rather than at start-up, which it would slow by a hash.
+    dummy: std::sync::Arc<std::sync::OnceLock<String>>,
 }
 
 impl std::fmt::Debug for PasswordHasher {
@@ -60,14 +61,10 @@ impl PasswordHasher {
     /// Parameters: memory in KiB, iterations, parallelism.
     pub fn new(m_kib: u32, t: u32, p: u32) -> Result<Self, argon2::Error> {
         let params = Params::new(m_kib, t, p, None)?;
-        let mut hasher = Self {
+        Ok(Self {
             params,
-            dummy: String::new(),
-        };
-        hasher.dummy = hasher
-            .hash(&frontdesk_types::id::random_base62(16))
-            .unwrap_or_default();
-        Ok(hasher)
+            dummy: Default::default(),
+        })
     }
 
     fn argon2(&self) -> Argon2<'static> {
@@ -115,7 +112,11 @@ impl PasswordHasher {
 
     /// Spend the time of one verification without an account, and report no match.
     pub fn verify_dummy(&self, password: &str) -> PasswordCheck {
-        let _ = self.verify(password, &self.dummy);
+        let dummy = self.dummy.get_or_init(|| {
+            self.hash(&frontdesk_types::id::random_base62(16))
+                .unwrap_or_default()
+        });
+        let _ = self.verify(password, dummy);
         PasswordCheck::Mismatch
     }
 

@@ -80,6 +80,10 @@ const USER_COLUMNS: &str = "id, external_id, username, first_name, last_name, im
 const EMAIL_COLUMNS: &str = "id, user_id, email_address, verification_status, verification_strategy, \
     verification_attempts, verification_expire_at, created_at, updated_at";
 
+const CLIENT_COLUMNS: &str = "id, token_hash, last_active_session_id, created_at, updated_at";
+
+const FLOW_COLUMNS: &str = "id, client_id, kind, data, created_at, updated_at";
+
 const SESSION_COLUMNS: &str = "id, client_id, user_id, status, last_active_at, expire_at, abandon_at, \
     last_active_organization_id, actor, ip_address, user_agent, browser_name, browser_version, \
     device_type, is_mobile, city, country, created_at, updated_at";
@@ -534,14 +538,12 @@ impl FlowStore for PostgresStore {
     }
 
     async fn get_flow(&self, id: &str) -> StoreResult<Option<FlowRecord>> {
-        sqlx::query_as::<_, FlowRow>(
-            "SELECT id, client_id, kind, data, created_at, updated_at FROM flows WHERE id = $1",
-        )
-        .bind(id)
-        .fetch_optional(&self.pool)
-        .await?
-        .map(FlowRecord::try_from)
-        .transpose()
+        sqlx::query_as::<_, FlowRow>(&format!("SELECT {FLOW_COLUMNS} FROM flows WHERE id = $1"))
+            .bind(id)
+            .fetch_optional(&self.pool)
+            .await?
+            .map(FlowRecord::try_from)
+            .transpose()
     }
 
     async fn latest_flow(
@@ -549,10 +551,10 @@ impl FlowStore for PostgresStore {
         client_id: &ClientId,
         kind: &str,
     ) -> StoreResult<Option<FlowRecord>> {
-        sqlx::query_as::<_, FlowRow>(
-            "SELECT id, client_id, kind, data, created_at, updated_at FROM flows \
-             WHERE client_id = $1 AND kind = $2 ORDER BY created_at DESC, id DESC LIMIT 1",
-        )
+        sqlx::query_as::<_, FlowRow>(&format!(
+            "SELECT {FLOW_COLUMNS} FROM flows \
+             WHERE client_id = $1 AND kind = $2 ORDER BY created_at DESC, id DESC LIMIT 1"
+        ))
         .bind(client_id.as_str())
         .bind(kind)
         .fetch_optional(&self.pool)
@@ -609,9 +611,9 @@ impl ClientStore for PostgresStore {
     }
 
     async fn get_client(&self, id: &ClientId) -> StoreResult<Option<Client>> {
-        sqlx::query_as::<_, ClientRow>(
-            "SELECT id, token_hash, last_active_session_id, created_at, updated_at FROM clients WHERE id = $1",
-        )
+        sqlx::query_as::<_, ClientRow>(&format!(
+            "SELECT {CLIENT_COLUMNS} FROM clients WHERE id = $1"
+        ))
         .bind(id.as_str())
         .fetch_optional(&self.pool)
         .await?
@@ -620,10 +622,10 @@ impl ClientStore for PostgresStore {
     }
 
     async fn list_clients(&self, limit: i64, offset: i64) -> StoreResult<Vec<Client>> {
-        sqlx::query_as::<_, ClientRow>(
-            "SELECT id, token_hash, last_active_session_id, created_at, updated_at FROM clients \
-             ORDER BY created_at DESC, id DESC LIMIT $1 OFFSET $2",
-        )
+        sqlx::query_as::<_, ClientRow>(&format!(
+            "SELECT {CLIENT_COLUMNS} FROM clients \
+             ORDER BY created_at DESC, id DESC LIMIT $1 OFFSET $2"
+        ))
         .bind(limit)
         .bind(offset)
         .fetch_all(&self.pool)
@@ -634,10 +636,10 @@ impl ClientStore for PostgresStore {
     }
 
     async fn find_client_by_token_hash(&self, token_hash: &str) -> StoreResult<Option<Client>> {
-        sqlx::query_as::<_, ClientRow>(
-            "SELECT id, token_hash, last_active_session_id, created_at, updated_at FROM clients \
-             WHERE token_hash = $1",
-        )
+        sqlx::query_as::<_, ClientRow>(&format!(
+            "SELECT {CLIENT_COLUMNS} FROM clients \
+             WHERE token_hash = $1"
+        ))
         .bind(token_hash)
         .fetch_optional(&self.pool)
         .await?
