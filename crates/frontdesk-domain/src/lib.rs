@@ -11,9 +11,11 @@ pub mod flows;
 pub mod keys;
 pub mod metadata;
 pub mod password;
+pub mod redirect;
 pub mod time;
 
 pub use email::{EmailAddress, EmailError};
 pub use keys::{InstanceMode, KeyError, PublishableKey, SecretKey};
 pub use password::{NewPassword, PasswordError};
+pub use redirect::{RedirectError, RedirectPolicy, RedirectUrl};
 pub use time::UnixMillis;

@@ -1,7 +1,11 @@
 //! Password rules (NIST 800-63B §5.1.1.2): a minimum length counted in
-//! characters, a generous maximum, no composition rules, no truncation.
+//! characters, a generous maximum, no composition rules, no truncation, and
+//! no password that attackers try first: the common ones, and ones built from
+//! words of the context (the application's name, the user's email address).
 
+use std::collections::HashSet;
 use std::fmt;
+use std::sync::LazyLock;
 
 /// Longest password accepted, in characters. Long enough for any passphrase
 /// or manager-generated secret, short enough to refuse absurd inputs before
@@ -15,6 +19,48 @@ pub enum PasswordError {
     TooShort(usize),
     #[error("Passwords must be {MAX_PASSWORD_CHARS} characters or fewer.")]
     TooLong,
+    #[error(
+        "Password has been found in an online data breach. For account safety, please use a different password."
+    )]
+    Breached,
+    #[error(
+        "Passwords must not be built from your email address or the application's name. Please use a different password."
+    )]
+    Guessable,
+}
+
+/// The bundled list: the most common passwords of 8 characters or more, as
+/// leaked password corpora rank them (data/common-passwords.txt).
+static COMMON: LazyLock<HashSet<&'static str>> = LazyLock::new(|| {
+    include_str!("../data/common-passwords.txt")
+        .lines()
+        .filter(|l| !l.starts_with('#') && !l.is_empty())
+        .collect()
+});
+
+/// Whether `text` is on the bundled list of common and breached passwords,
+/// ignoring case (attackers' lists try every capitalisation).
+pub fn is_common(text: &str) -> bool {
+    COMMON.contains(text.to_lowercase().as_str())
+}
+
+/// Context words shorter than this are not looked for: too many innocent
+/// passwords contain "ann" or "app".
+const MIN_CONTEXT_WORD: usize = 4;
+
+/// Whether `text` is mostly one of `context` words: with the word taken out,
+/// fewer than `min_chars` characters remain ("Frontdesk2024!" for an app
+/// named Frontdesk).
+fn is_guessable(text: &str, min_chars: usize, context: &[&str]) -> bool {
+    let lower = text.to_lowercase();
+    context
+        .iter()
+        .map(|w| w.to_lowercase())
+        .filter(|w| w.chars().count() >= MIN_CONTEXT_WORD)
+        .any(|w| {
+            lower.contains(&w)
+                && lower.replacen(&w, "", 1).chars().count() < min_chars.max(MIN_CONTEXT_WORD * 2)
+        })
 }
 
 impl PasswordError {
@@ -23,6 +69,8 @@ impl PasswordError {
         match self {
             Self::TooShort(_) => "form_password_length_too_short",
             Self::TooLong => "form_password_length_too_long",
+            Self::Breached => "form_password_pwned",
+            Self::Guessable => "form_password_not_strong_enough",
         }
     }
 }
@@ -47,6 +95,24 @@ impl NewPassword {
             return Err(PasswordError::TooLong);
         }
         Ok(Self(text.to_owned()))
+    }
+
+    /// `parse`, then refuse passwords on the common list or built from the
+    /// `context` words (the application's name, the user's email address and
+    /// names): what an attacker tries first (security.md A5).
+    pub fn parse_checked(
+        text: &str,
+        min_chars: usize,
+        context: &[&str],
+    ) -> Result<Self, PasswordError> {
+        let parsed = Self::parse(text, min_chars)?;
+        if is_common(text) {
+            return Err(PasswordError::Breached);
+        }
+        if is_guessable(text, min_chars, context) {
+            return Err(PasswordError::Guessable);
+        }
+        Ok(parsed)
     }
 
     pub fn expose(&self) -> &str {
@@ -83,6 +149,38 @@ mod tests {
         assert_eq!(
             format!("{:?}", NewPassword::parse("hunter2hunter2", 8)),
             "Ok(NewPassword([redacted]))"
+        );
+    }
+
+    #[test]
+    fn common_and_context_passwords_are_refused() {
+        let list = include_str!("../data/common-passwords.txt");
+        let entries: Vec<&str> = list.lines().filter(|l| !l.starts_with('#')).collect();
+        assert_eq!(entries.len(), 10_000);
+        for pw in entries.iter().step_by(50) {
+            assert_eq!(
+                NewPassword::parse_checked(pw, 8, &[]).err(),
+                Some(PasswordError::Breached),
+                "{pw}"
+            );
+        }
+        assert_eq!(
+            NewPassword::parse_checked("PassWord123", 8, &[]).err(),
+            Some(PasswordError::Breached)
+        );
+        assert_eq!(
+            NewPassword::parse_checked("Frontdesk2024!", 8, &["Frontdesk"]).err(),
+            Some(PasswordError::Guessable)
+        );
+        assert_eq!(
+            NewPassword::parse_checked("jane.doe99", 8, &["jane.doe"]).err(),
+            Some(PasswordError::Guessable)
+        );
+        assert!(
+            NewPassword::parse_checked("correct horse battery staple", 8, &["Frontdesk"]).is_ok()
+        );
+        assert!(
+            NewPassword::parse_checked("frontdesk is where I sign in", 8, &["frontdesk"]).is_ok()
         );
     }
 }

@@ -12,6 +12,7 @@ pub mod extract;
 pub mod keys;
 pub mod metrics;
 pub mod middleware;
+pub mod pages;
 pub mod rate_limit;
 pub mod render;
 pub mod routes;

@@ -220,12 +220,17 @@ impl Application {
         let state = AppState {
             store,
             keys,
-            config: Arc::new(config),
             instance: Arc::new(InstanceInfo {
+                redirects: frontdesk_domain::RedirectPolicy::new(
+                    public_url.url().clone(),
+                    &config.allowed_origins,
+                    instance.mode == frontdesk_domain::InstanceMode::Development,
+                ),
                 instance,
                 public_url,
                 publishable_key,
             }),
+            config: Arc::new(config),
             metrics: Arc::new(Metrics::default()),
             hasher: Arc::new(hasher),
             secret_keys: Arc::default(),
@@ -315,6 +320,7 @@ pub fn router(state: AppState) -> Router {
         .merge(routes::sessions::router())
         .merge(routes::clients::router())
         .merge(routes::frontend::router(&state))
+        .merge(crate::pages::router(&state))
         .route("/v1/dev/emails", get(routes::dev::emails))
         .route(
             "/v1/clients/handshake_payload",

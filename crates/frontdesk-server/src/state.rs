@@ -20,6 +20,8 @@ pub struct InstanceInfo {
     pub instance: Instance,
     pub public_url: PublicUrl,
     pub publishable_key: PublishableKey,
+    /// Where browsers may be sent after signing in (`redirect_url`).
+    pub redirects: frontdesk_domain::RedirectPolicy,
 }
 
 /// Application state, cheap to clone (every field is shared).

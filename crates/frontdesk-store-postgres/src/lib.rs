@@ -51,6 +51,11 @@ impl PostgresStore {
         let pool = PgPoolOptions::new()
             .max_connections(16)
             .min_connections(1)
+            // A ping before every query doubles the round trips of each one.
+            // A connection the server dropped fails its next query once and is
+            // replaced; idle ones are recycled before firewalls forget them.
+            .test_before_acquire(false)
+            .idle_timeout(Duration::from_secs(120))
             .acquire_timeout(Duration::from_secs(5))
             .connect_with(options)
             .await?;

@@ -18,8 +18,10 @@ use frontdesk_domain::{InstanceMode, PublishableKey};
 use serde::{Deserialize, Serialize};
 use url::Url;
 
+mod branding;
 mod smtp;
 
+pub use branding::{BrandingConfig, HexColor};
 pub use smtp::{SmtpConfig, SmtpTls};
 
 /// The environment variable prefix.
@@ -120,6 +122,8 @@ pub struct Config {
     pub trusted_proxies: Vec<IpAddr>,
     /// Outgoing mail.
     pub smtp: SmtpConfig,
+    /// The hosted pages' name, logo and colour.
+    pub branding: BrandingConfig,
 }
 
 impl Default for Config {
@@ -149,6 +153,7 @@ impl Default for Config {
             frontend_attempt_rate_limit: 3,
             trusted_proxies: Vec::new(),
             smtp: SmtpConfig::default(),
+            branding: BrandingConfig::default(),
         }
     }
 }
@@ -157,7 +162,7 @@ impl Default for Config {
 pub const SDK_JWKS_CACHE_SECS: u32 = 300;
 
 /// The annotated default configuration file (`frontdesk config print-default`).
-pub const DEFAULT_TOML: &str = r#"# frontdesk.toml: Frontdesk configuration.
+pub const DEFAULT_TOML: &str = r##"# frontdesk.toml: Frontdesk configuration.
 #
 # Precedence: these defaults < this file < FRONTDESK_* environment variables <
 # command-line flags. Every key can also be set as FRONTDESK_<KEY> (upper case),
@@ -268,7 +273,16 @@ from = "Frontdesk <no-reply@localhost>"
 # Longest one delivery may take, in seconds; the request that sends a code
 # waits for it.
 timeout_secs = 15
-"#;
+
+# How the hosted pages (/sign-in, /sign-up, /user, ...) look.
+[branding]
+# Shown in titles, headings and mail.
+application_name = "Frontdesk"
+# An image above every page (http or https URL); unset: the name alone.
+# logo_url = "https://example.com/logo.svg"
+# Buttons, links and focus rings: #rrggbb or #rgb.
+primary_color = "#4f46e5"
+"##;
 
 /// A setting that could not be used. The message names the setting the way the
 /// operator set it, in one line.
@@ -459,6 +473,7 @@ impl Config {
             return Err(ConfigError::new("max_body_bytes", "must be at least 1024"));
         }
         self.smtp.validate()?;
+        self.branding.validate()?;
         Ok(Validated {
             database,
             public_url,

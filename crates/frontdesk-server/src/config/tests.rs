@@ -147,6 +147,29 @@ fn smtp_settings_come_from_the_environment_verbatim() {
 }
 
 #[test]
+fn branding_is_checked_and_named() {
+    Jail::expect_with(|jail| {
+        jail.set_env("FRONTDESK_BRANDING__PRIMARY_COLOR", "red; } body { x: y");
+        let e = load().expect_err("bad colour");
+        assert_eq!(e.key, "branding.primary_color");
+        assert!(e.message.contains("#rrggbb"), "{e}");
+        jail.set_env("FRONTDESK_BRANDING__PRIMARY_COLOR", "#0A7");
+        jail.set_env("FRONTDESK_BRANDING__LOGO_URL", "javascript:alert(1)");
+        let c = load().expect("parses").config;
+        assert_eq!(c.validate().expect_err("bad logo").key, "branding.logo_url");
+        jail.set_env(
+            "FRONTDESK_BRANDING__LOGO_URL",
+            "https://cdn.example.com/l.svg",
+        );
+        jail.set_env("FRONTDESK_BRANDING__APPLICATION_NAME", "Acme");
+        let c = load().expect("valid branding").config;
+        assert_eq!(c.branding.primary_color.to_string(), "#0a7");
+        assert_eq!(c.branding.application_name, "Acme");
+        Ok(())
+    });
+}
+
+#[test]
 fn bad_smtp_settings_name_the_setting() {
     let c = Config {
         smtp: SmtpConfig {

@@ -220,13 +220,13 @@ async fn password_digest(
             "Send either `password` or `password_digest`, not both",
         )),
         (Some(pw), None) => {
-            let min = if skip_checks {
-                0
+            // `skip_password_checks` is for imports: only the hard limits stay.
+            let parsed = if skip_checks {
+                NewPassword::parse(pw, 0)
+                    .map_err(|e| ApiError::bad_param("password", e.code(), e.to_string()))?
             } else {
-                state.config.min_password_length
+                passwords::parse_new(state, pw, "password", &[])?
             };
-            let parsed = NewPassword::parse(pw, min)
-                .map_err(|e| ApiError::bad_param("password", e.code(), e.to_string()))?;
             Ok(Some(passwords::hash(state, &parsed).await?))
         }
         (None, Some((digest, hasher))) => {

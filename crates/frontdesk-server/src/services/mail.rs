@@ -37,9 +37,6 @@ use crate::state::AppState;
 /// The code `+clerk_test` addresses accept on development instances.
 pub const TEST_CODE: &str = "424242";
 
-/// The name mails are signed with.
-const APP_NAME: &str = "Frontdesk";
-
 /// Whether `address` is a test address whose code is [`TEST_CODE`].
 pub fn is_test_address(state: &AppState, address: &str) -> bool {
     state.instance.instance.mode == InstanceMode::Development && address.contains("+clerk_test")
@@ -51,7 +48,7 @@ pub async fn send_code(state: &AppState, to: &str, code: &str, purpose: &str) ->
     if is_test_address(state, to) {
         return Ok(());
     }
-    let email = code_email(code, purpose);
+    let email = code_email(code, purpose, &state.config.branding.application_name);
     let development = state.instance.instance.mode == InstanceMode::Development;
     if development {
         state
@@ -101,11 +98,11 @@ pub struct Email {
 }
 
 /// The verification code message.
-pub fn code_email(code: &str, purpose: &str) -> Email {
+pub fn code_email(code: &str, purpose: &str, app: &str) -> Email {
     Email {
         subject: format!("{code} is your {purpose} code"),
-        text: code_text(code, purpose, APP_NAME),
-        html: code_html(code, purpose, APP_NAME),
+        text: code_text(code, purpose, app),
+        html: code_html(code, purpose, app),
     }
 }
 
@@ -294,7 +291,7 @@ mod tests {
         );
         assert!(html.contains("sign-in &amp; &quot;more&quot;"), "{html}");
         assert!(html.contains("— A&#39;pp"), "{html}");
-        let email = code_email("123456", "verification");
+        let email = code_email("123456", "verification", "Frontdesk");
         assert_eq!(email.subject, "123456 is your verification code");
         assert!(email.text.starts_with("Your verification code is 123456."));
         assert!(email.html.contains("<strong>123456</strong>"));

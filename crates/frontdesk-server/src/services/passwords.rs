@@ -11,6 +11,41 @@ use frontdesk_domain::{NewPassword, UnixMillis};
 use crate::error::{ApiError, ApiResult};
 use crate::state::AppState;
 
+/// Parse a new password chosen by a person: the configured minimum length,
+/// not on the common list, not built from the application's name or from
+/// `context` (their email address, their names). `param` names the field in
+/// the error.
+pub fn parse_new(
+    state: &AppState,
+    text: &str,
+    param: &str,
+    context: &[&str],
+) -> ApiResult<NewPassword> {
+    let mut words: Vec<&str> = vec!["frontdesk", &state.config.branding.application_name];
+    for c in context {
+        words.push(c);
+        // The local part of an address alone is the likelier guess.
+        if let Some((local, _)) = c.split_once('@') {
+            words.push(local);
+        }
+    }
+    NewPassword::parse_checked(text, state.config.min_password_length, &words)
+        .map_err(|e| ApiError::bad_param(param, e.code(), e.to_string()))
+}
+
+/// The words of a user that their password must not be built from.
+pub fn context_of(user: &User) -> Vec<&str> {
+    let mut words: Vec<&str> = user
+        .email_addresses
+        .iter()
+        .map(|e| e.email_address.as_str())
+        .collect();
+    words.extend(user.first_name.as_deref());
+    words.extend(user.last_name.as_deref());
+    words.extend(user.username.as_deref());
+    words
+}
+
 /// Hash a new password.
 pub async fn hash(state: &AppState, password: &NewPassword) -> ApiResult<String> {
     let hasher = state.hasher.clone();

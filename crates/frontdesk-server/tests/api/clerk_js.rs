@@ -14,24 +14,18 @@
 //! missing. Installs `e2e/node_modules` with `npm ci --prefix e2e` if the
 //! pinned packages are not there.
 
-use crate::node::{available, installed_version, npm_ci, repo_root};
-use std::path::{Path, PathBuf};
 use std::process::Stdio;
 use std::time::Duration;
 
 use frontdesk_domain::{InstanceMode, PublishableKey};
 use tokio::process::Command;
-use tokio::sync::{Mutex, OnceCell};
 
 use crate::both_backends;
+use crate::browser::{
+    BROWSER, CHROMIUM, CLERK_JS_VERSION, CLERK_UI_VERSION, e2e, ensure_node_modules, missing,
+    serve_page,
+};
 use crate::helpers::TestApp;
-
-/// The versions `e2e/package.json` pins, which the page must end up running.
-const CLERK_JS_VERSION: &str = "6.40.0";
-const CLERK_UI_VERSION: &str = "1.36.0";
-
-/// Where the browser is; it is never downloaded.
-const CHROMIUM: &str = "/usr/bin/chromium";
 
 /// Short enough that clerk-js refreshes within seconds: it refreshes 17 s
 /// before expiry (15 s leeway + 2 s lead, `tokenCache`).
@@ -40,66 +34,6 @@ const TOKEN_LIFETIME_SECS: u32 = 20;
 /// The spec's own budget, and a little more for the process around it.
 const SPEC_BUDGET: Duration = Duration::from_secs(75);
 const SPEC_TIMEOUT: Duration = Duration::from_secs(85);
-
-fn e2e() -> PathBuf {
-    repo_root().join("e2e")
-}
-
-/// The version of an installed npm package in `e2e/node_modules`.
-fn installed(package: &str) -> Option<String> {
-    installed_version(&e2e(), package)
-}
-
-fn installed_ok() -> bool {
-    installed("@clerk/clerk-js").as_deref() == Some(CLERK_JS_VERSION)
-        && installed("@clerk/ui").as_deref() == Some(CLERK_UI_VERSION)
-        && installed("playwright-core").is_some()
-}
-
-/// `npm ci --prefix e2e` unless the pinned packages are there. Once per test
-/// process: the SQLite and PostgreSQL variants may start at once.
-async fn ensure_node_modules() {
-    static INSTALLED: OnceCell<()> = OnceCell::const_new();
-    INSTALLED
-        .get_or_init(|| async {
-            if installed_ok() {
-                return;
-            }
-            npm_ci(&e2e()).await;
-            assert!(
-                installed_ok(),
-                "npm ci did not install @clerk/clerk-js {CLERK_JS_VERSION}, @clerk/ui {CLERK_UI_VERSION} and playwright-core"
-            );
-        })
-        .await;
-}
-
-/// Serve `html` for every path on a loopback port; the page's origin is
-/// `http://localhost:<port>`, a different origin (and site) from Frontdesk's.
-async fn serve_page(html: String) -> (String, tokio::task::JoinHandle<()>) {
-    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
-    let port = listener.local_addr().unwrap().port();
-    let app = axum::Router::new().fallback(move || {
-        let html = html.clone();
-        async move {
-            (
-                [
-                    (axum::http::header::CONTENT_TYPE, "text/html; charset=utf-8"),
-                    (axum::http::header::CACHE_CONTROL, "no-store"),
-                ],
-                html,
-            )
-        }
-    });
-    let server = tokio::spawn(async move {
-        let _ = axum::serve(listener, app).await;
-    });
-    (format!("http://localhost:{port}"), server)
-}
-
-/// One browser at a time: the two backends' variants would otherwise run
-/// two Chromiums on a small machine at once.
-static BROWSER: Mutex<()> = Mutex::const_new(());
 
 both_backends!(
     real_clerk_js_signs_up_refreshes_signs_out_and_signs_in,
@@ -110,17 +44,8 @@ both_backends!(
         c.session_token_lifetime_secs = TOKEN_LIFETIME_SECS;
     },
     |app: TestApp| async move {
-        for program in ["node", "npm"] {
-            if !available(program).await {
-                eprintln!("skipping the clerk-js browser test: `{program}` is not on PATH");
-                app.stop().await;
-                return;
-            }
-        }
-        if !Path::new(CHROMIUM).exists() {
-            eprintln!(
-                "skipping the clerk-js browser test: no {CHROMIUM} (apt-get install chromium)"
-            );
+        if let Some(why) = missing().await {
+            eprintln!("skipping the clerk-js browser test: {why}");
             app.stop().await;
             return;
         }

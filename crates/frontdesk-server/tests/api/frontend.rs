@@ -545,6 +545,7 @@ both_backends!(
     |c: &mut frontdesk_server::Config| {
         fast(c);
         c.mode = frontdesk_domain::InstanceMode::Production;
+        c.allowed_origins = vec!["http://localhost:3000".into()];
     },
     |app: TestApp| async move {
         let jar = std::sync::Arc::new(reqwest::cookie::Jar::default());

@@ -3,6 +3,7 @@
 //! `FRONTDESK_TEST_DATABASE_URL` is set). One module per feature.
 #![allow(clippy::unwrap_used)]
 
+mod browser;
 mod helpers;
 mod node;
 
@@ -14,9 +15,11 @@ mod frontend;
 mod frontend_security;
 mod handshake;
 mod health;
+mod hosted_pages;
 mod instance;
 mod jwks;
 mod keys;
+mod pages_security;
 mod sessions;
 mod smtp;
 mod users;

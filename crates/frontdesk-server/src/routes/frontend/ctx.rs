@@ -227,6 +227,16 @@ impl Fapi {
         res
     }
 
+    /// `res` with the cookies this request decided to set.
+    pub fn with_cookies(&self, mut res: Response) -> Response {
+        for c in &self.cookies {
+            if let Ok(v) = HeaderValue::from_str(c) {
+                res.headers_mut().append(SET_COOKIE, v);
+            }
+        }
+        res
+    }
+
     /// `respond` for an error that must still set cookies.
     pub fn respond_error(&self, e: ApiError) -> Response {
         let mut res = e.into_response();

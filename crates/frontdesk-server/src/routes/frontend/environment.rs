@@ -26,7 +26,7 @@ pub async fn get(State(state): State<AppState>, fapi: Fapi) -> Response {
             "object": "display_config",
             "id": "dc_frontdesk",
             "instance_environment_type": info.instance.mode.as_str(),
-            "application_name": "Frontdesk",
+            "application_name": state.config.branding.application_name,
             "branded": false,
             "show_devmode_warning": false,
             "captcha_public_key": null,

@@ -16,10 +16,9 @@ use axum::http::{HeaderValue, StatusCode};
 use axum::response::{IntoResponse, Response};
 use frontdesk_crypto::{cookie_suffix, sha256_hex};
 use frontdesk_domain::entities::{FlowRecord, SessionStatus};
-use frontdesk_domain::{InstanceMode, UnixMillis};
+use frontdesk_domain::{InstanceMode, RedirectError, UnixMillis};
 use frontdesk_store::SessionQuery;
 use serde_json::{Value, json};
-use url::Url;
 
 use super::ctx::{Fapi, new_client};
 use crate::error::{ApiError, ApiJson, ApiResult};
@@ -29,25 +28,6 @@ use crate::state::AppState;
 
 /// A nonce's directives are fetched once, within this many seconds.
 const NONCE_TTL_SECS: i64 = 60;
-
-/// Whether the app at `url` may receive a session.
-fn redirect_allowed(state: &AppState, url: &Url) -> bool {
-    if !matches!(url.scheme(), "http" | "https") {
-        return false;
-    }
-    let origin = url.origin().ascii_serialization();
-    if origin == state.instance.public_url.origin()
-        || state
-            .config
-            .allowed_origins
-            .iter()
-            .any(|o| o.trim_end_matches('/') == origin)
-    {
-        return true;
-    }
-    // Development instances serve apps on any local port, as Clerk's do.
-    state.instance.instance.mode == InstanceMode::Development
-}
 
 pub async fn handshake(
     State(state): State<AppState>,
@@ -61,20 +41,19 @@ pub async fn handshake(
             "`redirect_url` is required",
         )
     })?;
-    let mut target = Url::parse(&raw).map_err(|_| {
-        ApiError::bad_param(
-            "redirect_url",
-            "form_param_format_invalid",
-            "`redirect_url` is not a URL",
-        )
-    })?;
-    if !redirect_allowed(&state, &target) {
-        return Err(ApiError::bad_param(
-            "redirect_url",
-            "redirect_url_not_allowed",
-            "`redirect_url` is not an allowed origin",
-        ));
-    }
+    let mut target = state
+        .instance
+        .redirects
+        .parse(&raw)
+        .map_err(|e| {
+            let code = match e {
+                RedirectError::Malformed => "form_param_format_invalid",
+                RedirectError::NotAllowed => "redirect_url_not_allowed",
+            };
+            ApiError::bad_param("redirect_url", code, e.to_string())
+        })?
+        .as_url()
+        .clone();
     let dev = state.instance.instance.mode == InstanceMode::Development;
     let suffixed = q.text("suffixed_cookies").as_deref() == Some("true");
     let mut dev_token = q.text("__clerk_db_jwt");

@@ -3,8 +3,8 @@
 
 use axum::extract::{Path, State};
 use axum::response::Response;
+use frontdesk_domain::UnixMillis;
 use frontdesk_domain::entities::{Session, SessionStatus, User};
-use frontdesk_domain::{NewPassword, UnixMillis};
 use frontdesk_store::SessionQuery;
 use frontdesk_types::SessionId;
 use serde::Deserialize;
@@ -21,9 +21,19 @@ use crate::state::AppState;
 /// The caller's live session (`_clerk_session_id`, else the client's active
 /// one) and its user; 401 when signed out.
 async fn current(state: &AppState, fapi: &Fapi, q: &QueryParams) -> ApiResult<(Session, User)> {
+    signed_in(state, fapi, q.text("_clerk_session_id").as_deref()).await
+}
+
+/// The live session `session_id` (else the client's active one) of the
+/// caller's client, and its user; 401 when signed out.
+pub(crate) async fn signed_in(
+    state: &AppState,
+    fapi: &Fapi,
+    session_id: Option<&str>,
+) -> ApiResult<(Session, User)> {
     let signed_out = || ApiError::unauthorized("You are signed out.");
     let client = fapi.client.as_ref().ok_or_else(signed_out)?;
-    let id: SessionId = match q.text("_clerk_session_id") {
+    let id: SessionId = match session_id {
         Some(raw) => raw.parse().map_err(|_| signed_out())?,
         None => client
             .last_active_session_id
@@ -79,17 +89,28 @@ pub async fn update(
     q: QueryParams,
     ApiBody(body): ApiBody<Update>,
 ) -> ApiResult<Response> {
-    let (_, mut user) = current(&state, &fapi, &q).await?;
-    if let Some(v) = body.first_name {
+    let (_, user) = current(&state, &fapi, &q).await?;
+    let user = rename(&state, user, body.first_name, body.last_name).await?;
+    let body = frontend_user(&state, &user, user.updated_at);
+    envelope(&state, &mut fapi, body).await
+}
+
+/// Change the user's names (`None`: unchanged; empty: cleared).
+pub(crate) async fn rename(
+    state: &AppState,
+    mut user: User,
+    first_name: Option<String>,
+    last_name: Option<String>,
+) -> ApiResult<User> {
+    if let Some(v) = first_name {
         user.first_name = name("first_name", v)?;
     }
-    if let Some(v) = body.last_name {
+    if let Some(v) = last_name {
         user.last_name = name("last_name", v)?;
     }
     user.updated_at = UnixMillis::now();
     state.store.update_user(&user).await?;
-    let body = frontend_user(&state, &user, user.updated_at);
-    envelope(&state, &mut fapi, body).await
+    Ok(user)
 }
 
 #[derive(Deserialize)]
@@ -107,39 +128,56 @@ pub async fn change_password(
     q: QueryParams,
     ApiBody(body): ApiBody<ChangePassword>,
 ) -> ApiResult<Response> {
-    let (session, mut user) = current(&state, &fapi, &q).await?;
-    let new = NewPassword::parse(&body.new_password, state.config.min_password_length)
-        .map_err(|e| ApiError::bad_param("new_password", e.code(), e.to_string()))?;
-    if user.password_digest.is_some() {
-        let given = body.current_password.unwrap_or_default();
-        if !passwords::verify(&state, &mut user, &given).await? {
-            return Err(ApiError::bad_param(
-                "current_password",
-                "form_password_incorrect",
-                "Password is incorrect.",
-            ));
-        }
+    let (session, user) = current(&state, &fapi, &q).await?;
+    let others = matches!(
+        body.sign_out_of_other_sessions.as_deref(),
+        Some("true") | Some("1")
+    );
+    let user = set_password(
+        &state,
+        &session,
+        user,
+        body.current_password.as_deref().unwrap_or_default(),
+        &body.new_password,
+        others,
+    )
+    .await?;
+    let body = frontend_user(&state, &user, user.updated_at);
+    envelope(&state, &mut fapi, body).await
+}
+
+/// Replace the password of the signed-in `user`, who proves they know the
+/// current one; with `sign_out_others`, every other session is revoked.
+pub(crate) async fn set_password(
+    state: &AppState,
+    session: &Session,
+    mut user: User,
+    current_password: &str,
+    new_password: &str,
+    sign_out_others: bool,
+) -> ApiResult<User> {
+    let new = passwords::parse_new(
+        state,
+        new_password,
+        "new_password",
+        &passwords::context_of(&user),
+    )?;
+    if user.password_digest.is_some()
+        && !passwords::verify(state, &mut user, current_password).await?
+    {
+        return Err(ApiError::bad_param(
+            "current_password",
+            "form_password_incorrect",
+            "Password is incorrect.",
+        ));
     }
     let now = UnixMillis::now();
-    user.password_digest = Some(passwords::hash(&state, &new).await?);
+    user.password_digest = Some(passwords::hash(state, &new).await?);
     user.password_last_updated_at = Some(now);
     user.updated_at = now;
     state.store.update_user(&user).await?;
-    if matches!(
-        body.sign_out_of_other_sessions.as_deref(),
-        Some("true") | Some("1")
-    ) {
-        for other in state
-            .store
-            .list_sessions(&SessionQuery {
-                user_id: Some(user.id.clone()),
-                client_id: None,
-                status: Some(SessionStatus::Active),
-                limit: 500,
-                offset: 0,
-            })
-            .await?
-        {
+    if sign_out_others {
+        for other in live_sessions(state, &user).await? {
             if other.id != session.id {
                 let _ = state
                     .store
@@ -148,8 +186,25 @@ pub async fn change_password(
             }
         }
     }
-    let body = frontend_user(&state, &user, now);
-    envelope(&state, &mut fapi, body).await
+    Ok(user)
+}
+
+/// The user's live sessions, on every device.
+pub(crate) async fn live_sessions(state: &AppState, user: &User) -> ApiResult<Vec<Session>> {
+    let now = UnixMillis::now();
+    Ok(state
+        .store
+        .list_sessions(&SessionQuery {
+            user_id: Some(user.id.clone()),
+            client_id: None,
+            status: Some(SessionStatus::Active),
+            limit: 100,
+            offset: 0,
+        })
+        .await?
+        .into_iter()
+        .filter(|s| s.status_at(now).is_live())
+        .collect())
 }
 
 /// The user's live sessions with their devices.
@@ -160,18 +215,9 @@ pub async fn sessions(
 ) -> ApiResult<Response> {
     let (_, user) = current(&state, &fapi, &q).await?;
     let now = UnixMillis::now();
-    let list: Vec<_> = state
-        .store
-        .list_sessions(&SessionQuery {
-            user_id: Some(user.id.clone()),
-            client_id: None,
-            status: Some(SessionStatus::Active),
-            limit: 100,
-            offset: 0,
-        })
+    let list: Vec<_> = live_sessions(&state, &user)
         .await?
         .iter()
-        .filter(|s| s.status_at(now).is_live())
         .map(|s| render::session(s, now))
         .collect();
     Ok(fapi.respond(&json!({"response": list, "client": null})))
@@ -185,6 +231,17 @@ pub async fn revoke_session(
     Path(id): Path<String>,
 ) -> ApiResult<Response> {
     let (_, user) = current(&state, &fapi, &q).await?;
+    let ended = revoke(&state, &user, &id).await?;
+    envelope(
+        &state,
+        &mut fapi,
+        render::session(&ended, UnixMillis::now()),
+    )
+    .await
+}
+
+/// Revoke the user's session `id` (any of their devices).
+pub(crate) async fn revoke(state: &AppState, user: &User, id: &str) -> ApiResult<Session> {
     let id: SessionId = id.parse().map_err(|_| ApiError::not_found("session"))?;
     let target = state
         .store
@@ -192,15 +249,13 @@ pub async fn revoke_session(
         .await?
         .filter(|s| s.user_id == user.id)
         .ok_or_else(|| ApiError::not_found("session"))?;
-    let now = UnixMillis::now();
-    let ended = match state
+    match state
         .store
-        .end_session(&target.id, SessionStatus::Revoked, now)
+        .end_session(&target.id, SessionStatus::Revoked, UnixMillis::now())
         .await
     {
-        Ok(s) => s,
-        Err(frontdesk_store::StoreError::NotFound) => target,
-        Err(e) => return Err(e.into()),
-    };
-    envelope(&state, &mut fapi, render::session(&ended, now)).await
+        Ok(s) => Ok(s),
+        Err(frontdesk_store::StoreError::NotFound) => Ok(target),
+        Err(e) => Err(e.into()),
+    }
 }

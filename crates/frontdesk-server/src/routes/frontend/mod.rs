@@ -8,19 +8,19 @@
 //! development instances or by the `__client` cookie; every response carries
 //! CORS headers for the exact calling origin with credentials.
 
-mod client;
-mod ctx;
+pub(crate) mod client;
+pub(crate) mod ctx;
 mod environment;
 mod handshake;
-mod limits;
-mod me;
+pub(crate) mod limits;
+pub(crate) mod me;
 mod render;
 mod sessions;
-mod sign_ins;
-mod sign_ups;
+pub(crate) mod sign_ins;
+pub(crate) mod sign_ups;
 
 use axum::Router;
-use axum::extract::Request;
+use axum::extract::{Request, State};
 use axum::http::{HeaderValue, Method, StatusCode, header};
 use axum::middleware::Next;
 use axum::response::{IntoResponse, Response};
@@ -91,7 +91,40 @@ pub fn router(state: &AppState) -> Router<AppState> {
         .route("/v1/me/sessions/{id}/revoke", post(me::revoke_session))
         .merge(creates)
         .merge(attempts)
+        .layer(axum::middleware::from_fn_with_state(
+            state.clone(),
+            trusted_origin,
+        ))
         .layer(axum::middleware::from_fn(cors))
+}
+
+/// State-changing calls from a browser must come from a page Frontdesk
+/// trusts: its own, a configured app origin, or (development) a loopback
+/// app (security.md D11). Cookies alone (SameSite=Lax) would let any page on
+/// the same site act; the dev browser token travels in the URL. Requests
+/// without `Origin` are not from a browser's cross-origin fetch.
+async fn trusted_origin(State(state): State<AppState>, req: Request, next: Next) -> Response {
+    let changes = !matches!(*req.method(), Method::GET | Method::HEAD | Method::OPTIONS);
+    let origin = req
+        .headers()
+        .get(header::ORIGIN)
+        .map(|v| v.to_str().unwrap_or("null"));
+    if changes && let Some(origin) = origin {
+        let trusted = origin == state.instance.public_url.origin()
+            || state.instance.redirects.trusts_origin(origin);
+        if !trusted {
+            return crate::error::ApiError::client(
+                StatusCode::FORBIDDEN,
+                frontdesk_types::ClerkError::new(
+                    "origin_invalid",
+                    "Origin not allowed",
+                    format!("Requests from `{origin}` are not allowed; add it to allowed_origins."),
+                ),
+            )
+            .into_response();
+        }
+    }
+    next.run(req).await
 }
 
 /// Turn `POST …?_method=PATCH` into `PATCH …` before routing: clerk-js never

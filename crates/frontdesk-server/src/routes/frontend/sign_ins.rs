@@ -6,9 +6,9 @@
 
 use axum::extract::{Path, State};
 use axum::response::Response;
+use frontdesk_domain::UnixMillis;
 use frontdesk_domain::entities::{FlowRecord, SessionStatus, User};
 use frontdesk_domain::flows::{ATTEMPT_TTL_SECS, CodeOutcome, SignInAttempt};
-use frontdesk_domain::{NewPassword, UnixMillis};
 use frontdesk_types::EmailAddressId;
 use serde::Deserialize;
 use serde_json::Value;
@@ -150,10 +150,29 @@ pub async fn create(
     mut fapi: Fapi,
     ApiBody(body): ApiBody<Create>,
 ) -> ApiResult<Response> {
-    let client = fapi.ensure_client(&state).await?;
+    let password = match body.strategy.as_deref() {
+        Some("password") | None => body.password,
+        _ => None,
+    };
+    let (attempt, result) = start(&state, &mut fapi, body.identifier, password).await?;
+    if let Err(e) = result {
+        return Ok(fapi.respond_error(e));
+    }
+    envelope(&state, &mut fapi, render::sign_in(&attempt)).await
+}
+
+/// Start a sign-in for `identifier`, checking `password` at once when given.
+/// The attempt is stored whatever the outcome; the inner result says whether
+/// the password was accepted.
+pub(crate) async fn start(
+    state: &AppState,
+    fapi: &mut Fapi,
+    identifier: Option<String>,
+    password: Option<String>,
+) -> ApiResult<(SignInAttempt, ApiResult<()>)> {
+    let client = fapi.ensure_client(state).await?;
     let now = UnixMillis::now();
-    let identifier = body
-        .identifier
+    let identifier = identifier
         .map(|s| s.trim().to_owned())
         .filter(|s| !s.is_empty());
     let user = match &identifier {
@@ -189,17 +208,14 @@ pub async fn create(
         created_at: now,
         updated_at: now,
     };
-    let result = match (body.strategy.as_deref(), body.password) {
-        (Some("password") | None, Some(pw)) if attempt.identifier.is_some() => {
-            check_password(&state, &mut fapi, &mut attempt, &pw).await
+    let result = match password {
+        Some(pw) if attempt.identifier.is_some() => {
+            check_password(state, fapi, &mut attempt, &pw).await
         }
         _ => Ok(()),
     };
-    save_flow(&state, flow, &attempt).await?;
-    if let Err(e) = result {
-        return Ok(fapi.respond_error(e));
-    }
-    envelope(&state, &mut fapi, render::sign_in(&attempt)).await
+    save_flow(state, flow, &attempt).await?;
+    Ok((attempt, result))
 }
 
 pub async fn get(
@@ -222,11 +238,23 @@ pub async fn prepare_first_factor(
     Path(id): Path<String>,
     ApiBody(body): ApiBody<Prepare>,
 ) -> ApiResult<Response> {
-    let (flow, mut attempt) = load_flow::<SignInAttempt>(&state, &fapi, &id, "sign_in").await?;
-    let purpose = match body.strategy.as_str() {
+    let attempt = prepare(&state, &fapi, &id, &body.strategy).await?;
+    envelope(&state, &mut fapi, render::sign_in(&attempt)).await
+}
+
+/// Get a first factor ready: for the code strategies, mail a code (to real
+/// accounts only; the answer is the same either way).
+pub(crate) async fn prepare(
+    state: &AppState,
+    fapi: &Fapi,
+    id: &str,
+    strategy: &str,
+) -> ApiResult<SignInAttempt> {
+    let (flow, mut attempt) = load_flow::<SignInAttempt>(state, fapi, id, "sign_in").await?;
+    let purpose = match strategy {
         "email_code" => "sign-in",
         "reset_password_email_code" => "password reset",
-        "password" => return envelope(&state, &mut fapi, render::sign_in(&attempt)).await,
+        "password" => return Ok(attempt),
         other => {
             return Err(ApiError::bad_param(
                 "strategy",
@@ -244,20 +272,19 @@ pub async fn prepare_first_factor(
     })?;
     let now = UnixMillis::now();
     let (challenge, code) = codes::issue(
-        &state,
+        state,
         &attempt.id,
         &identifier,
-        &body.strategy,
+        strategy,
         attempt.first_factor.as_ref(),
         now,
     )?;
     attempt.first_factor = Some(challenge);
-    save_flow(&state, flow, &attempt).await?;
-    // Only real accounts get mail; the response is the same either way.
+    save_flow(state, flow, &attempt).await?;
     if attempt.user_id.is_some() {
-        mail::send_code(&state, &identifier, &code, purpose).await?;
+        mail::send_code(state, &identifier, &code, purpose).await?;
     }
-    envelope(&state, &mut fapi, render::sign_in(&attempt)).await
+    Ok(attempt)
 }
 
 #[derive(Deserialize)]
@@ -273,7 +300,27 @@ pub async fn attempt_first_factor(
     Path(id): Path<String>,
     ApiBody(body): ApiBody<AttemptFactor>,
 ) -> ApiResult<Response> {
-    let (flow, mut attempt) = load_flow::<SignInAttempt>(&state, &fapi, &id, "sign_in").await?;
+    let secret = match body.strategy.as_str() {
+        "password" => body.password.unwrap_or_default(),
+        _ => body.code.unwrap_or_default(),
+    };
+    let (attempt, result) = attempt(&state, &mut fapi, &id, &body.strategy, &secret).await?;
+    if let Err(e) = result {
+        return Ok(fapi.respond_error(e));
+    }
+    envelope(&state, &mut fapi, render::sign_in(&attempt)).await
+}
+
+/// Try a first factor: `secret` is the password or the code, as `strategy`
+/// says. The attempt is stored whatever the outcome (tries are counted).
+pub(crate) async fn attempt(
+    state: &AppState,
+    fapi: &mut Fapi,
+    id: &str,
+    strategy: &str,
+    secret: &str,
+) -> ApiResult<(SignInAttempt, ApiResult<()>)> {
+    let (flow, mut attempt) = load_flow::<SignInAttempt>(state, fapi, id, "sign_in").await?;
     if attempt.status == "complete" {
         return Err(ApiError::bad_param(
             "strategy",
@@ -281,20 +328,10 @@ pub async fn attempt_first_factor(
             "This sign-in is already complete.",
         ));
     }
-    let result = match body.strategy.as_str() {
-        "password" => {
-            let pw = body.password.unwrap_or_default();
-            check_password(&state, &mut fapi, &mut attempt, &pw).await
-        }
+    let result = match strategy {
+        "password" => check_password(state, fapi, &mut attempt, secret).await,
         "email_code" | "reset_password_email_code" => {
-            check_code(
-                &state,
-                &mut fapi,
-                &mut attempt,
-                &body.strategy,
-                body.code.as_deref().unwrap_or(""),
-            )
-            .await
+            check_code(state, fapi, &mut attempt, strategy, secret).await
         }
         other => Err(ApiError::bad_param(
             "strategy",
@@ -302,11 +339,8 @@ pub async fn attempt_first_factor(
             format!("`{other}` is not supported"),
         )),
     };
-    save_flow(&state, flow, &attempt).await?;
-    if let Err(e) = result {
-        return Ok(fapi.respond_error(e));
-    }
-    envelope(&state, &mut fapi, render::sign_in(&attempt)).await
+    save_flow(state, flow, &attempt).await?;
+    Ok((attempt, result))
 }
 
 async fn check_code(
@@ -353,7 +387,22 @@ pub async fn reset_password(
     Path(id): Path<String>,
     ApiBody(body): ApiBody<Reset>,
 ) -> ApiResult<Response> {
-    let (flow, mut attempt) = load_flow::<SignInAttempt>(&state, &fapi, &id, "sign_in").await?;
+    // A reset ends every other session, whatever the form says: whoever
+    // knew the old password must not stay signed in.
+    let _ = body.sign_out_of_other_sessions;
+    let attempt = reset(&state, &mut fapi, &id, &body.password).await?;
+    envelope(&state, &mut fapi, render::sign_in(&attempt)).await
+}
+
+/// Set a new password after a verified reset code, end every session of the
+/// user, and sign in on this browser.
+pub(crate) async fn reset(
+    state: &AppState,
+    fapi: &mut Fapi,
+    id: &str,
+    password: &str,
+) -> ApiResult<SignInAttempt> {
+    let (flow, mut attempt) = load_flow::<SignInAttempt>(state, fapi, id, "sign_in").await?;
     if attempt.status != "needs_new_password" {
         return Err(ApiError::bad_param(
             "password",
@@ -361,23 +410,19 @@ pub async fn reset_password(
             "Verify the reset code first.",
         ));
     }
-    let parsed = NewPassword::parse(&body.password, state.config.min_password_length)
-        .map_err(|e| ApiError::bad_param("password", e.code(), e.to_string()))?;
-    let mut user = user_of(&state, &attempt)
+    let mut user = user_of(state, &attempt)
         .await?
         .ok_or_else(|| ApiError::not_found("user"))?;
+    let parsed = passwords::parse_new(state, password, "password", &passwords::context_of(&user))?;
     let now = UnixMillis::now();
-    user.password_digest = Some(passwords::hash(&state, &parsed).await?);
+    user.password_digest = Some(passwords::hash(state, &parsed).await?);
     user.password_last_updated_at = Some(now);
-    // A reset ends every other session, whatever the form says: whoever
-    // knew the old password must not stay signed in.
-    let _ = body.sign_out_of_other_sessions;
     state.store.update_user(&user).await?;
     state
         .store
         .end_user_sessions(&user.id, SessionStatus::Ended, now)
         .await?;
-    complete(&state, &mut fapi, &mut attempt, &mut user).await?;
-    save_flow(&state, flow, &attempt).await?;
-    envelope(&state, &mut fapi, render::sign_in(&attempt)).await
+    complete(state, fapi, &mut attempt, &mut user).await?;
+    save_flow(state, flow, &attempt).await?;
+    Ok(attempt)
 }

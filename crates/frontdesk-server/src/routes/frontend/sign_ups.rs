@@ -7,7 +7,7 @@ use frontdesk_domain::entities::{
     FlowRecord, SessionStatus, User, Verification, VerificationStatus,
 };
 use frontdesk_domain::flows::{ATTEMPT_TTL_SECS, CodeOutcome, SignUpAttempt};
-use frontdesk_domain::{EmailAddress, NewPassword, UnixMillis};
+use frontdesk_domain::{EmailAddress, UnixMillis};
 use frontdesk_types::ClerkError;
 use serde::Deserialize;
 use serde::de::DeserializeOwned;
@@ -65,15 +65,15 @@ pub async fn envelope<T: serde::Serialize>(
     Ok(fapi.respond(&json!({"response": response, "client": client})))
 }
 
-#[derive(Deserialize)]
+#[derive(Deserialize, Default)]
 pub struct Fields {
-    email_address: Option<String>,
-    password: Option<String>,
-    first_name: Option<String>,
-    last_name: Option<String>,
-    username: Option<String>,
+    pub(crate) email_address: Option<String>,
+    pub(crate) password: Option<String>,
+    pub(crate) first_name: Option<String>,
+    pub(crate) last_name: Option<String>,
+    pub(crate) username: Option<String>,
     /// JSON text in form bodies.
-    unsafe_metadata: Option<String>,
+    pub(crate) unsafe_metadata: Option<String>,
 }
 
 async fn apply(state: &AppState, a: &mut SignUpAttempt, f: Fields) -> ApiResult<()> {
@@ -107,8 +107,11 @@ async fn apply(state: &AppState, a: &mut SignUpAttempt, f: Fields) -> ApiResult<
         a.email_address = Some(email.as_str().to_owned());
     }
     if let Some(pw) = f.password {
-        let parsed = NewPassword::parse(&pw, state.config.min_password_length)
-            .map_err(|e| ApiError::bad_param("password", e.code(), e.to_string()))?;
+        let context: Vec<&str> = [&a.email_address, &f.first_name, &a.first_name]
+            .into_iter()
+            .filter_map(|v| v.as_deref())
+            .collect();
+        let parsed = passwords::parse_new(state, &pw, "password", &context)?;
         a.password_digest = Some(passwords::hash(state, &parsed).await?);
     }
     if let Some(v) = f.first_name {
@@ -137,7 +140,19 @@ pub async fn create(
     mut fapi: Fapi,
     ApiBody(fields): ApiBody<Fields>,
 ) -> ApiResult<Response> {
-    let client = fapi.ensure_client(&state).await?;
+    match start(&state, &mut fapi, fields).await {
+        Ok(attempt) => envelope(&state, &mut fapi, render::sign_up(&attempt)).await,
+        Err(e) => Ok(fapi.respond_error(e)),
+    }
+}
+
+/// Start a sign-up with `fields`; nothing is stored when they are refused.
+pub(crate) async fn start(
+    state: &AppState,
+    fapi: &mut Fapi,
+    fields: Fields,
+) -> ApiResult<SignUpAttempt> {
+    let client = fapi.ensure_client(state).await?;
     let now = UnixMillis::now();
     let mut attempt = SignUpAttempt {
         id: format!("sua_{}", frontdesk_types::id::random_base62(16)),
@@ -153,9 +168,7 @@ pub async fn create(
         created_session_id: None,
         abandon_at: now.plus_secs(ATTEMPT_TTL_SECS),
     };
-    if let Err(e) = apply(&state, &mut attempt, fields).await {
-        return Ok(fapi.respond_error(e));
-    }
+    apply(state, &mut attempt, fields).await?;
     let flow = FlowRecord {
         id: attempt.id.clone(),
         client_id: client.id.clone(),
@@ -164,8 +177,8 @@ pub async fn create(
         created_at: now,
         updated_at: now,
     };
-    save_flow(&state, flow, &attempt).await?;
-    envelope(&state, &mut fapi, render::sign_up(&attempt)).await
+    save_flow(state, flow, &attempt).await?;
+    Ok(attempt)
 }
 
 pub async fn get(
@@ -200,7 +213,6 @@ pub async fn prepare(
     Path(id): Path<String>,
     ApiBody(body): ApiBody<Prepare>,
 ) -> ApiResult<Response> {
-    let (flow, mut attempt) = load_flow::<SignUpAttempt>(&state, &fapi, &id, "sign_up").await?;
     if body.strategy != "email_code" {
         return Err(ApiError::bad_param(
             "strategy",
@@ -208,6 +220,13 @@ pub async fn prepare(
             format!("`{}` is not supported", body.strategy),
         ));
     }
+    let attempt = send_code(&state, &fapi, &id).await?;
+    envelope(&state, &mut fapi, render::sign_up(&attempt)).await
+}
+
+/// Mail a verification code to the sign-up's address.
+pub(crate) async fn send_code(state: &AppState, fapi: &Fapi, id: &str) -> ApiResult<SignUpAttempt> {
+    let (flow, mut attempt) = load_flow::<SignUpAttempt>(state, fapi, id, "sign_up").await?;
     let email = attempt.email_address.clone().ok_or_else(|| {
         ApiError::bad_param(
             "email_address",
@@ -217,7 +236,7 @@ pub async fn prepare(
     })?;
     let now = UnixMillis::now();
     let (challenge, code) = codes::issue(
-        &state,
+        state,
         &attempt.id,
         &email,
         "email_code",
@@ -225,9 +244,9 @@ pub async fn prepare(
         now,
     )?;
     attempt.email_verification = Some(challenge);
-    save_flow(&state, flow, &attempt).await?;
-    mail::send_code(&state, &email, &code, "verification").await?;
-    envelope(&state, &mut fapi, render::sign_up(&attempt)).await
+    save_flow(state, flow, &attempt).await?;
+    mail::send_code(state, &email, &code, "verification").await?;
+    Ok(attempt)
 }
 
 #[derive(Deserialize)]
@@ -261,24 +280,36 @@ pub async fn attempt(
     Path(id): Path<String>,
     ApiBody(body): ApiBody<Attempt>,
 ) -> ApiResult<Response> {
-    let (flow, mut attempt) = load_flow::<SignUpAttempt>(&state, &fapi, &id, "sign_up").await?;
+    let attempt = verify(&state, &mut fapi, &id, &body.code).await?;
+    envelope(&state, &mut fapi, render::sign_up(&attempt)).await
+}
+
+/// Check the emailed code; with it right (and a password set), the user is
+/// created and signed in on this browser.
+pub(crate) async fn verify(
+    state: &AppState,
+    fapi: &mut Fapi,
+    id: &str,
+    code: &str,
+) -> ApiResult<SignUpAttempt> {
+    let (flow, mut attempt) = load_flow::<SignUpAttempt>(state, fapi, id, "sign_up").await?;
     let now = UnixMillis::now();
     let matches = attempt
         .email_verification
         .as_ref()
-        .is_some_and(|v| codes::matches(&attempt.id, v, &body.code));
+        .is_some_and(|v| codes::matches(&attempt.id, v, code));
     let outcome = match attempt.email_verification.as_mut() {
         Some(v) => v.attempt(matches, now),
         None => CodeOutcome::NotPending,
     };
     if outcome != CodeOutcome::Verified {
-        save_flow(&state, flow, &attempt).await?;
+        save_flow(state, flow, &attempt).await?;
         return Err(code_error(outcome));
     }
-    let complete = complete_sign_up(&state, &mut fapi, &mut attempt, now).await;
-    save_flow(&state, flow, &attempt).await?;
+    let complete = complete_sign_up(state, fapi, &mut attempt, now).await;
+    save_flow(state, flow, &attempt).await?;
     complete?;
-    envelope(&state, &mut fapi, render::sign_up(&attempt)).await
+    Ok(attempt)
 }
 
 /// With the email verified and a password set: create the user and a session.

@@ -1,0 +1,218 @@
+//! Frontdesk's own hosted pages: sign-in, sign-up, email verification,
+//! password reset, the profile (`/user`) and sign-out.
+//!
+//! Server-rendered HTML forms, no script: each form posts back to its page,
+//! whose handler runs the same flow steps as the Frontend API
+//! (`routes::frontend::{sign_ins, sign_ups, me}`), on the same client, found
+//! by the `__client` cookie on Frontdesk's own host. After a sign-in the
+//! browser goes to `redirect_url` (checked against the instance's
+//! [`RedirectPolicy`](frontdesk_domain::RedirectPolicy)); an app on another
+//! origin receives the session through the Frontend API handshake, as with
+//! Clerk's Account Portal.
+//!
+//! Every POST passes [`guard::protect`]: fetch metadata and `Origin` must say
+//! same-origin, and the form must carry the CSRF token of the browser's
+//! `__Host-` cookie. Every page is sent with a strict CSP, `no-store`,
+//! `no-referrer` and `frame-ancestors 'none'`. maud escapes every value.
+
+mod guard;
+mod layout;
+mod profile;
+mod reset;
+mod sign_in;
+mod sign_up;
+
+use axum::Router;
+use axum::http::StatusCode;
+use axum::response::{IntoResponse, Response};
+use axum::routing::{get, post};
+use frontdesk_domain::RedirectUrl;
+use serde::Deserialize;
+
+use crate::error::ApiError;
+use crate::routes::frontend::Fapi;
+use crate::state::AppState;
+
+pub use guard::CsrfToken;
+
+pub fn router(state: &AppState) -> Router<AppState> {
+    let limited = |limiter: guard::Limit| {
+        axum::middleware::from_fn_with_state((state.clone(), limiter), guard::rate_limit)
+    };
+    Router::new()
+        .route(
+            "/sign-in",
+            get(sign_in::show).merge(post(sign_in::submit).layer(limited(guard::Limit::Create))),
+        )
+        .route(
+            "/sign-in/code",
+            get(sign_in::show_code)
+                .merge(post(sign_in::submit_code).layer(limited(guard::Limit::Attempt))),
+        )
+        .route(
+            "/sign-up",
+            get(sign_up::show).merge(post(sign_up::submit).layer(limited(guard::Limit::Create))),
+        )
+        .route(
+            "/sign-up/verify",
+            get(sign_up::show_verify)
+                .merge(post(sign_up::submit_verify).layer(limited(guard::Limit::Attempt))),
+        )
+        .route(
+            "/forgot-password",
+            get(reset::show).merge(post(reset::submit).layer(limited(guard::Limit::Create))),
+        )
+        .route(
+            "/forgot-password/reset",
+            get(reset::show_reset)
+                .merge(post(reset::submit_reset).layer(limited(guard::Limit::Attempt))),
+        )
+        .route("/user", get(profile::show))
+        .route("/user/profile", post(profile::rename))
+        .route(
+            "/user/password",
+            post(profile::password).layer(limited(guard::Limit::Attempt)),
+        )
+        .route("/user/sessions/{id}/revoke", post(profile::revoke))
+        .route(
+            "/sign-out",
+            get(profile::show_sign_out).post(profile::sign_out),
+        )
+        .layer(axum::middleware::from_fn_with_state(
+            state.clone(),
+            guard::protect,
+        ))
+        .route("/assets/frontdesk.css", get(layout::stylesheet))
+}
+
+/// `?redirect_url=` (or the hidden field of the same name), carried through
+/// every step of a flow.
+#[derive(Deserialize, Default)]
+pub struct Next {
+    redirect_url: Option<String>,
+}
+
+impl Next {
+    /// The target if the policy allows it; a refused one is dropped (the
+    /// default, `/user`, is used), never followed.
+    fn target(&self, state: &AppState) -> Option<RedirectUrl> {
+        let raw = self.redirect_url.as_deref()?;
+        state.instance.redirects.parse(raw).ok()
+    }
+
+    /// `?redirect_url=…` for links between pages, or nothing.
+    fn query(&self, state: &AppState) -> String {
+        match self.target(state) {
+            Some(t) => format!(
+                "?{}",
+                form_urlencoded::Serializer::new(String::new())
+                    .append_pair("redirect_url", t.as_str())
+                    .finish()
+            ),
+            None => String::new(),
+        }
+    }
+
+    fn raw(&self, state: &AppState) -> Option<String> {
+        self.target(state).map(|t| t.as_str().to_owned())
+    }
+}
+
+/// `303 See Other` to `location`, with the cookies the flow set.
+fn see_other(fapi: &Fapi, location: &str) -> Response {
+    let res = (
+        StatusCode::SEE_OTHER,
+        [(axum::http::header::LOCATION, location.to_owned())],
+    )
+        .into_response();
+    fapi.with_cookies(res)
+}
+
+/// Where a browser goes once signed in: the target on Frontdesk itself, or
+/// through the handshake, which hands the session to the app on its origin.
+fn signed_in(state: &AppState, fapi: &Fapi, next: &Next) -> Response {
+    match next.target(state) {
+        Some(t) if t.origin() != state.instance.public_url.origin() => {
+            let q = form_urlencoded::Serializer::new(String::new())
+                .append_pair("redirect_url", t.as_str())
+                .finish();
+            see_other(fapi, &format!("/v1/client/handshake?{q}"))
+        }
+        Some(t) => see_other(fapi, t.as_str()),
+        None => see_other(fapi, "/user"),
+    }
+}
+
+/// The message and the field an error is about, for the form to show.
+struct FormError {
+    status: StatusCode,
+    field: Option<String>,
+    message: String,
+    retry_after: Option<u64>,
+}
+
+impl FormError {
+    /// What to tell the person; 5xx causes go to the log (with the trace id
+    /// of the request), never to the page.
+    fn from_api(e: ApiError) -> Self {
+        match e {
+            ApiError::Client {
+                status,
+                error,
+                retry_after,
+            } => Self {
+                status,
+                field: error
+                    .meta
+                    .get("param_name")
+                    .and_then(|v| v.as_str())
+                    .map(str::to_owned),
+                message: error.long_message.clone(),
+                retry_after,
+            },
+            ApiError::Internal(cause) => {
+                tracing::error!(%cause, "hosted page failed");
+                Self {
+                    status: StatusCode::INTERNAL_SERVER_ERROR,
+                    field: None,
+                    message: "Something went wrong on our side. Please try again.".to_owned(),
+                    retry_after: None,
+                }
+            }
+        }
+    }
+
+    /// The message if it is about `field`.
+    fn on(&self, field: &str) -> Option<&str> {
+        (self.field.as_deref() == Some(field)).then_some(self.message.as_str())
+    }
+
+    /// The message if it is about none of `fields` (shown above the form).
+    fn general(&self, fields: &[&str]) -> Option<&str> {
+        match &self.field {
+            Some(f) if fields.contains(&f.as_str()) => None,
+            _ => Some(&self.message),
+        }
+    }
+}
+
+/// An HTML page with the flow's cookies (and `Retry-After` on a 429).
+fn page(fapi: &Fapi, status: StatusCode, error: Option<&FormError>, body: String) -> Response {
+    let mut res = (
+        status,
+        [(axum::http::header::CONTENT_TYPE, "text/html; charset=utf-8")],
+        body,
+    )
+        .into_response();
+    if let Some(secs) = error.and_then(|e| e.retry_after)
+        && let Ok(v) = axum::http::HeaderValue::from_str(&secs.to_string())
+    {
+        res.headers_mut().insert(axum::http::header::RETRY_AFTER, v);
+    }
+    fapi.with_cookies(res)
+}
+
+/// The status a form page is sent with: 200, or the error's.
+fn status_of(error: Option<&FormError>) -> StatusCode {
+    error.map_or(StatusCode::OK, |e| e.status)
+}

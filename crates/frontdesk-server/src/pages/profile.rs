@@ -1,0 +1,339 @@
+//! `/user`: the signed-in person's names, email addresses, password and the
+//! devices they are signed in on; and `/sign-out`.
+
+use axum::Extension;
+use axum::extract::{Path, Query, State};
+use axum::http::StatusCode;
+use axum::response::Response;
+
+use crate::extract::ApiBody as Form;
+use frontdesk_domain::UnixMillis;
+use frontdesk_domain::entities::{Session, SessionStatus, User};
+use maud::{Markup, html};
+use serde::Deserialize;
+
+use super::layout::{self, Field, alert, csrf, hidden};
+use super::{CsrfToken, FormError, Next, page, see_other, status_of};
+use crate::routes::frontend::client::end_client_sessions;
+use crate::routes::frontend::{Fapi, me};
+use crate::state::AppState;
+
+/// The signed-in session and user, or a redirect to sign in and come back.
+async fn require(state: &AppState, fapi: &Fapi) -> Result<(Session, User), Response> {
+    me::signed_in(state, fapi, None)
+        .await
+        .map_err(|_| see_other(fapi, "/sign-in?redirect_url=%2Fuser"))
+}
+
+#[derive(Deserialize, Default)]
+pub struct Shown {
+    /// What was just changed, for the status message.
+    done: Option<String>,
+}
+
+/// Which form an error belongs to.
+#[derive(PartialEq, Clone, Copy)]
+enum Section {
+    Names,
+    Password,
+    Devices,
+}
+
+fn when(t: UnixMillis) -> String {
+    let secs = (UnixMillis::now().0 - t.0).max(0) / 1000;
+    match secs {
+        0..60 => "just now".to_owned(),
+        60..3600 => format!("{} min ago", secs / 60),
+        3600..86_400 => format!("{} h ago", secs / 3600),
+        _ => format!("{} days ago", secs / 86_400),
+    }
+}
+
+fn device(s: &Session) -> String {
+    let a = &s.latest_activity;
+    let browser = match (&a.browser_name, &a.browser_version) {
+        (Some(n), Some(v)) if !v.is_empty() => format!("{n} {}", v.split('.').next().unwrap_or(v)),
+        (Some(n), _) => n.clone(),
+        _ => "Unknown browser".to_owned(),
+    };
+    match &a.device_type {
+        Some(d) => format!("{browser} on {d}"),
+        None => browser,
+    }
+}
+
+fn render(
+    state: &AppState,
+    token: &CsrfToken,
+    current: &Session,
+    user: &User,
+    sessions: &[Session],
+    error: Option<(Section, &FormError)>,
+    done: Option<&str>,
+) -> String {
+    let err = |s: Section| error.filter(|(at, _)| *at == s).map(|(_, e)| e);
+    let names = err(Section::Names);
+    let password = err(Section::Password);
+    let min = state.config.min_password_length;
+    let hint = format!("At least {min} characters.");
+    let notice = match done {
+        Some("profile") => Some("Your name was saved."),
+        Some("password") => Some("Your password was changed."),
+        Some("device") => Some("That device was signed out."),
+        _ => None,
+    };
+    let devices: Markup = html! {
+        table {
+            caption class="hint" { "Devices signed in to your account" }
+            thead { tr { th scope="col" { "Device" } th scope="col" { "Last active" } th scope="col" { span class="optional" { "Action" } } } }
+            tbody {
+                @for s in sessions {
+                    tr {
+                        td {
+                            (device(s))
+                            @if s.id == current.id { " " span class="badge" { "This device" } }
+                        }
+                        td { (when(s.last_active_at)) }
+                        td {
+                            form method="post" action=(format!("/user/sessions/{}/revoke", s.id)) {
+                                (csrf(token))
+                                button class="secondary" type="submit"
+                                    aria-label=(format!("Sign out {}", device(s))) { "Sign out" }
+                            }
+                        }
+                    }
+                }
+            }
+        }
+        (alert(err(Section::Devices).map(|e| e.message.as_str())))
+    };
+    layout::shell(
+        state,
+        "Your account",
+        html! {
+            (layout::notice(notice))
+            section aria-labelledby="h-profile" {
+                h2 id="h-profile" { "Profile" }
+                (alert(names.and_then(|e| e.general(&["first_name", "last_name"]))))
+                form method="post" action="/user/profile" novalidate {
+                    (csrf(token))
+                    (Field::new("first_name", "First name", "text", "given-name").optional()
+                        .value(user.first_name.as_deref())
+                        .error(names.and_then(|e| e.on("first_name"))).render())
+                    (Field::new("last_name", "Last name", "text", "family-name").optional()
+                        .value(user.last_name.as_deref())
+                        .error(names.and_then(|e| e.on("last_name"))).render())
+                    button type="submit" { "Save" }
+                }
+            }
+            section aria-labelledby="h-emails" {
+                h2 id="h-emails" { "Email addresses" }
+                ul {
+                    @for e in &user.email_addresses {
+                        li {
+                            (e.email_address)
+                            @if Some(&e.id) == user.primary_email_address_id.as_ref() { " " span class="badge" { "Primary" } }
+                            @if e.verification.as_ref().is_some_and(|v| v.status == frontdesk_domain::entities::VerificationStatus::Verified) {
+                                " " span class="badge" { "Verified" }
+                            }
+                        }
+                    }
+                }
+            }
+            section aria-labelledby="h-password" {
+                h2 id="h-password" { "Password" }
+                (alert(password.and_then(|e| e.general(&["current_password", "new_password"]))))
+                form method="post" action="/user/password" novalidate {
+                    (csrf(token))
+                    @if user.password_digest.is_some() {
+                        (Field::new("current_password", "Current password", "password", "current-password")
+                            .error(password.and_then(|e| e.on("current_password"))).render())
+                    }
+                    (Field::new("new_password", "New password", "password", "new-password")
+                        .hint(&hint).error(password.and_then(|e| e.on("new_password"))).render())
+                    div class="field" {
+                        label class="check" {
+                            input type="checkbox" name="sign_out_of_other_sessions" value="true" checked;
+                            "Sign out of all other devices"
+                        }
+                    }
+                    button type="submit" { "Change password" }
+                }
+            }
+            section aria-labelledby="h-devices" {
+                h2 id="h-devices" { "Devices" }
+                (devices)
+            }
+            p class="links" { a href="/sign-out" { "Sign out" } }
+        },
+    )
+}
+
+async fn show_with(
+    state: &AppState,
+    token: &CsrfToken,
+    fapi: &Fapi,
+    error: Option<(Section, FormError)>,
+    done: Option<&str>,
+) -> Response {
+    let (session, user) = match require(state, fapi).await {
+        Ok(v) => v,
+        Err(redirect) => return redirect,
+    };
+    let sessions = me::live_sessions(state, &user).await.unwrap_or_default();
+    let status = status_of(error.as_ref().map(|(_, e)| e));
+    let body = render(
+        state,
+        token,
+        &session,
+        &user,
+        &sessions,
+        error.as_ref().map(|(s, e)| (*s, e)),
+        done,
+    );
+    page(fapi, status, error.as_ref().map(|(_, e)| e), body)
+}
+
+/// `GET /user`.
+pub async fn show(
+    State(state): State<AppState>,
+    Extension(token): Extension<CsrfToken>,
+    fapi: Fapi,
+    Query(shown): Query<Shown>,
+) -> Response {
+    show_with(&state, &token, &fapi, None, shown.done.as_deref()).await
+}
+
+#[derive(Deserialize)]
+pub struct NamesForm {
+    #[serde(default)]
+    first_name: String,
+    #[serde(default)]
+    last_name: String,
+}
+
+/// `POST /user/profile`.
+pub async fn rename(
+    State(state): State<AppState>,
+    Extension(token): Extension<CsrfToken>,
+    fapi: Fapi,
+    Form(form): Form<NamesForm>,
+) -> Response {
+    let (_, user) = match require(&state, &fapi).await {
+        Ok(v) => v,
+        Err(redirect) => return redirect,
+    };
+    match me::rename(&state, user, Some(form.first_name), Some(form.last_name)).await {
+        Ok(_) => see_other(&fapi, "/user?done=profile"),
+        Err(e) => {
+            let e = (Section::Names, FormError::from_api(e));
+            show_with(&state, &token, &fapi, Some(e), None).await
+        }
+    }
+}
+
+#[derive(Deserialize)]
+pub struct PasswordForm {
+    #[serde(default)]
+    current_password: String,
+    #[serde(default)]
+    new_password: String,
+    sign_out_of_other_sessions: Option<String>,
+}
+
+/// `POST /user/password`.
+pub async fn password(
+    State(state): State<AppState>,
+    Extension(token): Extension<CsrfToken>,
+    fapi: Fapi,
+    Form(form): Form<PasswordForm>,
+) -> Response {
+    let (session, user) = match require(&state, &fapi).await {
+        Ok(v) => v,
+        Err(redirect) => return redirect,
+    };
+    let others = form.sign_out_of_other_sessions.as_deref() == Some("true");
+    let result = me::set_password(
+        &state,
+        &session,
+        user,
+        &form.current_password,
+        &form.new_password,
+        others,
+    )
+    .await;
+    match result {
+        Ok(_) => see_other(&fapi, "/user?done=password"),
+        Err(e) => {
+            let e = (Section::Password, FormError::from_api(e));
+            show_with(&state, &token, &fapi, Some(e), None).await
+        }
+    }
+}
+
+/// `POST /user/sessions/{id}/revoke`: sign out one device (this one too).
+pub async fn revoke(
+    State(state): State<AppState>,
+    Extension(token): Extension<CsrfToken>,
+    mut fapi: Fapi,
+    Path(id): Path<String>,
+) -> Response {
+    let (session, user) = match require(&state, &fapi).await {
+        Ok(v) => v,
+        Err(redirect) => return redirect,
+    };
+    match me::revoke(&state, &user, &id).await {
+        Ok(ended) if ended.id == session.id => {
+            fapi.set_client_uat(&state, 0);
+            see_other(&fapi, "/sign-in")
+        }
+        Ok(_) => see_other(&fapi, "/user?done=device"),
+        Err(e) => {
+            let e = (Section::Devices, FormError::from_api(e));
+            show_with(&state, &token, &fapi, Some(e), None).await
+        }
+    }
+}
+
+/// `GET /sign-out`: a confirmation (a link must never sign anyone out).
+pub async fn show_sign_out(
+    State(state): State<AppState>,
+    Extension(token): Extension<CsrfToken>,
+    fapi: Fapi,
+    Query(next): Query<Next>,
+) -> Response {
+    let body = layout::shell(
+        &state,
+        "Sign out",
+        html! {
+            p { "Sign out of your account on this browser?" }
+            form method="post" action="/sign-out" {
+                (csrf(&token))
+                (hidden("redirect_url", next.raw(&state).as_deref()))
+                div class="actions" { button class="primary" type="submit" autofocus { "Sign out" } }
+            }
+            p class="links" { a href="/user" { "Cancel" } }
+        },
+    );
+    page(&fapi, StatusCode::OK, None, body)
+}
+
+/// `POST /sign-out`: end every session on this browser.
+pub async fn sign_out(
+    State(state): State<AppState>,
+    mut fapi: Fapi,
+    Form(next): Form<Next>,
+) -> Response {
+    if let Some(c) = fapi.client.clone()
+        && let Err(e) = end_client_sessions(&state, &c.id, SessionStatus::Ended).await
+    {
+        let e = FormError::from_api(e);
+        let body = layout::message(&state, "Sign out failed", &e.message);
+        return page(&fapi, e.status, Some(&e), body);
+    }
+    fapi.set_client_uat(&state, 0);
+    let target = next
+        .target(&state)
+        .map_or_else(|| "/sign-in".to_owned(), |t| t.as_str().to_owned());
+    see_other(&fapi, &target)
+}

@@ -1,0 +1,212 @@
+//! `/sign-in` (email and password, or "email me a code") and `/sign-in/code`.
+
+use axum::Extension;
+use axum::extract::{Query, State};
+use axum::http::StatusCode;
+use axum::response::Response;
+
+use crate::extract::ApiBody as Form;
+use maud::html;
+use serde::Deserialize;
+
+use super::layout::{self, Field, alert, csrf, hidden};
+use super::{CsrfToken, FormError, Next, page, see_other, signed_in, status_of};
+use crate::routes::frontend::{Fapi, sign_ins};
+use crate::state::AppState;
+
+#[derive(Deserialize, Default)]
+pub struct SignInForm {
+    #[serde(default)]
+    identifier: String,
+    #[serde(default)]
+    password: String,
+    /// `password` or `code`: which button was pressed.
+    #[serde(default)]
+    action: String,
+    #[serde(flatten)]
+    next: Next,
+}
+
+fn render(
+    state: &AppState,
+    token: &CsrfToken,
+    form: &SignInForm,
+    error: Option<&FormError>,
+) -> String {
+    let q = form.next.query(state);
+    layout::shell(
+        state,
+        "Sign in",
+        html! {
+            (alert(error.and_then(|e| e.general(&["identifier", "password"]))))
+            form method="post" action="/sign-in" novalidate {
+                (csrf(token))
+                (hidden("redirect_url", form.next.raw(state).as_deref()))
+                (Field::new("identifier", "Email address", "email", "username")
+                    .value(Some(form.identifier.as_str()).filter(|s| !s.is_empty()))
+                    .error(error.and_then(|e| e.on("identifier")))
+                    .focus(form.identifier.is_empty())
+                    .render())
+                (Field::new("password", "Password", "password", "current-password")
+                    .error(error.and_then(|e| e.on("password")))
+                    .focus(!form.identifier.is_empty())
+                    .render())
+                div class="actions" {
+                    button class="primary" type="submit" name="action" value="password" { "Sign in" }
+                    button class="secondary" type="submit" name="action" value="code" {
+                        "Email me a sign-in code instead"
+                    }
+                }
+            }
+            p class="links" {
+                a href=(format!("/forgot-password{q}")) { "Forgot password?" }
+                " · "
+                a href=(format!("/sign-up{q}")) { "Create an account" }
+            }
+        },
+    )
+}
+
+/// `GET /sign-in`: the form; a browser already signed in goes on at once.
+pub async fn show(
+    State(state): State<AppState>,
+    Extension(token): Extension<CsrfToken>,
+    fapi: Fapi,
+    Query(next): Query<Next>,
+) -> Response {
+    if crate::routes::frontend::me::signed_in(&state, &fapi, None)
+        .await
+        .is_ok()
+    {
+        return signed_in(&state, &fapi, &next);
+    }
+    let form = SignInForm {
+        next,
+        ..SignInForm::default()
+    };
+    page(
+        &fapi,
+        StatusCode::OK,
+        None,
+        render(&state, &token, &form, None),
+    )
+}
+
+/// `POST /sign-in`.
+pub async fn submit(
+    State(state): State<AppState>,
+    Extension(token): Extension<CsrfToken>,
+    mut fapi: Fapi,
+    Form(form): Form<SignInForm>,
+) -> Response {
+    let identifier = Some(form.identifier.clone());
+    let outcome = if form.action == "code" {
+        match sign_ins::start(&state, &mut fapi, identifier, None).await {
+            Ok((attempt, _)) => sign_ins::prepare(&state, &fapi, &attempt.id, "email_code")
+                .await
+                .map(|a| Some(a.id)),
+            Err(e) => Err(e),
+        }
+    } else {
+        match sign_ins::start(&state, &mut fapi, identifier, Some(form.password.clone())).await {
+            Ok((_, Ok(()))) => Ok(None),
+            Ok((_, Err(e))) | Err(e) => Err(e),
+        }
+    };
+    match outcome {
+        Ok(Some(attempt)) => see_other(&fapi, &code_url(&state, &attempt, &form.next)),
+        Ok(None) => signed_in(&state, &fapi, &form.next),
+        Err(e) => {
+            let e = FormError::from_api(e);
+            let body = render(&state, &token, &form, Some(&e));
+            page(&fapi, status_of(Some(&e)), Some(&e), body)
+        }
+    }
+}
+
+fn code_url(state: &AppState, attempt: &str, next: &Next) -> String {
+    let mut q = form_urlencoded::Serializer::new(String::new());
+    q.append_pair("attempt", attempt);
+    if let Some(n) = next.raw(state) {
+        q.append_pair("redirect_url", &n);
+    }
+    format!("/sign-in/code?{}", q.finish())
+}
+
+#[derive(Deserialize, Default)]
+pub struct CodeForm {
+    #[serde(default)]
+    attempt: String,
+    #[serde(default)]
+    code: String,
+    /// `verify` or `resend`.
+    #[serde(default)]
+    action: String,
+    #[serde(flatten)]
+    next: Next,
+}
+
+fn render_code(
+    state: &AppState,
+    token: &CsrfToken,
+    form: &CodeForm,
+    error: Option<&FormError>,
+    notice: Option<&str>,
+) -> String {
+    layout::CodeStep {
+        path: "/sign-in/code",
+        title: "Check your email",
+        intro: "We sent a 6-digit sign-in code to your email address. It is valid for 10 minutes.",
+        label: "Code",
+        submit: "Continue",
+        attempt: &form.attempt,
+        redirect_url: form.next.raw(state),
+        footer: html! {
+            p class="links" { a href=(format!("/sign-in{}", form.next.query(state))) { "Use another method" } }
+        },
+    }
+    .render(state, token, error, notice)
+}
+
+/// `GET /sign-in/code?attempt=`.
+pub async fn show_code(
+    State(state): State<AppState>,
+    Extension(token): Extension<CsrfToken>,
+    fapi: Fapi,
+    Query(form): Query<CodeForm>,
+) -> Response {
+    page(
+        &fapi,
+        StatusCode::OK,
+        None,
+        render_code(&state, &token, &form, None, None),
+    )
+}
+
+/// `POST /sign-in/code`: check the code, or send a new one.
+pub async fn submit_code(
+    State(state): State<AppState>,
+    Extension(token): Extension<CsrfToken>,
+    mut fapi: Fapi,
+    Form(form): Form<CodeForm>,
+) -> Response {
+    if form.action == "resend" {
+        let result = sign_ins::prepare(&state, &fapi, &form.attempt, "email_code").await;
+        let (error, notice) = match result {
+            Ok(_) => (None, Some("We sent a new code.")),
+            Err(e) => (Some(FormError::from_api(e)), None),
+        };
+        let body = render_code(&state, &token, &form, error.as_ref(), notice);
+        return page(&fapi, status_of(error.as_ref()), error.as_ref(), body);
+    }
+    let result =
+        sign_ins::attempt(&state, &mut fapi, &form.attempt, "email_code", &form.code).await;
+    match result {
+        Ok((_, Ok(()))) => signed_in(&state, &fapi, &form.next),
+        Ok((_, Err(e))) | Err(e) => {
+            let e = FormError::from_api(e);
+            let body = render_code(&state, &token, &form, Some(&e), None);
+            page(&fapi, status_of(Some(&e)), Some(&e), body)
+        }
+    }
+}

@@ -1,0 +1,89 @@
+//! Chromium plumbing shared by the browser tests: the pinned npm packages in
+//! `e2e/`, one browser at a time, and pages served on another origin.
+
+use std::path::{Path, PathBuf};
+
+use tokio::sync::{Mutex, OnceCell};
+
+use crate::node::{available, installed_version, npm_ci, repo_root};
+
+/// The versions `e2e/package.json` pins, which the page must end up running.
+pub const CLERK_JS_VERSION: &str = "6.40.0";
+pub const CLERK_UI_VERSION: &str = "1.36.0";
+
+/// Where the browser is; it is never downloaded.
+pub const CHROMIUM: &str = "/usr/bin/chromium";
+
+pub fn e2e() -> PathBuf {
+    repo_root().join("e2e")
+}
+
+/// The version of an installed npm package in `e2e/node_modules`.
+fn installed(package: &str) -> Option<String> {
+    installed_version(&e2e(), package)
+}
+
+fn installed_ok() -> bool {
+    installed("@clerk/clerk-js").as_deref() == Some(CLERK_JS_VERSION)
+        && installed("@clerk/ui").as_deref() == Some(CLERK_UI_VERSION)
+        && installed("playwright-core").is_some()
+}
+
+/// `npm ci --prefix e2e` unless the pinned packages are there. Once per test
+/// process: the SQLite and PostgreSQL variants may start at once.
+pub async fn ensure_node_modules() {
+    static INSTALLED: OnceCell<()> = OnceCell::const_new();
+    INSTALLED
+        .get_or_init(|| async {
+            if installed_ok() {
+                return;
+            }
+            npm_ci(&e2e()).await;
+            assert!(
+                installed_ok(),
+                "npm ci did not install @clerk/clerk-js {CLERK_JS_VERSION}, @clerk/ui {CLERK_UI_VERSION} and playwright-core"
+            );
+        })
+        .await;
+}
+
+/// Serve `html` for every path on a loopback port; the page's origin is
+/// `http://localhost:<port>`, a different origin (and site) from Frontdesk's.
+pub async fn serve_page(html: String) -> (String, tokio::task::JoinHandle<()>) {
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let port = listener.local_addr().unwrap().port();
+    let app = axum::Router::new().fallback(move || {
+        let html = html.clone();
+        async move {
+            (
+                [
+                    (axum::http::header::CONTENT_TYPE, "text/html; charset=utf-8"),
+                    (axum::http::header::CACHE_CONTROL, "no-store"),
+                ],
+                html,
+            )
+        }
+    });
+    let server = tokio::spawn(async move {
+        let _ = axum::serve(listener, app).await;
+    });
+    (format!("http://localhost:{port}"), server)
+}
+
+/// One browser at a time: the two backends' variants would otherwise run
+/// two Chromiums on a small machine at once.
+pub static BROWSER: Mutex<()> = Mutex::const_new(());
+
+/// Why a browser test cannot run here, if it cannot: no `node`/`npm`, or no
+/// Chromium. The caller prints it and skips.
+pub async fn missing() -> Option<String> {
+    for program in ["node", "npm"] {
+        if !available(program).await {
+            return Some(format!("`{program}` is not on PATH"));
+        }
+    }
+    if !Path::new(CHROMIUM).exists() {
+        return Some(format!("no {CHROMIUM} (apt-get install chromium)"));
+    }
+    None
+}
