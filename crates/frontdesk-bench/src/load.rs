@@ -62,28 +62,71 @@ impl Request {
     /// Sends the request once, on a connection of its own, and returns the
     /// status code and the body. For setting up a benchmark, not for load.
     pub fn send(&self, port: u16) -> Result<(u16, String)> {
-        let addr = SocketAddr::from((Ipv4Addr::LOCALHOST, port));
-        let mut stream = TcpStream::connect_timeout(&addr, Duration::from_secs(5))
-            .with_context(|| format!("cannot connect to {addr}"))?;
-        stream.set_nodelay(true)?;
-        stream.set_read_timeout(Some(Duration::from_secs(30)))?;
-        stream.write_all(&self.bytes)?;
-        let mut buf = Vec::new();
+        Conn::open(port)?.call(self)
+    }
+}
+
+/// One blocking keep-alive connection, for request sequences in which each
+/// request depends on the last response (a sign-in flow), one per thread.
+pub struct Conn {
+    port: u16,
+    stream: TcpStream,
+    buf: Vec<u8>,
+}
+
+impl Conn {
+    pub fn open(port: u16) -> Result<Self> {
+        Ok(Self {
+            port,
+            stream: connect(port)?,
+            buf: Vec::with_capacity(16 * 1024),
+        })
+    }
+
+    /// Sends `request` and returns the status and the body. After an error
+    /// the connection is replaced: a response may still be on its way.
+    pub fn call(&mut self, request: &Request) -> Result<(u16, String)> {
+        let result = self.exchange(request);
+        if result.is_err() {
+            self.stream = connect(self.port)?;
+        }
+        result
+    }
+
+    fn exchange(&mut self, request: &Request) -> Result<(u16, String)> {
+        self.stream.write_all(&request.bytes)?;
+        self.buf.clear();
         loop {
-            if let Some(head) = parse_head(&buf)? {
+            if let Some(head) = parse_head(&self.buf)? {
                 let end = head.len + head.content_length;
-                if buf.len() >= end {
-                    let body = String::from_utf8_lossy(&buf[head.len..end]).into_owned();
+                if self.buf.len() >= end {
+                    let body = String::from_utf8_lossy(&self.buf[head.len..end]).into_owned();
+                    if head.close {
+                        self.stream = connect(self.port)?;
+                    }
                     return Ok((head.status, body));
                 }
             }
-            let mut chunk = [0u8; 4096];
-            match stream.read(&mut chunk)? {
-                0 => bail!("the server closed the connection mid-response"),
-                n => buf.extend_from_slice(&chunk[..n]),
+            let mut chunk = [0u8; 8192];
+            match self.stream.read(&mut chunk) {
+                Ok(0) => bail!("the server closed the connection mid-response"),
+                Ok(n) => self.buf.extend_from_slice(&chunk[..n]),
+                // A signal to this process (a child exiting) is not the
+                // server's doing: read again.
+                Err(e) if e.kind() == std::io::ErrorKind::Interrupted => {}
+                Err(e) => return Err(e.into()),
             }
         }
     }
+}
+
+fn connect(port: u16) -> Result<TcpStream> {
+    let addr = SocketAddr::from((Ipv4Addr::LOCALHOST, port));
+    let stream = TcpStream::connect_timeout(&addr, Duration::from_secs(5))
+        .with_context(|| format!("cannot connect to {addr}"))?;
+    stream.set_nodelay(true)?;
+    stream.set_read_timeout(Some(Duration::from_secs(30)))?;
+    Ok(stream)
 }
 
 /// How to load the server.

@@ -17,6 +17,8 @@
 mod load;
 mod report;
 mod server;
+mod setup;
+mod signins;
 mod startup;
 mod tokens;
 
@@ -45,6 +47,8 @@ enum Benchmark {
     Startup(startup::Options),
     /// Session tokens minted per second, next to the machine's RSA-2048 signing rate
     Tokens(tokens::Options),
+    /// Password sign-ins per second, next to the machine's argon2id rate
+    Signins(signins::Options),
 }
 
 fn main() -> ExitCode {
@@ -53,6 +57,7 @@ fn main() -> ExitCode {
         server::server_binary(cli.binary.as_deref()).and_then(|binary| match &cli.benchmark {
             Benchmark::Startup(options) => startup::run(&binary, options),
             Benchmark::Tokens(options) => tokens::run(&binary, options),
+            Benchmark::Signins(options) => signins::run(&binary, options),
         });
     match result {
         Ok(report) => {

@@ -50,14 +50,11 @@
 //! depend on how the cores were shared, and tells an inefficient server from
 //! a crowded machine.
 
-use std::collections::hash_map::RandomState;
-use std::hash::BuildHasher;
 use std::path::Path;
-use std::process::Command;
 use std::thread;
 use std::time::{Duration, Instant};
 
-use anyhow::{Context, Result, bail, ensure};
+use anyhow::{Context, Result, ensure};
 use aws_lc_rs::rand::SystemRandom;
 use aws_lc_rs::rsa::{KeyPair, KeySize};
 use aws_lc_rs::signature;
@@ -66,6 +63,7 @@ use serde_json::{Value, json};
 use crate::load::{self, Load, Measured, Request};
 use crate::report::{Better, Report, Summary};
 use crate::server::{Launch, READY_TIMEOUT, STOP_TIMEOUT, cpu_time, machine_cpu};
+use crate::setup::{Backend, BackendChoice, PgSchema, backends, create, secret_key};
 
 /// Tokens per second, as a fraction of the machine's RSA-2048 signing rate on
 /// the cores the server uses.
@@ -87,18 +85,11 @@ const BUSY_MACHINE_CORES: f64 = 0.2;
 /// About the size of a session token's signing input (`header.payload`).
 const JWT_SIGNING_INPUT_BYTES: usize = 500;
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
-enum BackendChoice {
-    Sqlite,
-    Postgres,
-    Both,
-}
-
 #[derive(Debug, clap::Args)]
 pub struct Options {
     /// Database(s) to measure [default: both with a PostgreSQL URL, else sqlite]
     #[arg(long, value_enum)]
-    backend: Option<BackendChoice>,
+    pub(crate) backend: Option<BackendChoice>,
     /// PostgreSQL database in which a throw-away schema is created (and dropped)
     #[arg(
         long,
@@ -113,21 +104,6 @@ pub struct Options {
     /// Length of each measurement window, in seconds (after a 1 s warm-up)
     #[arg(long, default_value_t = 5, value_parser = clap::value_parser!(u64).range(1..=600))]
     seconds: u64,
-}
-
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-enum Backend {
-    Sqlite,
-    Postgres,
-}
-
-impl Backend {
-    fn name(self) -> &'static str {
-        match self {
-            Self::Sqlite => "sqlite",
-            Self::Postgres => "postgres",
-        }
-    }
 }
 
 /// The loads on one server.
@@ -157,7 +133,7 @@ impl Figures {
 }
 
 pub fn run(binary: &Path, options: &Options) -> Result<Report> {
-    let (backends, skipped) = backends(options)?;
+    let (backends, skipped) = backends(options.backend, options.postgres_url.is_some())?;
     let cores = thread::available_parallelism().map_or(1, usize::from);
     let load = Load {
         concurrency: options.concurrency as usize,
@@ -196,34 +172,6 @@ pub fn run(binary: &Path, options: &Options) -> Result<Report> {
         measured.push(figures);
     }
     Ok(report(options, cores, &rsa, &measured, skipped))
-}
-
-/// The databases to measure, and a note if PostgreSQL is left out.
-fn backends(options: &Options) -> Result<(Vec<Backend>, Option<String>)> {
-    let has_url = options.postgres_url.is_some();
-    let choice = options.backend.unwrap_or(if has_url {
-        BackendChoice::Both
-    } else {
-        BackendChoice::Sqlite
-    });
-    if choice != BackendChoice::Sqlite && !has_url {
-        bail!(
-            "--backend {}: PostgreSQL needs a database URL (--postgres-url or FRONTDESK_TEST_DATABASE_URL)",
-            if choice == BackendChoice::Both {
-                "both"
-            } else {
-                "postgres"
-            }
-        );
-    }
-    let skipped = (options.backend.is_none() && !has_url).then(|| {
-        "PostgreSQL not measured: set FRONTDESK_TEST_DATABASE_URL or pass --postgres-url".to_owned()
-    });
-    Ok(match choice {
-        BackendChoice::Sqlite => (vec![Backend::Sqlite], skipped),
-        BackendChoice::Postgres => (vec![Backend::Postgres], None),
-        BackendChoice::Both => (vec![Backend::Sqlite, Backend::Postgres], None),
-    })
 }
 
 /// The machine's RSA-2048 PKCS#1 v1.5 SHA-256 signing rate, with the library
@@ -311,12 +259,7 @@ fn measure(
     public_jwks: bool,
 ) -> Result<Figures> {
     // Dropped (the schema with it) after the server has stopped.
-    let schema = match backend {
-        Backend::Sqlite => None,
-        Backend::Postgres => Some(PgSchema::create(
-            postgres_url.context("no PostgreSQL URL")?,
-        )?),
-    };
+    let schema = PgSchema::for_backend(backend, postgres_url)?;
     let load = Load {
         watch: (backend == Backend::Postgres).then_some("postgres"),
         ..load
@@ -325,15 +268,7 @@ fn measure(
     if let Some(schema) = &schema {
         launch = launch.env("FRONTDESK_DATABASE_URL", schema.url.clone());
     }
-    let printed = launch.cli(&["keys", "secret", "create", "--label", "frontdesk-bench"])?;
-    let sk = printed
-        .lines()
-        .map(str::trim)
-        .find(|line| line.starts_with("sk_"))
-        .with_context(|| {
-            format!("`frontdesk keys secret create` printed no secret key: {printed:?}")
-        })?
-        .to_owned();
+    let sk = secret_key(&launch)?;
 
     let mut server = launch.spawn()?;
     server.wait_ready(READY_TIMEOUT)?;
@@ -430,70 +365,6 @@ fn measure(
         public_jwks,
         notes,
     })
-}
-
-/// `POST path` with a JSON body; returns the `id` of the created object.
-fn create(port: u16, sk: &str, path: &str, body: &Value) -> Result<String> {
-    let (status, text) =
-        Request::new(port, "POST", path, Some(sk), Some(&body.to_string())).send(port)?;
-    ensure!(status == 200, "POST {path} answered {status}: {text}");
-    serde_json::from_str::<Value>(&text)
-        .ok()
-        .and_then(|v| v["id"].as_str().map(str::to_owned))
-        .with_context(|| format!("POST {path}: no `id` in {text}"))
-}
-
-/// A schema of its own in the PostgreSQL database, dropped on drop, so that a
-/// run starts empty and leaves nothing behind. Created and dropped with
-/// `psql`.
-struct PgSchema {
-    base_url: String,
-    name: String,
-    /// `base_url` with `search_path` set to the schema.
-    url: String,
-}
-
-impl PgSchema {
-    fn create(base_url: &str) -> Result<Self> {
-        let name = format!(
-            "fdbench_{}_{:012x}",
-            std::process::id(),
-            RandomState::new().hash_one(Instant::now()) & 0xffff_ffff_ffff
-        );
-        psql(base_url, &format!("CREATE SCHEMA {name}"))?;
-        let sep = if base_url.contains('?') { '&' } else { '?' };
-        let url = format!("{base_url}{sep}options=-c%20search_path%3D{name}");
-        Ok(Self {
-            base_url: base_url.to_owned(),
-            name,
-            url,
-        })
-    }
-}
-
-impl Drop for PgSchema {
-    fn drop(&mut self) {
-        if let Err(e) = psql(
-            &self.base_url,
-            &format!("DROP SCHEMA {} CASCADE", self.name),
-        ) {
-            eprintln!("warning: schema {} left behind: {e:#}", self.name);
-        }
-    }
-}
-
-fn psql(url: &str, sql: &str) -> Result<()> {
-    let out = Command::new("psql")
-        .args(["-X", "-q", "-v", "ON_ERROR_STOP=1", "-d", url, "-c", sql])
-        .output()
-        .context("cannot run `psql` (needed to create a schema for the PostgreSQL run)")?;
-    ensure!(
-        out.status.success(),
-        "psql -c \"{sql}\" failed ({}): {}",
-        out.status,
-        String::from_utf8_lossy(&out.stderr).trim()
-    );
-    Ok(())
 }
 
 fn report(
@@ -672,40 +543,4 @@ fn cpu_line(backend: &str, what: &str, m: &Measured) -> String {
         other_cores(m)
     ));
     line
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    fn options(backend: Option<BackendChoice>, url: Option<&str>) -> Options {
-        Options {
-            backend,
-            postgres_url: url.map(str::to_owned),
-            concurrency: 16,
-            seconds: 5,
-        }
-    }
-
-    #[test]
-    fn postgres_is_measured_by_default_only_with_a_url() {
-        let (only_sqlite, note) = backends(&options(None, None)).expect("sqlite alone");
-        assert_eq!(only_sqlite, [Backend::Sqlite]);
-        assert!(note.is_some_and(|n| n.contains("FRONTDESK_TEST_DATABASE_URL")));
-
-        let url = Some("postgres://postgres@127.0.0.1/test");
-        let (both, note) = backends(&options(None, url)).expect("both");
-        assert_eq!(both, [Backend::Sqlite, Backend::Postgres]);
-        assert!(note.is_none());
-
-        let (pg, _) = backends(&options(Some(BackendChoice::Postgres), url)).expect("postgres");
-        assert_eq!(pg, [Backend::Postgres]);
-        let (lite, note) = backends(&options(Some(BackendChoice::Sqlite), url)).expect("sqlite");
-        assert_eq!(
-            (lite.as_slice(), note),
-            ([Backend::Sqlite].as_slice(), None)
-        );
-
-        assert!(backends(&options(Some(BackendChoice::Both), None)).is_err());
-    }
 }

@@ -233,6 +233,9 @@ impl Application {
             config: Arc::new(config),
             metrics: Arc::new(Metrics::default()),
             hasher: Arc::new(hasher),
+            hash_slots: Arc::new(tokio::sync::Semaphore::new(
+                std::thread::available_parallelism().map_or(1, usize::from),
+            )),
             secret_keys: Arc::default(),
             mailer: Arc::new(mailer),
             backend_limiter: Arc::new(RateLimiter::new(limit, Duration::from_secs(10))),

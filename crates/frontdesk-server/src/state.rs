@@ -33,6 +33,10 @@ pub struct AppState {
     pub instance: Arc<InstanceInfo>,
     pub metrics: Arc<Metrics>,
     pub hasher: Arc<PasswordHasher>,
+    /// One permit per core: password hashes run at most this many at once,
+    /// so a burst of sign-ins queues instead of thrashing the caches and
+    /// holding 19 MiB per hash (security.md §4).
+    pub hash_slots: Arc<tokio::sync::Semaphore>,
     pub secret_keys: Arc<SecretKeyCache>,
     /// Outgoing mail over SMTP (`[smtp]`), built once at start-up.
     pub mailer: Arc<Mailer>,

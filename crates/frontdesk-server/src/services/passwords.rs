@@ -4,7 +4,7 @@
 //! an async worker it would stall every other request on that thread, so it
 //! runs in the blocking pool.
 
-use frontdesk_crypto::PasswordCheck;
+use frontdesk_crypto::{PasswordCheck, PasswordHasher};
 use frontdesk_domain::entities::User;
 use frontdesk_domain::{NewPassword, UnixMillis};
 
@@ -46,13 +46,28 @@ pub fn context_of(user: &User) -> Vec<&str> {
     words
 }
 
+/// Run `work` with the hasher in the blocking pool, once a hashing slot is
+/// free (at most one hash per core at a time).
+async fn with_hasher<T: Send + 'static>(
+    state: &AppState,
+    work: impl FnOnce(&PasswordHasher) -> T + Send + 'static,
+) -> ApiResult<T> {
+    let _slot = state
+        .hash_slots
+        .acquire()
+        .await
+        .map_err(ApiError::internal)?;
+    let hasher = state.hasher.clone();
+    tokio::task::spawn_blocking(move || work(&hasher))
+        .await
+        .map_err(ApiError::internal)
+}
+
 /// Hash a new password.
 pub async fn hash(state: &AppState, password: &NewPassword) -> ApiResult<String> {
-    let hasher = state.hasher.clone();
     let text = password.expose().to_owned();
-    tokio::task::spawn_blocking(move || hasher.hash(&text))
-        .await
-        .map_err(ApiError::internal)?
+    with_hasher(state, move |h| h.hash(&text))
+        .await?
         .map_err(ApiError::internal)
 }
 
@@ -60,15 +75,13 @@ pub async fn hash(state: &AppState, password: &NewPassword) -> ApiResult<String>
 /// when it is an import (bcrypt) or weaker than the configured cost. Users
 /// without a password spend the same time as a mismatch.
 pub async fn verify(state: &AppState, user: &mut User, password: &str) -> ApiResult<bool> {
-    let hasher = state.hasher.clone();
     let digest = user.password_digest.clone();
     let text = password.to_owned();
-    let check = tokio::task::spawn_blocking(move || match digest {
-        Some(d) => hasher.verify(&text, &d),
-        None => hasher.verify_dummy(&text),
+    let check = with_hasher(state, move |h| match digest {
+        Some(d) => h.verify(&text, &d),
+        None => h.verify_dummy(&text),
     })
-    .await
-    .map_err(ApiError::internal)?;
+    .await?;
     match check {
         PasswordCheck::Mismatch => Ok(false),
         PasswordCheck::Match { needs_rehash } => {
@@ -91,10 +104,7 @@ pub async fn verify(state: &AppState, user: &mut User, password: &str) -> ApiRes
 /// Spend one verification's time for an account that does not exist, in the
 /// blocking pool like a real one, so that timing does not tell them apart.
 pub async fn verify_nobody(state: &AppState, password: &str) -> ApiResult<()> {
-    let hasher = state.hasher.clone();
     let text = password.to_owned();
-    tokio::task::spawn_blocking(move || hasher.verify_dummy(&text))
-        .await
-        .map_err(ApiError::internal)?;
+    with_hasher(state, move |h| h.verify_dummy(&text)).await?;
     Ok(())
 }
