@@ -21,6 +21,10 @@ pub struct Metrics {
     registry: Registry,
     pub http_requests: Family<HttpLabels, Counter>,
     pub http_duration: Family<HttpLabels, Histogram>,
+    /// Password hashes and verifications run (real and dummy alike): the
+    /// proof that unknown accounts cost the same work as known ones, and
+    /// that refused inputs cost none.
+    pub password_hashes: Counter,
 }
 
 impl Default for Metrics {
@@ -40,10 +44,17 @@ impl Default for Metrics {
             "HTTP request latency",
             http_duration.clone(),
         );
+        let password_hashes = Counter::default();
+        registry.register(
+            "password_hashes",
+            "argon2id/bcrypt hashes and verifications run",
+            password_hashes.clone(),
+        );
         Self {
             registry,
             http_requests,
             http_duration,
+            password_hashes,
         }
     }
 }

@@ -57,6 +57,7 @@ async fn with_hasher<T: Send + 'static>(
         .acquire()
         .await
         .map_err(ApiError::internal)?;
+    state.metrics.password_hashes.inc();
     let hasher = state.hasher.clone();
     tokio::task::spawn_blocking(move || work(&hasher))
         .await

@@ -10,6 +10,7 @@ mod node;
 mod bapi_errors;
 mod clerk_backend;
 mod clerk_js;
+mod credentials;
 mod errors;
 mod frontend;
 mod frontend_security;
