@@ -196,10 +196,13 @@ impl Measured {
     }
 }
 
-/// Sends `request` to `127.0.0.1:port` over `load.concurrency` keep-alive
-/// connections for `load.warmup + load.window`, and measures the window.
-/// `server_pid` is the process whose CPU time is read at the window's edges.
-pub fn run(port: u16, server_pid: u32, request: &Request, load: Load) -> Result<Measured> {
+/// Sends `requests` to `127.0.0.1:port` over `load.concurrency` keep-alive
+/// connections for `load.warmup + load.window`, and measures the window:
+/// connection `i` sends `requests[i]`, `requests[i + C]`, … in turn (`C`
+/// connections), so that one connection's requests can differ (distinct
+/// sessions, say). `server_pid` is the process whose CPU time is read at
+/// the window's edges.
+pub fn run_many(port: u16, server_pid: u32, requests: &[Request], load: Load) -> Result<Measured> {
     ensure!(
         load.concurrency > 0,
         "no connections to load the server with"
@@ -208,7 +211,7 @@ pub fn run(port: u16, server_pid: u32, request: &Request, load: Load) -> Result<
         .enable_all()
         .build()
         .context("cannot start the load generator's runtime")?;
-    runtime.block_on(run_async(port, server_pid, request, load))
+    runtime.block_on(run_async(port, server_pid, requests, load))
 }
 
 /// Samples of one connection.
@@ -220,7 +223,13 @@ struct Worker {
     latencies_ms: Vec<f64>,
 }
 
-async fn run_async(port: u16, server_pid: u32, request: &Request, load: Load) -> Result<Measured> {
+async fn run_async(
+    port: u16,
+    server_pid: u32,
+    requests: &[Request],
+    load: Load,
+) -> Result<Measured> {
+    ensure!(!requests.is_empty(), "no requests to send");
     let addr = SocketAddr::from((Ipv4Addr::LOCALHOST, port));
     let mut connections = Vec::with_capacity(load.concurrency);
     for _ in 0..load.concurrency {
@@ -236,8 +245,14 @@ async fn run_async(port: u16, server_pid: u32, request: &Request, load: Load) ->
     let until = from + load.window;
     // Spawned tasks run on this thread: the runtime has no other.
     let mut tasks = tokio::task::JoinSet::new();
-    for stream in connections {
-        let bytes = request.bytes.clone();
+    let c = connections.len();
+    for (i, stream) in connections.into_iter().enumerate() {
+        let bytes: Vec<Vec<u8>> = requests
+            .iter()
+            .skip(i % requests.len())
+            .step_by(c)
+            .map(|r| r.bytes.clone())
+            .collect();
         let expect = load.expect_status;
         tasks.spawn(worker(stream, addr, bytes, expect, from, until));
     }
@@ -292,20 +307,22 @@ async fn run_async(port: u16, server_pid: u32, request: &Request, load: Load) ->
 async fn worker(
     mut stream: tokio::net::TcpStream,
     addr: SocketAddr,
-    request: Vec<u8>,
+    requests: Vec<Vec<u8>>,
     expect: u16,
     from: Instant,
     until: Instant,
 ) -> Result<Worker> {
     let mut w = Worker::default();
     let mut buf: Vec<u8> = Vec::with_capacity(16 * 1024);
+    let mut next = requests.iter().cycle();
     loop {
+        let request = next.next().context("no request for this connection")?;
         let sent = Instant::now();
         if sent >= until {
             return Ok(w);
         }
         stream
-            .write_all(&request)
+            .write_all(request)
             .await
             .context("sending a request")?;
         buf.clear();

@@ -4,7 +4,7 @@
 use std::time::Instant;
 
 use axum::extract::{MatchedPath, Request, State};
-use axum::http::HeaderValue;
+use axum::http::{HeaderValue, Method};
 use axum::middleware::Next;
 use axum::response::{IntoResponse, Response};
 use tracing::Instrument;
@@ -45,6 +45,13 @@ pub async fn observe(State(state): State<AppState>, req: Request, next: Next) ->
     let span = tracing::info_span!("request", request_id = %id, method = %method, route = %route);
     let mut res = next.run(req).instrument(span.clone()).await;
     let status = res.status();
+    // Whatever this request changed is committed now: sessions read for
+    // minting before it are read again (`MintCache`). Minting changes none.
+    if !matches!(method, Method::GET | Method::HEAD | Method::OPTIONS)
+        && !route.ends_with("/tokens")
+    {
+        state.mint_cache.invalidate();
+    }
 
     if let Some(InternalCause(cause)) = res.extensions_mut().remove::<InternalCause>() {
         span.in_scope(|| tracing::error!(%cause, "request failed"));

@@ -233,6 +233,7 @@ impl Application {
             config: Arc::new(config),
             metrics: Arc::new(Metrics::default()),
             hasher: Arc::new(hasher),
+            mint_cache: Arc::default(),
             hash_slots: Arc::new(tokio::sync::Semaphore::new(
                 std::thread::available_parallelism().map_or(1, usize::from),
             )),

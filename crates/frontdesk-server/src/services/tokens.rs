@@ -1,6 +1,12 @@
 //! Minting session tokens: Clerk's v2 session JWT.
 
+use std::collections::HashMap;
+use std::sync::Mutex;
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::time::{Duration, Instant};
+
 use frontdesk_domain::UnixMillis;
+use frontdesk_domain::entities::Session;
 use frontdesk_types::SessionId;
 use frontdesk_types::common::SessionClaims;
 
@@ -9,6 +15,102 @@ use crate::state::AppState;
 
 /// Clerk's JWT category for session tokens (`cat` header).
 pub const SESSION_TOKEN_CATEGORY: &str = "cl_B7d4PD111AAA";
+
+/// Live sessions recently read for minting, so that a client refreshing its
+/// token every 50 s, or an app minting through the Backend API, costs a
+/// signature and not also a database round trip.
+///
+/// Only live sessions are kept, for at most [`MintCache::TTL`], and every
+/// entry belongs to an epoch: any request on this node that may change a
+/// session (every non-GET request except token minting itself) starts a new
+/// epoch when it has run, which voids every entry read before it. So a
+/// session revoked, ended or touched through this node is read afresh by the
+/// next mint; one revoked through another node (or the CLI) stops minting
+/// here within `TTL`, well inside the token lifetime that already bounds how
+/// long a revocation takes to reach apps.
+#[derive(Default)]
+pub struct MintCache {
+    epoch: AtomicU64,
+    entries: Mutex<HashMap<SessionId, Cached>>,
+}
+
+struct Cached {
+    session: Session,
+    client_updated_at: UnixMillis,
+    epoch: u64,
+    at: Instant,
+}
+
+impl MintCache {
+    pub const TTL: Duration = Duration::from_secs(1);
+    const MAX_ENTRIES: usize = 10_000;
+
+    fn lock(&self) -> std::sync::MutexGuard<'_, HashMap<SessionId, Cached>> {
+        self.entries.lock().unwrap_or_else(|p| p.into_inner())
+    }
+
+    /// Void every entry: something on this node may have changed a session.
+    pub fn invalidate(&self) {
+        self.epoch.fetch_add(1, Ordering::SeqCst);
+    }
+
+    fn get(&self, id: &SessionId) -> Option<(Session, UnixMillis)> {
+        let epoch = self.epoch.load(Ordering::SeqCst);
+        let map = self.lock();
+        map.get(id)
+            .filter(|c| c.epoch == epoch && c.at.elapsed() < Self::TTL)
+            .map(|c| (c.session.clone(), c.client_updated_at))
+    }
+
+    /// Keep what was read from the database in `epoch` (read before the
+    /// query, so a change committed meanwhile voids it).
+    fn put(&self, epoch: u64, session: Session, client_updated_at: UnixMillis) {
+        let mut map = self.lock();
+        if map.len() >= Self::MAX_ENTRIES {
+            let current = self.epoch.load(Ordering::SeqCst);
+            map.retain(|_, c| c.epoch == current && c.at.elapsed() < Self::TTL);
+            if map.len() >= Self::MAX_ENTRIES {
+                map.clear();
+            }
+        }
+        map.insert(
+            session.id.clone(),
+            Cached {
+                session,
+                client_updated_at,
+                epoch,
+                at: Instant::now(),
+            },
+        );
+    }
+}
+
+/// The session and its client's `updated_at`, if the session is live now:
+/// from the cache, else from the database.
+async fn live_session(
+    state: &AppState,
+    id: &SessionId,
+    now: UnixMillis,
+) -> ApiResult<(Session, UnixMillis)> {
+    if let Some(hit) = state.mint_cache.get(id)
+        && hit.0.status_at(now).is_live()
+    {
+        return Ok(hit);
+    }
+    let epoch = state.mint_cache.epoch.load(Ordering::SeqCst);
+    let (session, client_updated_at) = state
+        .store
+        .session_for_token(id)
+        .await?
+        .ok_or_else(|| ApiError::not_found("session"))?;
+    if !session.status_at(now).is_live() {
+        return Err(ApiError::not_found("active session"));
+    }
+    state
+        .mint_cache
+        .put(epoch, session.clone(), client_updated_at);
+    Ok((session, client_updated_at))
+}
 
 /// Mint a token for a live session.
 ///
@@ -22,15 +124,8 @@ pub async fn mint(
     lifetime_secs: Option<u32>,
 ) -> ApiResult<String> {
     let now = UnixMillis::now();
-    let (session, client_updated_at) = state
-        .store
-        .session_for_token(session_id)
-        .await?
-        .ok_or_else(|| ApiError::not_found("session"))?;
+    let (session, client_updated_at) = live_session(state, session_id, now).await?;
     let status = session.status_at(now);
-    if !status.is_live() {
-        return Err(ApiError::not_found("active session"));
-    }
     let iat = now
         .as_secs()
         .max((client_updated_at.0 + 999).div_euclid(1000));
@@ -54,4 +149,44 @@ pub async fn mint(
         .active()
         .sign_jwt(&[("cat", SESSION_TOKEN_CATEGORY)], &claims)
         .map_err(ApiError::internal)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use frontdesk_domain::entities::{SessionActivity, SessionStatus};
+    use frontdesk_types::{ClientId, UserId};
+
+    fn session() -> Session {
+        let now = UnixMillis::now();
+        Session {
+            id: SessionId::generate(),
+            client_id: ClientId::generate(),
+            user_id: UserId::generate(),
+            status: SessionStatus::Active,
+            last_active_at: now,
+            expire_at: now.plus_secs(3600),
+            abandon_at: now.plus_secs(3600),
+            last_active_organization_id: None,
+            actor: None,
+            latest_activity: SessionActivity::default(),
+            created_at: now,
+            updated_at: now,
+        }
+    }
+
+    #[test]
+    fn entries_die_with_their_epoch() {
+        let cache = MintCache::default();
+        let s = session();
+        cache.put(0, s.clone(), s.created_at);
+        assert!(cache.get(&s.id).is_some());
+        cache.invalidate();
+        assert!(cache.get(&s.id).is_none(), "a change on this node voids it");
+        // Read before a change committed, stored after it: never served.
+        cache.put(0, s.clone(), s.created_at);
+        assert!(cache.get(&s.id).is_none());
+        cache.put(1, s.clone(), s.created_at);
+        assert!(cache.get(&s.id).is_some());
+    }
 }
