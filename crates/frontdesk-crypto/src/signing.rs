@@ -101,6 +101,23 @@ impl SigningKey {
         Ok(pem)
     }
 
+    /// The RS256 (PKCS#1 v1.5, SHA-256) signature of `message`: for JWTs
+    /// built by hand, such as the SDK's corpus of forged tokens, which must
+    /// be signed by the real key to prove the verifier looks past the
+    /// signature.
+    pub fn sign_rs256(&self, message: &[u8]) -> Result<Vec<u8>, CryptoError> {
+        let mut sig = vec![0u8; self.pair.public_modulus_len()];
+        self.pair
+            .sign(
+                &signature::RSA_PKCS1_SHA256,
+                &SystemRandom::new(),
+                message,
+                &mut sig,
+            )
+            .map_err(|_| CryptoError::Sign)?;
+        Ok(sig)
+    }
+
     /// Sign `claims` as a compact RS256 JWT whose header holds `alg`, `kid`,
     /// `typ` and the `extra_header` members (such as Clerk's `cat`).
     pub fn sign_jwt<C: Serialize>(
@@ -118,15 +135,7 @@ impl SigningKey {
         let mut token = b64url(serde_json::to_vec(&header)?);
         token.push('.');
         token.push_str(&b64url(serde_json::to_vec(claims)?));
-        let mut sig = vec![0u8; self.pair.public_modulus_len()];
-        self.pair
-            .sign(
-                &signature::RSA_PKCS1_SHA256,
-                &SystemRandom::new(),
-                token.as_bytes(),
-                &mut sig,
-            )
-            .map_err(|_| CryptoError::Sign)?;
+        let sig = self.sign_rs256(token.as_bytes())?;
         token.push('.');
         token.push_str(&b64url(sig));
         Ok(token)
