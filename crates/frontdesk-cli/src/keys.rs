@@ -47,13 +47,13 @@ pub enum Format {
     Json,
 }
 
-struct Opened {
-    store: std::sync::Arc<dyn Store>,
+pub(crate) struct Opened {
+    pub(crate) store: std::sync::Arc<dyn Store>,
     config: Config,
     public_url: PublicUrl,
 }
 
-async fn open(config: Config) -> Result<Opened, Failure> {
+pub(crate) async fn open(config: Config) -> Result<Opened, Failure> {
     let validated = config.validate()?;
     let store = startup::open_store(&config, &validated).await?;
     startup::ensure_instance(store.as_ref(), &config).await?;

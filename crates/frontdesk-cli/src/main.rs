@@ -5,6 +5,7 @@
 //! code (2 for a setting to fix, 1 for anything else).
 
 mod keys;
+mod template;
 
 use std::net::IpAddr;
 use std::path::PathBuf;
@@ -66,6 +67,9 @@ enum Command {
     /// Publishable key, secret keys and signing keys
     #[command(subcommand)]
     Keys(keys::KeysCommand),
+    /// Extra claims in every session token (the session token template)
+    #[command(subcommand, name = "session-template")]
+    SessionTemplate(template::TemplateCommand),
 }
 
 #[derive(Subcommand)]
@@ -80,6 +84,13 @@ enum ConfigCommand {
 pub struct Failure {
     code: u8,
     message: String,
+}
+
+impl Failure {
+    /// Bad input on the command line: exit code 2.
+    pub fn usage(message: String) -> Self {
+        Self { code: 2, message }
+    }
 }
 
 impl From<ConfigError> for Failure {
@@ -191,6 +202,7 @@ async fn run(cli: Cli) -> Result<(), Failure> {
         }
         Command::Config(ConfigCommand::PrintDefault) => Ok(()),
         Command::Keys(cmd) => keys::run(cmd, config).await,
+        Command::SessionTemplate(cmd) => template::run(cmd, config).await,
     }
 }
 

@@ -333,3 +333,34 @@ fn serve_prints_the_first_key_once_and_stops_on_sigterm() {
     std::io::Read::read_to_string(&mut child.stdout.take().unwrap(), &mut out).unwrap();
     assert_eq!(out.matches("sk_test_").count(), 1, "{out}");
 }
+
+#[test]
+fn session_template_round_trip() {
+    let dir = tempfile::tempdir().unwrap();
+    let d = dir.path();
+    let o = frontdesk(d, &["session-template", "show"], &[]);
+    assert!(o.status.success(), "{}", stderr(&o));
+    assert_eq!(stdout(&o).trim(), "{}");
+    let set = r#"{"metadata":"{{user.public_metadata}}"}"#;
+    let o = frontdesk(d, &["session-template", "set", set], &[]);
+    assert!(o.status.success(), "{}", stderr(&o));
+    assert_eq!(
+        stdout(&frontdesk(d, &["session-template", "show"], &[])).trim(),
+        set
+    );
+    let o = frontdesk(d, &["session-template", "set", r#"{"sub":"x"}"#], &[]);
+    assert_one_line_error(&o, 2, "reserved claim");
+    let o = frontdesk(d, &["session-template", "set", "not json"], &[]);
+    assert_one_line_error(&o, 2, "not JSON");
+    assert_eq!(
+        stdout(&frontdesk(d, &["session-template", "show"], &[])).trim(),
+        set,
+        "a refused template leaves the old one"
+    );
+    let o = frontdesk(d, &["session-template", "clear"], &[]);
+    assert!(o.status.success());
+    assert_eq!(
+        stdout(&frontdesk(d, &["session-template", "show"], &[])).trim(),
+        "{}"
+    );
+}

@@ -12,6 +12,7 @@ pub mod keys;
 pub mod metadata;
 pub mod password;
 pub mod redirect;
+pub mod template;
 pub mod time;
 
 pub use email::{EmailAddress, EmailError};

@@ -234,6 +234,7 @@ impl Application {
             metrics: Arc::new(Metrics::default()),
             hasher: Arc::new(hasher),
             mint_cache: Arc::default(),
+            session_template: Arc::default(),
             hash_slots: Arc::new(tokio::sync::Semaphore::new(
                 std::thread::available_parallelism().map_or(1, usize::from),
             )),
@@ -243,6 +244,11 @@ impl Application {
             create_limiter: Arc::new(RateLimiter::new(create_limit, Duration::from_secs(10))),
             attempt_limiter: Arc::new(RateLimiter::new(attempt_limit, Duration::from_secs(10))),
         };
+        state
+            .session_template
+            .reload(state.store.as_ref())
+            .await
+            .map_err(StartupError::from)?;
         let router = router(state.clone());
         Ok(Self {
             listener,
@@ -306,6 +312,9 @@ async fn refresh_keys(state: AppState) {
         if let Err(e) = state.keys.refresh(state.store.as_ref()).await {
             tracing::warn!(error = %e, "could not refresh signing keys");
         }
+        if let Err(e) = state.session_template.reload(state.store.as_ref()).await {
+            tracing::warn!(error = %e, "could not reload the session token template");
+        }
     }
 }
 
@@ -319,6 +328,12 @@ pub fn router(state: AppState) -> Router {
         .route("/.well-known/jwks.json", get(routes::jwks::public))
         .route("/v1/jwks", get(routes::jwks::backend))
         .route("/v1/instance", get(routes::instance::get))
+        .route(
+            "/v1/instance/session_token_template",
+            get(routes::instance::template)
+                .put(routes::instance::put_template)
+                .delete(routes::instance::delete_template),
+        )
         .merge(routes::users::router())
         .merge(routes::email_addresses::router())
         .merge(routes::sessions::router())

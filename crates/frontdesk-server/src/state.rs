@@ -37,6 +37,8 @@ pub struct AppState {
     /// so a burst of sign-ins queues instead of thrashing the caches and
     /// holding 19 MiB per hash (security.md §4).
     pub hash_slots: Arc<tokio::sync::Semaphore>,
+    /// Extra claims for every session token.
+    pub session_template: Arc<crate::services::template::TemplateHolder>,
     /// Sessions recently read for minting ([`crate::services::tokens::MintCache`]).
     pub mint_cache: Arc<crate::services::tokens::MintCache>,
     pub secret_keys: Arc<SecretKeyCache>,

@@ -239,6 +239,43 @@ impl InstanceStore for SqliteStore {
         .await?;
         self.instance().await?.ok_or(StoreError::NotFound)
     }
+
+    async fn setting(&self, name: &str) -> StoreResult<Option<serde_json::Value>> {
+        let text: Option<String> = sqlx::query_scalar("SELECT value FROM settings WHERE name = ?1")
+            .bind(name)
+            .fetch_optional(&self.pool)
+            .await?;
+        text.map(|t| serde_json::from_str(&t).map_err(|e| StoreError::Corrupt(e.to_string())))
+            .transpose()
+    }
+
+    async fn put_setting(
+        &self,
+        name: &str,
+        value: Option<&serde_json::Value>,
+        at: UnixMillis,
+    ) -> StoreResult<()> {
+        match value {
+            Some(v) => {
+                sqlx::query(
+                    "INSERT INTO settings (name, value, updated_at) VALUES (?1, ?2, ?3) \
+                     ON CONFLICT (name) DO UPDATE SET value = excluded.value, updated_at = excluded.updated_at",
+                )
+                .bind(name)
+                .bind(v.to_string())
+                .bind(at.0)
+                .execute(&self.pool)
+                .await?;
+            }
+            None => {
+                sqlx::query("DELETE FROM settings WHERE name = ?1")
+                    .bind(name)
+                    .execute(&self.pool)
+                    .await?;
+            }
+        }
+        Ok(())
+    }
 }
 
 #[async_trait]

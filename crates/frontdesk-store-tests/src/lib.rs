@@ -31,6 +31,27 @@ pub async fn run_all<S: Store>(store: &S) {
     touching_a_session_records_activity(store).await;
     flows_are_upserted_and_found_per_client(store).await;
     dev_emails_list_newest_first(store).await;
+    settings_are_set_replaced_and_removed(store).await;
+}
+
+pub async fn settings_are_set_replaced_and_removed<S: Store>(store: &S) {
+    let name = "session_token_template";
+    assert_eq!(store.setting(name).await.unwrap(), None);
+    let first = serde_json::json!({"metadata": "{{user.public_metadata}}"});
+    store
+        .put_setting(name, Some(&first), UnixMillis(1))
+        .await
+        .unwrap();
+    assert_eq!(store.setting(name).await.unwrap(), Some(first));
+    let second = serde_json::json!({"tier": "{{user.public_metadata.tier}}", "n": [1, 2]});
+    store
+        .put_setting(name, Some(&second), UnixMillis(2))
+        .await
+        .unwrap();
+    assert_eq!(store.setting(name).await.unwrap(), Some(second));
+    store.put_setting(name, None, UnixMillis(3)).await.unwrap();
+    assert_eq!(store.setting(name).await.unwrap(), None);
+    store.put_setting(name, None, UnixMillis(4)).await.unwrap();
 }
 
 pub fn sample_instance() -> Instance {

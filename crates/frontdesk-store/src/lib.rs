@@ -51,6 +51,17 @@ pub trait InstanceStore: Send + Sync {
     /// Create the instance unless one exists, and return whichever is stored.
     /// Several nodes starting at once on one database agree on one instance.
     async fn ensure_instance(&self, candidate: &Instance) -> StoreResult<Instance>;
+
+    /// An instance setting (a JSON document), by name.
+    async fn setting(&self, name: &str) -> StoreResult<Option<serde_json::Value>>;
+
+    /// Set an instance setting, or remove it with `None`.
+    async fn put_setting(
+        &self,
+        name: &str,
+        value: Option<&serde_json::Value>,
+        at: UnixMillis,
+    ) -> StoreResult<()>;
 }
 
 /// Backend API secret keys and JWT signing keys.

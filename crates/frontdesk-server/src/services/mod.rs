@@ -5,4 +5,5 @@ pub mod codes;
 pub mod mail;
 pub mod passwords;
 pub mod sessions;
+pub mod template;
 pub mod tokens;

@@ -35,10 +35,18 @@ pub struct MintCache {
 }
 
 struct Cached {
-    session: Session,
-    client_updated_at: UnixMillis,
+    live: Live,
     epoch: u64,
     at: Instant,
+}
+
+/// What minting needs of a live session.
+#[derive(Clone)]
+struct Live {
+    session: Session,
+    client_updated_at: UnixMillis,
+    /// The session token template's claims for its user.
+    custom: serde_json::Map<String, serde_json::Value>,
 }
 
 impl MintCache {
@@ -54,17 +62,17 @@ impl MintCache {
         self.epoch.fetch_add(1, Ordering::SeqCst);
     }
 
-    fn get(&self, id: &SessionId) -> Option<(Session, UnixMillis)> {
+    fn get(&self, id: &SessionId) -> Option<Live> {
         let epoch = self.epoch.load(Ordering::SeqCst);
         let map = self.lock();
         map.get(id)
             .filter(|c| c.epoch == epoch && c.at.elapsed() < Self::TTL)
-            .map(|c| (c.session.clone(), c.client_updated_at))
+            .map(|c| c.live.clone())
     }
 
     /// Keep what was read from the database in `epoch` (read before the
     /// query, so a change committed meanwhile voids it).
-    fn put(&self, epoch: u64, session: Session, client_updated_at: UnixMillis) {
+    fn put(&self, epoch: u64, live: Live) {
         let mut map = self.lock();
         if map.len() >= Self::MAX_ENTRIES {
             let current = self.epoch.load(Ordering::SeqCst);
@@ -74,10 +82,9 @@ impl MintCache {
             }
         }
         map.insert(
-            session.id.clone(),
+            live.session.id.clone(),
             Cached {
-                session,
-                client_updated_at,
+                live,
                 epoch,
                 at: Instant::now(),
             },
@@ -85,15 +92,11 @@ impl MintCache {
     }
 }
 
-/// The session and its client's `updated_at`, if the session is live now:
-/// from the cache, else from the database.
-async fn live_session(
-    state: &AppState,
-    id: &SessionId,
-    now: UnixMillis,
-) -> ApiResult<(Session, UnixMillis)> {
+/// The session, its client's `updated_at` and its template claims, if the
+/// session is live now: from the cache, else from the database.
+async fn live_session(state: &AppState, id: &SessionId, now: UnixMillis) -> ApiResult<Live> {
     if let Some(hit) = state.mint_cache.get(id)
-        && hit.0.status_at(now).is_live()
+        && hit.session.status_at(now).is_live()
     {
         return Ok(hit);
     }
@@ -106,10 +109,32 @@ async fn live_session(
     if !session.status_at(now).is_live() {
         return Err(ApiError::not_found("active session"));
     }
-    state
-        .mint_cache
-        .put(epoch, session.clone(), client_updated_at);
-    Ok((session, client_updated_at))
+    let custom = match state.session_template.get() {
+        None => serde_json::Map::new(),
+        Some(template) => {
+            let user = state
+                .store
+                .get_user(&session.user_id)
+                .await?
+                .ok_or_else(|| ApiError::not_found("session"))?;
+            template
+                .render(&crate::services::template::context(&user, &session))
+                .unwrap_or_else(|| {
+                    tracing::warn!(
+                        user_id = %user.id,
+                        "session token template claims over 1.2 KB for this user; left out"
+                    );
+                    serde_json::Map::new()
+                })
+        }
+    };
+    let live = Live {
+        session,
+        client_updated_at,
+        custom,
+    };
+    state.mint_cache.put(epoch, live.clone());
+    Ok(live)
 }
 
 /// Mint a token for a live session.
@@ -124,7 +149,11 @@ pub async fn mint(
     lifetime_secs: Option<u32>,
 ) -> ApiResult<String> {
     let now = UnixMillis::now();
-    let (session, client_updated_at) = live_session(state, session_id, now).await?;
+    let Live {
+        session,
+        client_updated_at,
+        custom,
+    } = live_session(state, session_id, now).await?;
     let status = session.status_at(now);
     let iat = now
         .as_secs()
@@ -142,7 +171,7 @@ pub async fn mint(
         sub: session.user_id.to_string(),
         v: 2,
         jti: frontdesk_types::id::random_base62(15),
-        custom: serde_json::Map::new(),
+        custom,
     };
     state
         .keys
@@ -179,14 +208,19 @@ mod tests {
     fn entries_die_with_their_epoch() {
         let cache = MintCache::default();
         let s = session();
-        cache.put(0, s.clone(), s.created_at);
+        let live = || Live {
+            session: s.clone(),
+            client_updated_at: s.created_at,
+            custom: serde_json::Map::new(),
+        };
+        cache.put(0, live());
         assert!(cache.get(&s.id).is_some());
         cache.invalidate();
         assert!(cache.get(&s.id).is_none(), "a change on this node voids it");
         // Read before a change committed, stored after it: never served.
-        cache.put(0, s.clone(), s.created_at);
+        cache.put(0, live());
         assert!(cache.get(&s.id).is_none());
-        cache.put(1, s.clone(), s.created_at);
+        cache.put(1, live());
         assert!(cache.get(&s.id).is_some());
     }
 }

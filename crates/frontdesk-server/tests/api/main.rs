@@ -21,6 +21,7 @@ mod instance;
 mod jwks;
 mod keys;
 mod pages_security;
+mod session_template;
 mod sessions;
 mod smtp;
 mod users;
