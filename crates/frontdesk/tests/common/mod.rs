@@ -52,14 +52,33 @@ impl Server {
 
     /// POST JSON to the Backend API; the parsed body (status must be 200).
     pub async fn bapi_post(&self, path: &str, body: serde_json::Value) -> serde_json::Value {
+        self.bapi(reqwest::Method::POST, path, body).await
+    }
+
+    /// PUT JSON to the Backend API (status must be 200).
+    pub async fn bapi_put(&self, path: &str, body: serde_json::Value) -> serde_json::Value {
+        self.bapi(reqwest::Method::PUT, path, body).await
+    }
+
+    /// PATCH JSON to the Backend API (status must be 200).
+    pub async fn bapi_patch(&self, path: &str, body: serde_json::Value) -> serde_json::Value {
+        self.bapi(reqwest::Method::PATCH, path, body).await
+    }
+
+    async fn bapi(
+        &self,
+        method: reqwest::Method,
+        path: &str,
+        body: serde_json::Value,
+    ) -> serde_json::Value {
         let res = reqwest::Client::new()
-            .post(format!("{}{path}", self.base))
+            .request(method.clone(), format!("{}{path}", self.base))
             .bearer_auth(&self.secret_key)
             .json(&body)
             .send()
             .await
             .expect("request");
-        assert_eq!(res.status(), 200, "POST {path}");
+        assert_eq!(res.status(), 200, "{method} {path}");
         res.json().await.expect("json")
     }
 
