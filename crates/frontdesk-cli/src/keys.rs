@@ -222,6 +222,7 @@ async fn show(
             println!("FRONTDESK_PUBLISHABLE_KEY={pk}");
             println!("FRONTDESK_SECRET_KEY={sk_placeholder}");
             println!("FRONTDESK_API_URL={api}");
+            println!("FRONTDESK_PROXY_URL={api}");
             println!("CLERK_PUBLISHABLE_KEY={pk}");
             println!("CLERK_SECRET_KEY={sk_placeholder}");
             println!("CLERK_API_URL={api}");

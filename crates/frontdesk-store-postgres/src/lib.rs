@@ -677,6 +677,18 @@ impl ClientStore for PostgresStore {
         .collect()
     }
 
+    async fn set_client_token(&self, id: &ClientId, token_hash: &str) -> StoreResult<()> {
+        let done = sqlx::query("UPDATE clients SET token_hash = $2 WHERE id = $1")
+            .bind(id.as_str())
+            .bind(token_hash)
+            .execute(&self.pool)
+            .await?;
+        if done.rows_affected() == 0 {
+            return Err(StoreError::NotFound);
+        }
+        Ok(())
+    }
+
     async fn find_client_by_token_hash(&self, token_hash: &str) -> StoreResult<Option<Client>> {
         sqlx::query_as::<_, ClientRow>(&format!(
             "SELECT {CLIENT_COLUMNS} FROM clients \

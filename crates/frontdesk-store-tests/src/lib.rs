@@ -32,6 +32,42 @@ pub async fn run_all<S: Store>(store: &S) {
     flows_are_upserted_and_found_per_client(store).await;
     dev_emails_list_newest_first(store).await;
     settings_are_set_replaced_and_removed(store).await;
+    client_tokens_are_replaced(store).await;
+}
+
+pub async fn client_tokens_are_replaced<S: Store>(store: &S) {
+    let now = UnixMillis(5);
+    let client = frontdesk_domain::entities::Client {
+        id: frontdesk_types::ClientId::generate(),
+        token_hash: "old-hash".to_owned(),
+        last_active_session_id: None,
+        created_at: now,
+        updated_at: now,
+    };
+    store.create_client(&client).await.unwrap();
+    store
+        .set_client_token(&client.id, "new-hash")
+        .await
+        .unwrap();
+    assert!(
+        store
+            .find_client_by_token_hash("old-hash")
+            .await
+            .unwrap()
+            .is_none()
+    );
+    let found = store
+        .find_client_by_token_hash("new-hash")
+        .await
+        .unwrap()
+        .unwrap();
+    assert_eq!(found.id, client.id);
+    assert!(matches!(
+        store
+            .set_client_token(&frontdesk_types::ClientId::generate(), "x")
+            .await,
+        Err(frontdesk_store::StoreError::NotFound)
+    ));
 }
 
 pub async fn settings_are_set_replaced_and_removed<S: Store>(store: &S) {

@@ -116,6 +116,9 @@ pub trait ClientStore: Send + Sync {
     async fn create_client(&self, client: &Client) -> StoreResult<()>;
     async fn get_client(&self, id: &ClientId) -> StoreResult<Option<Client>>;
     async fn find_client_by_token_hash(&self, token_hash: &str) -> StoreResult<Option<Client>>;
+    /// Give a client a new token (the old one stops identifying it);
+    /// `NotFound` if there is no such client.
+    async fn set_client_token(&self, id: &ClientId, token_hash: &str) -> StoreResult<()>;
     /// A page of clients, newest first.
     async fn list_clients(&self, limit: i64, offset: i64) -> StoreResult<Vec<Client>>;
 }

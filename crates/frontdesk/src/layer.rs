@@ -74,6 +74,24 @@ impl Auth {
         &self.settings
     }
 
+    /// `currentUser()`: the signed-in user from the Backend API, `None` when
+    /// signed out.
+    pub async fn current_user(
+        &self,
+    ) -> Result<Option<frontdesk_types::user::User>, crate::backend::BackendError> {
+        let Some(id) = self.user_id() else {
+            return Ok(None);
+        };
+        let sk = self
+            .settings
+            .secret_key
+            .as_deref()
+            .ok_or(crate::backend::BackendError::NoSecretKey)?;
+        let api =
+            crate::backend::BackendApi::new(&self.settings.api_url, sk, self.settings.http.clone());
+        api.get_user(id).await.map(Some)
+    }
+
     /// `auth.protect()`: `Ok` when signed in and every condition holds.
     /// Otherwise the response `@clerk/nextjs` gives: a signed-out page load
     /// goes to the sign-in page with `redirect_url` back here; anything else

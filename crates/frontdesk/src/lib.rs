@@ -16,6 +16,7 @@
 //!   `protect()`.
 //! - [`config`]: settings from a [`Builder`] or the environment.
 
+pub mod backend;
 pub mod claims;
 pub mod config;
 pub mod jwt;
@@ -26,6 +27,7 @@ pub mod request;
 pub mod verify;
 pub mod webhook;
 
+pub use backend::BackendApi;
 pub use claims::{Condition, SessionClaims};
 pub use config::{Builder, Settings};
 pub use keys::{JwksCache, KeySource, RsaKey};

@@ -188,6 +188,11 @@ impl Fapi {
         Ok(())
     }
 
+    /// Point the `__client` cookie at a new token of the same client.
+    pub fn set_client_cookie(&mut self, token: &str) {
+        self.set_cookie(CLIENT_COOKIE, token, true, 365 * 86_400);
+    }
+
     fn set_cookie(&mut self, name: &str, value: &str, http_only: bool, max_age: i64) {
         let mut c = format!("{name}={value}; Path=/; SameSite=Lax; Max-Age={max_age}");
         if http_only {

@@ -61,6 +61,18 @@ pub async fn handshake(
         let (client, token) = new_client(&state, "dvb_").await?;
         fapi.client = Some(client);
         dev_token = Some(token);
+    } else if let (true, None, Some(client)) = (dev, &dev_token, &fapi.client) {
+        // Known by its `__client` cookie (signed in on the hosted pages),
+        // the app has no dev browser for it yet: give the client a new
+        // token, which becomes both the cookie here and the app's dev
+        // browser, so both name the same client from now on.
+        let token = format!("dvb_{}", frontdesk_types::id::random_base62(32));
+        state
+            .store
+            .set_client_token(&client.id, &sha256_hex(token.as_bytes()))
+            .await?;
+        fapi.set_client_cookie(&token);
+        dev_token = Some(token);
     }
     let now = UnixMillis::now();
     let mut cookies: Vec<(String, String, String)> = Vec::new(); // (name, value, attributes)
@@ -161,7 +173,7 @@ pub async fn handshake(
         h.insert(LOCATION, v);
     }
     h.insert(CACHE_CONTROL, HeaderValue::from_static("no-store"));
-    Ok(res)
+    Ok(fapi.with_cookies(res))
 }
 
 /// `GET /v1/clients/handshake_payload?nonce=`: the directives behind a nonce,

@@ -1,0 +1,132 @@
+// The seed's app in Rust (examples/rust-seed) with Frontdesk's hosted pages,
+// in Chromium: a protected page sends the visitor to sign in; back on the
+// app signed in; the profile JSON; past the token lifetime still signed in
+// (handshake); the session revoked through the Backend API: signed out
+// within one token lifetime; `tier: pro` in public metadata: /pro opens
+// after the next refresh.
+//
+// Run by examples/rust-seed/tests/e2e.rs, which sets FRONTDESK_URL, APP_URL,
+// SECRET_KEY, EMAIL, PASSWORD, USER_ID, TOKEN_LIFETIME, ARTIFACTS_DIR,
+// CHROMIUM and DEADLINE_MS. Prints one line per step and PASS.
+
+import { chromium } from 'playwright-core';
+import path from 'node:path';
+
+const env = (name) => {
+  const v = process.env[name];
+  if (v === undefined) throw new Error(`${name} is not set`);
+  return v;
+};
+const FRONTDESK = env('FRONTDESK_URL');
+const APP = env('APP_URL');
+const SK = env('SECRET_KEY');
+const EMAIL = env('EMAIL');
+const PASSWORD = env('PASSWORD');
+const USER_ID = env('USER_ID');
+const LIFETIME = Number(env('TOKEN_LIFETIME'));
+const ARTIFACTS = env('ARTIFACTS_DIR');
+const DEADLINE = Date.now() + Number(env('DEADLINE_MS'));
+// Verifiers accept a token up to 5 s past its exp (clock skew, as @clerk/backend).
+const SKEW = 5;
+const LOOPBACK = new Set(['127.0.0.1', 'localhost', '[::1]']);
+
+const started = Date.now();
+const log = (m) => console.log(`[${((Date.now() - started) / 1000).toFixed(1)}s] ${m}`);
+const check = (c, what) => {
+  if (!c) throw new Error(`check failed: ${what}`);
+  if (Date.now() > DEADLINE) throw new Error(`over the deadline at: ${what}`);
+};
+const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
+const bapi = async (method, p, body) => {
+  const res = await fetch(`${FRONTDESK}${p}`, {
+    method,
+    headers: { authorization: `Bearer ${SK}`, 'content-type': 'application/json' },
+    body: body ? JSON.stringify(body) : undefined,
+  });
+  check(res.ok, `${method} ${p} answered ${res.status}`);
+  return res.json();
+};
+
+const browser = await chromium.launch({
+  executablePath: env('CHROMIUM'),
+  args: ['--headless', '--no-sandbox', '--disable-gpu', '--disable-background-networking',
+    '--disable-component-update', '--disable-sync', '--no-first-run'],
+});
+const context = await browser.newContext();
+const blocked = [];
+await context.route('**/*', (route) => {
+  const u = new URL(route.request().url());
+  if (!LOOPBACK.has(u.hostname)) { blocked.push(u.href); return route.abort(); }
+  return route.continue();
+});
+const page = await context.newPage();
+let failed = null;
+
+async function signIn() {
+  await page.getByLabel('Email address').fill(EMAIL);
+  await page.getByLabel('Password').fill(PASSWORD);
+  await page.getByRole('button', { name: 'Sign in', exact: true }).click();
+}
+
+try {
+  // 1. A protected page sends a signed-out visitor to the hosted sign-in.
+  await page.goto(`${APP}/dashboard`);
+  await page.waitForURL((u) => u.href.startsWith(`${FRONTDESK}/sign-in`));
+  const back = new URL(page.url()).searchParams.get('redirect_url');
+  check(back === `${APP}/dashboard`, `redirect_url back to the app (${back})`);
+  log('protected page → hosted sign-in');
+
+  // 2. Sign in; back on the app, signed in.
+  await signIn();
+  await page.waitForURL(`${APP}/dashboard`);
+  check((await page.textContent('#user-id')) === USER_ID, 'the dashboard shows the user');
+  log('signed in on the hosted page, back on the app');
+
+  // 3. The profile JSON.
+  const profile = await page.evaluate(async () => (await fetch('/api/user/profile')).json());
+  check(profile.id === USER_ID && profile.email === EMAIL && profile.firstName === 'Ada',
+    `profile ${JSON.stringify(profile)}`);
+  log('profile JSON is right');
+
+  // 4. Past the token lifetime: still signed in, through the handshake.
+  const session = async () =>
+    (await context.cookies(APP)).find((c) => c.name === '__session')?.value;
+  const before = await session();
+  await sleep((LIFETIME + SKEW + 1) * 1000);
+  await page.goto(`${APP}/dashboard`);
+  await page.waitForURL(`${APP}/dashboard`);
+  check((await page.textContent('#user-id')) === USER_ID, 'still signed in after the token expired');
+  const after = await session();
+  check(before && after && before !== after, 'a new session token came through the handshake');
+  log('token expired and refreshed through the handshake');
+
+  // 5. Revoked through the Backend API: signed out within one lifetime.
+  const sessions = await bapi('GET', `/v1/sessions?user_id=${USER_ID}&status=active`);
+  for (const s of sessions) await bapi('POST', `/v1/sessions/${s.id}/revoke`);
+  await sleep((LIFETIME + SKEW + 1) * 1000);
+  await page.goto(`${APP}/dashboard`);
+  await page.waitForURL((u) => u.href.startsWith(`${FRONTDESK}/sign-in`));
+  log('revoked session: signed out within one token lifetime');
+
+  // 6. Pro after `tier: pro`, from the next token on.
+  await signIn();
+  await page.waitForURL(`${APP}/dashboard`);
+  let res = await page.goto(`${APP}/pro`);
+  check(res.status() === 404, `not pro yet (${res.status()})`);
+  await bapi('PATCH', `/v1/users/${USER_ID}/metadata`, { public_metadata: { tier: 'pro' } });
+  await sleep((LIFETIME + SKEW + 1) * 1000);
+  res = await page.goto(`${APP}/pro`);
+  await page.waitForURL(`${APP}/pro`);
+  check((await page.textContent('h1')) === 'Pro', 'the pro page opens after the next refresh');
+  log('tier pro: /pro opens');
+
+  check(blocked.length === 0, `nothing left loopback: ${blocked.join(', ')}`);
+  console.log('PASS');
+} catch (e) {
+  failed = e;
+  await page.screenshot({ path: path.join(ARTIFACTS, 'rust-seed-failure.png'), fullPage: true }).catch(() => {});
+  console.log(`FAIL: ${e.message}\nat ${page.url()}\n${await page.content().catch(() => '')}`);
+} finally {
+  await browser.close();
+}
+process.exit(failed ? 1 : 0);
