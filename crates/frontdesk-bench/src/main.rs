@@ -21,6 +21,7 @@ mod setup;
 mod signins;
 mod startup;
 mod tokens;
+mod verify;
 
 use std::path::PathBuf;
 use std::process::ExitCode;
@@ -49,6 +50,8 @@ enum Benchmark {
     Tokens(tokens::Options),
     /// Password sign-ins per second, next to the machine's argon2id rate
     Signins(signins::Options),
+    /// The SDK's token verifications per second (vs @clerk/backend and RSA) and middleware overhead
+    Verify(verify::Options),
 }
 
 fn main() -> ExitCode {
@@ -58,6 +61,7 @@ fn main() -> ExitCode {
             Benchmark::Startup(options) => startup::run(&binary, options),
             Benchmark::Tokens(options) => tokens::run(&binary, options),
             Benchmark::Signins(options) => signins::run(&binary, options),
+            Benchmark::Verify(options) => verify::run(options),
         });
     match result {
         Ok(report) => {

@@ -6,7 +6,7 @@
 use std::collections::HashMap;
 use std::time::{Duration, Instant};
 
-use aws_lc_rs::signature::{self, RsaPublicKeyComponents};
+use aws_lc_rs::signature::{self, ParsedPublicKey};
 use base64::Engine;
 use base64::engine::general_purpose::{STANDARD, URL_SAFE_NO_PAD};
 use serde::Deserialize;
@@ -30,11 +30,49 @@ pub enum KeyError {
     UnknownKid(String),
 }
 
-/// An RSA public key, as its modulus and exponent.
-#[derive(Clone, PartialEq, Eq)]
+/// An RSA public key: its modulus and exponent, parsed once for
+/// verification (parsing per signature would cost about as much as the
+/// signature check itself).
+#[derive(Clone)]
 pub struct RsaKey {
     n: Vec<u8>,
     e: Vec<u8>,
+    parsed: ParsedPublicKey,
+}
+
+impl PartialEq for RsaKey {
+    fn eq(&self, other: &Self) -> bool {
+        self.n == other.n && self.e == other.e
+    }
+}
+
+impl Eq for RsaKey {}
+
+/// DER length octets.
+fn der_len(len: usize, out: &mut Vec<u8>) {
+    if len < 0x80 {
+        out.push(len as u8);
+    } else {
+        let bytes: Vec<u8> = len
+            .to_be_bytes()
+            .into_iter()
+            .skip_while(|b| *b == 0)
+            .collect();
+        out.push(0x80 | bytes.len() as u8);
+        out.extend(bytes);
+    }
+}
+
+/// A DER INTEGER holding the unsigned big-endian `v`.
+fn der_uint(v: &[u8], out: &mut Vec<u8>) {
+    let v: Vec<u8> = v.iter().skip_while(|b| **b == 0).copied().collect();
+    let pad = v.first().is_some_and(|b| b & 0x80 != 0);
+    out.push(0x02);
+    der_len(v.len() + usize::from(pad), out);
+    if pad {
+        out.push(0);
+    }
+    out.extend(v);
 }
 
 impl std::fmt::Debug for RsaKey {
@@ -46,10 +84,23 @@ impl std::fmt::Debug for RsaKey {
 impl RsaKey {
     /// From a JWK's base64url `n` and `e`.
     pub fn from_jwk(n: &str, e: &str) -> Option<Self> {
-        Some(Self {
-            n: URL_SAFE_NO_PAD.decode(n).ok()?,
-            e: URL_SAFE_NO_PAD.decode(e).ok()?,
-        })
+        Self::from_components(
+            URL_SAFE_NO_PAD.decode(n).ok()?,
+            URL_SAFE_NO_PAD.decode(e).ok()?,
+        )
+    }
+
+    /// From the modulus and exponent: encoded as a PKCS#1 RSAPublicKey and
+    /// parsed, which refuses keys under 2048 bits.
+    fn from_components(n: Vec<u8>, e: Vec<u8>) -> Option<Self> {
+        let mut body = Vec::new();
+        der_uint(&n, &mut body);
+        der_uint(&e, &mut body);
+        let mut der = vec![0x30];
+        der_len(body.len(), &mut der);
+        der.extend(body);
+        let parsed = ParsedPublicKey::new(&signature::RSA_PKCS1_2048_8192_SHA256, der).ok()?;
+        Some(Self { n, e, parsed })
     }
 
     /// From a `-----BEGIN PUBLIC KEY-----` PEM (what `frontdesk keys show`
@@ -69,12 +120,7 @@ impl RsaKey {
     /// Whether `signature` is this key's RS256 signature of `message`.
     /// Keys under 2048 bits are refused by the algorithm choice.
     pub fn verify_rs256(&self, message: &[u8], signature: &[u8]) -> bool {
-        RsaPublicKeyComponents {
-            n: &self.n,
-            e: &self.e,
-        }
-        .verify(&signature::RSA_PKCS1_2048_8192_SHA256, message, signature)
-        .is_ok()
+        self.parsed.verify_sig(message, signature).is_ok()
     }
 }
 
@@ -133,10 +179,7 @@ fn spki_rsa(spki: &[u8]) -> Option<RsaKey> {
             .copied()
             .collect::<Vec<u8>>()
     };
-    Some(RsaKey {
-        n: strip(n),
-        e: strip(e),
-    })
+    RsaKey::from_components(strip(n), strip(e))
 }
 
 #[derive(Deserialize)]
