@@ -10,7 +10,7 @@ use aws_lc_rs::signature::{self, ParsedPublicKey};
 use base64::Engine;
 use base64::engine::general_purpose::{STANDARD, URL_SAFE_NO_PAD};
 use serde::Deserialize;
-use tokio::sync::Mutex;
+use tokio::sync::RwLock;
 
 /// A JWKS is kept this long (`@clerk/backend` keeps it five minutes).
 pub const JWKS_TTL: Duration = Duration::from_secs(300);
@@ -212,7 +212,7 @@ pub struct JwksCache {
     url: String,
     secret_key: String,
     http: reqwest::Client,
-    state: Mutex<Cached>,
+    state: RwLock<Cached>,
 }
 
 #[derive(Debug, Default)]
@@ -233,7 +233,7 @@ impl JwksCache {
                 .redirect(reqwest::redirect::Policy::none())
                 .build()
                 .unwrap_or_default(),
-            state: Mutex::new(Cached::default()),
+            state: RwLock::new(Cached::default()),
         }
     }
 
@@ -267,14 +267,23 @@ impl JwksCache {
     /// The key `kid`: from the cache while it is fresh, else (and for an
     /// unknown `kid`, at most once per [`REFETCH_INTERVAL`]) fetched again.
     pub async fn key(&self, kid: &str) -> Result<RsaKey, KeyError> {
-        let mut state = self.state.lock().await;
+        // Every verification comes here: a fresh hit only takes a read lock.
+        {
+            let state = self.state.read().await;
+            let fresh = state.fetched.is_some_and(|t| t.elapsed() < JWKS_TTL);
+            if fresh && let Some(k) = state.keys.get(kid) {
+                return Ok(k.clone());
+            }
+        }
+        let mut state = self.state.write().await;
         let age = state.fetched.map(|t| t.elapsed());
-        let fresh = age.is_some_and(|a| a < JWKS_TTL);
-        if fresh && let Some(k) = state.keys.get(kid) {
+        // Another caller may have fetched while this one waited.
+        if age.is_some_and(|a| a < JWKS_TTL)
+            && let Some(k) = state.keys.get(kid)
+        {
             return Ok(k.clone());
         }
-        let may_fetch = age.is_none_or(|a| a >= REFETCH_INTERVAL);
-        if may_fetch {
+        if age.is_none_or(|a| a >= REFETCH_INTERVAL) {
             let keys = self.fetch().await?;
             state.keys = keys;
             state.fetched = Some(Instant::now());

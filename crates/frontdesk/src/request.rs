@@ -212,21 +212,23 @@ pub async fn authenticate(settings: &Settings, parts: &Parts) -> Outcome {
         .get("__clerk_redirect_count")
         .and_then(|v| v.parse().ok())
         .unwrap_or(0);
-    let handshake = |reason: &'static str, fallback: &'static str| {
+    // Only a page load can go through the handshake; anything else is
+    // signed out for the same reason.
+    let handshake = |reason: &'static str| {
         if document && redirects < MAX_REDIRECTS {
             handshake_redirect(settings, parts, &inputs, reason, redirects)
         } else {
-            Outcome::signed_out(fallback)
+            Outcome::signed_out(reason)
         }
     };
 
     // 4–5. Development instances need the browser's dev browser.
     if settings.development {
         if inputs.query.contains_key("__clerk_db_jwt") {
-            return handshake("dev-browser-sync", "dev-browser-sync");
+            return handshake("dev-browser-sync");
         }
         if inputs.cookie("__clerk_db_jwt").is_none() {
-            return handshake("dev-browser-missing", "dev-browser-missing");
+            return handshake("dev-browser-missing");
         }
     }
 
@@ -240,34 +242,24 @@ pub async fn authenticate(settings: &Settings, parts: &Parts) -> Outcome {
         (None, 0) => return Outcome::signed_out("session-token-and-uat-missing"),
         // 7. One without the other: only the Frontend API knows.
         (Some(_), 0) => {
-            return handshake(
-                "session-token-but-no-client-uat",
-                "session-token-but-no-client-uat",
-            );
+            return handshake("session-token-but-no-client-uat");
         }
         (None, _) => {
-            return handshake(
-                "client-uat-but-no-session-token",
-                "client-uat-but-no-session-token",
-            );
+            return handshake("client-uat-but-no-session-token");
         }
         (Some(_), _) => {}
     }
     let token = session.unwrap_or_default();
     // 8. A token older than the client's last change is stale.
     if peek_iat(token).is_some_and(|iat| iat < uat) {
-        return handshake(
-            "session-token-iat-before-client-uat",
-            "session-token-iat-before-client-uat",
-        );
+        return handshake("session-token-iat-before-client-uat");
     }
     // 9. Verify.
     match verify_token(token, &settings.keys, &settings.verify).await {
         Ok(claims) => Outcome::signed_in(claims),
-        Err(e) if e.is_expiry() => handshake(
-            "session-token-expired-refresh-non-eligible-no-refresh-cookie",
-            "session-token-expired",
-        ),
+        Err(e) if e.is_expiry() => {
+            handshake("session-token-expired-refresh-non-eligible-no-refresh-cookie")
+        }
         Err(_) => Outcome::signed_out("session-token-invalid"),
     }
 }

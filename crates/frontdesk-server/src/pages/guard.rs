@@ -4,8 +4,8 @@
 use axum::body::{Body, to_bytes};
 use axum::extract::{Request, State};
 use axum::http::header::{
-    CACHE_CONTROL, CONTENT_SECURITY_POLICY, COOKIE, ORIGIN, REFERRER_POLICY, RETRY_AFTER,
-    SET_COOKIE, X_CONTENT_TYPE_OPTIONS, X_FRAME_OPTIONS,
+    CACHE_CONTROL, CONTENT_SECURITY_POLICY, ORIGIN, REFERRER_POLICY, RETRY_AFTER, SET_COOKIE,
+    X_CONTENT_TYPE_OPTIONS, X_FRAME_OPTIONS,
 };
 use axum::http::{HeaderMap, HeaderValue, Method, StatusCode};
 use axum::middleware::Next;
@@ -45,15 +45,11 @@ fn secure(state: &AppState) -> bool {
     state.instance.public_url.url().scheme() == "https"
 }
 
+/// This browser's token, if its cookie holds a plausible one.
 fn cookie(headers: &HeaderMap, name: &str) -> Option<String> {
-    headers
-        .get_all(COOKIE)
-        .iter()
-        .filter_map(|v| v.to_str().ok())
-        .flat_map(|v| v.split(';'))
-        .filter_map(|kv| kv.trim().split_once('='))
-        .find(|(k, v)| *k == name && (16..=64).contains(&v.len()))
-        .map(|(_, v)| v.to_owned())
+    crate::routes::frontend::ctx::cookie(headers, name)
+        .filter(|v| (16..=64).contains(&v.len()))
+        .map(str::to_owned)
 }
 
 /// Whether a state-changing request comes from one of Frontdesk's own pages,

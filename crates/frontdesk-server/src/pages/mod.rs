@@ -118,6 +118,20 @@ impl Next {
     }
 }
 
+/// The form of a step that asks for an emailed code (sign-in, sign-up).
+#[derive(Deserialize, Default)]
+pub struct CodeForm {
+    #[serde(default)]
+    attempt: String,
+    #[serde(default)]
+    code: String,
+    /// `verify` or `resend`.
+    #[serde(default)]
+    action: String,
+    #[serde(flatten)]
+    next: Next,
+}
+
 /// `303 See Other` to `location`, with the cookies the flow set.
 fn see_other(fapi: &Fapi, location: &str) -> Response {
     let res = (

@@ -14,7 +14,7 @@ use maud::html;
 use serde::Deserialize;
 
 use super::layout::{self, Field, alert, csrf, hidden};
-use super::{CsrfToken, FormError, Next, page, see_other, signed_in, status_of};
+use super::{CsrfToken, FormError, Next, page, see_other, signed_in};
 use crate::routes::frontend::sign_ups::load_flow;
 use crate::routes::frontend::{Fapi, sign_ins};
 use crate::state::AppState;
@@ -100,7 +100,7 @@ pub async fn submit(
         Err(e) => {
             let e = FormError::from_api(e);
             let body = render(&state, &token, &form, Some(&e));
-            page(&fapi, status_of(Some(&e)), Some(&e), body)
+            page(&fapi, e.status, Some(&e), body)
         }
     }
 }
@@ -202,7 +202,7 @@ pub async fn submit_reset(
         Err(e) => {
             let e = FormError::from_api(e);
             let body = render_reset(&state, &token, &form, verified, Some(&e));
-            page(&fapi, status_of(Some(&e)), Some(&e), body)
+            page(&fapi, e.status, Some(&e), body)
         }
     }
 }

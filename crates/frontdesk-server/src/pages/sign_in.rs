@@ -10,7 +10,7 @@ use maud::html;
 use serde::Deserialize;
 
 use super::layout::{self, Field, alert, csrf, hidden};
-use super::{CsrfToken, FormError, Next, page, see_other, signed_in, status_of};
+use super::{CodeForm, CsrfToken, FormError, Next, page, see_other, signed_in, status_of};
 use crate::routes::frontend::{Fapi, sign_ins};
 use crate::state::AppState;
 
@@ -119,7 +119,7 @@ pub async fn submit(
         Err(e) => {
             let e = FormError::from_api(e);
             let body = render(&state, &token, &form, Some(&e));
-            page(&fapi, status_of(Some(&e)), Some(&e), body)
+            page(&fapi, e.status, Some(&e), body)
         }
     }
 }
@@ -131,19 +131,6 @@ fn code_url(state: &AppState, attempt: &str, next: &Next) -> String {
         q.append_pair("redirect_url", &n);
     }
     format!("/sign-in/code?{}", q.finish())
-}
-
-#[derive(Deserialize, Default)]
-pub struct CodeForm {
-    #[serde(default)]
-    attempt: String,
-    #[serde(default)]
-    code: String,
-    /// `verify` or `resend`.
-    #[serde(default)]
-    action: String,
-    #[serde(flatten)]
-    next: Next,
 }
 
 fn render_code(
@@ -206,7 +193,7 @@ pub async fn submit_code(
         Ok((_, Err(e))) | Err(e) => {
             let e = FormError::from_api(e);
             let body = render_code(&state, &token, &form, Some(&e), None);
-            page(&fapi, status_of(Some(&e)), Some(&e), body)
+            page(&fapi, e.status, Some(&e), body)
         }
     }
 }

@@ -11,7 +11,7 @@ use maud::html;
 use serde::Deserialize;
 
 use super::layout::{self, Field, alert, csrf, hidden};
-use super::{CsrfToken, FormError, Next, page, see_other, signed_in, status_of};
+use super::{CodeForm, CsrfToken, FormError, Next, page, see_other, signed_in};
 use crate::routes::frontend::Fapi;
 use crate::routes::frontend::sign_ups::{self, Fields};
 use crate::state::AppState;
@@ -125,28 +125,15 @@ pub async fn submit(
         Err(e) => {
             let e = FormError::from_api(e);
             let body = render(&state, &token, &form, Some(&e));
-            page(&fapi, status_of(Some(&e)), Some(&e), body)
+            page(&fapi, e.status, Some(&e), body)
         }
     }
-}
-
-#[derive(Deserialize, Default)]
-pub struct VerifyForm {
-    #[serde(default)]
-    attempt: String,
-    #[serde(default)]
-    code: String,
-    /// `verify` or `resend`.
-    #[serde(default)]
-    action: String,
-    #[serde(flatten)]
-    next: Next,
 }
 
 fn render_verify(
     state: &AppState,
     token: &CsrfToken,
-    form: &VerifyForm,
+    form: &CodeForm,
     error: Option<&FormError>,
     notice: Option<&str>,
 ) -> String {
@@ -168,7 +155,7 @@ pub async fn show_verify(
     State(state): State<AppState>,
     Extension(token): Extension<CsrfToken>,
     fapi: Fapi,
-    Query(form): Query<VerifyForm>,
+    Query(form): Query<CodeForm>,
 ) -> Response {
     page(
         &fapi,
@@ -184,7 +171,7 @@ pub async fn submit_verify(
     State(state): State<AppState>,
     Extension(token): Extension<CsrfToken>,
     mut fapi: Fapi,
-    Form(form): Form<VerifyForm>,
+    Form(form): Form<CodeForm>,
 ) -> Response {
     let result = if form.action == "resend" {
         sign_ups::send_code(&state, &fapi, &form.attempt).await
@@ -200,7 +187,7 @@ pub async fn submit_verify(
         Err(e) => {
             let e = FormError::from_api(e);
             let body = render_verify(&state, &token, &form, Some(&e), None);
-            page(&fapi, status_of(Some(&e)), Some(&e), body)
+            page(&fapi, e.status, Some(&e), body)
         }
     }
 }

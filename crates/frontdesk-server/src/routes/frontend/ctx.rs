@@ -4,7 +4,7 @@
 use axum::extract::FromRequestParts;
 use axum::http::header::{COOKIE, ORIGIN, SET_COOKIE, USER_AGENT};
 use axum::http::request::Parts;
-use axum::http::{HeaderValue, StatusCode};
+use axum::http::{HeaderMap, HeaderValue, StatusCode};
 use axum::response::{IntoResponse, Response};
 use frontdesk_crypto::{cookie_suffix, sha256_hex};
 use frontdesk_domain::UnixMillis;
@@ -32,9 +32,9 @@ pub struct Fapi {
     secure_cookies: bool,
 }
 
-fn cookie<'a>(parts: &'a Parts, name: &str) -> Option<&'a str> {
-    parts
-        .headers
+/// A cookie of the request, by name.
+pub fn cookie<'a>(headers: &'a HeaderMap, name: &str) -> Option<&'a str> {
+    headers
         .get_all(COOKIE)
         .iter()
         .filter_map(|v| v.to_str().ok())
@@ -119,7 +119,7 @@ impl FromRequestParts<AppState> for Fapi {
                 .await?
                 .ok_or_else(dev_browser_unauthenticated)?;
             fapi.client = Some(client);
-        } else if let Some(token) = cookie(parts, CLIENT_COOKIE) {
+        } else if let Some(token) = cookie(&parts.headers, CLIENT_COOKIE) {
             fapi.client = find(state, token).await?;
         }
         Ok(fapi)
@@ -186,6 +186,34 @@ impl Fapi {
             self.client = state.store.get_client(&c.id).await?;
         }
         Ok(())
+    }
+
+    /// Sign `user_id` in on this browser: a new session, every other session
+    /// of the client ended (one session per browser, as Clerk's
+    /// single-session mode), and `__client_uat` moved on.
+    pub async fn start_session(
+        &mut self,
+        state: &AppState,
+        user_id: &frontdesk_types::UserId,
+        now: UnixMillis,
+    ) -> ApiResult<frontdesk_domain::entities::Session> {
+        let client = self.ensure_client(state).await?;
+        super::client::end_client_sessions(
+            state,
+            &client.id,
+            frontdesk_domain::entities::SessionStatus::Ended,
+        )
+        .await?;
+        let session = crate::services::sessions::new_session(
+            state,
+            user_id,
+            &client.id,
+            self.activity.clone(),
+            now,
+        );
+        state.store.create_session(&session).await?;
+        self.set_client_uat(state, now.as_secs() + 1);
+        Ok(session)
     }
 
     /// Point the `__client` cookie at a new token of the same client.

@@ -110,9 +110,8 @@ async fn trusted_origin(State(state): State<AppState>, req: Request, next: Next)
         .get(header::ORIGIN)
         .map(|v| v.to_str().unwrap_or("null"));
     if changes && let Some(origin) = origin {
-        let trusted = origin == state.instance.public_url.origin()
-            || state.instance.redirects.trusts_origin(origin);
-        if !trusted {
+        // The policy trusts Frontdesk's own origin too.
+        if !state.instance.redirects.trusts_origin(origin) {
             return crate::error::ApiError::client(
                 StatusCode::FORBIDDEN,
                 frontdesk_types::ClerkError::new(

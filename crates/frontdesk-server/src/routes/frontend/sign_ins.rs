@@ -19,7 +19,7 @@ use super::sign_ups::{code_error, envelope, load_flow, save_flow};
 use crate::error::{ApiError, ApiResult};
 use crate::extract::ApiBody;
 use crate::render::LOCKOUT_SECS;
-use crate::services::{codes, mail, passwords, sessions};
+use crate::services::{codes, mail, passwords};
 use crate::state::AppState;
 
 /// Failed attempts before an account locks (security.md B1).
@@ -82,25 +82,7 @@ async fn complete(
     user: &mut User,
 ) -> ApiResult<()> {
     let now = UnixMillis::now();
-    let client = fapi.ensure_client(state).await?;
-    for other in state
-        .store
-        .list_sessions(&frontdesk_store::SessionQuery {
-            user_id: None,
-            client_id: Some(client.id.clone()),
-            status: Some(SessionStatus::Active),
-            limit: 100,
-            offset: 0,
-        })
-        .await?
-    {
-        let _ = state
-            .store
-            .end_session(&other.id, SessionStatus::Ended, now)
-            .await;
-    }
-    let session = sessions::new_session(state, &user.id, &client.id, fapi.activity.clone(), now);
-    state.store.create_session(&session).await?;
+    let session = fapi.start_session(state, &user.id, now).await?;
     user.failed_attempts = 0;
     user.locked_at = None;
     user.last_sign_in_at = Some(now);
@@ -108,7 +90,6 @@ async fn complete(
     state.store.update_user(user).await?;
     a.status = "complete".to_owned();
     a.created_session_id = Some(session.id.to_string());
-    fapi.set_client_uat(state, now.as_secs() + 1);
     Ok(())
 }
 

@@ -3,9 +3,7 @@
 use axum::extract::{Path, State};
 use axum::http::StatusCode;
 use axum::response::Response;
-use frontdesk_domain::entities::{
-    FlowRecord, SessionStatus, User, Verification, VerificationStatus,
-};
+use frontdesk_domain::entities::{FlowRecord, User, Verification, VerificationStatus};
 use frontdesk_domain::flows::{ATTEMPT_TTL_SECS, CodeOutcome, SignUpAttempt};
 use frontdesk_domain::{EmailAddress, UnixMillis};
 use frontdesk_types::ClerkError;
@@ -17,7 +15,7 @@ use super::ctx::Fapi;
 use super::render;
 use crate::error::{ApiError, ApiResult};
 use crate::extract::ApiBody;
-use crate::services::{codes, mail, passwords, sessions};
+use crate::services::{codes, mail, passwords};
 use crate::state::AppState;
 
 /// Load an attempt of `kind` that belongs to the caller's client.
@@ -352,31 +350,9 @@ async fn complete_sign_up(
         ),
         other => other.into(),
     })?;
-    let client = fapi.ensure_client(state).await?;
-    let session = sessions::new_session(state, &user.id, &client.id, fapi.activity.clone(), now);
-    state.store.create_session(&session).await?;
-    // One session per browser, as Clerk's single-session mode.
-    for other in state
-        .store
-        .list_sessions(&frontdesk_store::SessionQuery {
-            user_id: None,
-            client_id: Some(client.id.clone()),
-            status: Some(SessionStatus::Active),
-            limit: 100,
-            offset: 0,
-        })
-        .await?
-    {
-        if other.id != session.id {
-            let _ = state
-                .store
-                .end_session(&other.id, SessionStatus::Ended, now)
-                .await;
-        }
-    }
+    let session = fapi.start_session(state, &user.id, now).await?;
     attempt.status = "complete".to_owned();
     attempt.created_user_id = Some(user.id.to_string());
     attempt.created_session_id = Some(session.id.to_string());
-    fapi.set_client_uat(state, now.as_secs() + 1);
     Ok(())
 }
