@@ -15,6 +15,7 @@
 //! not, 2 when the benchmark could not be run at all.
 
 mod load;
+mod receiver;
 mod report;
 mod server;
 mod setup;
@@ -22,6 +23,7 @@ mod signins;
 mod startup;
 mod tokens;
 mod verify;
+mod webhooks;
 
 use std::path::PathBuf;
 use std::process::ExitCode;
@@ -52,6 +54,11 @@ enum Benchmark {
     Signins(signins::Options),
     /// The SDK's token verifications per second (vs @clerk/backend and RSA) and middleware overhead
     Verify(verify::Options),
+    /// Webhook deliveries per second to a loopback receiver, and messages lost
+    Webhooks(webhooks::Options),
+    /// Webhook delivery under a flaky receiver and SIGKILLs: every event delivered, signed, once marked
+    #[command(name = "webhook-faults")]
+    WebhookFaults(webhooks::FaultOptions),
 }
 
 fn main() -> ExitCode {
@@ -62,6 +69,8 @@ fn main() -> ExitCode {
             Benchmark::Tokens(options) => tokens::run(&binary, options),
             Benchmark::Signins(options) => signins::run(&binary, options),
             Benchmark::Verify(options) => verify::run(options),
+            Benchmark::Webhooks(options) => webhooks::run(&binary, options),
+            Benchmark::WebhookFaults(options) => webhooks::run_faults(&binary, options),
         });
     match result {
         Ok(report) => {

@@ -124,6 +124,9 @@ pub struct Server {
     child: Child,
     port: u16,
     started: Instant,
+    /// How it was started, to start it again ([`Server::kill_and_restart`]).
+    binary: PathBuf,
+    env: Vec<(String, String)>,
     // Declared last: removed after the process is gone.
     dir: TempDir,
 }
@@ -187,15 +190,7 @@ impl Launch {
     /// variables are removed, and it runs inside the temporary directory so
     /// that no `./frontdesk.toml` is picked up.
     fn command(&self) -> Command {
-        let mut cmd = Command::new(&self.binary);
-        cmd.current_dir(self.dir.path()).stdin(Stdio::null());
-        for (key, _) in env::vars_os() {
-            if key.to_str().is_some_and(|k| k.starts_with("FRONTDESK_")) {
-                cmd.env_remove(key);
-            }
-        }
-        cmd.envs(self.env.iter().map(|(k, v)| (k, v)));
-        cmd
+        command(&self.binary, &self.env, self.dir.path())
     }
 
     /// Runs `binary <args>` to completion and returns its stdout; a failure
@@ -220,21 +215,47 @@ impl Launch {
     /// Its stdout (which shows the first secret key) goes nowhere; its stderr
     /// goes to a file quoted in errors.
     pub fn spawn(self) -> Result<Server> {
-        let log = File::create(self.dir.path().join("server.log"))
-            .context("cannot create the server log")?;
-        let mut cmd = self.command();
-        cmd.arg("serve").stdout(Stdio::null()).stderr(log);
         let started = Instant::now();
-        let child = cmd
-            .spawn()
-            .with_context(|| format!("cannot start {}", self.binary.display()))?;
+        let child = serve(&self.binary, &self.env, self.dir.path())?;
         Ok(Server {
             child,
             port: self.port,
             started,
+            binary: self.binary,
+            env: self.env,
             dir: self.dir,
         })
     }
+}
+
+/// `binary` configured exactly as `env` says: inherited `FRONTDESK_*`
+/// variables are removed, and it runs inside `dir` so that no
+/// `./frontdesk.toml` is picked up.
+fn command(binary: &Path, vars: &[(String, String)], dir: &Path) -> Command {
+    let mut cmd = Command::new(binary);
+    cmd.current_dir(dir).stdin(Stdio::null());
+    for (key, _) in env::vars_os() {
+        if key.to_str().is_some_and(|k| k.starts_with("FRONTDESK_")) {
+            cmd.env_remove(key);
+        }
+    }
+    cmd.envs(vars.iter().map(|(k, v)| (k, v)));
+    cmd
+}
+
+/// Spawns `binary serve`, its stderr appended to `dir/server.log`.
+fn serve(binary: &Path, vars: &[(String, String)], dir: &Path) -> Result<Child> {
+    let log = File::options()
+        .create(true)
+        .append(true)
+        .open(dir.join("server.log"))
+        .context("cannot open the server log")?;
+    command(binary, vars, dir)
+        .arg("serve")
+        .stdout(Stdio::null())
+        .stderr(log)
+        .spawn()
+        .with_context(|| format!("cannot start {}", binary.display()))
 }
 
 impl Server {
@@ -341,6 +362,22 @@ impl Server {
             }
             thread::sleep(Duration::from_millis(5));
         }
+    }
+
+    /// Sets (or overrides) a variable for the next [`Server::kill_and_restart`].
+    pub fn set_env(&mut self, key: &str, value: impl Into<String>) {
+        self.env.retain(|(k, _)| k != key);
+        self.env.push((key.to_owned(), value.into()));
+    }
+
+    /// SIGKILL (no shutdown, nothing flushed), then the same `serve` again on
+    /// the same data dir and port. Returns once the new process is spawned.
+    pub fn kill_and_restart(&mut self) -> Result<()> {
+        self.child.kill().context("cannot kill the server")?;
+        self.child.wait()?;
+        self.started = Instant::now();
+        self.child = serve(&self.binary, &self.env, self.dir.path())?;
+        Ok(())
     }
 
     /// The last lines the server wrote on stderr, for error messages.

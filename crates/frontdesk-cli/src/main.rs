@@ -5,7 +5,9 @@
 //! code (2 for a setting to fix, 1 for anything else).
 
 mod keys;
+mod rfc3339;
 mod template;
+mod webhooks;
 
 use std::net::IpAddr;
 use std::path::PathBuf;
@@ -70,6 +72,9 @@ enum Command {
     /// Extra claims in every session token (the session token template)
     #[command(subcommand, name = "session-template")]
     SessionTemplate(template::TemplateCommand),
+    /// Webhook endpoints, their signing secrets, messages and delivery attempts
+    #[command(subcommand)]
+    Webhooks(webhooks::WebhooksCommand),
 }
 
 #[derive(Subcommand)]
@@ -203,6 +208,7 @@ async fn run(cli: Cli) -> Result<(), Failure> {
         Command::Config(ConfigCommand::PrintDefault) => Ok(()),
         Command::Keys(cmd) => keys::run(cmd, config).await,
         Command::SessionTemplate(cmd) => template::run(cmd, config).await,
+        Command::Webhooks(cmd) => webhooks::run(cmd, config).await,
     }
 }
 

@@ -2,44 +2,11 @@
 //! naming the setting and a non-zero exit, never a panic, and leaves data alone.
 #![allow(clippy::unwrap_used)]
 
-use std::path::Path;
-use std::process::{Command, Output, Stdio};
+use std::process::{Command, Stdio};
 use std::time::{Duration, Instant};
 
-const BIN: &str = env!("CARGO_BIN_EXE_frontdesk");
-
-fn frontdesk(dir: &Path, args: &[&str], env: &[(&str, &str)]) -> Output {
-    let mut cmd = Command::new(BIN);
-    cmd.current_dir(dir).args(args).env("RUST_LOG", "warn");
-    for (k, _) in std::env::vars() {
-        if k.starts_with("FRONTDESK_") {
-            cmd.env_remove(k);
-        }
-    }
-    for (k, v) in env {
-        cmd.env(k, v);
-    }
-    cmd.output().unwrap()
-}
-
-fn stderr(o: &Output) -> String {
-    String::from_utf8_lossy(&o.stderr).into_owned()
-}
-
-fn stdout(o: &Output) -> String {
-    String::from_utf8_lossy(&o.stdout).into_owned()
-}
-
-/// One line, starting with `error: `, mentioning `needle`, exit code `code`.
-fn assert_one_line_error(o: &Output, code: i32, needle: &str) {
-    let err = stderr(o);
-    assert_eq!(o.status.code(), Some(code), "stderr: {err}");
-    let lines: Vec<&str> = err.lines().filter(|l| !l.trim().is_empty()).collect();
-    assert_eq!(lines.len(), 1, "exactly one line expected, got: {err}");
-    assert!(lines[0].starts_with("error: "), "{err}");
-    assert!(lines[0].contains(needle), "`{needle}` missing from: {err}");
-    assert!(!err.contains("panicked"), "{err}");
-}
+mod common;
+use common::{BIN, assert_one_line_error, frontdesk, stderr, stdout};
 
 #[test]
 fn bad_settings_name_the_setting() {

@@ -14,6 +14,7 @@ pub mod password;
 pub mod redirect;
 pub mod template;
 pub mod time;
+pub mod webhooks;
 
 pub use email::{EmailAddress, EmailError};
 pub use keys::{InstanceMode, KeyError, PublishableKey, SecretKey};

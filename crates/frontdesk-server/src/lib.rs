@@ -20,6 +20,7 @@ pub mod services;
 pub mod startup;
 pub mod state;
 pub mod telemetry;
+pub mod webhooks;
 
 pub use config::{Config, ConfigError, ConfigFile, Overrides};
 pub use startup::{Application, StartupError};

@@ -25,6 +25,8 @@ pub struct Metrics {
     /// proof that unknown accounts cost the same work as known ones, and
     /// that refused inputs cost none.
     pub password_hashes: Counter,
+    /// Webhook delivery attempts recorded by this node's worker.
+    pub webhook_attempts: Counter,
 }
 
 impl Default for Metrics {
@@ -50,11 +52,18 @@ impl Default for Metrics {
             "argon2id/bcrypt hashes and verifications run",
             password_hashes.clone(),
         );
+        let webhook_attempts = Counter::default();
+        registry.register(
+            "webhook_attempts",
+            "Webhook delivery attempts recorded",
+            webhook_attempts.clone(),
+        );
         Self {
             registry,
             http_requests,
             http_duration,
             password_hashes,
+            webhook_attempts,
         }
     }
 }

@@ -43,7 +43,20 @@ pub async fn observe(State(state): State<AppState>, req: Request, next: Next) ->
         .map(|p| p.as_str().to_owned())
         .unwrap_or_else(|| "unmatched".to_owned());
     let span = tracing::info_span!("request", request_id = %id, method = %method, route = %route);
-    let mut res = next.run(req).instrument(span.clone()).await;
+    let meta = crate::services::events::RequestMeta {
+        client_ip: crate::routes::frontend::limits::client_ip(&state, &req)
+            .map(|ip| ip.to_string())
+            .unwrap_or_default(),
+        user_agent: req
+            .headers()
+            .get(axum::http::header::USER_AGENT)
+            .and_then(|v| v.to_str().ok())
+            .unwrap_or_default()
+            .to_owned(),
+    };
+    let mut res = crate::services::events::REQUEST
+        .scope(meta, next.run(req).instrument(span.clone()))
+        .await;
     let status = res.status();
     // Whatever this request changed is committed now: sessions read for
     // minting before it are read again (`MintCache`). Minting changes none.
@@ -51,6 +64,8 @@ pub async fn observe(State(state): State<AppState>, req: Request, next: Next) ->
         && !route.ends_with("/tokens")
     {
         state.mint_cache.invalidate();
+        // …and any event it wrote is in the outbox.
+        state.webhooks.wake();
     }
 
     if let Some(InternalCause(cause)) = res.extensions_mut().remove::<InternalCause>() {

@@ -209,6 +209,8 @@ impl Application {
         )
         .map_err(|e| ConfigError::new("argon2_memory_kib", e.to_string()))?;
         let mailer = crate::services::mail::Mailer::new(&config.smtp)?;
+        let webhooks = crate::webhooks::Webhooks::new(&config.webhooks, instance.mode)
+            .map_err(|e| ConfigError::new("webhooks", e.to_string()))?;
         let limit = config.backend_rate_limit.unwrap_or(match instance.mode {
             frontdesk_domain::InstanceMode::Development => 100,
             frontdesk_domain::InstanceMode::Production => 1000,
@@ -243,6 +245,7 @@ impl Application {
             backend_limiter: Arc::new(RateLimiter::new(limit, Duration::from_secs(10))),
             create_limiter: Arc::new(RateLimiter::new(create_limit, Duration::from_secs(10))),
             attempt_limiter: Arc::new(RateLimiter::new(attempt_limit, Duration::from_secs(10))),
+            webhooks: Arc::new(webhooks),
         };
         state
             .session_template
@@ -279,6 +282,13 @@ impl Application {
         shutdown: impl Future<Output = ()> + Send + 'static,
     ) -> std::io::Result<()> {
         let refresher = tokio::spawn(refresh_keys(self.state.clone()));
+        let (stop_worker, stopped) = tokio::sync::watch::channel(false);
+        let worker = self
+            .state
+            .config
+            .webhooks
+            .worker
+            .then(|| tokio::spawn(crate::webhooks::worker::run(self.state.clone(), stopped)));
         // Peer addresses feed the per-IP limits of the Frontend API.
         let service = self
             .router
@@ -287,6 +297,12 @@ impl Application {
             .with_graceful_shutdown(shutdown)
             .await;
         refresher.abort();
+        if let Some(worker) = worker {
+            // Attempts in flight end within the timeout; then they are recorded.
+            let _ = stop_worker.send(true);
+            let grace = self.state.config.webhooks.timeout() + Duration::from_secs(2);
+            let _ = tokio::time::timeout(grace, worker).await;
+        }
         result
     }
 }
@@ -338,6 +354,7 @@ pub fn router(state: AppState) -> Router {
         .merge(routes::email_addresses::router())
         .merge(routes::sessions::router())
         .merge(routes::clients::router())
+        .merge(routes::webhooks::router())
         .merge(routes::frontend::router(&state))
         .merge(crate::pages::router(&state))
         .route("/v1/dev/emails", get(routes::dev::emails))

@@ -49,6 +49,8 @@ pub struct AppState {
     pub create_limiter: Arc<RateLimiter<std::net::IpAddr>>,
     /// Per-IP limits on attempting a factor or verification.
     pub attempt_limiter: Arc<RateLimiter<std::net::IpAddr>>,
+    /// Webhook delivery: address policy, HTTP client, the worker's wake-up.
+    pub webhooks: Arc<crate::webhooks::Webhooks>,
 }
 
 /// Recently verified secret keys, by hash, so that a busy Backend API caller

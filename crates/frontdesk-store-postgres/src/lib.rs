@@ -14,19 +14,23 @@ use frontdesk_domain::entities::{
     Client, DevEmail, EmailAddressRecord, FlowRecord, Instance, SecretKeyRecord, Session,
     SessionActivity, SessionStatus, SigningKeyRecord, User,
 };
+use frontdesk_domain::webhooks::OutboxEvent;
 use frontdesk_store::query::Dialect;
 use frontdesk_store::rows::{
     ClientRow, DevEmailRow, EmailRow, FlowRow, InstanceRow, SecretKeyRow, SessionRow,
     SessionWithClientRow, SigningKeyRow, UserRow,
 };
 use frontdesk_store::{
-    ClientStore, FlowStore, InstanceStore, KeyStore, SessionQuery, SessionStore, StoreError,
-    StoreResult, UserFilter, UserQuery, UserStore,
+    ClientStore, FlowStore, InstanceStore, KeyStore, SessionEvents, SessionQuery, SessionStore,
+    StoreError, StoreResult, UserFilter, UserQuery, UserStore,
 };
+
+mod webhooks;
 use frontdesk_types::{ClientId, EmailAddressId, SecretKeyId, SessionId, UserId};
 use sqlx::postgres::{PgConnectOptions, PgPoolOptions};
 use sqlx::types::Json;
 use sqlx::{Connection, PgConnection, PgPool, Postgres, Transaction};
+use webhooks::insert_events;
 
 pub mod testing;
 
@@ -345,7 +349,7 @@ async fn insert_signing_key(
 
 #[async_trait]
 impl UserStore for PostgresStore {
-    async fn create_user(&self, user: &User) -> StoreResult<()> {
+    async fn create_user(&self, user: &User, events: &[OutboxEvent]) -> StoreResult<()> {
         let mut tx = self.pool.begin().await?;
         sqlx::query(&format!(
             "INSERT INTO users ({USER_COLUMNS}, username_normalized) VALUES \
@@ -380,6 +384,7 @@ impl UserStore for PostgresStore {
         for e in &user.email_addresses {
             insert_email(&mut tx, e).await?;
         }
+        insert_events(&mut tx, events).await?;
         tx.commit().await?;
         Ok(())
     }
@@ -396,7 +401,8 @@ impl UserStore for PostgresStore {
         .await
     }
 
-    async fn update_user(&self, user: &User) -> StoreResult<()> {
+    async fn update_user(&self, user: &User, events: &[OutboxEvent]) -> StoreResult<()> {
+        let mut tx = self.pool.begin().await?;
         let done = sqlx::query(
             "UPDATE users SET external_id = $2, username = $3, first_name = $4, last_name = $5, \
              image_url = $6, public_metadata = $7, private_metadata = $8, unsafe_metadata = $9, \
@@ -427,22 +433,27 @@ impl UserStore for PostgresStore {
         .bind(user.create_organization_enabled)
         .bind(user.updated_at.0)
         .bind(user.username.as_ref().map(|u| u.to_lowercase()))
-        .execute(&self.pool)
+        .execute(&mut *tx)
         .await?;
         if done.rows_affected() == 0 {
             return Err(StoreError::NotFound);
         }
+        insert_events(&mut tx, events).await?;
+        tx.commit().await?;
         Ok(())
     }
 
-    async fn delete_user(&self, id: &UserId) -> StoreResult<()> {
+    async fn delete_user(&self, id: &UserId, events: &[OutboxEvent]) -> StoreResult<()> {
+        let mut tx = self.pool.begin().await?;
         let done = sqlx::query("DELETE FROM users WHERE id = $1")
             .bind(id.as_str())
-            .execute(&self.pool)
+            .execute(&mut *tx)
             .await?;
         if done.rows_affected() == 0 {
             return Err(StoreError::NotFound);
         }
+        insert_events(&mut tx, events).await?;
+        tx.commit().await?;
         Ok(())
     }
 
@@ -478,9 +489,14 @@ impl UserStore for PostgresStore {
         Ok(q.fetch_one(&self.pool).await?.0)
     }
 
-    async fn add_email(&self, email: &EmailAddressRecord) -> StoreResult<()> {
+    async fn add_email(
+        &self,
+        email: &EmailAddressRecord,
+        events: &[OutboxEvent],
+    ) -> StoreResult<()> {
         let mut tx = self.pool.begin().await?;
         insert_email(&mut tx, email).await?;
+        insert_events(&mut tx, events).await?;
         tx.commit().await?;
         Ok(())
     }
@@ -496,8 +512,13 @@ impl UserStore for PostgresStore {
         .transpose()
     }
 
-    async fn update_email(&self, e: &EmailAddressRecord) -> StoreResult<()> {
+    async fn update_email(
+        &self,
+        e: &EmailAddressRecord,
+        events: &[OutboxEvent],
+    ) -> StoreResult<()> {
         let v = e.verification.as_ref();
+        let mut tx = self.pool.begin().await?;
         let done = sqlx::query(
             "UPDATE email_addresses SET verification_status = $2, verification_strategy = $3, \
              verification_attempts = $4, verification_expire_at = $5, updated_at = $6 WHERE id = $1",
@@ -508,15 +529,17 @@ impl UserStore for PostgresStore {
         .bind(v.and_then(|v| v.attempts))
         .bind(v.and_then(|v| v.expire_at).map(|t| t.0))
         .bind(e.updated_at.0)
-        .execute(&self.pool)
+        .execute(&mut *tx)
         .await?;
         if done.rows_affected() == 0 {
             return Err(StoreError::NotFound);
         }
+        insert_events(&mut tx, events).await?;
+        tx.commit().await?;
         Ok(())
     }
 
-    async fn delete_email(&self, id: &EmailAddressId) -> StoreResult<()> {
+    async fn delete_email(&self, id: &EmailAddressId, events: &[OutboxEvent]) -> StoreResult<()> {
         let mut tx = self.pool.begin().await?;
         sqlx::query(
             "UPDATE users SET primary_email_address_id = NULL WHERE primary_email_address_id = $1",
@@ -531,6 +554,7 @@ impl UserStore for PostgresStore {
         if done.rows_affected() == 0 {
             return Err(StoreError::NotFound);
         }
+        insert_events(&mut tx, events).await?;
         tx.commit().await?;
         Ok(())
     }
@@ -704,7 +728,7 @@ impl ClientStore for PostgresStore {
 
 #[async_trait]
 impl SessionStore for PostgresStore {
-    async fn create_session(&self, s: &Session) -> StoreResult<()> {
+    async fn create_session(&self, s: &Session, events: &[OutboxEvent]) -> StoreResult<()> {
         let mut tx = self.pool.begin().await?;
         let a = &s.latest_activity;
         sqlx::query(&format!(
@@ -733,6 +757,7 @@ impl SessionStore for PostgresStore {
         .execute(&mut *tx)
         .await?;
         touch_client(&mut tx, &s.client_id, Some(&s.id), s.created_at).await?;
+        insert_events(&mut tx, events).await?;
         tx.commit().await?;
         Ok(())
     }
@@ -809,6 +834,7 @@ impl SessionStore for PostgresStore {
         user_id: &UserId,
         status: SessionStatus,
         at: UnixMillis,
+        events: SessionEvents<'_>,
     ) -> StoreResult<Vec<Session>> {
         let mut tx = self.pool.begin().await?;
         let rows = sqlx::query_as::<_, SessionRow>(&format!(
@@ -827,6 +853,8 @@ impl SessionStore for PostgresStore {
         for s in &sessions {
             touch_client(&mut tx, &s.client_id, None, at).await?;
         }
+        let events: Vec<OutboxEvent> = sessions.iter().filter_map(events).collect();
+        insert_events(&mut tx, &events).await?;
         tx.commit().await?;
         Ok(sessions)
     }
@@ -870,6 +898,7 @@ impl SessionStore for PostgresStore {
         id: &SessionId,
         status: SessionStatus,
         at: UnixMillis,
+        events: SessionEvents<'_>,
     ) -> StoreResult<Session> {
         let mut tx = self.pool.begin().await?;
         let row = sqlx::query_as::<_, SessionRow>(&format!(
@@ -884,6 +913,8 @@ impl SessionStore for PostgresStore {
         .ok_or(StoreError::NotFound)?;
         let session = Session::try_from(row)?;
         touch_client(&mut tx, &session.client_id, None, at).await?;
+        let events: Vec<OutboxEvent> = events(&session).into_iter().collect();
+        insert_events(&mut tx, &events).await?;
         tx.commit().await?;
         Ok(session)
     }

@@ -14,19 +14,23 @@ use frontdesk_domain::entities::{
     Client, DevEmail, EmailAddressRecord, FlowRecord, Instance, SecretKeyRecord, Session,
     SessionActivity, SessionStatus, SigningKeyRecord, User,
 };
+use frontdesk_domain::webhooks::OutboxEvent;
 use frontdesk_store::query::Dialect;
 use frontdesk_store::rows::{
     ClientRow, DevEmailRow, EmailRow, FlowRow, InstanceRow, SecretKeyRow, SessionRow,
     SessionWithClientRow, SigningKeyRow, UserRow,
 };
 use frontdesk_store::{
-    ClientStore, FlowStore, InstanceStore, KeyStore, SessionQuery, SessionStore, StoreError,
-    StoreResult, UserFilter, UserQuery, UserStore,
+    ClientStore, FlowStore, InstanceStore, KeyStore, SessionEvents, SessionQuery, SessionStore,
+    StoreError, StoreResult, UserFilter, UserQuery, UserStore,
 };
+
+mod webhooks;
 use frontdesk_types::{ClientId, EmailAddressId, SecretKeyId, SessionId, UserId};
 use sqlx::sqlite::{SqliteConnectOptions, SqliteJournalMode, SqlitePoolOptions, SqliteSynchronous};
 use sqlx::types::Json;
 use sqlx::{Sqlite, SqlitePool, Transaction};
+use webhooks::insert_events;
 
 /// Why the database file could not be opened; the message is shown to the
 /// operator as is.
@@ -395,7 +399,7 @@ async fn insert_signing_key(
 
 #[async_trait]
 impl UserStore for SqliteStore {
-    async fn create_user(&self, user: &User) -> StoreResult<()> {
+    async fn create_user(&self, user: &User, events: &[OutboxEvent]) -> StoreResult<()> {
         let mut tx = self.pool.begin().await?;
         sqlx::query(&format!(
             "INSERT INTO users ({USER_COLUMNS}, username_normalized) VALUES \
@@ -430,6 +434,7 @@ impl UserStore for SqliteStore {
         for e in &user.email_addresses {
             insert_email(&mut tx, e).await?;
         }
+        insert_events(&mut tx, events).await?;
         tx.commit().await?;
         Ok(())
     }
@@ -446,7 +451,8 @@ impl UserStore for SqliteStore {
         .await
     }
 
-    async fn update_user(&self, user: &User) -> StoreResult<()> {
+    async fn update_user(&self, user: &User, events: &[OutboxEvent]) -> StoreResult<()> {
+        let mut tx = self.pool.begin().await?;
         let done = sqlx::query(
             "UPDATE users SET external_id = ?2, username = ?3, first_name = ?4, last_name = ?5, \
              image_url = ?6, public_metadata = ?7, private_metadata = ?8, unsafe_metadata = ?9, \
@@ -477,22 +483,27 @@ impl UserStore for SqliteStore {
         .bind(user.create_organization_enabled)
         .bind(user.updated_at.0)
         .bind(user.username.as_ref().map(|u| u.to_lowercase()))
-        .execute(&self.pool)
+        .execute(&mut *tx)
         .await?;
         if done.rows_affected() == 0 {
             return Err(StoreError::NotFound);
         }
+        insert_events(&mut tx, events).await?;
+        tx.commit().await?;
         Ok(())
     }
 
-    async fn delete_user(&self, id: &UserId) -> StoreResult<()> {
+    async fn delete_user(&self, id: &UserId, events: &[OutboxEvent]) -> StoreResult<()> {
+        let mut tx = self.pool.begin().await?;
         let done = sqlx::query("DELETE FROM users WHERE id = ?1")
             .bind(id.as_str())
-            .execute(&self.pool)
+            .execute(&mut *tx)
             .await?;
         if done.rows_affected() == 0 {
             return Err(StoreError::NotFound);
         }
+        insert_events(&mut tx, events).await?;
+        tx.commit().await?;
         Ok(())
     }
 
@@ -528,9 +539,14 @@ impl UserStore for SqliteStore {
         Ok(q.fetch_one(&self.pool).await?.0)
     }
 
-    async fn add_email(&self, email: &EmailAddressRecord) -> StoreResult<()> {
+    async fn add_email(
+        &self,
+        email: &EmailAddressRecord,
+        events: &[OutboxEvent],
+    ) -> StoreResult<()> {
         let mut tx = self.pool.begin().await?;
         insert_email(&mut tx, email).await?;
+        insert_events(&mut tx, events).await?;
         tx.commit().await?;
         Ok(())
     }
@@ -546,8 +562,13 @@ impl UserStore for SqliteStore {
         .transpose()
     }
 
-    async fn update_email(&self, e: &EmailAddressRecord) -> StoreResult<()> {
+    async fn update_email(
+        &self,
+        e: &EmailAddressRecord,
+        events: &[OutboxEvent],
+    ) -> StoreResult<()> {
         let v = e.verification.as_ref();
+        let mut tx = self.pool.begin().await?;
         let done = sqlx::query(
             "UPDATE email_addresses SET verification_status = ?2, verification_strategy = ?3, \
              verification_attempts = ?4, verification_expire_at = ?5, updated_at = ?6 WHERE id = ?1",
@@ -558,15 +579,17 @@ impl UserStore for SqliteStore {
         .bind(v.and_then(|v| v.attempts))
         .bind(v.and_then(|v| v.expire_at).map(|t| t.0))
         .bind(e.updated_at.0)
-        .execute(&self.pool)
+        .execute(&mut *tx)
         .await?;
         if done.rows_affected() == 0 {
             return Err(StoreError::NotFound);
         }
+        insert_events(&mut tx, events).await?;
+        tx.commit().await?;
         Ok(())
     }
 
-    async fn delete_email(&self, id: &EmailAddressId) -> StoreResult<()> {
+    async fn delete_email(&self, id: &EmailAddressId, events: &[OutboxEvent]) -> StoreResult<()> {
         let mut tx = self.pool.begin().await?;
         sqlx::query(
             "UPDATE users SET primary_email_address_id = NULL WHERE primary_email_address_id = ?1",
@@ -581,6 +604,7 @@ impl UserStore for SqliteStore {
         if done.rows_affected() == 0 {
             return Err(StoreError::NotFound);
         }
+        insert_events(&mut tx, events).await?;
         tx.commit().await?;
         Ok(())
     }
@@ -751,7 +775,7 @@ impl ClientStore for SqliteStore {
 
 #[async_trait]
 impl SessionStore for SqliteStore {
-    async fn create_session(&self, s: &Session) -> StoreResult<()> {
+    async fn create_session(&self, s: &Session, events: &[OutboxEvent]) -> StoreResult<()> {
         let mut tx = self.pool.begin().await?;
         let a = &s.latest_activity;
         sqlx::query(&format!(
@@ -780,6 +804,7 @@ impl SessionStore for SqliteStore {
         .execute(&mut *tx)
         .await?;
         touch_client(&mut tx, &s.client_id, Some(&s.id), s.created_at).await?;
+        insert_events(&mut tx, events).await?;
         tx.commit().await?;
         Ok(())
     }
@@ -856,6 +881,7 @@ impl SessionStore for SqliteStore {
         user_id: &UserId,
         status: SessionStatus,
         at: UnixMillis,
+        events: SessionEvents<'_>,
     ) -> StoreResult<Vec<Session>> {
         let mut tx = self.pool.begin().await?;
         let rows = sqlx::query_as::<_, SessionRow>(&format!(
@@ -874,6 +900,8 @@ impl SessionStore for SqliteStore {
         for s in &sessions {
             touch_client(&mut tx, &s.client_id, None, at).await?;
         }
+        let events: Vec<OutboxEvent> = sessions.iter().filter_map(events).collect();
+        insert_events(&mut tx, &events).await?;
         tx.commit().await?;
         Ok(sessions)
     }
@@ -917,6 +945,7 @@ impl SessionStore for SqliteStore {
         id: &SessionId,
         status: SessionStatus,
         at: UnixMillis,
+        events: SessionEvents<'_>,
     ) -> StoreResult<Session> {
         let mut tx = self.pool.begin().await?;
         let row = sqlx::query_as::<_, SessionRow>(&format!(
@@ -931,6 +960,8 @@ impl SessionStore for SqliteStore {
         .ok_or(StoreError::NotFound)?;
         let session = Session::try_from(row)?;
         touch_client(&mut tx, &session.client_id, None, at).await?;
+        let events: Vec<OutboxEvent> = events(&session).into_iter().collect();
+        insert_events(&mut tx, &events).await?;
         tx.commit().await?;
         Ok(session)
     }

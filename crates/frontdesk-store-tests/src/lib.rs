@@ -6,6 +6,8 @@
 //! an empty table beyond what `run_all` guarantees on a fresh database.
 #![allow(clippy::unwrap_used)]
 
+pub mod webhooks;
+
 use frontdesk_domain::entities::{
     Client, DevEmail, FlowRecord, Instance, SecretKeyRecord, Session, SessionActivity,
     SessionStatus, SigningKeyRecord, User, Verification, VerificationStatus,
@@ -33,6 +35,7 @@ pub async fn run_all<S: Store>(store: &S) {
     dev_emails_list_newest_first(store).await;
     settings_are_set_replaced_and_removed(store).await;
     client_tokens_are_replaced(store).await;
+    webhooks::run_all(store).await;
 }
 
 pub async fn client_tokens_are_replaced<S: Store>(store: &S) {
@@ -243,7 +246,7 @@ pub async fn users_round_trip_with_email_addresses<S: Store>(store: &S) {
         None,
         user.created_at.plus_secs(1),
     );
-    store.create_user(&user).await.unwrap();
+    store.create_user(&user, &[]).await.unwrap();
     assert_eq!(store.get_user(&user.id).await.unwrap(), Some(user.clone()));
     assert_eq!(
         store
@@ -263,12 +266,12 @@ pub async fn users_round_trip_with_email_addresses<S: Store>(store: &S) {
 
 pub async fn a_taken_email_is_a_conflict_and_writes_nothing<S: Store>(store: &S) {
     let addr = unique("taken");
-    store.create_user(&sample_user(&addr)).await.unwrap();
+    store.create_user(&sample_user(&addr), &[]).await.unwrap();
     let before = store.count_users(&UserFilter::default()).await.unwrap();
     let mut clash = sample_user(&unique("fresh"));
     clash.add_email(&email(&addr.to_uppercase()), None, clash.created_at);
     assert!(matches!(
-        store.create_user(&clash).await,
+        store.create_user(&clash, &[]).await,
         Err(StoreError::Conflict(_))
     ));
     assert_eq!(
@@ -281,25 +284,25 @@ pub async fn a_taken_email_is_a_conflict_and_writes_nothing<S: Store>(store: &S)
 
 pub async fn users_update_and_delete<S: Store>(store: &S) {
     let mut user = sample_user(&unique("upd"));
-    store.create_user(&user).await.unwrap();
+    store.create_user(&user, &[]).await.unwrap();
     user.last_name = Some("Lovelace".into());
     user.private_metadata = json!({"stripe": "cus_1"});
     user.banned = true;
     user.locked_at = Some(UnixMillis(5));
     user.failed_attempts = 3;
     user.updated_at = UnixMillis(user.updated_at.0 + 1);
-    store.update_user(&user).await.unwrap();
+    store.update_user(&user, &[]).await.unwrap();
     assert_eq!(store.get_user(&user.id).await.unwrap(), Some(user.clone()));
 
     let ghost = User::new(UnixMillis(0));
     assert!(matches!(
-        store.update_user(&ghost).await,
+        store.update_user(&ghost, &[]).await,
         Err(StoreError::NotFound)
     ));
-    store.delete_user(&user.id).await.unwrap();
+    store.delete_user(&user.id, &[]).await.unwrap();
     assert_eq!(store.get_user(&user.id).await.unwrap(), None);
     assert!(matches!(
-        store.delete_user(&user.id).await,
+        store.delete_user(&user.id, &[]).await,
         Err(StoreError::NotFound)
     ));
     assert_eq!(
@@ -343,13 +346,13 @@ async fn client_and_session<S: Store>(store: &S, user: &User, at: UnixMillis) ->
         created_at: at.plus_secs(1),
         updated_at: at.plus_secs(1),
     };
-    store.create_session(&session).await.unwrap();
+    store.create_session(&session, &[]).await.unwrap();
     (client, session)
 }
 
 pub async fn sessions_end_once_and_move_client_updated_at<S: Store>(store: &S) {
     let user = sample_user(&unique("sess"));
-    store.create_user(&user).await.unwrap();
+    store.create_user(&user, &[]).await.unwrap();
     let t0 = UnixMillis(1_700_000_100_000);
     let (client, session) = client_and_session(store, &user, t0).await;
 
@@ -386,14 +389,21 @@ pub async fn sessions_end_once_and_move_client_updated_at<S: Store>(store: &S) {
     );
 
     let ended = store
-        .end_session(&session.id, SessionStatus::Revoked, t0.plus_secs(60))
+        .end_session(
+            &session.id,
+            SessionStatus::Revoked,
+            t0.plus_secs(60),
+            &|_| None,
+        )
         .await
         .unwrap();
     assert_eq!(ended.status, SessionStatus::Revoked);
     assert!(
         matches!(
             store
-                .end_session(&session.id, SessionStatus::Ended, t0.plus_secs(61))
+                .end_session(&session.id, SessionStatus::Ended, t0.plus_secs(61), &|_| {
+                    None
+                })
                 .await,
             Err(StoreError::NotFound)
         ),
@@ -411,7 +421,7 @@ pub async fn sessions_end_once_and_move_client_updated_at<S: Store>(store: &S) {
     // The client's updated_at never moves backwards.
     let (_, other) = client_and_session(store, &user, t0).await;
     store
-        .end_session(&other.id, SessionStatus::Ended, UnixMillis(5))
+        .end_session(&other.id, SessionStatus::Ended, UnixMillis(5), &|_| None)
         .await
         .unwrap();
     let c2 = store.get_client(&other.client_id).await.unwrap().unwrap();
@@ -423,9 +433,9 @@ pub async fn sessions_end_once_and_move_client_updated_at<S: Store>(store: &S) {
 
 pub async fn deleting_a_user_removes_its_sessions<S: Store>(store: &S) {
     let user = sample_user(&unique("gone"));
-    store.create_user(&user).await.unwrap();
+    store.create_user(&user, &[]).await.unwrap();
     let (_, session) = client_and_session(store, &user, UnixMillis(1_700_000_200_000)).await;
-    store.delete_user(&user.id).await.unwrap();
+    store.delete_user(&user.id, &[]).await.unwrap();
     assert_eq!(store.get_session(&session.id).await.unwrap(), None);
     assert!(
         store
@@ -450,7 +460,7 @@ pub async fn users_list_with_filters_order_and_pages<S: Store>(store: &S) {
             None,
             u.created_at,
         );
-        store.create_user(&u).await.unwrap();
+        store.create_user(&u, &[]).await.unwrap();
         ids.push(u.id);
     }
     let by_tag = UserFilter {
@@ -575,7 +585,7 @@ pub async fn users_list_with_filters_order_and_pages<S: Store>(store: &S) {
 
 pub async fn email_addresses_are_added_updated_and_deleted<S: Store>(store: &S) {
     let mut user = sample_user(&unique("mail"));
-    store.create_user(&user).await.unwrap();
+    store.create_user(&user, &[]).await.unwrap();
     let primary = user.primary_email_address_id.clone().unwrap();
     let mut second = {
         let id = user.add_email(&email(&unique("extra")), None, user.created_at.plus_secs(5));
@@ -585,14 +595,14 @@ pub async fn email_addresses_are_added_updated_and_deleted<S: Store>(store: &S) 
             .unwrap()
             .clone()
     };
-    store.add_email(&second).await.unwrap();
+    store.add_email(&second, &[]).await.unwrap();
     let taken = frontdesk_domain::entities::EmailAddressRecord {
         id: frontdesk_types::EmailAddressId::generate(),
         email_address: second.email_address.to_uppercase(),
         ..second.clone()
     };
     assert!(matches!(
-        store.add_email(&taken).await,
+        store.add_email(&taken, &[]).await,
         Err(StoreError::Conflict(_))
     ));
 
@@ -603,13 +613,13 @@ pub async fn email_addresses_are_added_updated_and_deleted<S: Store>(store: &S) 
         expire_at: None,
     });
     second.updated_at = second.updated_at.plus_secs(1);
-    store.update_email(&second).await.unwrap();
+    store.update_email(&second, &[]).await.unwrap();
     assert_eq!(
         store.get_email(&second.id).await.unwrap(),
         Some(second.clone())
     );
 
-    store.delete_email(&primary).await.unwrap();
+    store.delete_email(&primary, &[]).await.unwrap();
     let reloaded = store.get_user(&user.id).await.unwrap().unwrap();
     assert_eq!(
         reloaded.primary_email_address_id, None,
@@ -617,7 +627,7 @@ pub async fn email_addresses_are_added_updated_and_deleted<S: Store>(store: &S) 
     );
     assert_eq!(reloaded.email_addresses, vec![second.clone()]);
     assert!(matches!(
-        store.delete_email(&primary).await,
+        store.delete_email(&primary, &[]).await,
         Err(StoreError::NotFound)
     ));
     assert_eq!(store.get_email(&primary).await.unwrap(), None);
@@ -625,7 +635,7 @@ pub async fn email_addresses_are_added_updated_and_deleted<S: Store>(store: &S) 
 
 pub async fn sessions_list_by_filter_and_end_in_bulk<S: Store>(store: &S) {
     let user = sample_user(&unique("bulk"));
-    store.create_user(&user).await.unwrap();
+    store.create_user(&user, &[]).await.unwrap();
     let t0 = UnixMillis(1_700_000_300_000);
     let (c1, s1) = client_and_session(store, &user, t0).await;
     let (_, s2) = client_and_session(store, &user, t0.plus_secs(10)).await;
@@ -663,13 +673,17 @@ pub async fn sessions_list_by_filter_and_end_in_bulk<S: Store>(store: &S) {
         vec![s1.id.clone()]
     );
     let ended = store
-        .end_user_sessions(&user.id, SessionStatus::Revoked, t0.plus_secs(100))
+        .end_user_sessions(&user.id, SessionStatus::Revoked, t0.plus_secs(100), &|_| {
+            None
+        })
         .await
         .unwrap();
     assert_eq!(ended.len(), 2);
     assert!(
         store
-            .end_user_sessions(&user.id, SessionStatus::Revoked, t0.plus_secs(101))
+            .end_user_sessions(&user.id, SessionStatus::Revoked, t0.plus_secs(101), &|_| {
+                None
+            })
             .await
             .unwrap()
             .is_empty()
@@ -703,7 +717,7 @@ pub async fn sessions_list_by_filter_and_end_in_bulk<S: Store>(store: &S) {
 
 pub async fn touching_a_session_records_activity<S: Store>(store: &S) {
     let user = sample_user(&unique("touch"));
-    store.create_user(&user).await.unwrap();
+    store.create_user(&user, &[]).await.unwrap();
     let t0 = UnixMillis(1_700_000_400_000);
     let (client, session) = client_and_session(store, &user, t0).await;
     let seen = SessionActivity {
@@ -743,7 +757,12 @@ pub async fn touching_a_session_records_activity<S: Store>(store: &S) {
         Err(StoreError::NotFound)
     ));
     store
-        .end_session(&session.id, SessionStatus::Ended, later.plus_secs(1))
+        .end_session(
+            &session.id,
+            SessionStatus::Ended,
+            later.plus_secs(1),
+            &|_| None,
+        )
         .await
         .unwrap();
     assert!(matches!(

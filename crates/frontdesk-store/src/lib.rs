@@ -14,6 +14,7 @@
 mod error;
 pub mod query;
 pub mod rows;
+pub mod webhook_rows;
 
 use async_trait::async_trait;
 use frontdesk_domain::UnixMillis;
@@ -22,7 +23,13 @@ use frontdesk_domain::entities::{
     SigningKeyRecord, User,
 };
 use frontdesk_domain::entities::{DevEmail, FlowRecord, SessionActivity};
-use frontdesk_types::{ClientId, EmailAddressId, SecretKeyId, SessionId, UserId};
+use frontdesk_domain::webhooks::{
+    ClaimedDelivery, DeliveryAttempt, DeliveryOutcome, DeliveryStatus, EndpointMessage,
+    OutboxEvent, WebhookEndpoint,
+};
+use frontdesk_types::{
+    ClientId, EmailAddressId, MessageId, SecretKeyId, SessionId, UserId, WebhookEndpointId,
+};
 
 pub use query::{SessionQuery, UserFilter, UserOrderField, UserQuery};
 
@@ -30,14 +37,19 @@ pub use error::{StoreError, StoreResult};
 
 /// Everything Frontdesk persists.
 pub trait Store:
-    InstanceStore + KeyStore + UserStore + ClientStore + SessionStore + FlowStore
+    InstanceStore + KeyStore + UserStore + ClientStore + SessionStore + FlowStore + WebhookStore
 {
 }
 
 impl<T> Store for T where
-    T: InstanceStore + KeyStore + UserStore + ClientStore + SessionStore + FlowStore
+    T: InstanceStore + KeyStore + UserStore + ClientStore + SessionStore + FlowStore + WebhookStore
 {
 }
+
+/// Renders the event for a session a method changed, inside that method's
+/// transaction (the caller knows the wire shape; the store knows which rows
+/// changed). `None` records no event.
+pub type SessionEvents<'a> = &'a (dyn Fn(&Session) -> Option<OutboxEvent> + Send + Sync);
 
 /// Liveness and the instance row.
 #[async_trait]
@@ -89,25 +101,33 @@ pub trait KeyStore: Send + Sync {
 pub trait UserStore: Send + Sync {
     /// Insert a user with its email addresses. `Conflict` if an address (compared
     /// case-insensitively), the username or the external id is taken.
-    async fn create_user(&self, user: &User) -> StoreResult<()>;
+    async fn create_user(&self, user: &User, events: &[OutboxEvent]) -> StoreResult<()>;
     async fn get_user(&self, id: &UserId) -> StoreResult<Option<User>>;
     /// Find the owner of an email address, case-insensitively.
     async fn find_user_by_email(&self, email: &str) -> StoreResult<Option<User>>;
     /// Replace the user's own columns (not its email addresses).
-    async fn update_user(&self, user: &User) -> StoreResult<()>;
+    async fn update_user(&self, user: &User, events: &[OutboxEvent]) -> StoreResult<()>;
     /// Delete the user, its identifications and its sessions.
-    async fn delete_user(&self, id: &UserId) -> StoreResult<()>;
+    async fn delete_user(&self, id: &UserId, events: &[OutboxEvent]) -> StoreResult<()>;
     /// A page of users, with their email addresses.
     async fn list_users(&self, query: &UserQuery) -> StoreResult<Vec<User>>;
     async fn count_users(&self, filter: &UserFilter) -> StoreResult<i64>;
 
     /// Add an email address to its user. `Conflict` if any user has it.
-    async fn add_email(&self, email: &EmailAddressRecord) -> StoreResult<()>;
+    async fn add_email(
+        &self,
+        email: &EmailAddressRecord,
+        events: &[OutboxEvent],
+    ) -> StoreResult<()>;
     async fn get_email(&self, id: &EmailAddressId) -> StoreResult<Option<EmailAddressRecord>>;
     /// Replace an email address's verification and `updated_at`.
-    async fn update_email(&self, email: &EmailAddressRecord) -> StoreResult<()>;
+    async fn update_email(
+        &self,
+        email: &EmailAddressRecord,
+        events: &[OutboxEvent],
+    ) -> StoreResult<()>;
     /// Delete an email address; clears the user's primary pointer if it was primary.
-    async fn delete_email(&self, id: &EmailAddressId) -> StoreResult<()>;
+    async fn delete_email(&self, id: &EmailAddressId, events: &[OutboxEvent]) -> StoreResult<()>;
 }
 
 /// Clients (browsers).
@@ -128,7 +148,7 @@ pub trait ClientStore: Send + Sync {
 pub trait SessionStore: Send + Sync {
     /// Insert a session and make it the client's active one, bumping the
     /// client's `updated_at`.
-    async fn create_session(&self, session: &Session) -> StoreResult<()>;
+    async fn create_session(&self, session: &Session, events: &[OutboxEvent]) -> StoreResult<()>;
     async fn get_session(&self, id: &SessionId) -> StoreResult<Option<Session>>;
     /// A session with its client's `updated_at`, in one round trip: what
     /// minting a token needs (tokens must not predate the client's change).
@@ -143,6 +163,7 @@ pub trait SessionStore: Send + Sync {
         user_id: &UserId,
         status: SessionStatus,
         at: UnixMillis,
+        events: SessionEvents<'_>,
     ) -> StoreResult<Vec<Session>>;
     /// Move a live session to `status` (ended, revoked, removed…), bumping the
     /// client's `updated_at`. `NotFound` if the session is unknown or no longer live.
@@ -151,6 +172,7 @@ pub trait SessionStore: Send + Sync {
         id: &SessionId,
         status: SessionStatus,
         at: UnixMillis,
+        events: SessionEvents<'_>,
     ) -> StoreResult<Session>;
     /// Record activity on a live session: `last_active_at`, a new `abandon_at`
     /// and the device seen; make it the client's active session. `NotFound`
@@ -184,4 +206,92 @@ pub trait FlowStore: Send + Sync {
     async fn record_dev_email(&self, email: &DevEmail) -> StoreResult<()>;
     /// The newest kept emails first.
     async fn list_dev_emails(&self, limit: i64) -> StoreResult<Vec<DevEmail>>;
+}
+
+/// Webhook endpoints and the outbox of messages to deliver to them.
+///
+/// Messages enter through the `events` of the methods above (or
+/// [`WebhookStore::enqueue`] for events with no row of their own). A delivery
+/// is one message for one endpoint; workers on any number of nodes claim due
+/// deliveries with a lease, so each is attempted by one worker at a time and
+/// one whose worker died is claimed again when the lease runs out.
+#[async_trait]
+pub trait WebhookStore: Send + Sync {
+    async fn create_endpoint(&self, endpoint: &WebhookEndpoint) -> StoreResult<()>;
+    async fn get_endpoint(&self, id: &WebhookEndpointId) -> StoreResult<Option<WebhookEndpoint>>;
+    /// All endpoints, oldest first.
+    async fn list_endpoints(&self) -> StoreResult<Vec<WebhookEndpoint>>;
+    /// Replace an endpoint's settings; `NotFound` if it is gone.
+    async fn update_endpoint(&self, endpoint: &WebhookEndpoint) -> StoreResult<()>;
+    /// Delete an endpoint with its deliveries and attempts.
+    async fn delete_endpoint(&self, id: &WebhookEndpointId) -> StoreResult<()>;
+
+    /// Record events that belong to no other write (`email.created`).
+    async fn enqueue(&self, events: &[OutboxEvent]) -> StoreResult<()>;
+
+    /// Claim up to `limit` deliveries to `endpoint` due at `now`, oldest
+    /// first, hiding them from other claims until `lease_until`.
+    async fn claim_deliveries(
+        &self,
+        endpoint: &WebhookEndpointId,
+        limit: i64,
+        now: UnixMillis,
+        lease_until: UnixMillis,
+        lease: &str,
+    ) -> StoreResult<Vec<ClaimedDelivery>>;
+    /// Log attempts and move their deliveries on, in one transaction. An
+    /// outcome whose lease is no longer the delivery's only logs its attempt.
+    /// Success clears the endpoint's `failing_since`; failure sets it if unset.
+    async fn complete_deliveries(&self, outcomes: &[DeliveryOutcome]) -> StoreResult<()>;
+    /// Disable enabled endpoints failing since before `before`, returning them.
+    async fn disable_failing_endpoints(
+        &self,
+        before: UnixMillis,
+        at: UnixMillis,
+    ) -> StoreResult<Vec<WebhookEndpoint>>;
+
+    /// An endpoint's messages, newest first, optionally of one status and
+    /// older than a message id (paging).
+    async fn list_endpoint_messages(
+        &self,
+        endpoint: &WebhookEndpointId,
+        status: Option<DeliveryStatus>,
+        before: Option<&MessageId>,
+        limit: i64,
+    ) -> StoreResult<Vec<EndpointMessage>>;
+    /// A message's attempts at an endpoint, newest first.
+    async fn list_attempts(
+        &self,
+        endpoint: &WebhookEndpointId,
+        message: &MessageId,
+    ) -> StoreResult<Vec<DeliveryAttempt>>;
+    /// Attempt a message again now, whatever its status (keeping its id);
+    /// `NotFound` if it was never meant for the endpoint.
+    async fn resend(
+        &self,
+        endpoint: &WebhookEndpointId,
+        message: &MessageId,
+        now: UnixMillis,
+    ) -> StoreResult<()>;
+    /// Attempt again every failed message created since `since`; returns how many.
+    async fn recover(
+        &self,
+        endpoint: &WebhookEndpointId,
+        since: UnixMillis,
+        now: UnixMillis,
+    ) -> StoreResult<u64>;
+    /// Deliveries per status over all endpoints (benchmarks, fault tests, metrics).
+    async fn delivery_counts(&self) -> StoreResult<DeliveryCounts>;
+    /// The earliest `next_attempt_at` among pending deliveries of enabled endpoints.
+    async fn next_due(&self) -> StoreResult<Option<UnixMillis>>;
+    /// Delete messages created before `before` with no pending delivery.
+    async fn purge_messages(&self, before: UnixMillis) -> StoreResult<u64>;
+}
+
+/// Deliveries per status.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct DeliveryCounts {
+    pub pending: i64,
+    pub succeeded: i64,
+    pub failed: i64,
 }

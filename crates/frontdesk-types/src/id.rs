@@ -197,6 +197,20 @@ define_id!(
     SigningKeyId, "kid"
 );
 
+define_id!(
+    /// A webhook endpoint (`ep_…`), as Svix names them.
+    WebhookEndpointId, "ep"
+);
+define_id!(
+    /// A webhook message: one event, delivered with this id as `svix-id` to
+    /// every endpoint and on every retry (`msg_…`).
+    MessageId, "msg"
+);
+define_id!(
+    /// One delivery attempt of a message to an endpoint (`atmpt_…`).
+    AttemptId, "atmpt"
+);
+
 #[cfg(test)]
 mod tests {
     use super::*;

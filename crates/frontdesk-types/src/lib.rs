@@ -14,9 +14,10 @@ pub mod instance;
 pub mod jwks;
 pub mod session;
 pub mod user;
+pub mod webhook;
 
 pub use error::{ClerkError, ClerkErrors};
 pub use id::{
-    ClientId, EmailAddressId, IdParseError, InstanceId, SecretKeyId, SessionId, SigningKeyId,
-    UserId,
+    AttemptId, ClientId, EmailAddressId, IdParseError, InstanceId, MessageId, SecretKeyId,
+    SessionId, SigningKeyId, UserId, WebhookEndpointId,
 };

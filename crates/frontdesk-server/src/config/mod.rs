@@ -20,9 +20,11 @@ use url::Url;
 
 mod branding;
 mod smtp;
+mod webhooks;
 
 pub use branding::{BrandingConfig, HexColor};
 pub use smtp::{SmtpConfig, SmtpTls};
+pub use webhooks::WebhooksConfig;
 
 /// The environment variable prefix.
 pub const ENV_PREFIX: &str = "FRONTDESK_";
@@ -124,6 +126,8 @@ pub struct Config {
     pub smtp: SmtpConfig,
     /// The hosted pages' name, logo and colour.
     pub branding: BrandingConfig,
+    /// Event delivery.
+    pub webhooks: WebhooksConfig,
 }
 
 impl Default for Config {
@@ -154,6 +158,7 @@ impl Default for Config {
             trusted_proxies: Vec::new(),
             smtp: SmtpConfig::default(),
             branding: BrandingConfig::default(),
+            webhooks: WebhooksConfig::default(),
         }
     }
 }
@@ -282,6 +287,33 @@ application_name = "Frontdesk"
 # logo_url = "https://example.com/logo.svg"
 # Buttons, links and focus rings: #rrggbb or #rgb.
 primary_color = "#4f46e5"
+
+# Webhooks: events (user.created, session.ended, ...) signed the Svix way and
+# delivered to the endpoints managed with `frontdesk webhooks` or the Backend
+# API (/v1/webhooks/endpoints).
+[webhooks]
+# Run a delivery worker in this process. With PostgreSQL any number of nodes
+# may; each delivery is attempted by one worker at a time.
+worker = true
+# Deliveries in flight at once, in all and to one endpoint.
+concurrency = 64
+per_endpoint_concurrency = 32
+# Longest one attempt may take, in milliseconds (Svix: 15 s).
+timeout_ms = 15000
+# Delays before each retry, in milliseconds: Svix's schedule of 5 s, 5 min,
+# 30 min, 2 h, 5 h, 10 h, 10 h (each with +-10% jitter); then the message fails.
+retry_delays_ms = [5000, 300000, 1800000, 7200000, 18000000, 36000000, 36000000]
+# How often to look for due retries and other nodes' events, in milliseconds.
+poll_interval_ms = 1000
+# Endpoints on loopback addresses: unset means allowed in development only.
+# allow_loopback = false
+# Endpoints on private, link-local or unique-local addresses (10/8, 192.168/16,
+# 169.254/16, fc00::/7, ...): refused unless set.
+allow_private = false
+# An endpoint whose every attempt failed for this long is disabled (5 days).
+disable_after_secs = 432000
+# Messages and their attempts are kept this long (30 days).
+retention_secs = 2592000
 "##;
 
 /// A setting that could not be used. The message names the setting the way the
@@ -474,6 +506,7 @@ impl Config {
         }
         self.smtp.validate()?;
         self.branding.validate()?;
+        self.webhooks.validate()?;
         Ok(Validated {
             database,
             public_url,

@@ -75,23 +75,37 @@ async fn create(
         .find(|e| e.id == id)
         .cloned()
         .ok_or_else(|| ApiError::internal("added email vanished"))?;
-    state.store.add_email(&record).await.map_err(|e| match e {
-        frontdesk_store::StoreError::Conflict(_) => ApiError::client(
-            axum::http::StatusCode::UNPROCESSABLE_ENTITY,
-            frontdesk_types::ClerkError::new(
-                "form_identifier_exists",
-                "That email address is taken. Please try another.",
-                "That email address is taken. Please try another.",
-            )
-            .with_param("email_address"),
-        ),
-        other => other.into(),
-    })?;
-    if body.primary == Some(true) && verified || user.primary_email_address_id.as_ref() == Some(&id)
-    {
+    // One `user.updated`, with the user as it ends up.
+    let becomes_primary = body.primary == Some(true) && verified
+        || user.primary_email_address_id.as_ref() == Some(&id);
+    let event = if becomes_primary {
+        Vec::new()
+    } else {
+        vec![state.events().user_updated(&user)]
+    };
+    state
+        .store
+        .add_email(&record, &event)
+        .await
+        .map_err(|e| match e {
+            frontdesk_store::StoreError::Conflict(_) => ApiError::client(
+                axum::http::StatusCode::UNPROCESSABLE_ENTITY,
+                frontdesk_types::ClerkError::new(
+                    "form_identifier_exists",
+                    "That email address is taken. Please try another.",
+                    "That email address is taken. Please try another.",
+                )
+                .with_param("email_address"),
+            ),
+            other => other.into(),
+        })?;
+    if becomes_primary {
         user.primary_email_address_id = Some(id);
         user.updated_at = now;
-        state.store.update_user(&user).await?;
+        state
+            .store
+            .update_user(&user, &[state.events().user_updated(&user)])
+            .await?;
     }
     Ok(ApiJson(render::email(&record)))
 }
@@ -124,19 +138,28 @@ async fn update(
         _ => {}
     }
     email.updated_at = now;
-    state.store.update_email(&email).await?;
-    if body.primary == Some(true) {
-        if !render::is_verified(&email) {
-            return Err(ApiError::bad_param(
-                "primary",
-                "form_param_value_invalid",
-                "Only a verified email address can be primary",
-            ));
-        }
-        let mut user = load_user(&state, email.user_id.as_str()).await?;
+    let primary = body.primary == Some(true);
+    if primary && !render::is_verified(&email) {
+        return Err(ApiError::bad_param(
+            "primary",
+            "form_param_value_invalid",
+            "Only a verified email address can be primary",
+        ));
+    }
+    let mut user = load_user(&state, email.user_id.as_str()).await?;
+    if let Some(slot) = user.email_addresses.iter_mut().find(|e| e.id == email.id) {
+        *slot = email.clone();
+    }
+    if primary {
         user.primary_email_address_id = Some(email.id.clone());
         user.updated_at = now;
-        state.store.update_user(&user).await?;
+    }
+    let event = state.events().user_updated(&user);
+    if primary {
+        state.store.update_email(&email, &[]).await?;
+        state.store.update_user(&user, &[event]).await?;
+    } else {
+        state.store.update_email(&email, &[event]).await?;
     }
     Ok(ApiJson(render::email(&email)))
 }
@@ -147,7 +170,13 @@ async fn remove(
     Path(id): Path<String>,
 ) -> ApiResult<ApiJson<DeletedObject>> {
     let email = load(&state, &id).await?;
-    state.store.delete_email(&email.id).await?;
+    let mut user = load_user(&state, email.user_id.as_str()).await?;
+    user.email_addresses.retain(|e| e.id != email.id);
+    if user.primary_email_address_id.as_ref() == Some(&email.id) {
+        user.primary_email_address_id = None;
+    }
+    let event = state.events().user_updated(&user);
+    state.store.delete_email(&email.id, &[event]).await?;
     Ok(ApiJson(DeletedObject::new(
         "email_address",
         email.id.as_str(),

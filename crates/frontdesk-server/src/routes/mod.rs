@@ -10,3 +10,4 @@ pub mod instance;
 pub mod jwks;
 pub mod sessions;
 pub mod users;
+pub mod webhooks;

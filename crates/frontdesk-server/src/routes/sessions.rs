@@ -143,14 +143,11 @@ async fn revoke(
 ) -> ApiResult<ApiJson<frontdesk_types::session::Session>> {
     let id = parse_session_id(&id)?;
     let now = UnixMillis::now();
-    let session = match state
-        .store
-        .end_session(&id, SessionStatus::Revoked, now)
-        .await
-    {
+    let current = load(&state, id.as_str()).await?;
+    let session = match sessions::end(&state, &current, SessionStatus::Revoked, now).await {
         Ok(s) => s,
         // Already over: report it as it is, as Clerk does.
-        Err(frontdesk_store::StoreError::NotFound) => load(&state, id.as_str()).await?,
+        Err(frontdesk_store::StoreError::NotFound) => current,
         Err(e) => return Err(e.into()),
     };
     Ok(ApiJson(render::session(&session, now)))
@@ -183,7 +180,10 @@ async fn create(
         SessionActivity::default(),
         now,
     );
-    state.store.create_session(&session).await?;
+    state
+        .store
+        .create_session(&session, &[state.events().session_created(&session, &user)])
+        .await?;
     Ok(ApiJson(render::session(&session, now)))
 }
 

@@ -347,7 +347,7 @@ async fn create(
     user.locked_at = body.locked.unwrap_or(false).then_some(now);
     state
         .store
-        .create_user(&user)
+        .create_user(&user, &[state.events().user_created(&user)])
         .await
         .map_err(conflict_param)?;
     Ok(ApiJson(render::user(&state, &user, now)))
@@ -469,15 +469,18 @@ async fn update(
         user.password_last_updated_at = Some(now);
     }
     user.updated_at = now;
+    let events = state.events();
     state
         .store
-        .update_user(&user)
+        .update_user(&user, &[events.user_updated(&user)])
         .await
         .map_err(conflict_param)?;
     if password_changed && body.sign_out_of_other_sessions {
         state
             .store
-            .end_user_sessions(&user.id, SessionStatus::Revoked, now)
+            .end_user_sessions(&user.id, SessionStatus::Revoked, now, &|s| {
+                events.session_ended(s, &user)
+            })
             .await?;
     }
     Ok(ApiJson(render::user(&state, &user, now)))
@@ -488,11 +491,17 @@ async fn remove(
     State(state): State<AppState>,
     Path(id): Path<String>,
 ) -> ApiResult<ApiJson<DeletedObject>> {
-    let id = parse_user_id(&id)?;
-    state.store.delete_user(&id).await.map_err(|e| match e {
-        frontdesk_store::StoreError::NotFound => ApiError::not_found("user"),
-        other => other.into(),
-    })?;
+    let user = load_user(&state, &id).await?;
+    let id = user.id.clone();
+    let event = state.events().user_deleted(&user);
+    state
+        .store
+        .delete_user(&id, &[event])
+        .await
+        .map_err(|e| match e {
+            frontdesk_store::StoreError::NotFound => ApiError::not_found("user"),
+            other => other.into(),
+        })?;
     Ok(ApiJson(DeletedObject::new("user", id.as_str())))
 }
 
@@ -536,7 +545,10 @@ async fn merge_metadata(
         "unsafe_metadata",
     )?;
     user.updated_at = UnixMillis::now();
-    state.store.update_user(&user).await?;
+    state
+        .store
+        .update_user(&user, &[state.events().user_updated(&user)])
+        .await?;
     Ok(ApiJson(render::user(&state, &user, user.updated_at)))
 }
 
@@ -586,7 +598,10 @@ async fn replace_metadata(
         }
     }
     user.updated_at = UnixMillis::now();
-    state.store.update_user(&user).await?;
+    state
+        .store
+        .update_user(&user, &[state.events().user_updated(&user)])
+        .await?;
     Ok(ApiJson(render::user(&state, &user, user.updated_at)))
 }
 
@@ -600,7 +615,10 @@ async fn set(
     let now = UnixMillis::now();
     change(&mut user, now);
     user.updated_at = now;
-    state.store.update_user(&user).await?;
+    state
+        .store
+        .update_user(&user, &[state.events().user_updated(&user)])
+        .await?;
     Ok(user)
 }
 
@@ -613,7 +631,9 @@ async fn ban(
     // A banned user is signed out everywhere at once.
     state
         .store
-        .end_user_sessions(&user.id, SessionStatus::Revoked, user.updated_at)
+        .end_user_sessions(&user.id, SessionStatus::Revoked, user.updated_at, &|s| {
+            state.events().session_ended(s, &user)
+        })
         .await?;
     Ok(ApiJson(render::user(&state, &user, user.updated_at)))
 }

@@ -32,6 +32,7 @@ use lettre::{Address, AsyncSmtpTransport, AsyncTransport, Message, Tokio1Executo
 
 use crate::config::{ConfigError, SmtpConfig, SmtpTls};
 use crate::error::{ApiError, ApiResult};
+use crate::services::events::SentMail;
 use crate::state::AppState;
 
 /// The code `+clerk_test` addresses accept on development instances.
@@ -50,11 +51,12 @@ pub async fn send_code(state: &AppState, to: &str, code: &str, purpose: &str) ->
     }
     let email = code_email(code, purpose, &state.config.branding.application_name);
     let development = state.instance.instance.mode == InstanceMode::Development;
+    let id = format!("ema_{}", frontdesk_types::id::random_base62(16));
     if development {
         state
             .store
             .record_dev_email(&DevEmail {
-                id: format!("ema_{}", frontdesk_types::id::random_base62(16)),
+                id: id.clone(),
                 to_address: to.to_owned(),
                 subject: email.subject.clone(),
                 text_body: email.text.clone(),
@@ -71,6 +73,26 @@ pub async fn send_code(state: &AppState, to: &str, code: &str, purpose: &str) ->
     } else if !development {
         tracing::warn!("no SMTP server configured; a verification email was not delivered");
     }
+    let from = state.config.branding.application_name.as_str();
+    let event = state.events().email_created(&SentMail {
+        id: &id,
+        slug: if purpose.contains("reset") {
+            "reset_password_code"
+        } else {
+            "verification_code"
+        },
+        from_name: from,
+        to,
+        subject: &email.subject,
+        html: &email.html,
+        text: &email.text,
+        status: if state.mailer.delivers() {
+            "delivered"
+        } else {
+            "queued"
+        },
+    });
+    state.store.enqueue(&[event]).await?;
     Ok(())
 }
 

@@ -2,6 +2,7 @@
 //! rules plus store calls, no HTTP types beyond `ApiError`.
 
 pub mod codes;
+pub mod events;
 pub mod mail;
 pub mod passwords;
 pub mod sessions;

@@ -92,7 +92,7 @@ pub async fn verify(state: &AppState, user: &mut User, password: &str) -> ApiRes
                     let digest = hash(state, &new).await?;
                     user.password_digest = Some(digest);
                     user.updated_at = UnixMillis::now();
-                    if let Err(e) = state.store.update_user(user).await {
+                    if let Err(e) = state.store.update_user(user, &[]).await {
                         tracing::warn!(error = %e, "could not upgrade a password digest");
                     }
                 }

@@ -8,6 +8,24 @@ use frontdesk_types::{ClientId, SessionId, UserId};
 use crate::error::ApiResult;
 use crate::state::AppState;
 
+/// End a live session as `status`, recording its `session.*` event in the
+/// same transaction. `NotFound` if the session is no longer live.
+pub async fn end(
+    state: &AppState,
+    session: &Session,
+    status: SessionStatus,
+    now: UnixMillis,
+) -> frontdesk_store::StoreResult<Session> {
+    let user = state.store.get_user(&session.user_id).await?;
+    let events = state.events();
+    state
+        .store
+        .end_session(&session.id, status, now, &|ended| {
+            events.session_ended(ended, user.as_ref()?)
+        })
+        .await
+}
+
 /// A new active session for `user_id` on `client_id`, with the instance's
 /// lifetime and inactivity settings.
 pub fn new_session(

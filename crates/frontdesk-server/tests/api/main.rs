@@ -6,6 +6,7 @@
 mod browser;
 mod helpers;
 mod node;
+mod receiver;
 
 mod bapi_errors;
 mod clerk_backend;
@@ -24,4 +25,6 @@ mod pages_security;
 mod session_template;
 mod sessions;
 mod smtp;
+mod svix_npm;
 mod users;
+mod webhooks;

@@ -75,7 +75,7 @@ pub async fn end_client_sessions(
         })
         .await?;
     for s in live {
-        match state.store.end_session(&s.id, status, now).await {
+        match crate::services::sessions::end(state, &s, status, now).await {
             Ok(_) | Err(frontdesk_store::StoreError::NotFound) => {}
             Err(e) => return Err(e.into()),
         }

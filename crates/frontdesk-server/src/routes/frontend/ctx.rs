@@ -194,7 +194,7 @@ impl Fapi {
     pub async fn start_session(
         &mut self,
         state: &AppState,
-        user_id: &frontdesk_types::UserId,
+        user: &frontdesk_domain::entities::User,
         now: UnixMillis,
     ) -> ApiResult<frontdesk_domain::entities::Session> {
         let client = self.ensure_client(state).await?;
@@ -206,12 +206,13 @@ impl Fapi {
         .await?;
         let session = crate::services::sessions::new_session(
             state,
-            user_id,
+            &user.id,
             &client.id,
             self.activity.clone(),
             now,
         );
-        state.store.create_session(&session).await?;
+        let event = state.events().session_created(&session, user);
+        state.store.create_session(&session, &[event]).await?;
         self.set_client_uat(state, now.as_secs() + 1);
         Ok(session)
     }

@@ -15,7 +15,7 @@ use super::sign_ups::envelope;
 use crate::error::{ApiError, ApiResult};
 use crate::extract::{ApiBody, QueryParams};
 use crate::render::{self, frontend_user};
-use crate::services::passwords;
+use crate::services::{passwords, sessions};
 use crate::state::AppState;
 
 /// The caller's live session (`_clerk_session_id`, else the client's active
@@ -109,7 +109,10 @@ pub(crate) async fn rename(
         user.last_name = name("last_name", v)?;
     }
     user.updated_at = UnixMillis::now();
-    state.store.update_user(&user).await?;
+    state
+        .store
+        .update_user(&user, &[state.events().user_updated(&user)])
+        .await?;
     Ok(user)
 }
 
@@ -175,14 +178,14 @@ pub(crate) async fn set_password(
     user.password_digest = Some(passwords::hash(state, &new).await?);
     user.password_last_updated_at = Some(now);
     user.updated_at = now;
-    state.store.update_user(&user).await?;
+    state
+        .store
+        .update_user(&user, &[state.events().user_updated(&user)])
+        .await?;
     if sign_out_others {
         for other in live_sessions(state, &user).await? {
             if other.id != session.id {
-                let _ = state
-                    .store
-                    .end_session(&other.id, SessionStatus::Revoked, now)
-                    .await;
+                let _ = sessions::end(state, &other, SessionStatus::Revoked, now).await;
             }
         }
     }
@@ -249,11 +252,7 @@ pub(crate) async fn revoke(state: &AppState, user: &User, id: &str) -> ApiResult
         .await?
         .filter(|s| s.user_id == user.id)
         .ok_or_else(|| ApiError::not_found("session"))?;
-    match state
-        .store
-        .end_session(&target.id, SessionStatus::Revoked, UnixMillis::now())
-        .await
-    {
+    match sessions::end(state, &target, SessionStatus::Revoked, UnixMillis::now()).await {
         Ok(s) => Ok(s),
         Err(frontdesk_store::StoreError::NotFound) => Ok(target),
         Err(e) => Err(e.into()),

@@ -79,7 +79,7 @@ async fn finish(
 ) -> ApiResult<Response> {
     let s = own_session(state, &fapi, id).await?;
     let now = UnixMillis::now();
-    let s = match state.store.end_session(&s.id, status, now).await {
+    let s = match crate::services::sessions::end(state, &s, status, now).await {
         Ok(s) => s,
         Err(frontdesk_store::StoreError::NotFound) => s,
         Err(e) => return Err(e.into()),

@@ -69,7 +69,8 @@ async fn record_failure(state: &AppState, user: &mut User) -> ApiResult<()> {
         user.locked_at = Some(now);
     }
     user.updated_at = now;
-    state.store.update_user(user).await?;
+    // Bookkeeping, not a change of the user: no `user.updated`.
+    state.store.update_user(user, &[]).await?;
     Ok(())
 }
 
@@ -82,12 +83,13 @@ async fn complete(
     user: &mut User,
 ) -> ApiResult<()> {
     let now = UnixMillis::now();
-    let session = fapi.start_session(state, &user.id, now).await?;
+    let session = fapi.start_session(state, user, now).await?;
     user.failed_attempts = 0;
     user.locked_at = None;
     user.last_sign_in_at = Some(now);
     user.updated_at = now;
-    state.store.update_user(user).await?;
+    // `session.created` already tells of the sign-in.
+    state.store.update_user(user, &[]).await?;
     a.status = "complete".to_owned();
     a.created_session_id = Some(session.id.to_string());
     Ok(())
@@ -398,10 +400,17 @@ pub(crate) async fn reset(
     let now = UnixMillis::now();
     user.password_digest = Some(passwords::hash(state, &parsed).await?);
     user.password_last_updated_at = Some(now);
-    state.store.update_user(&user).await?;
+    user.updated_at = now;
+    let events = state.events();
     state
         .store
-        .end_user_sessions(&user.id, SessionStatus::Ended, now)
+        .update_user(&user, &[events.user_updated(&user)])
+        .await?;
+    state
+        .store
+        .end_user_sessions(&user.id, SessionStatus::Ended, now, &|s| {
+            events.session_ended(s, &user)
+        })
         .await?;
     complete(state, fapi, &mut attempt, &mut user).await?;
     save_flow(state, flow, &attempt).await?;

@@ -342,15 +342,20 @@ async fn complete_sign_up(
     user.username = attempt.username.clone();
     user.unsafe_metadata = Value::Object(attempt.unsafe_metadata.clone());
     user.last_sign_in_at = Some(now);
-    state.store.create_user(&user).await.map_err(|e| match e {
-        frontdesk_store::StoreError::Conflict(_) => ApiError::bad_param(
-            "email_address",
-            "form_identifier_exists",
-            "That email address is taken. Please try another.",
-        ),
-        other => other.into(),
-    })?;
-    let session = fapi.start_session(state, &user.id, now).await?;
+    let event = state.events().user_created(&user);
+    state
+        .store
+        .create_user(&user, &[event])
+        .await
+        .map_err(|e| match e {
+            frontdesk_store::StoreError::Conflict(_) => ApiError::bad_param(
+                "email_address",
+                "form_identifier_exists",
+                "That email address is taken. Please try another.",
+            ),
+            other => other.into(),
+        })?;
+    let session = fapi.start_session(state, &user, now).await?;
     attempt.status = "complete".to_owned();
     attempt.created_user_id = Some(user.id.to_string());
     attempt.created_session_id = Some(session.id.to_string());

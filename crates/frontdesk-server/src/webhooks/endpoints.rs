@@ -1,0 +1,167 @@
+//! Managing endpoints: what the Backend API and the CLI both do.
+
+use std::net::SocketAddr;
+
+use frontdesk_domain::UnixMillis;
+use frontdesk_domain::webhooks::{
+    AddressPolicy, EndpointError, EndpointUrl, RetiringSecret, WebhookEndpoint, WebhookSecret,
+    parse_filter_types,
+};
+use frontdesk_store::{Store, StoreError};
+use frontdesk_types::WebhookEndpointId;
+
+/// How long a rotated-out secret still signs (Svix: 24 hours).
+pub const ROTATION_WINDOW_SECS: i64 = 24 * 3600;
+
+/// Why an endpoint could not be saved.
+#[derive(Debug, thiserror::Error)]
+pub enum EndpointChangeError {
+    /// A bad field, named as the API names it.
+    #[error("{field}: {source}")]
+    Invalid {
+        field: &'static str,
+        source: EndpointError,
+    },
+    #[error(transparent)]
+    Store(#[from] StoreError),
+}
+
+fn invalid(field: &'static str) -> impl FnOnce(EndpointError) -> EndpointChangeError {
+    move |source| EndpointChangeError::Invalid { field, source }
+}
+
+/// Parse `url` and check where it points. An address literal must be one the
+/// policy permits; a name must not resolve to any refused address. A name
+/// that does not resolve yet is accepted: every delivery checks again.
+pub async fn check_url(url: &str, policy: AddressPolicy) -> Result<EndpointUrl, EndpointError> {
+    let url = EndpointUrl::parse(url)?;
+    if let Some(ip) = url.ip_literal() {
+        policy.check(ip)?;
+        return Ok(url);
+    }
+    let host = url.as_url().host_str().unwrap_or_default().to_owned();
+    let port = url.as_url().port_or_known_default().unwrap_or(443);
+    if let Ok(found) = tokio::net::lookup_host((host.as_str(), port)).await {
+        let found: Vec<SocketAddr> = found.collect();
+        for a in found {
+            policy.check(a.ip())?;
+        }
+    }
+    Ok(url)
+}
+
+/// A fresh `whsec_` secret from the operating system's CSPRNG.
+pub fn new_secret() -> WebhookSecret {
+    use rand::RngCore;
+    let mut bytes = [0u8; 24];
+    rand::rng().fill_bytes(&mut bytes);
+    WebhookSecret::from_random(bytes)
+}
+
+/// The settings of a new endpoint.
+#[derive(Debug, Default)]
+pub struct NewEndpoint {
+    pub url: String,
+    pub description: Option<String>,
+    pub filter_types: Vec<String>,
+    pub disabled: bool,
+    /// Bring your own secret (migrating from Svix/Clerk); default: a new one.
+    pub secret: Option<String>,
+}
+
+pub async fn create(
+    store: &dyn Store,
+    policy: AddressPolicy,
+    new: NewEndpoint,
+) -> Result<WebhookEndpoint, EndpointChangeError> {
+    let url = check_url(&new.url, policy).await.map_err(invalid("url"))?;
+    let filter_types = parse_filter_types(&new.filter_types).map_err(invalid("filter_types"))?;
+    let secret = match &new.secret {
+        Some(s) => WebhookSecret::parse(s).map_err(invalid("secret"))?,
+        None => new_secret(),
+    };
+    let now = UnixMillis::now();
+    let endpoint = WebhookEndpoint {
+        id: WebhookEndpointId::generate(),
+        url,
+        description: description(new.description)?,
+        filter_types,
+        disabled: new.disabled,
+        secret,
+        previous_secret: None,
+        failing_since: None,
+        created_at: now,
+        updated_at: now,
+    };
+    store.create_endpoint(&endpoint).await?;
+    Ok(endpoint)
+}
+
+fn description(text: Option<String>) -> Result<String, EndpointChangeError> {
+    let text = text.unwrap_or_default();
+    if text.chars().count() > 512 || text.chars().any(char::is_control) {
+        return Err(EndpointChangeError::Invalid {
+            field: "description",
+            source: EndpointError::Description,
+        });
+    }
+    Ok(text)
+}
+
+/// Changes to an endpoint; `None` leaves a field alone.
+#[derive(Debug, Default)]
+pub struct EndpointPatch {
+    pub url: Option<String>,
+    pub description: Option<String>,
+    pub filter_types: Option<Vec<String>>,
+    pub disabled: Option<bool>,
+}
+
+pub async fn update(
+    store: &dyn Store,
+    policy: AddressPolicy,
+    mut endpoint: WebhookEndpoint,
+    patch: EndpointPatch,
+) -> Result<WebhookEndpoint, EndpointChangeError> {
+    if let Some(url) = patch.url {
+        endpoint.url = check_url(&url, policy).await.map_err(invalid("url"))?;
+    }
+    if let Some(d) = patch.description {
+        endpoint.description = description(Some(d))?;
+    }
+    if let Some(types) = patch.filter_types {
+        endpoint.filter_types = parse_filter_types(&types).map_err(invalid("filter_types"))?;
+    }
+    if let Some(disabled) = patch.disabled {
+        if !disabled && endpoint.disabled {
+            // Re-enabled: the failing run that disabled it is over.
+            endpoint.failing_since = None;
+        }
+        endpoint.disabled = disabled;
+    }
+    endpoint.updated_at = UnixMillis::now();
+    store.update_endpoint(&endpoint).await?;
+    Ok(endpoint)
+}
+
+/// Replace the signing secret. The old one keeps signing alongside the new
+/// one for [`ROTATION_WINDOW_SECS`], so receivers can switch without losing
+/// a message.
+pub async fn rotate_secret(
+    store: &dyn Store,
+    mut endpoint: WebhookEndpoint,
+    key: Option<&str>,
+) -> Result<WebhookEndpoint, EndpointChangeError> {
+    let secret = match key {
+        Some(s) => WebhookSecret::parse(s).map_err(invalid("key"))?,
+        None => new_secret(),
+    };
+    let now = UnixMillis::now();
+    endpoint.previous_secret = Some(RetiringSecret {
+        secret: std::mem::replace(&mut endpoint.secret, secret),
+        until: now.plus_secs(ROTATION_WINDOW_SECS),
+    });
+    endpoint.updated_at = now;
+    store.update_endpoint(&endpoint).await?;
+    Ok(endpoint)
+}
