@@ -156,3 +156,69 @@ fn describe(e: reqwest::Error) -> String {
     }
     text
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use frontdesk_domain::webhooks::{EndpointUrl, WebhookSecret};
+    use frontdesk_types::{MessageId, WebhookEndpointId};
+
+    fn endpoint(url: &str) -> WebhookEndpoint {
+        WebhookEndpoint {
+            id: WebhookEndpointId::generate(),
+            url: EndpointUrl::parse(url).expect("url"),
+            description: String::new(),
+            filter_types: Vec::new(),
+            disabled: false,
+            secret: WebhookSecret::from_random([3; 24]),
+            previous_secret: None,
+            failing_since: None,
+            created_at: UnixMillis(0),
+            updated_at: UnixMillis(0),
+        }
+    }
+
+    fn delivery(e: &WebhookEndpoint) -> ClaimedDelivery {
+        ClaimedDelivery {
+            message_id: MessageId::generate(),
+            endpoint_id: e.id.clone(),
+            event_type: "user.created".into(),
+            payload: "{}".into(),
+            attempts: 0,
+            lease: "l".into(),
+        }
+    }
+
+    /// Checked at every connection, not only when the endpoint was saved: a
+    /// name that now resolves to a refused address (DNS rebinding) and an
+    /// address literal are both refused before anything is sent.
+    #[tokio::test]
+    async fn refused_addresses_are_never_connected_to() {
+        let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
+            .await
+            .expect("bind");
+        let port = listener.local_addr().expect("addr").port();
+        let strict = AddressPolicy::default();
+        let client = client(&WebhooksConfig::default(), strict).expect("client");
+        for url in [
+            format!("http://localhost:{port}/hook"),
+            format!("http://127.0.0.1:{port}/hook"),
+        ] {
+            let e = endpoint(&url);
+            let a = attempt(&client, strict, &e, &delivery(&e)).await;
+            assert!(!a.succeeded, "{url}");
+            assert_eq!(a.status_code, None, "{url}");
+            assert!(
+                a.response.contains("does not call"),
+                "{url}: {}",
+                a.response
+            );
+        }
+        let accepted =
+            tokio::time::timeout(std::time::Duration::from_millis(50), listener.accept()).await;
+        assert!(
+            accepted.is_err(),
+            "nothing connected to the refused address"
+        );
+    }
+}

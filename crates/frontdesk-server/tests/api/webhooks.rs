@@ -618,3 +618,62 @@ async fn two_nodes_deliver_each_message_once() {
     assert_eq!(rx.received().len(), 100, "no message was delivered twice");
     schema.drop_schema().await.unwrap();
 }
+
+both_backends!(
+    hosted_page_sign_in_emits_session_created,
+    fast,
+    |app: TestApp| async move {
+        let rx = Receiver::ok().await;
+        let (_, secret) = endpoint(&app, &rx.url, &["session.created"]).await;
+        let (status, _) = app
+        .post_json(
+            "/v1/users",
+            json!({"email_address": ["page@example.com"], "password": "long enough passphrase"}),
+        )
+        .await;
+        assert_eq!(status, 200);
+        let b = reqwest::Client::builder()
+            .cookie_store(true)
+            .redirect(reqwest::redirect::Policy::none())
+            .user_agent("hosted-page-browser")
+            .build()
+            .unwrap();
+        let html = b
+            .get(app.url("/sign-in"))
+            .send()
+            .await
+            .unwrap()
+            .text()
+            .await
+            .unwrap();
+        let marker = "name=\"csrf_token\" value=\"";
+        let start = html.find(marker).unwrap() + marker.len();
+        let csrf = &html[start..start + html[start..].find('"').unwrap()];
+        let res = b
+            .post(app.url("/sign-in"))
+            .form(&[
+                ("identifier", "page@example.com"),
+                ("password", "long enough passphrase"),
+                ("action", "password"),
+                ("csrf_token", csrf),
+            ])
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(res.status(), 303);
+        let event = check(
+            &rx.event("session.created").await,
+            &secret,
+            "session.created",
+        );
+        assert_eq!(
+            event["data"]["user"]["email_addresses"][0]["email_address"],
+            "page@example.com"
+        );
+        assert_eq!(
+            event["event_attributes"]["http_request"]["user_agent"],
+            "hosted-page-browser"
+        );
+        app.stop().await;
+    }
+);
