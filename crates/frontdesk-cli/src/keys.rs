@@ -16,6 +16,10 @@ pub enum KeysCommand {
     Show {
         #[arg(long, value_enum, default_value_t = Format::Text)]
         format: Format,
+        /// Create a secret key (label `env block`) and print it in the block:
+        /// stored keys are hashed and cannot be shown again
+        #[arg(long)]
+        new_secret_key: bool,
     },
     /// Backend API secret keys
     #[command(subcommand)]
@@ -88,7 +92,20 @@ pub async fn run(cmd: KeysCommand, config: Config) -> Result<(), Failure> {
         .await?
         .ok_or(frontdesk_store::StoreError::NotFound)?;
     match cmd {
-        KeysCommand::Show { format } => show(&o, &instance, format).await,
+        KeysCommand::Show {
+            format,
+            new_secret_key,
+        } => {
+            let secret = if new_secret_key {
+                let (key, record) =
+                    admin::create_secret_key(store, instance.mode, "env block").await?;
+                eprintln!("created {} for this block (shown only now)", record.id);
+                Some(key)
+            } else {
+                None
+            };
+            show(&o, &instance, format, secret.as_ref()).await
+        }
         KeysCommand::Secret(SecretCommand::Create { label }) => {
             let (key, record) = admin::create_secret_key(store, instance.mode, &label).await?;
             eprintln!("created {} (shown only now):", record.id);
@@ -144,6 +161,7 @@ async fn show(
     o: &Opened,
     instance: &frontdesk_domain::entities::Instance,
     format: Format,
+    secret: Option<&frontdesk_domain::SecretKey>,
 ) -> Result<(), Failure> {
     let store = o.store.as_ref();
     let pk = o.public_url.publishable_key(instance.mode)?;
@@ -158,9 +176,14 @@ async fn show(
             code: 1,
             message: e.to_string(),
         })?;
-    let sk_placeholder = format!(
-        "sk_{}_…  # from `frontdesk keys secret create`",
-        instance.mode.key_infix()
+    let sk_placeholder = secret.map_or_else(
+        || {
+            format!(
+                "sk_{}_…  # from `frontdesk keys secret create`",
+                instance.mode.key_infix()
+            )
+        },
+        |k| k.expose().to_owned(),
     );
     match format {
         Format::Json => {
@@ -187,17 +210,10 @@ async fn show(
             );
         }
         Format::Nextjs => {
-            println!("NEXT_PUBLIC_CLERK_PUBLISHABLE_KEY={pk}");
-            println!("CLERK_SECRET_KEY={sk_placeholder}");
-            println!("NEXT_PUBLIC_CLERK_PROXY_URL={api}");
-            println!("CLERK_API_URL={api}");
-            println!("NEXT_PUBLIC_CLERK_JS_URL={api}/npm/@clerk/clerk-js@6/dist/clerk.browser.js");
-            println!("NEXT_PUBLIC_CLERK_UI_URL={api}/npm/@clerk/ui@1/dist/ui.browser.js");
-            println!("NEXT_PUBLIC_CLERK_SIGN_IN_URL=/sign-in");
-            println!("NEXT_PUBLIC_CLERK_SIGN_UP_URL=/sign-up");
-            println!("NEXT_PUBLIC_CLERK_TELEMETRY_DISABLED=1");
-            println!("CLERK_TELEMETRY_DISABLED=1");
-            println!("NEXT_TELEMETRY_DISABLED=1");
+            let secret = secret.map(|k| k.expose());
+            for (name, value) in admin::nextjs_env(&api, &pk, instance.mode, secret) {
+                println!("{name}={value}");
+            }
         }
         Format::Text => {
             println!("Instance         {} ({})", instance.id, instance.mode);

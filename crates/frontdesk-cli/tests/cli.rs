@@ -259,6 +259,22 @@ fn key_management_round_trip() {
     ] {
         assert!(next.contains(var), "{var}");
     }
+    assert!(next.contains("CLERK_SECRET_KEY=sk_test_…"), "a placeholder");
+    // With --new-secret-key the block carries a new, working key.
+    let o = frontdesk(
+        d,
+        &["keys", "show", "--format", "nextjs", "--new-secret-key"],
+        &[],
+    );
+    assert!(o.status.success(), "{}", stderr(&o));
+    let block = stdout(&o);
+    let key = block
+        .lines()
+        .find_map(|l| l.strip_prefix("CLERK_SECRET_KEY="))
+        .unwrap();
+    assert!(key.starts_with("sk_test_") && key.len() >= 8 + 43, "{key}");
+    let listed = stdout(&frontdesk(d, &["keys", "secret", "list"], &[]));
+    assert!(listed.contains("env block") && listed.contains(&key[key.len() - 4..]));
 }
 
 #[test]

@@ -81,3 +81,52 @@ pub async fn ensure_signing_key(store: &dyn Store) -> Result<SigningKeyRecord, K
     let (_, record) = SigningKey::generate(UnixMillis::now())?;
     Ok(store.ensure_signing_key(&record).await?)
 }
+
+/// The environment a Next.js app with `@clerk/nextjs` needs to run against
+/// this instance (clerk-protocol.md §1.7): what `frontdesk keys show
+/// --format nextjs` prints, and what the drop-in test starts the seed's app
+/// with. `secret_key` is `None` when the caller has none to show (keys are
+/// stored hashed); the line then says where to get one.
+///
+/// The app must be on the same site as `api_origin` (same host, any port):
+/// clerk-js keeps the browser's client in Frontdesk's `__client` cookie,
+/// which is `SameSite=Lax`. Both script URLs are needed: with only a proxy
+/// URL, clerk-js would fetch its bundles over https.
+pub fn nextjs_env(
+    api_origin: &str,
+    publishable_key: &frontdesk_domain::PublishableKey,
+    mode: frontdesk_domain::InstanceMode,
+    secret_key: Option<&str>,
+) -> Vec<(&'static str, String)> {
+    let secret = secret_key.map_or_else(
+        || {
+            format!(
+                "sk_{}_…  # from `frontdesk keys secret create`, or use --new-secret-key",
+                mode.key_infix()
+            )
+        },
+        str::to_owned,
+    );
+    vec![
+        (
+            "NEXT_PUBLIC_CLERK_PUBLISHABLE_KEY",
+            publishable_key.as_str().to_owned(),
+        ),
+        ("CLERK_SECRET_KEY", secret),
+        ("NEXT_PUBLIC_CLERK_PROXY_URL", api_origin.to_owned()),
+        ("CLERK_API_URL", api_origin.to_owned()),
+        (
+            "NEXT_PUBLIC_CLERK_JS_URL",
+            format!("{api_origin}/npm/@clerk/clerk-js@6/dist/clerk.browser.js"),
+        ),
+        (
+            "NEXT_PUBLIC_CLERK_UI_URL",
+            format!("{api_origin}/npm/@clerk/ui@1/dist/ui.browser.js"),
+        ),
+        ("NEXT_PUBLIC_CLERK_SIGN_IN_URL", "/sign-in".to_owned()),
+        ("NEXT_PUBLIC_CLERK_SIGN_UP_URL", "/sign-up".to_owned()),
+        ("NEXT_PUBLIC_CLERK_TELEMETRY_DISABLED", "1".to_owned()),
+        ("CLERK_TELEMETRY_DISABLED", "1".to_owned()),
+        ("NEXT_TELEMETRY_DISABLED", "1".to_owned()),
+    ]
+}

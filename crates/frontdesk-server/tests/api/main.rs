@@ -21,6 +21,7 @@ mod hosted_pages;
 mod instance;
 mod jwks;
 mod keys;
+mod nextjs;
 mod pages_security;
 mod session_template;
 mod sessions;

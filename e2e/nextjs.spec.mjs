@@ -1,0 +1,291 @@
+// The seed's Next.js app (examples/nextjs, production build, `next start`)
+// with the unmodified @clerk/nextjs, in Chromium, against Frontdesk.
+//
+// Run by crates/frontdesk-server/tests/api/nextjs.rs, which starts Frontdesk,
+// builds and starts the app, then sets:
+//   APP_URL         the app (http://localhost:<port>)
+//   FRONTDESK_URL   Frontdesk (Frontend and Backend API)
+//   SECRET_KEY      a Frontdesk secret key (dev mailbox, sessions, metadata)
+//   ENDPOINT_ID     the webhook endpoint pointing at the app
+//   MAILBOX_URL     (production instances, which keep no dev mailbox)
+//                   GET /code?to=… answers the newest code mailed there,
+//                   read from Frontdesk's email.created webhook
+//   TOKEN_LIFETIME  Frontdesk's session token lifetime, in seconds
+//   ARTIFACTS_DIR, CHROMIUM, DEADLINE_MS
+// Prints one line per step and `PASS`, or fails with the network log.
+
+import { chromium } from 'playwright-core';
+import path from 'node:path';
+
+const env = (name, fallback) => {
+  const v = process.env[name] ?? fallback;
+  if (v === undefined) throw new Error(`${name} is not set`);
+  return v;
+};
+const APP = env('APP_URL');
+const FRONTDESK = env('FRONTDESK_URL');
+const SK = env('SECRET_KEY');
+const ENDPOINT = env('ENDPOINT_ID');
+const MAILBOX = process.env.MAILBOX_URL;
+const LIFETIME = Number(env('TOKEN_LIFETIME', '20'));
+const ARTIFACTS = env('ARTIFACTS_DIR', '/tmp');
+const CHROMIUM = env('CHROMIUM', '/usr/bin/chromium');
+const DEADLINE = Date.now() + Number(env('DEADLINE_MS', '240000'));
+const STEP = 30_000;
+
+const tag = Math.random().toString(36).slice(2, 10);
+const EMAIL = `seed-${tag}@example.com`;
+const PASSWORD = `correct horse ${tag} battery`;
+const LOOPBACK = new Set(['127.0.0.1', 'localhost', '[::1]']);
+
+const started = Date.now();
+const log = (msg) => console.log(`[${((Date.now() - started) / 1000).toFixed(1)}s] ${msg}`);
+const network = [];
+const consoleLines = [];
+const blocked = [];
+const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
+
+function check(cond, what) {
+  if (!cond) throw new Error(`check failed: ${what}`);
+}
+
+async function bapi(method, p, body) {
+  const res = await fetch(`${FRONTDESK}${p}`, {
+    method,
+    headers: { authorization: `Bearer ${SK}`, 'content-type': 'application/json' },
+    body: body ? JSON.stringify(body) : undefined,
+  });
+  const json = await res.json();
+  if (!res.ok) throw new Error(`${method} ${p}: ${res.status} ${JSON.stringify(json)}`);
+  return json;
+}
+
+/// Retry `fn` (returns a truthy value when done) until `timeout`.
+async function until(what, fn, timeout = STEP) {
+  const end = Math.min(Date.now() + timeout, DEADLINE);
+  let last;
+  while (Date.now() < end) {
+    try {
+      const v = await fn();
+      if (v) return v;
+    } catch (e) {
+      last = e;
+    }
+    await sleep(200);
+  }
+  throw new Error(`timed out waiting for ${what}${last ? ` (last error: ${last.message})` : ''}`);
+}
+
+/// The newest code Frontdesk mailed to `to`: from its development mailbox,
+/// or on production instances from the `email.created` webhook.
+async function mailedCode(to) {
+  return until(`a code mailed to ${to}`, async () => {
+    if (MAILBOX) {
+      const res = await fetch(`${MAILBOX}/code?to=${encodeURIComponent(to)}`);
+      return res.ok && (await res.text());
+    }
+    const mails = await bapi('GET', '/v1/dev/emails');
+    const mail = mails.data.find((m) => m.to_email_address === to);
+    return mail && mail.body_plain.match(/\b(\d{6})\b/)?.[1];
+  });
+}
+
+/// The app's webhook route accepted (2xx after `svix` verification) an event.
+async function delivered(type, userId) {
+  return until(`${type} delivered to the app`, async () => {
+    const page = await bapi('GET', `/v1/webhooks/endpoints/${ENDPOINT}/messages?status=success`);
+    return page.data.find((m) => m.event_type === type && m.payload.data.id === userId);
+  });
+}
+
+const browser = await chromium.launch({
+  executablePath: CHROMIUM,
+  headless: true,
+  args: [
+    '--headless',
+    '--no-sandbox',
+    '--disable-gpu',
+    '--disable-background-networking',
+    '--disable-component-update',
+    '--disable-sync',
+    '--no-first-run',
+    '--disable-dev-shm-usage',
+  ],
+});
+const context = await browser.newContext();
+let page = await context.newPage();
+const overall = setTimeout(() => fail(new Error('deadline exceeded')), DEADLINE - Date.now());
+
+await context.route('**/*', (route) => {
+  const url = new URL(route.request().url());
+  if (['http:', 'https:', 'ws:', 'wss:'].includes(url.protocol) && !LOOPBACK.has(url.hostname)) {
+    blocked.push(`${route.request().method()} ${url.href}`);
+    return route.abort('blockedbyclient');
+  }
+  return route.continue();
+});
+function watch(p) {
+  p.on('console', (m) => consoleLines.push(`${m.type()}: ${m.text()}`));
+  p.on('pageerror', (e) => consoleLines.push(`pageerror: ${e.stack || e}`));
+  p.on('requestfailed', (r) => network.push(`FAILED ${r.method()} ${r.url()} ${r.failure()?.errorText ?? ''}`));
+  p.on('response', (r) => {
+    const url = new URL(r.url());
+    const method = url.searchParams.get('_method') ?? r.request().method();
+    network.push(`${r.status()} ${method} ${url.origin}${url.pathname}`);
+  });
+}
+watch(page);
+
+let failing = false;
+async function fail(e) {
+  if (failing) return;
+  failing = true;
+  console.error(`FAIL: ${e.stack || e}`);
+  const shot = path.join(ARTIFACTS, 'nextjs-failure.png');
+  try {
+    await page.screenshot({ path: shot, fullPage: true, timeout: 5000 });
+    console.error(`screenshot: ${shot}`);
+  } catch (err) {
+    console.error(`no screenshot: ${err.message}`);
+  }
+  try {
+    console.error(`page URL: ${page.url()}`);
+    console.error(`page text: ${(await page.innerText('body', { timeout: 2000 })).slice(0, 2000)}`);
+  } catch {}
+  console.error(`--- network (${network.length})\n${network.slice(-200).join('\n')}`);
+  console.error(`--- console (${consoleLines.length})\n${consoleLines.slice(-100).join('\n')}`);
+  console.error(`--- blocked (${blocked.length})\n${blocked.join('\n')}`);
+  await browser.close().catch(() => {});
+  process.exit(1);
+}
+
+const pathOf = () => new URL(page.url()).pathname;
+const text = (sel) => page.locator(sel).first().innerText({ timeout: STEP });
+// Signed out, `auth.protect()` answers API requests with a 404 page before the route runs.
+const profile = () =>
+  page.evaluate(() =>
+    fetch('/api/user/profile').then(async (r) => ({ status: r.status, body: r.ok ? await r.json() : {} })),
+  );
+
+async function signIn() {
+  await page.goto(`${APP}/sign-in`);
+  const identifier = page.locator('input[name="identifier"]');
+  await identifier.waitFor({ state: 'visible', timeout: STEP });
+  await identifier.fill(EMAIL);
+  const password = page.locator('input[name="password"]');
+  if (!(await password.isVisible())) {
+    await page.locator('.cl-formButtonPrimary').click();
+    await password.waitFor({ state: 'visible', timeout: STEP });
+  }
+  await password.fill(PASSWORD);
+  await page.locator('.cl-formButtonPrimary').click();
+  await until('leaving /sign-in', async () => !pathOf().startsWith('/sign-in'));
+}
+
+async function dashboardEmail() {
+  await page.goto(`${APP}/dashboard`);
+  return (await text('[data-testid="user-email"]')).trim();
+}
+
+try {
+  // 1. A new visitor sees the public landing page; /dashboard sends them to /sign-in.
+  await page.goto(`${APP}/`);
+  check((await page.innerText('body')).includes('Welcome to the seed app'), 'the landing page');
+  await page.goto(`${APP}/dashboard`);
+  await until('the redirect to /sign-in', async () => pathOf().startsWith('/sign-in'));
+  log(`signed out: /dashboard went to ${pathOf()}`);
+
+  // 2. Sign up through <SignUp/> with the code from Frontdesk's dev mailbox.
+  await page.goto(`${APP}/sign-up`);
+  const email = page.locator('input[name="emailAddress"]');
+  await email.waitFor({ state: 'visible', timeout: STEP });
+  await email.fill(EMAIL);
+  await page.locator('input[name="password"]').fill(PASSWORD);
+  await page.locator('.cl-formButtonPrimary').click();
+  const otp = page.locator('input[data-input-otp]');
+  await otp.waitFor({ state: 'visible', timeout: STEP });
+  await otp.fill(await mailedCode(EMAIL));
+  await until('leaving /sign-up', async () => !pathOf().startsWith('/sign-up'));
+  log(`signed up as ${EMAIL}; at ${pathOf()}`);
+
+  // 3. The dashboard shows the user; the API route answers with auth() + currentUser().
+  check((await dashboardEmail()) === EMAIL, 'the dashboard shows the email');
+  const p1 = await profile();
+  check(p1.status === 200 && p1.body.id.startsWith('user_'), `profile ${JSON.stringify(p1)}`);
+  check(p1.body.email === EMAIL, `profile email ${p1.body.email}`);
+  const userId = p1.body.id;
+  log(`profile: ${JSON.stringify(p1.body)}`);
+  await delivered('user.created', userId);
+  log('user.created passed svix verification in the app');
+
+  // 4. Change the name through <UserButton/>'s profile; user.updated follows.
+  await page.locator('.cl-userButtonTrigger').first().click();
+  await page.locator('.cl-userButtonPopoverActionButton__manageAccount').click();
+  await page.locator('.cl-profileSectionPrimaryButton__profile').click();
+  await page.locator('input[name="firstName"]').fill('Grace');
+  await page.locator('.cl-userProfile-root .cl-formButtonPrimary, .cl-formButtonPrimary').first().click();
+  await until('the new first name', async () => (await profile()).body.firstName === 'Grace');
+  await delivered('user.updated', userId);
+  log('renamed to Grace through <UserButton/>; user.updated delivered');
+  await page.keyboard.press('Escape');
+
+  // 5. Sign out through <UserButton/>, then sign in with the password.
+  await page.goto(`${APP}/dashboard`);
+  await page.locator('.cl-userButtonTrigger').first().click();
+  await page.locator('.cl-userButtonPopoverActionButton__signOut').click();
+  await until('signed out', async () => (await profile()).status === 404);
+  log('signed out through <UserButton/>');
+  await signIn();
+  check((await dashboardEmail()) === EMAIL, 'signed in again with the password');
+  log('signed in with the password');
+
+  // 6. Past the token lifetime with no page open, a navigation is still signed in (handshake).
+  await page.close();
+  await sleep((LIFETIME + 2) * 1000);
+  page = await context.newPage();
+  watch(page);
+  check((await dashboardEmail()) === EMAIL, 'still signed in after the token expired');
+  log(`still signed in after ${LIFETIME + 2}s idle`);
+
+  // 7. Revoke the session through the Backend API: signed out within one token lifetime.
+  const sessions = await bapi('GET', `/v1/sessions?user_id=${userId}&status=active`);
+  check(sessions.length >= 1, `an active session (${JSON.stringify(sessions)})`);
+  for (const s of sessions) await bapi('POST', `/v1/sessions/${s.id}/revoke`);
+  const revokedAt = Date.now();
+  await until(
+    'signed out after the revocation',
+    async () => {
+      // Let clerk-js load each time: it may notice first and clear the cookies.
+      await page.goto(`${APP}/dashboard`, { waitUntil: 'networkidle' });
+      return pathOf().startsWith('/sign-in');
+    },
+    (LIFETIME + 10) * 1000,
+  );
+  const revokedAfter = (Date.now() - revokedAt) / 1000;
+  log(`revoked: signed out after ${revokedAfter.toFixed(1)}s`);
+  check(revokedAfter <= LIFETIME + 2, `signed out within one token lifetime (${revokedAfter}s)`);
+
+  // 8. Public metadata `tier: "pro"` opens /pro after the next token refresh.
+  await signIn();
+  await page.goto(`${APP}/pro`);
+  check((await text('h1')) === 'Upgrade required', '/pro is closed at first');
+  await bapi('PATCH', `/v1/users/${userId}/metadata`, { public_metadata: { tier: 'pro' } });
+  const tierAt = Date.now();
+  await until(
+    '/pro to open',
+    async () => {
+      await page.goto(`${APP}/pro`);
+      return (await text('h1')) === 'Pro';
+    },
+    (LIFETIME + 10) * 1000,
+  );
+  log(`/pro opened ${((Date.now() - tierAt) / 1000).toFixed(1)}s after tier: pro`);
+
+  check(blocked.length === 0, `no request left loopback (blocked: ${blocked.join(', ')})`);
+  clearTimeout(overall);
+  await browser.close();
+  console.log(`USER ${userId}`);
+  console.log('PASS');
+} catch (e) {
+  await fail(e);
+}
