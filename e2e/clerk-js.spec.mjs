@@ -13,14 +13,10 @@
 // Prints one line per step and `PASS` at the end; exits non-zero on failure
 // with the network log, console output and a screenshot path.
 
-import { chromium } from 'playwright-core';
 import path from 'node:path';
 
-const env = (name, fallback) => {
-  const v = process.env[name] ?? fallback;
-  if (v === undefined) throw new Error(`${name} is not set`);
-  return v;
-};
+import { Recorder, check, env, launch, log } from './harness.mjs';
+
 const FRONTDESK = env('FRONTDESK_URL');
 const PAGE = env('PAGE_URL');
 const LIFETIME = Number(env('TOKEN_LIFETIME', '20'));
@@ -34,21 +30,10 @@ const STEP = 20_000;
 const tag = Math.random().toString(36).slice(2, 10);
 const EMAIL = `frontdesk-e2e-${tag}+clerk_test@example.com`;
 const PASSWORD = `correct horse ${tag} battery`;
-const LOOPBACK = new Set(['127.0.0.1', 'localhost', '[::1]']);
-
-const started = Date.now();
-const log = (msg) => console.log(`[${((Date.now() - started) / 1000).toFixed(1)}s] ${msg}`);
-const network = [];
-const consoleLines = [];
-const blocked = [];
 const tokenResponses = [];
 
 const claims = (jwt) =>
   JSON.parse(Buffer.from(jwt.split('.')[1], 'base64url').toString('utf8'));
-
-function check(cond, what) {
-  if (!cond) throw new Error(`check failed: ${what}`);
-}
 
 /// Poll `fn` in the page until it returns a truthy value, surviving navigations.
 async function until(page, what, fn, arg, timeout = STEP) {
@@ -79,20 +64,7 @@ const signedInUser = () => {
   return c && c.loaded && c.user && c.session ? { user: c.user.id, session: c.session.id } : null;
 };
 
-const browser = await chromium.launch({
-  executablePath: CHROMIUM,
-  headless: true,
-  args: [
-    '--headless',
-    '--no-sandbox',
-    '--disable-gpu',
-    '--disable-background-networking',
-    '--disable-component-update',
-    '--disable-sync',
-    '--no-first-run',
-    '--disable-dev-shm-usage',
-  ],
-});
+const browser = await launch(CHROMIUM);
 const context = await browser.newContext();
 const page = await context.newPage();
 const overall = setTimeout(() => {
@@ -100,26 +72,14 @@ const overall = setTimeout(() => {
   fail(new Error('deadline exceeded'));
 }, DEADLINE - Date.now());
 
-// Nothing may leave loopback: abort and record anything else.
-await context.route('**/*', (route) => {
-  const url = new URL(route.request().url());
-  if (['http:', 'https:', 'ws:', 'wss:'].includes(url.protocol) && !LOOPBACK.has(url.hostname)) {
-    blocked.push(`${route.request().method()} ${url.href}`);
-    return route.abort('blockedbyclient');
-  }
-  return route.continue();
-});
-page.on('console', (m) => consoleLines.push(`${m.type()}: ${m.text()}`));
-page.on('pageerror', (e) => consoleLines.push(`pageerror: ${e.stack || e}`));
-page.on('requestfailed', (r) =>
-  network.push(`FAILED ${r.method()} ${r.url()} ${r.failure()?.errorText ?? ''}`),
-);
+const seen = new Recorder();
+await seen.guard(context);
+// Frontdesk's paths alone; other origins in full.
+seen.watch(page, (url) => (url.origin === FRONTDESK ? url.pathname : url.href.split('?')[0]));
+const network = seen.network;
 page.on('response', async (r) => {
   const req = r.request();
   const url = new URL(r.url());
-  const method = url.searchParams.get('_method') ?? req.method();
-  const shown = url.origin === FRONTDESK ? url.pathname : url.href.split('?')[0];
-  network.push(`${r.status()} ${method} ${shown}`);
   if (req.method() === 'POST' && /\/v1\/client\/sessions\/[^/]+\/tokens$/.test(url.pathname)) {
     try {
       const body = await r.json();
@@ -134,21 +94,7 @@ let failing = false;
 async function fail(e) {
   if (failing) return;
   failing = true;
-  console.error(`FAIL: ${e.stack || e}`);
-  const shot = path.join(ARTIFACTS, 'clerk-js-failure.png');
-  try {
-    await page.screenshot({ path: shot, fullPage: true, timeout: 5000 });
-    console.error(`screenshot: ${shot}`);
-  } catch (err) {
-    console.error(`no screenshot: ${err.message}`);
-  }
-  try {
-    console.error(`page URL: ${page.url()}`);
-    console.error(`page text: ${(await page.innerText('body', { timeout: 2000 })).slice(0, 2000)}`);
-  } catch {}
-  console.error(`--- network (${network.length})\n${network.join('\n')}`);
-  console.error(`--- console (${consoleLines.length})\n${consoleLines.join('\n')}`);
-  console.error(`--- blocked (${blocked.length})\n${blocked.join('\n')}`);
+  await seen.fail(e, page, path.join(ARTIFACTS, 'clerk-js-failure.png'));
   await browser.close().catch(() => {});
   process.exit(1);
 }
@@ -257,14 +203,14 @@ try {
   check(claims(token3).sid === second.session, 'a token for the new session');
   log('still signed in after a reload');
 
-  check(blocked.length === 0, `no request left loopback (blocked: ${blocked.join(', ')})`);
+  check(seen.blocked.length === 0, `no request left loopback (blocked: ${seen.blocked.join(', ')})`);
   const fapiCalls = network.filter((l) => / \/v1\//.test(l));
   const failed = fapiCalls.filter((l) => !/^2\d\d /.test(l));
   log(`${fapiCalls.length} Frontend API calls, ${failed.length} not 2xx${failed.length ? `: ${failed.join('; ')}` : ''}`);
   clearTimeout(overall);
   await browser.close();
   console.log(`--- network (${network.length})\n${network.join('\n')}`);
-  console.log(`--- console (${consoleLines.length})\n${consoleLines.join('\n')}`);
+  console.log(`--- console (${seen.console.length})\n${seen.console.join('\n')}`);
   console.log('PASS');
 } catch (e) {
   await fail(e);

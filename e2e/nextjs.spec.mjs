@@ -3,7 +3,7 @@
 //
 // Run by crates/frontdesk-server/tests/api/nextjs.rs, which starts Frontdesk,
 // builds and starts the app, then sets:
-//   APP_URL         the app (http://localhost:<port>)
+//   APP_URL         the app (http://127.0.0.1:<port>, same site as Frontdesk)
 //   FRONTDESK_URL   Frontdesk (Frontend and Backend API)
 //   SECRET_KEY      a Frontdesk secret key (dev mailbox, sessions, metadata)
 //   ENDPOINT_ID     the webhook endpoint pointing at the app
@@ -14,14 +14,10 @@
 //   ARTIFACTS_DIR, CHROMIUM, DEADLINE_MS
 // Prints one line per step and `PASS`, or fails with the network log.
 
-import { chromium } from 'playwright-core';
 import path from 'node:path';
 
-const env = (name, fallback) => {
-  const v = process.env[name] ?? fallback;
-  if (v === undefined) throw new Error(`${name} is not set`);
-  return v;
-};
+import { Recorder, check, env, launch, log, sleep } from './harness.mjs';
+
 const APP = env('APP_URL');
 const FRONTDESK = env('FRONTDESK_URL');
 const SK = env('SECRET_KEY');
@@ -29,25 +25,12 @@ const ENDPOINT = env('ENDPOINT_ID');
 const MAILBOX = process.env.MAILBOX_URL;
 const LIFETIME = Number(env('TOKEN_LIFETIME', '20'));
 const ARTIFACTS = env('ARTIFACTS_DIR', '/tmp');
-const CHROMIUM = env('CHROMIUM', '/usr/bin/chromium');
 const DEADLINE = Date.now() + Number(env('DEADLINE_MS', '240000'));
 const STEP = 30_000;
 
 const tag = Math.random().toString(36).slice(2, 10);
 const EMAIL = `seed-${tag}@example.com`;
 const PASSWORD = `correct horse ${tag} battery`;
-const LOOPBACK = new Set(['127.0.0.1', 'localhost', '[::1]']);
-
-const started = Date.now();
-const log = (msg) => console.log(`[${((Date.now() - started) / 1000).toFixed(1)}s] ${msg}`);
-const network = [];
-const consoleLines = [];
-const blocked = [];
-const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
-
-function check(cond, what) {
-  if (!cond) throw new Error(`check failed: ${what}`);
-}
 
 async function bapi(method, p, body) {
   const res = await fetch(`${FRONTDESK}${p}`, {
@@ -98,63 +81,19 @@ async function delivered(type, userId) {
   });
 }
 
-const browser = await chromium.launch({
-  executablePath: CHROMIUM,
-  headless: true,
-  args: [
-    '--headless',
-    '--no-sandbox',
-    '--disable-gpu',
-    '--disable-background-networking',
-    '--disable-component-update',
-    '--disable-sync',
-    '--no-first-run',
-    '--disable-dev-shm-usage',
-  ],
-});
+const browser = await launch(env('CHROMIUM', '/usr/bin/chromium'));
 const context = await browser.newContext();
+const seen = new Recorder();
+await seen.guard(context);
 let page = await context.newPage();
+seen.watch(page);
 const overall = setTimeout(() => fail(new Error('deadline exceeded')), DEADLINE - Date.now());
-
-await context.route('**/*', (route) => {
-  const url = new URL(route.request().url());
-  if (['http:', 'https:', 'ws:', 'wss:'].includes(url.protocol) && !LOOPBACK.has(url.hostname)) {
-    blocked.push(`${route.request().method()} ${url.href}`);
-    return route.abort('blockedbyclient');
-  }
-  return route.continue();
-});
-function watch(p) {
-  p.on('console', (m) => consoleLines.push(`${m.type()}: ${m.text()}`));
-  p.on('pageerror', (e) => consoleLines.push(`pageerror: ${e.stack || e}`));
-  p.on('requestfailed', (r) => network.push(`FAILED ${r.method()} ${r.url()} ${r.failure()?.errorText ?? ''}`));
-  p.on('response', (r) => {
-    const url = new URL(r.url());
-    const method = url.searchParams.get('_method') ?? r.request().method();
-    network.push(`${r.status()} ${method} ${url.origin}${url.pathname}`);
-  });
-}
-watch(page);
 
 let failing = false;
 async function fail(e) {
   if (failing) return;
   failing = true;
-  console.error(`FAIL: ${e.stack || e}`);
-  const shot = path.join(ARTIFACTS, 'nextjs-failure.png');
-  try {
-    await page.screenshot({ path: shot, fullPage: true, timeout: 5000 });
-    console.error(`screenshot: ${shot}`);
-  } catch (err) {
-    console.error(`no screenshot: ${err.message}`);
-  }
-  try {
-    console.error(`page URL: ${page.url()}`);
-    console.error(`page text: ${(await page.innerText('body', { timeout: 2000 })).slice(0, 2000)}`);
-  } catch {}
-  console.error(`--- network (${network.length})\n${network.slice(-200).join('\n')}`);
-  console.error(`--- console (${consoleLines.length})\n${consoleLines.slice(-100).join('\n')}`);
-  console.error(`--- blocked (${blocked.length})\n${blocked.join('\n')}`);
+  await seen.fail(e, page, path.join(ARTIFACTS, 'nextjs-failure.png'));
   await browser.close().catch(() => {});
   process.exit(1);
 }
@@ -243,7 +182,7 @@ try {
   await page.close();
   await sleep((LIFETIME + 2) * 1000);
   page = await context.newPage();
-  watch(page);
+  seen.watch(page);
   check((await dashboardEmail()) === EMAIL, 'still signed in after the token expired');
   log(`still signed in after ${LIFETIME + 2}s idle`);
 
@@ -281,7 +220,7 @@ try {
   );
   log(`/pro opened ${((Date.now() - tierAt) / 1000).toFixed(1)}s after tier: pro`);
 
-  check(blocked.length === 0, `no request left loopback (blocked: ${blocked.join(', ')})`);
+  check(seen.blocked.length === 0, `no request left loopback (blocked: ${seen.blocked.join(', ')})`);
   clearTimeout(overall);
   await browser.close();
   console.log(`USER ${userId}`);

@@ -1,0 +1,94 @@
+// What the browser specs share: settings from the environment, Debian's
+// Chromium with the flags this machine needs, a guard that fails any request
+// leaving loopback, and a log of the network and the console for failures.
+
+import { chromium } from 'playwright-core';
+
+/// A required setting (or its fallback).
+export const env = (name, fallback) => {
+  const v = process.env[name] ?? fallback;
+  if (v === undefined) throw new Error(`${name} is not set`);
+  return v;
+};
+
+export const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
+
+export function check(cond, what) {
+  if (!cond) throw new Error(`check failed: ${what}`);
+}
+
+const started = Date.now();
+/// One line per step, stamped with the seconds since the spec started.
+export const log = (msg) => console.log(`[${((Date.now() - started) / 1000).toFixed(1)}s] ${msg}`);
+
+const LOOPBACK = new Set(['127.0.0.1', 'localhost', '[::1]']);
+
+/// Chromium from `path` (never downloaded), headless, quiet.
+export function launch(path) {
+  return chromium.launch({
+    executablePath: path,
+    headless: true,
+    args: [
+      '--headless',
+      '--no-sandbox',
+      '--disable-gpu',
+      '--disable-background-networking',
+      '--disable-component-update',
+      '--disable-sync',
+      '--no-first-run',
+      '--disable-dev-shm-usage',
+    ],
+  });
+}
+
+/// What a spec saw: every response and failed request, the console, and
+/// any request that tried to leave loopback (aborted).
+export class Recorder {
+  network = [];
+  console = [];
+  blocked = [];
+
+  /// Abort and record every request of `context` to a non-loopback host.
+  async guard(context) {
+    await context.route('**/*', (route) => {
+      const url = new URL(route.request().url());
+      if (['http:', 'https:', 'ws:', 'wss:'].includes(url.protocol) && !LOOPBACK.has(url.hostname)) {
+        this.blocked.push(`${route.request().method()} ${url.href}`);
+        return route.abort('blockedbyclient');
+      }
+      return route.continue();
+    });
+  }
+
+  /// Record `page`'s traffic; `shown(url)` decides how a URL is printed.
+  watch(page, shown = (url) => `${url.origin}${url.pathname}`) {
+    page.on('console', (m) => this.console.push(`${m.type()}: ${m.text()}`));
+    page.on('pageerror', (e) => this.console.push(`pageerror: ${e.stack || e}`));
+    page.on('requestfailed', (r) =>
+      this.network.push(`FAILED ${r.method()} ${r.url()} ${r.failure()?.errorText ?? ''}`),
+    );
+    page.on('response', (r) => {
+      const url = new URL(r.url());
+      const method = url.searchParams.get('_method') ?? r.request().method();
+      this.network.push(`${r.status()} ${method} ${shown(url)}`);
+    });
+  }
+
+  /// Print everything recorded, the page's state and a screenshot, then exit 1.
+  async fail(e, page, screenshot) {
+    console.error(`FAIL: ${e.stack || e}`);
+    try {
+      await page.screenshot({ path: screenshot, fullPage: true, timeout: 5000 });
+      console.error(`screenshot: ${screenshot}`);
+    } catch (err) {
+      console.error(`no screenshot: ${err.message}`);
+    }
+    try {
+      console.error(`page URL: ${page.url()}`);
+      console.error(`page text: ${(await page.innerText('body', { timeout: 2000 })).slice(0, 2000)}`);
+    } catch {}
+    console.error(`--- network (${this.network.length})\n${this.network.slice(-300).join('\n')}`);
+    console.error(`--- console (${this.console.length})\n${this.console.slice(-100).join('\n')}`);
+    console.error(`--- blocked (${this.blocked.length})\n${this.blocked.join('\n')}`);
+  }
+}
