@@ -14,14 +14,10 @@
 //   DEADLINE_MS     the whole run's budget
 // Prints one line per step and `PASS` at the end.
 
-import { chromium } from 'playwright-core';
 import path from 'node:path';
 
-const env = (name, fallback) => {
-  const v = process.env[name] ?? fallback;
-  if (v === undefined) throw new Error(`${name} is not set`);
-  return v;
-};
+import { Recorder, env, launch, log } from './harness.mjs';
+
 const FRONTDESK = env('FRONTDESK_URL');
 const APP = env('APP_URL');
 const SECRET_KEY = env('SECRET_KEY');
@@ -33,11 +29,6 @@ const tag = Math.random().toString(36).slice(2, 10);
 const EMAIL = `pages-${tag}@example.com`;
 const PASSWORD = `correct horse ${tag} battery`;
 const NEW_PASSWORD = `staple ${tag} orbit lantern`;
-const LOOPBACK = new Set(['127.0.0.1', 'localhost', '[::1]']);
-
-const started = Date.now();
-const log = (msg) => console.log(`[${((Date.now() - started) / 1000).toFixed(1)}s] ${msg}`);
-const blocked = [];
 const claims = (jwt) => JSON.parse(Buffer.from(jwt.split('.')[1], 'base64url').toString('utf8'));
 
 function check(cond, what) {
@@ -81,28 +72,12 @@ async function accessible(page, what) {
   check(problems.length === 0, `${what} is accessible: ${problems.join(', ')}`);
 }
 
-async function guard(context) {
-  await context.route('**/*', (route) => {
-    const url = new URL(route.request().url());
-    if (!LOOPBACK.has(url.hostname)) {
-      blocked.push(url.href);
-      return route.abort();
-    }
-    return route.continue();
-  });
-}
-
-const browser = await chromium.launch({
-  executablePath: CHROMIUM,
-  args: [
-    '--headless', '--no-sandbox', '--disable-gpu', '--disable-background-networking',
-    '--disable-component-update', '--disable-sync', '--no-first-run',
-  ],
-});
+const browser = await launch(CHROMIUM);
 const laptop = await browser.newContext();
 const phone = await browser.newContext({ viewport: { width: 360, height: 740 }, isMobile: true });
-await guard(laptop);
-await guard(phone);
+const seen = new Recorder();
+await seen.guard(laptop);
+await seen.guard(phone);
 const a = await laptop.newPage();
 const b = await phone.newPage();
 let failed = null;
@@ -223,7 +198,7 @@ try {
   await b.waitForURL(/\/user$/);
   log('the new password works, the old one does not');
 
-  check(blocked.length === 0, `no request left loopback: ${blocked.join(', ')}`);
+  check(seen.blocked.length === 0, `no request left loopback: ${seen.blocked.join(', ')}`);
   console.log('PASS');
 } catch (e) {
   failed = e;

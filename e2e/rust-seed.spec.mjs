@@ -9,14 +9,10 @@
 // SECRET_KEY, EMAIL, PASSWORD, USER_ID, TOKEN_LIFETIME, ARTIFACTS_DIR,
 // CHROMIUM and DEADLINE_MS. Prints one line per step and PASS.
 
-import { chromium } from 'playwright-core';
 import path from 'node:path';
 
-const env = (name) => {
-  const v = process.env[name];
-  if (v === undefined) throw new Error(`${name} is not set`);
-  return v;
-};
+import { Recorder, env, launch, log, sleep } from './harness.mjs';
+
 const FRONTDESK = env('FRONTDESK_URL');
 const APP = env('APP_URL');
 const SK = env('SECRET_KEY');
@@ -28,15 +24,10 @@ const ARTIFACTS = env('ARTIFACTS_DIR');
 const DEADLINE = Date.now() + Number(env('DEADLINE_MS'));
 // Verifiers accept a token up to 5 s past its exp (clock skew, as @clerk/backend).
 const SKEW = 5;
-const LOOPBACK = new Set(['127.0.0.1', 'localhost', '[::1]']);
-
-const started = Date.now();
-const log = (m) => console.log(`[${((Date.now() - started) / 1000).toFixed(1)}s] ${m}`);
 const check = (c, what) => {
   if (!c) throw new Error(`check failed: ${what}`);
   if (Date.now() > DEADLINE) throw new Error(`over the deadline at: ${what}`);
 };
-const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
 const bapi = async (method, p, body) => {
   const res = await fetch(`${FRONTDESK}${p}`, {
     method,
@@ -47,18 +38,10 @@ const bapi = async (method, p, body) => {
   return res.json();
 };
 
-const browser = await chromium.launch({
-  executablePath: env('CHROMIUM'),
-  args: ['--headless', '--no-sandbox', '--disable-gpu', '--disable-background-networking',
-    '--disable-component-update', '--disable-sync', '--no-first-run'],
-});
+const browser = await launch(env('CHROMIUM'));
 const context = await browser.newContext();
-const blocked = [];
-await context.route('**/*', (route) => {
-  const u = new URL(route.request().url());
-  if (!LOOPBACK.has(u.hostname)) { blocked.push(u.href); return route.abort(); }
-  return route.continue();
-});
+const seen = new Recorder();
+await seen.guard(context);
 const page = await context.newPage();
 let failed = null;
 
@@ -120,7 +103,7 @@ try {
   check((await page.textContent('h1')) === 'Pro', 'the pro page opens after the next refresh');
   log('tier pro: /pro opens');
 
-  check(blocked.length === 0, `nothing left loopback: ${blocked.join(', ')}`);
+  check(seen.blocked.length === 0, `nothing left loopback: ${seen.blocked.join(', ')}`);
   console.log('PASS');
 } catch (e) {
   failed = e;
