@@ -59,6 +59,11 @@ impl Request {
         }
     }
 
+    /// The request as sent.
+    pub fn bytes(&self) -> &[u8] {
+        &self.bytes
+    }
+
     /// Sends the request once, on a connection of its own, and returns the
     /// status code and the body. For setting up a benchmark, not for load.
     pub fn send(&self, port: u16) -> Result<(u16, String)> {

@@ -15,6 +15,7 @@
 //! not, 2 when the benchmark could not be run at all.
 
 mod load;
+mod overload;
 mod receiver;
 mod report;
 mod server;
@@ -54,6 +55,8 @@ enum Benchmark {
     Signins(signins::Options),
     /// The SDK's token verifications per second (vs @clerk/backend and RSA) and middleware overhead
     Verify(verify::Options),
+    /// Sign-ins and user reads at 3x capacity: latency of what is accepted, 429/503, memory
+    Overload(overload::Options),
     /// Webhook deliveries per second to a loopback receiver, and messages lost
     Webhooks(webhooks::Options),
     /// Webhook delivery under a flaky receiver and SIGKILLs: every event delivered, signed, once marked
@@ -69,6 +72,7 @@ fn main() -> ExitCode {
             Benchmark::Tokens(options) => tokens::run(&binary, options),
             Benchmark::Signins(options) => signins::run(&binary, options),
             Benchmark::Verify(options) => verify::run(options),
+            Benchmark::Overload(options) => overload::run(&binary, options),
             Benchmark::Webhooks(options) => webhooks::run(&binary, options),
             Benchmark::WebhookFaults(options) => webhooks::run_faults(&binary, options),
         });

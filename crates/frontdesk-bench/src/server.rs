@@ -318,16 +318,7 @@ impl Server {
     /// `/proc/<pid>/status`), in bytes. Linux only.
     pub fn rss_bytes(&mut self) -> Result<u64> {
         self.ensure_running("while idle")?;
-        let path = format!("/proc/{}/status", self.child.id());
-        let status = std::fs::read_to_string(&path)
-            .with_context(|| format!("cannot read {path} (Linux only)"))?;
-        let kib: u64 = status
-            .lines()
-            .find_map(|line| line.strip_prefix("VmRSS:"))
-            .and_then(|rest| rest.trim().strip_suffix("kB"))
-            .and_then(|n| n.trim().parse().ok())
-            .with_context(|| format!("no VmRSS line in {path}"))?;
-        Ok(kib * 1024)
+        rss_of(self.child.id())
     }
 
     /// Sends SIGTERM (through `kill(1)`, the harness forbids `unsafe`) and
@@ -403,6 +394,20 @@ impl Drop for Server {
 
 /// CPU time (user + system, all threads) a process has used so far, from
 /// `/proc/<pid>/stat`. Linux only; its resolution is one clock tick (10 ms).
+/// Resident memory of process `pid` (`VmRSS`), in bytes. Linux only.
+pub fn rss_of(pid: u32) -> Result<u64> {
+    let path = format!("/proc/{pid}/status");
+    let status = std::fs::read_to_string(&path)
+        .with_context(|| format!("cannot read {path} (Linux only)"))?;
+    let kib: u64 = status
+        .lines()
+        .find_map(|line| line.strip_prefix("VmRSS:"))
+        .and_then(|rest| rest.trim().strip_suffix("kB"))
+        .and_then(|n| n.trim().parse().ok())
+        .with_context(|| format!("no VmRSS line in {path}"))?;
+    Ok(kib * 1024)
+}
+
 pub fn cpu_time(pid: u32) -> Result<Duration> {
     let path = format!("/proc/{pid}/stat");
     let stat = std::fs::read_to_string(&path)

@@ -11,6 +11,6 @@ mod signing;
 mod webhook;
 
 pub use digest::{constant_time_eq, cookie_suffix, random_digits, sha256_hex};
-pub use password::{ImportError, PasswordCheck, PasswordHasher};
+pub use password::{HashMemory, ImportError, PasswordCheck, PasswordHasher};
 pub use signing::{CryptoError, SigningKey, b64url};
 pub use webhook::svix_signature;

@@ -5,9 +5,15 @@
 //! imported bcrypt digest, or argon2 with weaker parameters than configured),
 //! so that callers rehash on the next successful sign-in and old digests fade
 //! out without a forced reset.
+//!
+//! argon2id walks `m` KiB of memory per hash (19 MiB by default). The `*_in`
+//! methods take that memory from a [`HashMemory`] the caller keeps, so a
+//! worker thread reuses one buffer for every hash instead of asking the
+//! allocator for 19 MiB each time (which glibc, with one arena per thread,
+//! keeps long after the burst: finding F12 saw 600 MiB of RSS stay).
 
-use argon2::password_hash::{PasswordHash, PasswordHasher as _, PasswordVerifier, SaltString};
-use argon2::{Algorithm, Argon2, Params, Version};
+use argon2::password_hash::{Output, ParamsString, PasswordHash, SaltString};
+use argon2::{Algorithm, Argon2, Block, Params, Version};
 
 /// Outcome of checking a password against a digest.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -26,6 +32,25 @@ pub enum ImportError {
     UnsupportedHasher,
     #[error("password_digest is not a valid {0} digest")]
     BadDigest(&'static str),
+}
+
+/// The working memory of argon2: reused across hashes by one thread.
+#[derive(Default)]
+pub struct HashMemory(Vec<Block>);
+
+impl HashMemory {
+    /// `blocks` 1 KiB blocks, grown when needed and kept.
+    fn blocks(&mut self, blocks: usize) -> &mut [Block] {
+        if self.0.len() < blocks {
+            self.0.resize(blocks, Block::new());
+        }
+        &mut self.0[..blocks]
+    }
+
+    /// Bytes held.
+    pub fn len_bytes(&self) -> usize {
+        self.0.len() * Block::SIZE
+    }
 }
 
 /// Hashes and verifies passwords with configured argon2id parameters.
@@ -73,15 +98,47 @@ impl PasswordHasher {
 
     /// A PHC-format argon2id digest with a fresh 16-byte salt.
     pub fn hash(&self, password: &str) -> Result<String, argon2::password_hash::Error> {
+        self.hash_in(password, &mut HashMemory::default())
+    }
+
+    /// [`PasswordHasher::hash`] with the caller's working memory.
+    pub fn hash_in(
+        &self,
+        password: &str,
+        memory: &mut HashMemory,
+    ) -> Result<String, argon2::password_hash::Error> {
         let salt = SaltString::generate(&mut argon2::password_hash::rand_core::OsRng);
-        Ok(self
-            .argon2()
-            .hash_password(password.as_bytes(), &salt)?
-            .to_string())
+        let mut salt_buf = [0u8; 64];
+        let salt_bytes = salt.decode_b64(&mut salt_buf)?;
+        let mut out = [0u8; Params::DEFAULT_OUTPUT_LEN];
+        self.argon2().hash_password_into_with_memory(
+            password.as_bytes(),
+            salt_bytes,
+            &mut out,
+            memory.blocks(self.params.block_count()),
+        )?;
+        Ok(PasswordHash {
+            algorithm: Algorithm::Argon2id.ident(),
+            version: Some(Version::V0x13.into()),
+            params: ParamsString::try_from(&self.params)?,
+            salt: Some(salt.as_salt()),
+            hash: Some(Output::new(&out)?),
+        }
+        .to_string())
     }
 
     /// Check `password` against a stored digest (argon2id or bcrypt).
     pub fn verify(&self, password: &str, digest: &str) -> PasswordCheck {
+        self.verify_in(password, digest, &mut HashMemory::default())
+    }
+
+    /// [`PasswordHasher::verify`] with the caller's working memory.
+    pub fn verify_in(
+        &self,
+        password: &str,
+        digest: &str,
+        memory: &mut HashMemory,
+    ) -> PasswordCheck {
         if is_bcrypt(digest) {
             return match bcrypt::verify(password, digest) {
                 Ok(true) => PasswordCheck::Match { needs_rehash: true },
@@ -92,10 +149,10 @@ impl PasswordHasher {
             return PasswordCheck::Mismatch;
         };
         // Verify with the digest's own parameters, whatever they are.
-        if Argon2::default()
-            .verify_password(password.as_bytes(), &parsed)
-            .is_err()
-        {
+        let Some(matches) = argon2_matches(&parsed, password.as_bytes(), memory) else {
+            return PasswordCheck::Mismatch;
+        };
+        if !matches {
             return PasswordCheck::Mismatch;
         }
         let weaker = Params::try_from(&parsed)
@@ -112,11 +169,16 @@ impl PasswordHasher {
 
     /// Spend the time of one verification without an account, and report no match.
     pub fn verify_dummy(&self, password: &str) -> PasswordCheck {
+        self.verify_dummy_in(password, &mut HashMemory::default())
+    }
+
+    /// [`PasswordHasher::verify_dummy`] with the caller's working memory.
+    pub fn verify_dummy_in(&self, password: &str, memory: &mut HashMemory) -> PasswordCheck {
         let dummy = self.dummy.get_or_init(|| {
-            self.hash(&frontdesk_types::id::random_base62(16))
+            self.hash_in(&frontdesk_types::id::random_base62(16), memory)
                 .unwrap_or_default()
         });
-        let _ = self.verify(password, dummy);
+        let _ = self.verify_in(password, dummy, memory);
         PasswordCheck::Mismatch
     }
 
@@ -137,6 +199,38 @@ impl PasswordHasher {
             _ => Err(ImportError::UnsupportedHasher),
         }
     }
+}
+
+/// Recompute an argon2 digest (any variant and version, its own parameters)
+/// in `memory` and compare in constant time; `None` if it cannot be read.
+fn argon2_matches(
+    parsed: &PasswordHash<'_>,
+    password: &[u8],
+    memory: &mut HashMemory,
+) -> Option<bool> {
+    let algorithm = Algorithm::try_from(parsed.algorithm).ok()?;
+    let version = parsed
+        .version
+        .map(Version::try_from)
+        .transpose()
+        .ok()?
+        .unwrap_or_default();
+    let params = Params::try_from(parsed).ok()?;
+    let expected = parsed.hash?;
+    let mut salt_buf = [0u8; 64];
+    let salt = parsed.salt?.decode_b64(&mut salt_buf).ok()?;
+    let mut out = vec![0u8; expected.len()];
+    let blocks = params.block_count();
+    let argon2 = Argon2::new(algorithm, version, params);
+    // A digest asking for far more memory than configured (an import) gets
+    // a buffer of its own, so the worker's stays the configured size.
+    let result = if blocks > 4 * memory.0.len().max(1) && !memory.0.is_empty() {
+        argon2.hash_password_into(password, salt, &mut out)
+    } else {
+        argon2.hash_password_into_with_memory(password, salt, &mut out, memory.blocks(blocks))
+    };
+    result.ok()?;
+    Some(crate::constant_time_eq(&out, expected.as_bytes()))
 }
 
 fn is_bcrypt(digest: &str) -> bool {
@@ -195,6 +289,40 @@ mod tests {
             fast().verify("pw-1234567", &bcrypt),
             PasswordCheck::Mismatch
         );
+    }
+
+    #[test]
+    fn memory_is_reused_and_digests_match_the_allocating_path() {
+        let h = fast();
+        let mut memory = HashMemory::default();
+        let digest = h.hash_in("pw-1", &mut memory).expect("hash");
+        let held = memory.len_bytes();
+        assert_eq!(held, 256 * 1024);
+        assert_eq!(
+            h.verify("pw-1", &digest),
+            PasswordCheck::Match {
+                needs_rehash: false
+            }
+        );
+        // A digest made by the argon2 crate's own PHC path verifies too.
+        use argon2::password_hash::PasswordHasher as _;
+        let salt = SaltString::generate(&mut argon2::password_hash::rand_core::OsRng);
+        let theirs = h
+            .argon2()
+            .hash_password(b"pw-2", &salt)
+            .expect("hash")
+            .to_string();
+        assert_eq!(
+            h.verify_in("pw-2", &theirs, &mut memory),
+            PasswordCheck::Match {
+                needs_rehash: false
+            }
+        );
+        assert_eq!(
+            h.verify_in("pw-3", &theirs, &mut memory),
+            PasswordCheck::Mismatch
+        );
+        assert_eq!(memory.len_bytes(), held, "no growth");
     }
 
     #[test]

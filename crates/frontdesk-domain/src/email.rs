@@ -1,21 +1,56 @@
-//! Email addresses, parsed once.
+//! Email addresses, parsed once into the one form an account is known by.
+//!
+//! One account per mailbox needs one spelling per mailbox. The rule:
+//!
+//! - Surrounding white space is removed. Control characters and invisible
+//!   formatting characters (zero-width joiners and spaces, bidirectional
+//!   marks, the BOM) are refused anywhere: they make two addresses look
+//!   alike.
+//! - The local part (before the last `@`) is ASCII `dot-atom` text (RFC 5322
+//!   §3.2.3): letters, digits and ``!#$%&'*+-/=?^_`{|}~``, dots only between
+//!   other characters, at most 64 characters (RFC 5321 §4.5.3.1.1). Quoted
+//!   local parts, comments (`x(c)@…`) and non-ASCII local parts (fullwidth
+//!   `ａ`, `ℓ`, Cyrillic `а`, which render like ASCII letters) are refused:
+//!   few mail systems accept them, and they are how look-alike accounts are
+//!   made. Its case is kept (RFC 5321 lets it matter), but accounts compare
+//!   addresses without regard to case ([`EmailAddress::normalized`]).
+//! - The domain is processed as an internationalised domain name (UTS #46:
+//!   case folding, NFC, width mapping) and stored in its ASCII (punycode)
+//!   form, so `exämple.com` and `xn--exmple-cua.com` are one domain. Each label
+//!   is letters, digits and hyphens (1–63, no hyphen at either end); there are
+//!   at least two labels; domain literals (`[192.0.2.1]`) are refused.
+//! - The whole address is at most 254 characters (RFC 5321's 256-octet path
+//!   less its angle brackets).
 
 use std::fmt;
 use std::str::FromStr;
+
+use crate::text::{is_control, is_invisible};
 
 /// Why a string is not an acceptable email address.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 pub enum EmailError {
     #[error("is not a valid email address")]
     Invalid,
-    #[error("is longer than 320 characters")]
+    #[error("is longer than 254 characters")]
     TooLong,
+    #[error("contains control or invisible characters")]
+    Invisible,
+    #[error(
+        "must have a local part of ASCII letters, digits and !#$%&'*+-/=?^_`{{|}}~ (no quotes, comments or other alphabets)"
+    )]
+    LocalPart,
+    #[error("has a domain that is not a valid domain name")]
+    Domain,
 }
 
-/// A syntactically plausible email address, trimmed, with the domain
-/// lower-cased. The local part keeps its case (RFC 5321 says it may matter),
-/// but lookups compare [`EmailAddress::normalized`], the fully lower-cased
-/// form, because users type their address in any case.
+/// Longest local part (RFC 5321 §4.5.3.1.1).
+pub const MAX_LOCAL_PART: usize = 64;
+/// Longest address (RFC 5321 §4.5.3.1.3, less the angle brackets).
+pub const MAX_ADDRESS: usize = 254;
+
+/// An address in the form described in the module documentation: local part
+/// as typed, domain in lower-case ASCII.
 #[derive(Clone, PartialEq, Eq, Hash)]
 pub struct EmailAddress(String);
 
@@ -30,31 +65,65 @@ impl EmailAddress {
     }
 }
 
+fn is_atext(c: char) -> bool {
+    c.is_ascii_alphanumeric() || "!#$%&'*+-/=?^_`{|}~".contains(c)
+}
+
+fn local_part_ok(local: &str) -> bool {
+    !local.is_empty()
+        && local.len() <= MAX_LOCAL_PART
+        && local
+            .split('.')
+            .all(|atom| !atom.is_empty() && atom.chars().all(is_atext))
+}
+
+fn domain_ascii(domain: &str) -> Result<String, EmailError> {
+    if domain.starts_with('[') {
+        return Err(EmailError::Domain);
+    }
+    let ascii = idna::domain_to_ascii(domain).map_err(|_| EmailError::Domain)?;
+    let labels: Vec<&str> = ascii.split('.').collect();
+    let ok = labels.len() >= 2
+        && ascii.len() <= 253
+        && labels.iter().all(|l| {
+            !l.is_empty()
+                && l.len() <= 63
+                && !l.starts_with('-')
+                && !l.ends_with('-')
+                && l.chars().all(|c| c.is_ascii_alphanumeric() || c == '-')
+        })
+        // A top-level domain is never all digits: `1.2.3.4` is an address.
+        && labels.last().is_some_and(|tld| !tld.chars().all(|c| c.is_ascii_digit()));
+    if ok {
+        Ok(ascii)
+    } else {
+        Err(EmailError::Domain)
+    }
+}
+
 impl FromStr for EmailAddress {
     type Err = EmailError;
 
     fn from_str(s: &str) -> Result<Self, Self::Err> {
         let s = s.trim();
-        if s.len() > 320 {
+        if s.chars().count() > 4 * MAX_ADDRESS {
             return Err(EmailError::TooLong);
         }
+        if s.chars().any(|c| is_control(c) || is_invisible(c)) {
+            return Err(EmailError::Invisible);
+        }
         let (local, domain) = s.rsplit_once('@').ok_or(EmailError::Invalid)?;
-        let local_ok = !local.is_empty()
-            && local.len() <= 64
-            && !local.contains(['@', ' ', '<', '>', '"', ',', ';', '\\'])
-            && !local.chars().any(char::is_control);
-        let labels_ok = domain.split('.').count() >= 2
-            && domain.split('.').all(|l| {
-                !l.is_empty()
-                    && l.len() <= 63
-                    && !l.starts_with('-')
-                    && !l.ends_with('-')
-                    && l.chars().all(|c| c.is_alphanumeric() || c == '-')
-            });
-        if !local_ok || !labels_ok {
+        if local.is_empty() || domain.is_empty() {
             return Err(EmailError::Invalid);
         }
-        Ok(Self(format!("{local}@{}", domain.to_lowercase())))
+        if !local_part_ok(local) {
+            return Err(EmailError::LocalPart);
+        }
+        let address = format!("{local}@{}", domain_ascii(domain)?);
+        if address.len() > MAX_ADDRESS {
+            return Err(EmailError::TooLong);
+        }
+        Ok(Self(address))
     }
 }
 
@@ -84,11 +153,67 @@ mod tests {
     #[test]
     fn rejects_garbage() {
         for bad in [
-            "", "a", "@b.c", "a@", "a@b", "a b@c.d", "a@-b.c", "a@b..c", "<a>@b.c",
+            "",
+            "a",
+            "@b.c",
+            "a@",
+            "a@b",
+            "a b@c.d",
+            "a@-b.c",
+            "a@b..c",
+            "<a>@b.c",
+            "a@1.2.3.4",
+            "a@[192.0.2.1]",
+            ".a@b.c",
+            "a.@b.c",
+            "a..b@c.d",
+            "\"a b\"@c.d",
         ] {
             assert!(bad.parse::<EmailAddress>().is_err(), "{bad}");
         }
         let long = format!("{}@example.com", "a".repeat(400));
-        assert_eq!(long.parse::<EmailAddress>(), Err(EmailError::TooLong));
+        assert!(long.parse::<EmailAddress>().is_err());
+        let local = format!("{}@example.com", "a".repeat(65));
+        assert_eq!(local.parse::<EmailAddress>(), Err(EmailError::LocalPart));
+        // 308 characters, the finding's length: over RFC 5321's limit.
+        let path = format!(
+            "{}@{}.com",
+            "a".repeat(60),
+            "b".repeat(60)
+                .repeat(4)
+                .chars()
+                .collect::<Vec<_>>()
+                .chunks(60)
+                .map(|c| c.iter().collect::<String>())
+                .collect::<Vec<_>>()
+                .join(".")
+        );
+        assert!(path.len() > 254);
+        assert_eq!(path.parse::<EmailAddress>(), Err(EmailError::TooLong));
+    }
+
+    #[test]
+    fn look_alikes_are_refused_and_one_mailbox_has_one_spelling() {
+        // Finding F17: each of these made a second account next to alice@…
+        for (look_alike, why) in [
+            ("\u{ff41}lice@example.com", EmailError::LocalPart),
+            ("a\u{2113}ice@example.com", EmailError::LocalPart),
+            ("al\u{200d}ice@example.com", EmailError::Invisible),
+            ("\u{0430}lice@example.com", EmailError::LocalPart),
+            ("x(c)@example.com", EmailError::LocalPart),
+            ("a\u{0}@example.com", EmailError::Invisible),
+        ] {
+            assert_eq!(
+                look_alike.parse::<EmailAddress>(),
+                Err(why),
+                "{look_alike:?}"
+            );
+        }
+        let unicode: EmailAddress = "user@ex\u{e4}mple.com".parse().expect("IDN");
+        let puny: EmailAddress = "user@xn--exmple-cua.com".parse().expect("punycode");
+        assert_eq!(unicode, puny);
+        assert_eq!(unicode.as_str(), "user@xn--exmple-cua.com");
+        let wide: EmailAddress = "user@\u{ff45}xample.com".parse().expect("fullwidth domain");
+        assert_eq!(wide.as_str(), "user@example.com");
     }
 }

@@ -141,6 +141,9 @@ pub struct User {
     pub create_organization_enabled: bool,
     pub created_at: UnixMillis,
     pub updated_at: UnixMillis,
+    /// Bumped by every change; a change computed from a copy is written only
+    /// over the version it was computed from (compare-and-swap).
+    pub version: i64,
     /// Loaded with the user: every lookup that renders a user needs them.
     pub email_addresses: Vec<EmailAddressRecord>,
 }
@@ -171,14 +174,9 @@ impl User {
             create_organization_enabled: true,
             created_at: now,
             updated_at: now,
+            version: 0,
             email_addresses: Vec::new(),
         }
-    }
-
-    /// Whether the account is locked out at `now` (locks lapse after `lock_secs`).
-    pub fn is_locked(&self, now: UnixMillis, lock_secs: i64) -> bool {
-        self.locked_at
-            .is_some_and(|at| lock_secs <= 0 || now < at.plus_secs(lock_secs))
     }
 
     /// The primary email address, if any.
@@ -372,6 +370,9 @@ pub struct FlowRecord {
     pub data: Value,
     pub created_at: UnixMillis,
     pub updated_at: UnixMillis,
+    /// Bumped by every write; a write over another version is refused, so
+    /// parallel steps of one attempt (code tries) are each counted.
+    pub version: i64,
 }
 
 /// An email as sent, kept in the development mailbox.

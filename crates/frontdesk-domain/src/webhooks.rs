@@ -123,7 +123,7 @@ impl AddressClass {
     pub fn of(ip: IpAddr) -> Self {
         match ip {
             IpAddr::V4(v4) => Self::of_v4(v4),
-            IpAddr::V6(v6) => match v6.to_ipv4_mapped() {
+            IpAddr::V6(v6) => match embedded_ipv4(v6) {
                 Some(v4) => Self::of_v4(v4),
                 None => Self::of_v6(v6),
             },
@@ -154,10 +154,11 @@ impl AddressClass {
     }
 
     fn of_v6(ip: Ipv6Addr) -> Self {
-        let first = ip.segments()[0];
+        let [first, second, ..] = ip.segments();
         if ip.is_loopback() {
             Self::Loopback
-        } else if ip.is_unspecified() || ip.is_multicast() {
+        } else if ip.is_unspecified() || ip.is_multicast() || (first == 0x2001 && second == 0) {
+            // Teredo (2001::/32) hides its IPv4 endpoints; never a webhook.
             Self::Unroutable
         } else if (first & 0xfe00) == 0xfc00 || (first & 0xffc0) == 0xfe80 || first == 0x64 {
             // Unique-local, link-local, and NAT64 (which can reach IPv4 private space).
@@ -165,6 +166,29 @@ impl AddressClass {
         } else {
             Self::Public
         }
+    }
+}
+
+/// The IPv4 address an IPv6 address stands for, in the forms that carry one
+/// (finding F20): IPv4-mapped `::ffff:a.b.c.d`, IPv4-compatible `::a.b.c.d`
+/// (deprecated, but parsed and routed by some stacks), SIIT
+/// `::ffff:0:a.b.c.d` (RFC 6145), and 6to4 `2002:aabb:ccdd::/16` (RFC 3056).
+/// `::` and `::1` are IPv6's own unspecified and loopback addresses.
+pub fn embedded_ipv4(ip: Ipv6Addr) -> Option<Ipv4Addr> {
+    let s = ip.segments();
+    let tail = Ipv4Addr::new((s[6] >> 8) as u8, s[6] as u8, (s[7] >> 8) as u8, s[7] as u8);
+    match s {
+        [0, 0, 0, 0, 0, 0xffff, _, _] => Some(tail),
+        [0, 0, 0, 0, 0xffff, 0, _, _] => Some(tail),
+        [0, 0, 0, 0, 0, 0, 0, 0 | 1] => None,
+        [0, 0, 0, 0, 0, 0, _, _] => Some(tail),
+        [0x2002, hi, lo, ..] => Some(Ipv4Addr::new(
+            (hi >> 8) as u8,
+            hi as u8,
+            (lo >> 8) as u8,
+            lo as u8,
+        )),
+        _ => None,
     }
 }
 
@@ -468,6 +492,19 @@ mod tests {
             ("255.255.255.255", AddressClass::Unroutable),
             ("93.184.215.14", AddressClass::Public),
             ("2606:4700::1111", AddressClass::Public),
+            // Finding F20: IPv4 carried in IPv6 is classed as that IPv4.
+            ("::127.0.0.1", AddressClass::Loopback),
+            ("::ffff:0:7f00:1", AddressClass::Loopback),
+            ("::ffff:0:a9fe:a9fe", AddressClass::Private),
+            ("2002:7f00:1::1", AddressClass::Loopback),
+            ("2002:a9fe:a9fe::", AddressClass::Private),
+            ("2002:5db8:d70e::1", AddressClass::Public),
+            ("::10.0.0.1", AddressClass::Private),
+            (
+                "2001:0:4136:e378:8000:63bf:3fff:fdd2",
+                AddressClass::Unroutable,
+            ),
+            ("64:ff9b::7f00:1", AddressClass::Private),
         ] {
             assert_eq!(AddressClass::of(ip(addr)), class, "{addr}");
         }

@@ -81,6 +81,30 @@ impl ApiError {
     pub fn internal(e: impl std::fmt::Display) -> Self {
         Self::Internal(e.to_string())
     }
+
+    /// 422 `form_identifier_exists`: `what` (an email address, a username…)
+    /// belongs to another account.
+    pub fn identifier_taken(param: &str, what: &str) -> Self {
+        let text = format!("That {what} is taken. Please try another.");
+        Self::client(
+            StatusCode::UNPROCESSABLE_ENTITY,
+            ClerkError::new("form_identifier_exists", text.clone(), text).with_param(param),
+        )
+    }
+
+    /// 503 with `Retry-After`: the database is restarting, unreachable or
+    /// busy. Not the caller's fault, and worth retrying (finding F14).
+    pub fn unavailable(retry_after: u64) -> Self {
+        Self::Client {
+            status: StatusCode::SERVICE_UNAVAILABLE,
+            error: Box::new(ClerkError::new(
+                "service_unavailable",
+                "The service is temporarily unavailable",
+                "The service is temporarily unavailable. Please try again in a moment.",
+            )),
+            retry_after: Some(retry_after),
+        }
+    }
 }
 
 impl From<StoreError> for ApiError {
@@ -95,6 +119,13 @@ impl From<StoreError> for ApiError {
                     format!("A resource with the same unique value already exists ({what})."),
                 ),
             ),
+            StoreError::Unavailable(cause) => {
+                tracing::warn!(%cause, "database unavailable");
+                Self::unavailable(2)
+            }
+            // Compare-and-swap lost over and over: heavy contention on one
+            // row. The next try will most likely land.
+            StoreError::Stale => Self::unavailable(1),
             other => Self::internal(other),
         }
     }

@@ -16,6 +16,7 @@ pub mod pages;
 pub mod rate_limit;
 pub mod render;
 pub mod routes;
+pub mod serve;
 pub mod services;
 pub mod startup;
 pub mod state;

@@ -27,6 +27,8 @@ pub struct Metrics {
     pub password_hashes: Counter,
     /// Webhook delivery attempts recorded by this node's worker.
     pub webhook_attempts: Counter,
+    /// Requests refused with 503 because too many were in flight.
+    pub shed: Counter,
 }
 
 impl Default for Metrics {
@@ -58,12 +60,19 @@ impl Default for Metrics {
             "Webhook delivery attempts recorded",
             webhook_attempts.clone(),
         );
+        let shed = Counter::default();
+        registry.register(
+            "requests_shed",
+            "Requests refused with 503 because too many were in flight",
+            shed.clone(),
+        );
         Self {
             registry,
             http_requests,
             http_duration,
             password_hashes,
             webhook_attempts,
+            shed,
         }
     }
 }

@@ -84,7 +84,7 @@ pub async fn observe(State(state): State<AppState>, req: Request, next: Next) ->
         res.headers_mut().insert(REQUEST_ID, v);
     }
     let labels = HttpLabels {
-        method: method.to_string(),
+        method: method_label(&method).to_owned(),
         route,
         status: status.as_u16(),
     };
@@ -97,6 +97,108 @@ pub async fn observe(State(state): State<AppState>, req: Request, next: Next) ->
     res
 }
 
+/// The method as a metrics label: the methods Frontdesk serves, and `other`
+/// for any extension method, so that a client inventing method names cannot
+/// add series without bound (finding F10).
+pub fn method_label(method: &Method) -> &'static str {
+    match *method {
+        Method::GET => "GET",
+        Method::HEAD => "HEAD",
+        Method::POST => "POST",
+        Method::PUT => "PUT",
+        Method::PATCH => "PATCH",
+        Method::DELETE => "DELETE",
+        Method::OPTIONS => "OPTIONS",
+        _ => "other",
+    }
+}
+
+/// Admission: at most `max_requests_in_flight` requests are handled at once;
+/// one that finds them all busy waits up to [`ADMISSION_WAIT`] for a turn, then
+/// is answered 503 with `Retry-After`. Under overload the server keeps
+/// serving what it can at full speed and refuses the rest cheaply, instead of
+/// letting every request's latency grow with the queue (security.md §4.2).
+/// `/healthz` and `/metrics` are always answered.
+pub async fn admission(State(state): State<AppState>, req: Request, next: Next) -> Response {
+    if matches!(req.uri().path(), "/healthz" | "/metrics") {
+        return next.run(req).await;
+    }
+    let permit = match state.in_flight.clone().try_acquire_owned() {
+        Ok(p) => p,
+        Err(_) => {
+            match tokio::time::timeout(ADMISSION_WAIT, state.in_flight.clone().acquire_owned())
+                .await
+            {
+                Ok(Ok(p)) => p,
+                _ => {
+                    state.metrics.shed.inc();
+                    return crate::error::ApiError::unavailable(1).into_response();
+                }
+            }
+        }
+    };
+    let res = next.run(req).await;
+    drop(permit);
+    res
+}
+
+/// How long a request may wait for a turn before it is refused.
+pub const ADMISSION_WAIT: std::time::Duration = std::time::Duration::from_secs(1);
+
+/// Refuse control characters in the path and the query string (NUL above
+/// all: PostgreSQL cannot store it), naming the parameter, before any
+/// handler or query sees them (finding F8).
+pub async fn reject_control_characters(req: Request, next: Next) -> Response {
+    if let Some(param) = bad_uri_part(req.uri()) {
+        return crate::error::ApiError::bad_param(
+            &param,
+            "form_param_format_invalid",
+            format!("`{param}` contains control characters"),
+        )
+        .into_response();
+    }
+    next.run(req).await
+}
+
+/// The part of a URI that holds a control character once decoded: `path`, or
+/// the name of the query parameter.
+fn bad_uri_part(uri: &axum::http::Uri) -> Option<String> {
+    let decoded_path = percent_decode(uri.path());
+    if decoded_path.chars().any(char::is_control) {
+        return Some("path".to_owned());
+    }
+    let query = uri.query()?;
+    form_urlencoded::parse(query.as_bytes())
+        .find(|(k, v)| k.chars().chain(v.chars()).any(char::is_control))
+        .map(|(k, _)| {
+            if k.chars().any(char::is_control) {
+                "query".to_owned()
+            } else {
+                k.into_owned()
+            }
+        })
+}
+
+fn percent_decode(s: &str) -> String {
+    let bytes = s.as_bytes();
+    let mut out = Vec::with_capacity(bytes.len());
+    let mut i = 0;
+    while i < bytes.len() {
+        let hex = |b: u8| (b as char).to_digit(16);
+        if bytes[i] == b'%'
+            && i + 2 < bytes.len()
+            && let (Some(h), Some(l)) = (hex(bytes[i + 1]), hex(bytes[i + 2]))
+        {
+            out.push((h * 16 + l) as u8);
+            i += 3;
+        } else {
+            out.push(bytes[i]);
+            i += 1;
+        }
+    }
+    String::from_utf8_lossy(&out).into_owned()
+}
+
 /// A panic in a handler becomes a logged 500, not a dropped connection.
 pub fn panic_response(panic: Box<dyn std::any::Any + Send + 'static>) -> Response {
     let detail = panic
@@ -105,4 +207,32 @@ pub fn panic_response(panic: Box<dyn std::any::Any + Send + 'static>) -> Respons
         .or_else(|| panic.downcast_ref::<String>().cloned())
         .unwrap_or_else(|| "panic".to_owned());
     crate::error::ApiError::Internal(format!("handler panicked: {detail}")).into_response()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn control_characters_in_uris_are_found() {
+        let uri = |s: &str| s.parse::<axum::http::Uri>().expect("uri");
+        assert_eq!(bad_uri_part(&uri("/v1/users/%00")), Some("path".into()));
+        assert_eq!(
+            bad_uri_part(&uri("/v1/users?query=%00&limit=1")),
+            Some("query".into())
+        );
+        assert_eq!(
+            bad_uri_part(&uri("/v1/users?limit=1&email_address=a%0Ab")),
+            Some("email_address".into())
+        );
+        assert_eq!(bad_uri_part(&uri("/v1/users?query=%C3%A9&x=%25")), None);
+        assert_eq!(bad_uri_part(&uri("/v1/users/user_1")), None);
+    }
+
+    #[test]
+    fn invented_methods_share_one_label() {
+        let m = Method::from_bytes(b"M12345").expect("method");
+        assert_eq!(method_label(&m), "other");
+        assert_eq!(method_label(&Method::PATCH), "PATCH");
+    }
 }

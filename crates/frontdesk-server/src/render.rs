@@ -10,9 +10,6 @@ use frontdesk_types::user as wire_user;
 
 use crate::state::AppState;
 
-/// Account lockout settings, for `locked` and `lockout_expires_in_seconds`.
-pub const LOCKOUT_SECS: i64 = 3600;
-
 fn verification(v: &Verification) -> wire_user::Verification {
     let object = match v.strategy.as_str() {
         "admin" => "verification_admin",
@@ -56,7 +53,7 @@ pub fn is_verified(e: &EmailAddressRecord) -> bool {
 pub fn user(state: &AppState, u: &User, now: UnixMillis) -> wire_user::User {
     let default_image = format!("{}/avatar.svg", state.instance.public_url.origin());
     let image_url = u.image_url.clone().unwrap_or(default_image);
-    let locked = u.is_locked(now, LOCKOUT_SECS);
+    let locked = state.lockout.holds(u.locked_at, now);
     wire_user::User {
         id: u.id.clone(),
         object: "user".to_owned(),
@@ -94,7 +91,7 @@ pub fn user(state: &AppState, u: &User, now: UnixMillis) -> wire_user::User {
         lockout_expires_in_seconds: u
             .locked_at
             .filter(|_| locked)
-            .map(|at| (at.plus_secs(LOCKOUT_SECS).0 - now.0).max(0) / 1000),
+            .and_then(|at| state.lockout.remaining_secs(at, now)),
         verification_attempts_remaining: None,
         updated_at: u.updated_at.0,
         created_at: u.created_at.0,

@@ -61,17 +61,25 @@ pub async fn open_store(
             } else {
                 "data_dir"
             };
-            let store = SqliteStore::open(path).await.map_err(|e| match e {
-                OpenError::NotADatabase(_) => ConfigError::new(key, e.to_string()),
-                OpenError::Store(e) => ConfigError::new(
-                    key,
-                    format!(
-                        "cannot open {}: {}",
-                        path.display(),
-                        one_line(&e.to_string())
+            let durability = match config.sqlite_synchronous {
+                crate::config::SqliteSynchronous::Normal => {
+                    frontdesk_store_sqlite::Durability::Normal
+                }
+                crate::config::SqliteSynchronous::Full => frontdesk_store_sqlite::Durability::Full,
+            };
+            let store = SqliteStore::open_with(path, durability)
+                .await
+                .map_err(|e| match e {
+                    OpenError::NotADatabase(_) => ConfigError::new(key, e.to_string()),
+                    OpenError::Store(e) => ConfigError::new(
+                        key,
+                        format!(
+                            "cannot open {}: {}",
+                            path.display(),
+                            one_line(&e.to_string())
+                        ),
                     ),
-                ),
-            })?;
+                })?;
             Ok(Arc::new(store))
         }
         Database::Postgres(url) => {
@@ -208,6 +216,18 @@ impl Application {
             1,
         )
         .map_err(|e| ConfigError::new("argon2_memory_kib", e.to_string()))?;
+        let metrics = Arc::new(Metrics::default());
+        let hash_threads = match config.password_hash_threads {
+            0 => std::thread::available_parallelism().map_or(1, usize::from),
+            n => n,
+        };
+        // Enough waiting room for about a second of hashing.
+        let hashes = crate::services::passwords::HashPool::new(
+            Arc::new(hasher),
+            hash_threads,
+            hash_threads * 32,
+            metrics.password_hashes.clone(),
+        );
         let mailer = crate::services::mail::Mailer::new(&config.smtp)?;
         let webhooks = crate::webhooks::Webhooks::new(&config.webhooks, instance.mode)
             .map_err(|e| ConfigError::new("webhooks", e.to_string()))?;
@@ -232,20 +252,24 @@ impl Application {
                 public_url,
                 publishable_key,
             }),
-            config: Arc::new(config),
-            metrics: Arc::new(Metrics::default()),
-            hasher: Arc::new(hasher),
+            metrics,
+            hashes: Arc::new(hashes),
+            lockout: frontdesk_domain::Lockout::default(),
             mint_cache: Arc::default(),
             session_template: Arc::default(),
-            hash_slots: Arc::new(tokio::sync::Semaphore::new(
-                std::thread::available_parallelism().map_or(1, usize::from),
-            )),
             secret_keys: Arc::default(),
             mailer: Arc::new(mailer),
             backend_limiter: Arc::new(RateLimiter::new(limit, Duration::from_secs(10))),
             create_limiter: Arc::new(RateLimiter::new(create_limit, Duration::from_secs(10))),
             attempt_limiter: Arc::new(RateLimiter::new(attempt_limit, Duration::from_secs(10))),
+            client_limiter: Arc::new(RateLimiter::new(
+                config.frontend_client_rate_limit,
+                Duration::from_secs(10),
+            )),
+            in_flight: Arc::new(tokio::sync::Semaphore::new(config.max_requests_in_flight)),
+            mail_queued: Arc::default(),
             webhooks: Arc::new(webhooks),
+            config: Arc::new(config),
         };
         state
             .session_template
@@ -283,20 +307,33 @@ impl Application {
     ) -> std::io::Result<()> {
         let refresher = tokio::spawn(refresh_keys(self.state.clone()));
         let (stop_worker, stopped) = tokio::sync::watch::channel(false);
+        let (stop_mail, stopped_mail) = tokio::sync::watch::channel(false);
         let worker = self
             .state
             .config
             .webhooks
             .worker
             .then(|| tokio::spawn(crate::webhooks::worker::run(self.state.clone(), stopped)));
-        // Peer addresses feed the per-IP limits of the Frontend API.
-        let service = self
-            .router
-            .into_make_service_with_connect_info::<std::net::SocketAddr>();
-        let result = axum::serve(self.listener, service)
-            .with_graceful_shutdown(shutdown)
-            .await;
+        let config = &self.state.config;
+        let limits = crate::serve::ServeLimits {
+            header_read_timeout: Duration::from_secs(config.header_read_timeout_secs.into()),
+            max_connections: match config.max_connections {
+                0 => crate::serve::default_max_connections(),
+                n => n,
+            },
+            max_connections_per_ip: config.max_connections_per_ip,
+            shutdown_grace: Duration::from_secs(30),
+        };
+        let mailer = tokio::spawn(crate::services::mail::worker(
+            self.state.clone(),
+            stopped_mail,
+        ));
+        let upkeep = tokio::spawn(crate::services::upkeep::run(self.state.clone()));
+        let result = crate::serve::serve(self.listener, self.router, limits, shutdown).await;
         refresher.abort();
+        upkeep.abort();
+        let _ = stop_mail.send(true);
+        let _ = tokio::time::timeout(Duration::from_secs(5), mailer).await;
         if let Some(worker) = worker {
             // Attempts in flight end within the timeout; then they are recorded.
             let _ = stop_worker.send(true);
@@ -337,6 +374,7 @@ async fn refresh_keys(state: AppState) {
 /// The whole HTTP surface. Public so tests can drive it without a socket.
 pub fn router(state: AppState) -> Router {
     let max_body = state.config.max_body_bytes;
+    let body_timeout = Duration::from_secs(state.config.body_read_timeout_secs.into());
     let routes = Router::new()
         .route("/healthz", get(routes::health::healthz))
         .route("/readyz", get(routes::health::readyz))
@@ -371,12 +409,23 @@ pub fn router(state: AppState) -> Router {
             middleware::observe,
         ))
         .layer(DefaultBodyLimit::max(max_body))
-        .with_state(state);
+        .layer(tower_http::timeout::RequestBodyTimeoutLayer::new(
+            body_timeout,
+        ))
+        .with_state(state.clone());
     // Layers outside the routes, so that they run before routing: the method
-    // override must change the method before a route is chosen.
+    // override must change the method before a route is chosen; admission
+    // and the URI check come before any work.
     Router::new()
         .fallback_service(routes)
         .layer(axum::middleware::from_fn(routes::frontend::method_override))
+        .layer(axum::middleware::from_fn(
+            middleware::reject_control_characters,
+        ))
+        .layer(axum::middleware::from_fn_with_state(
+            state,
+            middleware::admission,
+        ))
         .layer(CatchPanicLayer::custom(middleware::panic_response))
 }
 

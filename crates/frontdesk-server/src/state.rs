@@ -2,7 +2,6 @@
 
 use std::sync::Arc;
 
-use frontdesk_crypto::PasswordHasher;
 use frontdesk_domain::PublishableKey;
 use frontdesk_domain::entities::Instance;
 use frontdesk_store::Store;
@@ -32,11 +31,10 @@ pub struct AppState {
     pub config: Arc<Config>,
     pub instance: Arc<InstanceInfo>,
     pub metrics: Arc<Metrics>,
-    pub hasher: Arc<PasswordHasher>,
-    /// One permit per core: password hashes run at most this many at once,
-    /// so a burst of sign-ins queues instead of thrashing the caches and
-    /// holding 19 MiB per hash (security.md §4).
-    pub hash_slots: Arc<tokio::sync::Semaphore>,
+    /// Password hashing threads behind a bounded queue (security.md §4).
+    pub hashes: Arc<crate::services::passwords::HashPool>,
+    /// When failed attempts lock an account, and for how long.
+    pub lockout: frontdesk_domain::Lockout,
     /// Extra claims for every session token.
     pub session_template: Arc<crate::services::template::TemplateHolder>,
     /// Sessions recently read for minting ([`crate::services::tokens::MintCache`]).
@@ -49,6 +47,12 @@ pub struct AppState {
     pub create_limiter: Arc<RateLimiter<std::net::IpAddr>>,
     /// Per-IP limits on attempting a factor or verification.
     pub attempt_limiter: Arc<RateLimiter<std::net::IpAddr>>,
+    /// Per-IP limits on creating anonymous clients and dev browsers.
+    pub client_limiter: Arc<RateLimiter<std::net::IpAddr>>,
+    /// Requests being handled; the rest wait briefly, then get 503.
+    pub in_flight: Arc<tokio::sync::Semaphore>,
+    /// Wakes this node's mail worker when a request queued mail.
+    pub mail_queued: Arc<tokio::sync::Notify>,
     /// Webhook delivery: address policy, HTTP client, the worker's wake-up.
     pub webhooks: Arc<crate::webhooks::Webhooks>,
 }

@@ -15,14 +15,17 @@ use frontdesk_domain::entities::{
     SessionActivity, SessionStatus, SigningKeyRecord, User,
 };
 use frontdesk_domain::webhooks::OutboxEvent;
+use frontdesk_domain::{AuthState, Lockout};
 use frontdesk_store::query::Dialect;
 use frontdesk_store::rows::{
     ClientRow, DevEmailRow, EmailRow, FlowRow, InstanceRow, SecretKeyRow, SessionRow,
     SessionWithClientRow, SigningKeyRow, UserRow,
 };
+use frontdesk_store::sql::{CLIENT_COLUMNS, EMAIL_COLUMNS, SESSION_COLUMNS, USER_COLUMNS};
 use frontdesk_store::{
-    ClientStore, FlowStore, InstanceStore, KeyStore, SessionEvents, SessionQuery, SessionStore,
-    StoreError, StoreResult, UserFilter, UserQuery, UserStore,
+    ClientStore, InstanceStore, KeyStore, NewSignIn, PatchedUser, SessionEvents, SessionQuery,
+    SessionStore, SignInOutcome, StoreError, StoreResult, UserEvents, UserFilter, UserPatch,
+    UserQuery, UserStore,
 };
 
 mod webhooks;
@@ -81,26 +84,27 @@ impl PostgresStore {
     }
 }
 
-const USER_COLUMNS: &str = "id, external_id, username, first_name, last_name, image_url, \
-    public_metadata, private_metadata, unsafe_metadata, password_digest, password_last_updated_at, \
-    primary_email_address_id, banned, locked_at, failed_attempts, last_sign_in_at, last_active_at, \
-    legal_accepted_at, delete_self_enabled, create_organization_enabled, created_at, updated_at";
-
-const EMAIL_COLUMNS: &str = "id, user_id, email_address, verification_status, verification_strategy, \
-    verification_attempts, verification_expire_at, created_at, updated_at";
-
-const CLIENT_COLUMNS: &str = "id, token_hash, last_active_session_id, created_at, updated_at";
-
-const FLOW_COLUMNS: &str = "id, client_id, kind, data, created_at, updated_at";
-
-const SESSION_COLUMNS: &str = "id, client_id, user_id, status, last_active_at, expire_at, abandon_at, \
-    last_active_organization_id, actor, ip_address, user_agent, browser_name, browser_version, \
-    device_type, is_mobile, city, country, created_at, updated_at";
-
 impl Dialect for PostgresStore {
     fn placeholder(n: usize) -> String {
         format!("${n}")
     }
+}
+
+/// The operations written once for both databases (`frontdesk-store/sql/ops.rs`).
+mod ops {
+    use super::*;
+    use async_trait::async_trait;
+
+    type Db = Postgres;
+    type ThisStore = PostgresStore;
+    /// Nodes claiming mail at once take different rows instead of waiting.
+    const SKIP_LOCKED: bool = true;
+
+    fn q(sql: &str) -> std::borrow::Cow<'_, str> {
+        std::borrow::Cow::Borrowed(sql)
+    }
+
+    include!("../../frontdesk-store/sql/ops.rs");
 }
 
 impl PostgresStore {
@@ -354,7 +358,7 @@ impl UserStore for PostgresStore {
         sqlx::query(&format!(
             "INSERT INTO users ({USER_COLUMNS}, username_normalized) VALUES \
              ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $18, $19, \
-              $20, $21, $22, $23)"
+              $20, $21, $22, $23, $24)"
         ))
         .bind(user.id.as_str())
         .bind(&user.external_id)
@@ -378,6 +382,7 @@ impl UserStore for PostgresStore {
         .bind(user.create_organization_enabled)
         .bind(user.created_at.0)
         .bind(user.updated_at.0)
+        .bind(user.version)
         .bind(user.username.as_ref().map(|u| u.to_lowercase()))
         .execute(&mut *tx)
         .await?;
@@ -401,46 +406,32 @@ impl UserStore for PostgresStore {
         .await
     }
 
-    async fn update_user(&self, user: &User, events: &[OutboxEvent]) -> StoreResult<()> {
-        let mut tx = self.pool.begin().await?;
-        let done = sqlx::query(
-            "UPDATE users SET external_id = $2, username = $3, first_name = $4, last_name = $5, \
-             image_url = $6, public_metadata = $7, private_metadata = $8, unsafe_metadata = $9, \
-             password_digest = $10, password_last_updated_at = $11, primary_email_address_id = $12, \
-             banned = $13, locked_at = $14, failed_attempts = $15, last_sign_in_at = $16, \
-             last_active_at = $17, legal_accepted_at = $18, delete_self_enabled = $19, \
-             create_organization_enabled = $20, updated_at = $21, username_normalized = $22 WHERE id = $1",
-        )
-        .bind(user.id.as_str())
-        .bind(&user.external_id)
-        .bind(&user.username)
-        .bind(&user.first_name)
-        .bind(&user.last_name)
-        .bind(&user.image_url)
-        .bind(Json(&user.public_metadata))
-        .bind(Json(&user.private_metadata))
-        .bind(Json(&user.unsafe_metadata))
-        .bind(&user.password_digest)
-        .bind(user.password_last_updated_at.map(|t| t.0))
-        .bind(user.primary_email_address_id.as_ref().map(|i| i.as_str()))
-        .bind(user.banned)
-        .bind(user.locked_at.map(|t| t.0))
-        .bind(user.failed_attempts)
-        .bind(user.last_sign_in_at.map(|t| t.0))
-        .bind(user.last_active_at.map(|t| t.0))
-        .bind(user.legal_accepted_at.map(|t| t.0))
-        .bind(user.delete_self_enabled)
-        .bind(user.create_organization_enabled)
-        .bind(user.updated_at.0)
-        .bind(user.username.as_ref().map(|u| u.to_lowercase()))
-        .execute(&mut *tx)
-        .await?;
-        if done.rows_affected() == 0 {
-            return Err(StoreError::NotFound);
-        }
-        insert_events(&mut tx, events).await?;
-        tx.commit().await?;
-        Ok(())
+    async fn patch_user(
+        &self,
+        id: &UserId,
+        patch: &UserPatch,
+        at: UnixMillis,
+        events: UserEvents<'_>,
+    ) -> StoreResult<PatchedUser> {
+        ops::patch_user_op(&self.pool, id, patch, at, events).await
+    }
+
+    async fn record_failed_attempt(
+        &self,
+        id: &UserId,
+        lockout: &Lockout,
+        at: UnixMillis,
+    ) -> StoreResult<Option<AuthState>> {
+        ops::record_failed_attempt_op(&self.pool, id, lockout, at).await
+    }
+
+    async fn upgrade_password_digest(
+        &self,
+        id: &UserId,
+        old: &str,
+        new: &str,
+    ) -> StoreResult<bool> {
+        ops::upgrade_password_digest_op(&self.pool, id, old, new).await
     }
 
     async fn delete_user(&self, id: &UserId, events: &[OutboxEvent]) -> StoreResult<()> {
@@ -585,81 +576,6 @@ async fn insert_email(
 }
 
 #[async_trait]
-impl FlowStore for PostgresStore {
-    async fn put_flow(&self, f: &FlowRecord) -> StoreResult<()> {
-        sqlx::query(
-            "INSERT INTO flows (id, client_id, kind, data, created_at, updated_at) \
-             VALUES ($1, $2, $3, $4, $5, $6) \
-             ON CONFLICT (id) DO UPDATE SET data = excluded.data, updated_at = excluded.updated_at",
-        )
-        .bind(&f.id)
-        .bind(f.client_id.as_str())
-        .bind(&f.kind)
-        .bind(Json(&f.data))
-        .bind(f.created_at.0)
-        .bind(f.updated_at.0)
-        .execute(&self.pool)
-        .await?;
-        Ok(())
-    }
-
-    async fn get_flow(&self, id: &str) -> StoreResult<Option<FlowRecord>> {
-        sqlx::query_as::<_, FlowRow>(&format!("SELECT {FLOW_COLUMNS} FROM flows WHERE id = $1"))
-            .bind(id)
-            .fetch_optional(&self.pool)
-            .await?
-            .map(FlowRecord::try_from)
-            .transpose()
-    }
-
-    async fn latest_flow(
-        &self,
-        client_id: &ClientId,
-        kind: &str,
-    ) -> StoreResult<Option<FlowRecord>> {
-        sqlx::query_as::<_, FlowRow>(&format!(
-            "SELECT {FLOW_COLUMNS} FROM flows \
-             WHERE client_id = $1 AND kind = $2 ORDER BY created_at DESC, id DESC LIMIT 1"
-        ))
-        .bind(client_id.as_str())
-        .bind(kind)
-        .fetch_optional(&self.pool)
-        .await?
-        .map(FlowRecord::try_from)
-        .transpose()
-    }
-
-    async fn record_dev_email(&self, e: &DevEmail) -> StoreResult<()> {
-        sqlx::query(
-            "INSERT INTO dev_emails (id, to_address, subject, text_body, html_body, created_at) \
-             VALUES ($1, $2, $3, $4, $5, $6)",
-        )
-        .bind(&e.id)
-        .bind(&e.to_address)
-        .bind(&e.subject)
-        .bind(&e.text_body)
-        .bind(&e.html_body)
-        .bind(e.created_at.0)
-        .execute(&self.pool)
-        .await?;
-        Ok(())
-    }
-
-    async fn list_dev_emails(&self, limit: i64) -> StoreResult<Vec<DevEmail>> {
-        Ok(sqlx::query_as::<_, DevEmailRow>(
-            "SELECT id, to_address, subject, text_body, html_body, created_at FROM dev_emails \
-             ORDER BY created_at DESC, id DESC LIMIT $1",
-        )
-        .bind(limit)
-        .fetch_all(&self.pool)
-        .await?
-        .into_iter()
-        .map(DevEmail::from)
-        .collect())
-    }
-}
-
-#[async_trait]
 impl ClientStore for PostgresStore {
     async fn create_client(&self, client: &Client) -> StoreResult<()> {
         sqlx::query(
@@ -729,37 +645,7 @@ impl ClientStore for PostgresStore {
 #[async_trait]
 impl SessionStore for PostgresStore {
     async fn create_session(&self, s: &Session, events: &[OutboxEvent]) -> StoreResult<()> {
-        let mut tx = self.pool.begin().await?;
-        let a = &s.latest_activity;
-        sqlx::query(&format!(
-            "INSERT INTO sessions ({SESSION_COLUMNS}) VALUES \
-             ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $18, $19)"
-        ))
-        .bind(s.id.as_str())
-        .bind(s.client_id.as_str())
-        .bind(s.user_id.as_str())
-        .bind(s.status.as_str())
-        .bind(s.last_active_at.0)
-        .bind(s.expire_at.0)
-        .bind(s.abandon_at.0)
-        .bind(&s.last_active_organization_id)
-        .bind(s.actor.as_ref().map(Json))
-        .bind(&a.ip_address)
-        .bind(&a.user_agent)
-        .bind(&a.browser_name)
-        .bind(&a.browser_version)
-        .bind(&a.device_type)
-        .bind(a.is_mobile)
-        .bind(&a.city)
-        .bind(&a.country)
-        .bind(s.created_at.0)
-        .bind(s.updated_at.0)
-        .execute(&mut *tx)
-        .await?;
-        touch_client(&mut tx, &s.client_id, Some(&s.id), s.created_at).await?;
-        insert_events(&mut tx, events).await?;
-        tx.commit().await?;
-        Ok(())
+        ops::create_session_op(&self.pool, s, events).await
     }
 
     async fn get_session(&self, id: &SessionId) -> StoreResult<Option<Session>> {
@@ -857,6 +743,10 @@ impl SessionStore for PostgresStore {
         insert_events(&mut tx, &events).await?;
         tx.commit().await?;
         Ok(sessions)
+    }
+
+    async fn sign_in(&self, req: &NewSignIn<'_>, at: UnixMillis) -> StoreResult<SignInOutcome> {
+        ops::sign_in_op(&self.pool, req, at).await
     }
 
     async fn touch_session(

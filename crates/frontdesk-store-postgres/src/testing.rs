@@ -31,7 +31,10 @@ impl TestSchema {
             .await?;
         conn.close().await?;
         let sep = if base_url.contains('?') { '&' } else { '?' };
-        let url = format!("{base_url}{sep}options=-c%20search_path%3D{name}");
+        // The application name lets a test find (and cut) its server's
+        // connections without touching other tests'.
+        let url =
+            format!("{base_url}{sep}options=-c%20search_path%3D{name}&application_name={name}");
         Ok(Self {
             base_url: base_url.to_owned(),
             name,

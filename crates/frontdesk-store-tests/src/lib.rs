@@ -6,6 +6,7 @@
 //! an empty table beyond what `run_all` guarantees on a fresh database.
 #![allow(clippy::unwrap_used)]
 
+pub mod atomic;
 pub mod webhooks;
 
 use frontdesk_domain::entities::{
@@ -13,7 +14,9 @@ use frontdesk_domain::entities::{
     SessionStatus, SigningKeyRecord, User, Verification, VerificationStatus,
 };
 use frontdesk_domain::{EmailAddress, InstanceMode, UnixMillis};
-use frontdesk_store::{SessionQuery, Store, StoreError, UserFilter, UserOrderField, UserQuery};
+use frontdesk_store::{
+    SessionQuery, Store, StoreError, UserFilter, UserOrderField, UserPatch, UserQuery,
+};
 use frontdesk_types::{ClientId, InstanceId, SecretKeyId, SessionId, SigningKeyId, UserId};
 use serde_json::json;
 
@@ -31,10 +34,11 @@ pub async fn run_all<S: Store>(store: &S) {
     email_addresses_are_added_updated_and_deleted(store).await;
     sessions_list_by_filter_and_end_in_bulk(store).await;
     touching_a_session_records_activity(store).await;
-    flows_are_upserted_and_found_per_client(store).await;
+    flows_are_versioned_and_found_per_client(store).await;
     dev_emails_list_newest_first(store).await;
     settings_are_set_replaced_and_removed(store).await;
     client_tokens_are_replaced(store).await;
+    atomic::run_all(store).await;
     webhooks::run_all(store).await;
 }
 
@@ -283,20 +287,82 @@ pub async fn a_taken_email_is_a_conflict_and_writes_nothing<S: Store>(store: &S)
 }
 
 pub async fn users_update_and_delete<S: Store>(store: &S) {
-    let mut user = sample_user(&unique("upd"));
+    let user = sample_user(&unique("upd"));
     store.create_user(&user, &[]).await.unwrap();
-    user.last_name = Some("Lovelace".into());
-    user.private_metadata = json!({"stripe": "cus_1"});
-    user.banned = true;
-    user.locked_at = Some(UnixMillis(5));
-    user.failed_attempts = 3;
-    user.updated_at = UnixMillis(user.updated_at.0 + 1);
-    store.update_user(&user, &[]).await.unwrap();
-    assert_eq!(store.get_user(&user.id).await.unwrap(), Some(user.clone()));
+    let at = UnixMillis(user.updated_at.0 + 1);
+    let patch = UserPatch {
+        last_name: Some(Some("Lovelace".into())),
+        private_metadata: Some(json!({"stripe": "cus_1"})),
+        banned: Some(true),
+        locked: Some(true),
+        ..UserPatch::default()
+    };
+    let events_seen = std::sync::atomic::AtomicUsize::new(0);
+    let patched = store
+        .patch_user(&user.id, &patch, at, &|u, ended| {
+            assert_eq!(
+                u.last_name.as_deref(),
+                Some("Lovelace"),
+                "events see the new row"
+            );
+            assert!(ended.is_empty());
+            events_seen.fetch_add(1, std::sync::atomic::Ordering::SeqCst);
+            vec![]
+        })
+        .await
+        .unwrap();
+    assert_eq!(events_seen.load(std::sync::atomic::Ordering::SeqCst), 1);
+    let expected = User {
+        last_name: Some("Lovelace".into()),
+        private_metadata: json!({"stripe": "cus_1"}),
+        banned: true,
+        locked_at: Some(at),
+        updated_at: at,
+        version: user.version + 1,
+        ..user.clone()
+    };
+    assert_eq!(patched.user, expected);
+    assert_eq!(
+        store.get_user(&user.id).await.unwrap(),
+        Some(expected.clone())
+    );
+
+    // Unlocking clears the count; a stale version is refused and changes nothing.
+    store
+        .record_failed_attempt(&user.id, &frontdesk_domain::Lockout::default(), at)
+        .await
+        .unwrap();
+    let stale = UserPatch {
+        first_name: Some(Some("Stale".into())),
+        if_version: Some(user.version),
+        ..UserPatch::default()
+    };
+    assert!(matches!(
+        store.patch_user(&user.id, &stale, at, &|_, _| vec![]).await,
+        Err(StoreError::Stale)
+    ));
+    let unlocked = store
+        .patch_user(
+            &user.id,
+            &UserPatch {
+                locked: Some(false),
+                if_version: Some(expected.version),
+                ..UserPatch::default()
+            },
+            at,
+            &|_, _| vec![],
+        )
+        .await
+        .unwrap()
+        .user;
+    assert_eq!((unlocked.locked_at, unlocked.failed_attempts), (None, 0));
+    assert_eq!(unlocked.first_name, user.first_name);
 
     let ghost = User::new(UnixMillis(0));
     assert!(matches!(
-        store.update_user(&ghost, &[]).await,
+        store
+            .patch_user(&ghost.id, &UserPatch::default(), at, &|_, _| vec![])
+            .await,
         Err(StoreError::NotFound)
     ));
     store.delete_user(&user.id, &[]).await.unwrap();
@@ -773,7 +839,7 @@ pub async fn touching_a_session_records_activity<S: Store>(store: &S) {
     ));
 }
 
-pub async fn flows_are_upserted_and_found_per_client<S: Store>(store: &S) {
+pub async fn flows_are_versioned_and_found_per_client<S: Store>(store: &S) {
     let t0 = UnixMillis(1_700_000_500_000);
     let client = Client {
         id: ClientId::generate(),
@@ -783,29 +849,39 @@ pub async fn flows_are_upserted_and_found_per_client<S: Store>(store: &S) {
         updated_at: t0,
     };
     store.create_client(&client).await.unwrap();
-    let mut first = FlowRecord {
+    let first = FlowRecord {
         id: format!("sia_{}", &SessionId::generate().as_str()[5..]),
         client_id: client.id.clone(),
         kind: "sign_in".into(),
         data: json!({"status": "needs_first_factor"}),
         created_at: t0,
         updated_at: t0,
+        version: 0,
     };
-    store.put_flow(&first).await.unwrap();
-    first.data = json!({"status": "complete"});
-    first.updated_at = t0.plus_secs(1);
-    store.put_flow(&first).await.unwrap();
+    store.insert_flow(&first).await.unwrap();
+    let changed = FlowRecord {
+        data: json!({"status": "complete"}),
+        updated_at: t0.plus_secs(1),
+        ..first.clone()
+    };
+    let saved = store.update_flow(&changed).await.unwrap();
+    assert_eq!(saved.version, 1);
     assert_eq!(
         store.get_flow(&first.id).await.unwrap(),
-        Some(first.clone())
+        Some(saved.clone())
     );
+    assert!(
+        matches!(store.update_flow(&changed).await, Err(StoreError::Stale)),
+        "a write over version 0 after version 1 is refused"
+    );
+    assert_eq!(store.get_flow(&first.id).await.unwrap(), Some(saved));
     let second = FlowRecord {
         id: format!("sia_{}", &SessionId::generate().as_str()[5..]),
         created_at: t0.plus_secs(5),
         updated_at: t0.plus_secs(5),
         ..first.clone()
     };
-    store.put_flow(&second).await.unwrap();
+    store.insert_flow(&second).await.unwrap();
     assert_eq!(
         store.latest_flow(&client.id, "sign_in").await.unwrap(),
         Some(second)
@@ -815,21 +891,27 @@ pub async fn flows_are_upserted_and_found_per_client<S: Store>(store: &S) {
         None
     );
     assert_eq!(store.get_flow("sia_missing").await.unwrap(), None);
+    let ghost = FlowRecord {
+        id: "sia_ghost".into(),
+        ..first
+    };
+    assert!(matches!(
+        store.update_flow(&ghost).await,
+        Err(StoreError::NotFound)
+    ));
 }
 
 pub async fn dev_emails_list_newest_first<S: Store>(store: &S) {
     for i in 0..3 {
-        store
-            .record_dev_email(&DevEmail {
-                id: format!("em_{i}_{}", &SessionId::generate().as_str()[5..]),
-                to_address: "a@example.com".into(),
-                subject: format!("subject {i}"),
-                text_body: "123456".into(),
-                html_body: "<p>123456</p>".into(),
-                created_at: UnixMillis(1_700_000_600_000 + i),
-            })
-            .await
-            .unwrap();
+        let copy = DevEmail {
+            id: format!("em_{i}_{}", &SessionId::generate().as_str()[5..]),
+            to_address: "a@example.com".into(),
+            subject: format!("subject {i}"),
+            text_body: "123456".into(),
+            html_body: "<p>123456</p>".into(),
+            created_at: UnixMillis(1_700_000_600_000 + i),
+        };
+        store.queue_mail(None, Some(&copy), &[]).await.unwrap();
     }
     let got = store.list_dev_emails(2).await.unwrap();
     assert_eq!(

@@ -10,6 +10,14 @@ pub enum StoreError {
     /// A uniqueness rule was violated; the payload names the constraint.
     #[error("conflict on {0}")]
     Conflict(String),
+    /// A compare-and-swap lost: the row changed since it was read. Read it
+    /// again and recompute.
+    #[error("the row changed meanwhile")]
+    Stale,
+    /// The database is unreachable, restarting or busy (pool timeout, lost
+    /// connection, lock wait, deadlock): the request may succeed if retried.
+    #[error("database unavailable: {0}")]
+    Unavailable(#[source] sqlx::Error),
     /// Stored data could not be read back into the domain (corruption or a
     /// newer schema).
     #[error("corrupt row: {0}")]
@@ -36,7 +44,38 @@ impl From<sqlx::Error> for StoreError {
             sqlx::Error::ColumnDecode { .. } | sqlx::Error::Decode(_) => {
                 Self::Corrupt(e.to_string())
             }
+            _ if is_transient(&e) => Self::Unavailable(e),
             _ => Self::Database(e),
         }
+    }
+}
+
+/// Whether a driver error is about the database's availability rather than
+/// the statement: worth a 503 and a retry, not a 500.
+fn is_transient(e: &sqlx::Error) -> bool {
+    match e {
+        sqlx::Error::PoolTimedOut
+        | sqlx::Error::PoolClosed
+        | sqlx::Error::Io(_)
+        | sqlx::Error::Tls(_)
+        | sqlx::Error::WorkerCrashed => true,
+        sqlx::Error::Database(db) => match db.code().as_deref() {
+            // PostgreSQL's SQLSTATE has five characters: connection
+            // exceptions (08), operator intervention (57P01-57P05: shutdown,
+            // crash, cannot connect now), too many connections (53300),
+            // serialization failure (40001), deadlock (40P01), lock not
+            // available (55P03).
+            Some(code) if code.len() == 5 => {
+                code.starts_with("08")
+                    || code.starts_with("57P")
+                    || matches!(code, "53300" | "40001" | "40P01" | "55P03")
+            }
+            // SQLite's (extended) result code, in decimal: SQLITE_BUSY,
+            // SQLITE_LOCKED and their extended forms (the low byte is the
+            // primary code).
+            Some(code) => code.parse::<u32>().is_ok_and(|c| matches!(c & 0xff, 5 | 6)),
+            None => false,
+        },
+        _ => false,
     }
 }

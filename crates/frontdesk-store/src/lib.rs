@@ -11,13 +11,14 @@
 //! webhooks arrive, the outbox row joins the same transaction as the change it
 //! describes.
 
+pub mod changes;
 mod error;
 pub mod query;
 pub mod rows;
+pub mod sql;
 pub mod webhook_rows;
 
 use async_trait::async_trait;
-use frontdesk_domain::UnixMillis;
 use frontdesk_domain::entities::{
     Client, EmailAddressRecord, Instance, SecretKeyRecord, Session, SessionStatus,
     SigningKeyRecord, User,
@@ -27,22 +28,43 @@ use frontdesk_domain::webhooks::{
     ClaimedDelivery, DeliveryAttempt, DeliveryOutcome, DeliveryStatus, EndpointMessage,
     OutboxEvent, WebhookEndpoint,
 };
+use frontdesk_domain::{AuthState, Lockout, UnixMillis};
 use frontdesk_types::{
     ClientId, EmailAddressId, MessageId, SecretKeyId, SessionId, UserId, WebhookEndpointId,
 };
 
+pub use changes::{
+    EndSessions, MailOutcome, NewSignIn, PatchedUser, PurgeCounts, PurgePolicy, QueuedMail,
+    QuotaHit, SignInEvents, SignInOutcome, SignedIn, UserEvents, UserPatch,
+};
 pub use query::{SessionQuery, UserFilter, UserOrderField, UserQuery};
 
 pub use error::{StoreError, StoreResult};
 
 /// Everything Frontdesk persists.
 pub trait Store:
-    InstanceStore + KeyStore + UserStore + ClientStore + SessionStore + FlowStore + WebhookStore
+    InstanceStore
+    + KeyStore
+    + UserStore
+    + ClientStore
+    + SessionStore
+    + FlowStore
+    + WebhookStore
+    + MailStore
+    + UpkeepStore
 {
 }
 
 impl<T> Store for T where
-    T: InstanceStore + KeyStore + UserStore + ClientStore + SessionStore + FlowStore + WebhookStore
+    T: InstanceStore
+        + KeyStore
+        + UserStore
+        + ClientStore
+        + SessionStore
+        + FlowStore
+        + WebhookStore
+        + MailStore
+        + UpkeepStore
 {
 }
 
@@ -105,8 +127,31 @@ pub trait UserStore: Send + Sync {
     async fn get_user(&self, id: &UserId) -> StoreResult<Option<User>>;
     /// Find the owner of an email address, case-insensitively.
     async fn find_user_by_email(&self, email: &str) -> StoreResult<Option<User>>;
-    /// Replace the user's own columns (not its email addresses).
-    async fn update_user(&self, user: &User, events: &[OutboxEvent]) -> StoreResult<()>;
+    /// Change the columns `patch` names (never the others), and end sessions
+    /// if it asks, in one transaction; returns the user as the change left it.
+    /// `NotFound` if there is no such user, `Stale` if `patch.if_version` no
+    /// longer holds, `Conflict` if a unique value is taken.
+    async fn patch_user(
+        &self,
+        id: &UserId,
+        patch: &UserPatch,
+        at: UnixMillis,
+        events: UserEvents<'_>,
+    ) -> StoreResult<PatchedUser>;
+    /// Count a failed password or code attempt against the account, locking it
+    /// when the count reaches `lockout.max_attempts`, in one statement; a lock
+    /// that lapsed starts a fresh count. `None` if there is no such user.
+    async fn record_failed_attempt(
+        &self,
+        id: &UserId,
+        lockout: &Lockout,
+        at: UnixMillis,
+    ) -> StoreResult<Option<AuthState>>;
+    /// Replace a password digest by a stronger one of the same password, only
+    /// if it is still `old` (a change made meanwhile wins). Bookkeeping: no
+    /// version or `updated_at` change. Returns whether it was replaced.
+    async fn upgrade_password_digest(&self, id: &UserId, old: &str, new: &str)
+    -> StoreResult<bool>;
     /// Delete the user, its identifications and its sessions.
     async fn delete_user(&self, id: &UserId, events: &[OutboxEvent]) -> StoreResult<()>;
     /// A page of users, with their email addresses.
@@ -174,6 +219,11 @@ pub trait SessionStore: Send + Sync {
         at: UnixMillis,
         events: SessionEvents<'_>,
     ) -> StoreResult<Session>;
+    /// Sign a user in on a client, unless the user is banned or locked at
+    /// that moment: clear the failure count, set `last_sign_in_at`, end the
+    /// client's other live sessions, insert the new one and (optionally) give
+    /// the client a new token, all in one transaction.
+    async fn sign_in(&self, req: &NewSignIn<'_>, at: UnixMillis) -> StoreResult<SignInOutcome>;
     /// Record activity on a live session: `last_active_at`, a new `abandon_at`
     /// and the device seen; make it the client's active session. `NotFound`
     /// if the session is not live.
@@ -193,18 +243,33 @@ pub trait SessionStore: Send + Sync {
 /// migrations.
 #[async_trait]
 pub trait FlowStore: Send + Sync {
-    /// Insert or replace an attempt.
-    async fn put_flow(&self, flow: &FlowRecord) -> StoreResult<()>;
+    /// Insert a new attempt (at its `version`, normally 0).
+    async fn insert_flow(&self, flow: &FlowRecord) -> StoreResult<()>;
+    /// Write an attempt back over the version it was read at, returning it
+    /// with its new version; `Stale` if another write came first.
+    async fn update_flow(&self, flow: &FlowRecord) -> StoreResult<FlowRecord>;
     async fn get_flow(&self, id: &str) -> StoreResult<Option<FlowRecord>>;
+    /// Keep the directives of a production handshake behind a nonce (its hash).
+    async fn insert_handshake_nonce(
+        &self,
+        id: &str,
+        directives: &serde_json::Value,
+        expire_at: UnixMillis,
+        at: UnixMillis,
+    ) -> StoreResult<()>;
+    /// The directives behind a nonce, once: the row is deleted as it is read.
+    async fn take_handshake_nonce(
+        &self,
+        id: &str,
+        now: UnixMillis,
+    ) -> StoreResult<Option<serde_json::Value>>;
     /// The newest attempt of `kind` on a client.
     async fn latest_flow(
         &self,
         client_id: &ClientId,
         kind: &str,
     ) -> StoreResult<Option<FlowRecord>>;
-    /// Keep a copy of an outgoing email (development instances).
-    async fn record_dev_email(&self, email: &DevEmail) -> StoreResult<()>;
-    /// The newest kept emails first.
+    /// The development mailbox, newest first (see [`MailStore::queue_mail`]).
     async fn list_dev_emails(&self, limit: i64) -> StoreResult<Vec<DevEmail>>;
 }
 
@@ -286,6 +351,49 @@ pub trait WebhookStore: Send + Sync {
     async fn next_due(&self) -> StoreResult<Option<UnixMillis>>;
     /// Delete messages created before `before` with no pending delivery.
     async fn purge_messages(&self, before: UnixMillis) -> StoreResult<u64>;
+}
+
+/// Outgoing mail, queued by requests and sent by a worker in every node.
+#[async_trait]
+pub trait MailStore: Send + Sync {
+    /// In one transaction: queue `mail` for SMTP, keep `dev_copy` in the
+    /// development mailbox, record `events`. Any of them may be absent; the
+    /// transaction is made either way, so that the work (and time) of a
+    /// request does not tell whether anything was sent.
+    async fn queue_mail(
+        &self,
+        mail: Option<&QueuedMail>,
+        dev_copy: Option<&DevEmail>,
+        events: &[OutboxEvent],
+    ) -> StoreResult<()>;
+    /// Claim up to `limit` messages due at `now`, hiding them from other
+    /// claims until `lease_until`.
+    async fn claim_mail(
+        &self,
+        limit: i64,
+        now: UnixMillis,
+        lease_until: UnixMillis,
+        lease: &str,
+    ) -> StoreResult<Vec<QueuedMail>>;
+    /// Record how a claimed message's delivery ended; ignored if the lease
+    /// is no longer the message's.
+    async fn finish_mail(&self, id: &str, lease: &str, outcome: MailOutcome) -> StoreResult<()>;
+}
+
+/// Counters and clean-up.
+#[async_trait]
+pub trait UpkeepStore: Send + Sync {
+    /// One more hit on the fixed-window counter `name` (a new window starts
+    /// when the last one began `window_secs` or more before `now`).
+    async fn hit_quota(
+        &self,
+        name: &str,
+        window_secs: i64,
+        now: UnixMillis,
+    ) -> StoreResult<QuotaHit>;
+    /// Delete what has outlived its use: old attempts, anonymous clients,
+    /// expired nonces and quota windows, mail past its give-up time.
+    async fn purge(&self, policy: &PurgePolicy) -> StoreResult<PurgeCounts>;
 }
 
 /// Deliveries per status.

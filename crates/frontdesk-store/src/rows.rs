@@ -115,6 +115,7 @@ pub struct UserRow {
     pub create_organization_enabled: bool,
     pub created_at: i64,
     pub updated_at: i64,
+    pub version: i64,
 }
 
 impl UserRow {
@@ -143,6 +144,7 @@ impl UserRow {
             create_organization_enabled: self.create_organization_enabled,
             created_at: UnixMillis(self.created_at),
             updated_at: UnixMillis(self.updated_at),
+            version: self.version,
             email_addresses: emails
                 .into_iter()
                 .map(EmailAddressRecord::try_from)
@@ -272,6 +274,7 @@ pub struct FlowRow {
     pub data: Json<Value>,
     pub created_at: i64,
     pub updated_at: i64,
+    pub version: i64,
 }
 
 impl TryFrom<FlowRow> for FlowRecord {
@@ -284,6 +287,7 @@ impl TryFrom<FlowRow> for FlowRecord {
             data: r.data.0,
             created_at: UnixMillis(r.created_at),
             updated_at: UnixMillis(r.updated_at),
+            version: r.version,
         })
     }
 }
@@ -307,6 +311,53 @@ impl From<DevEmailRow> for DevEmail {
             text_body: r.text_body,
             html_body: r.html_body,
             created_at: UnixMillis(r.created_at),
+        }
+    }
+}
+
+#[derive(Debug, sqlx::FromRow)]
+pub struct QueuedMailRow {
+    pub id: String,
+    pub to_address: String,
+    pub subject: String,
+    pub text_body: String,
+    pub html_body: String,
+    pub created_at: i64,
+    pub give_up_at: i64,
+    pub next_attempt_at: i64,
+    pub attempts: i32,
+}
+
+impl From<QueuedMailRow> for crate::QueuedMail {
+    fn from(r: QueuedMailRow) -> Self {
+        Self {
+            id: r.id,
+            to_address: r.to_address,
+            subject: r.subject,
+            text_body: r.text_body,
+            html_body: r.html_body,
+            created_at: UnixMillis(r.created_at),
+            give_up_at: UnixMillis(r.give_up_at),
+            next_attempt_at: UnixMillis(r.next_attempt_at),
+            attempts: r.attempts,
+        }
+    }
+}
+
+/// The lockout columns of a user, as a failed attempt left them.
+#[derive(Debug, sqlx::FromRow)]
+pub struct AuthStateRow {
+    pub failed_attempts: i32,
+    pub locked_at: Option<i64>,
+    pub banned: bool,
+}
+
+impl From<AuthStateRow> for frontdesk_domain::AuthState {
+    fn from(r: AuthStateRow) -> Self {
+        Self {
+            failed_attempts: r.failed_attempts,
+            locked_at: ms(r.locked_at),
+            banned: r.banned,
         }
     }
 }

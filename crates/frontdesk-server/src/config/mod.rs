@@ -59,6 +59,19 @@ impl fmt::Debug for Secret {
     }
 }
 
+/// What an SQLite commit survives (SQLite's `synchronous` pragma, WAL mode).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize, Serialize, Default)]
+#[serde(rename_all = "lowercase")]
+pub enum SqliteSynchronous {
+    /// Survives the process being killed; the last commits before a power
+    /// loss or OS crash may be rolled back (never corrupted). No fsync per
+    /// commit.
+    #[default]
+    Normal,
+    /// Survives power loss as well: one fsync per commit.
+    Full,
+}
+
 /// Log output format.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize, Serialize, Default)]
 #[serde(rename_all = "lowercase")]
@@ -82,6 +95,8 @@ pub struct Config {
     pub data_dir: PathBuf,
     /// `postgres://…` for PostgreSQL; unset means SQLite in `data_dir`.
     pub database_url: Option<Secret>,
+    /// SQLite's `synchronous`: `normal` or `full` (what a commit survives).
+    pub sqlite_synchronous: SqliteSynchronous,
     /// Where the `@clerk/clerk-js` and `@clerk/ui` npm packages are, served
     /// at `/npm/@clerk/{clerk-js,ui}@*/dist/*`.
     pub bundles_dir: PathBuf,
@@ -120,8 +135,28 @@ pub struct Config {
     pub frontend_create_rate_limit: u32,
     /// Factor and code attempts one IP may make per 10 s; 0 disables.
     pub frontend_attempt_rate_limit: u32,
+    /// Anonymous clients (browsers not signed in) and development browsers
+    /// one IP may create per 10 s; 0 disables.
+    pub frontend_client_rate_limit: u32,
     /// Proxies whose `X-Forwarded-For` is believed; anyone else's is ignored.
     pub trusted_proxies: Vec<IpAddr>,
+    /// Answer as if every account existed: sign-up with a taken address
+    /// carries on (the owner is mailed instead), locked and banned accounts
+    /// answer like a wrong password. Off: Clerk's answers, which clerk-js
+    /// shows as they are.
+    pub hide_user_existence: bool,
+    /// Threads that hash passwords; 0: one per core.
+    pub password_hash_threads: usize,
+    /// Longest wait for a request's head (and between kept-alive requests).
+    pub header_read_timeout_secs: u32,
+    /// Longest wait for a request's body.
+    pub body_read_timeout_secs: u32,
+    /// Open connections in all; 0: from the open-files limit.
+    pub max_connections: usize,
+    /// Open connections from one client address.
+    pub max_connections_per_ip: usize,
+    /// Requests handled at once; more wait up to a second, then get 503.
+    pub max_requests_in_flight: usize,
     /// Outgoing mail.
     pub smtp: SmtpConfig,
     /// The hosted pages' name, logo and colour.
@@ -137,6 +172,7 @@ impl Default for Config {
             port: 4000,
             data_dir: PathBuf::from("frontdesk-data"),
             database_url: None,
+            sqlite_synchronous: SqliteSynchronous::Normal,
             bundles_dir: PathBuf::from("e2e/node_modules/@clerk"),
             public_url: None,
             mode: InstanceMode::Development,
@@ -155,7 +191,15 @@ impl Default for Config {
             allowed_origins: Vec::new(),
             frontend_create_rate_limit: 5,
             frontend_attempt_rate_limit: 3,
+            frontend_client_rate_limit: 30,
             trusted_proxies: Vec::new(),
+            hide_user_existence: false,
+            password_hash_threads: 0,
+            header_read_timeout_secs: 10,
+            body_read_timeout_secs: 10,
+            max_connections: 0,
+            max_connections_per_ip: 256,
+            max_requests_in_flight: 256,
             smtp: SmtpConfig::default(),
             branding: BrandingConfig::default(),
             webhooks: WebhooksConfig::default(),
@@ -183,6 +227,14 @@ data_dir = "frontdesk-data"
 # Unset: SQLite in data_dir. "postgres://user:pass@host:5432/db": PostgreSQL,
 # which lets several Frontdesk nodes share one database.
 # database_url = "postgres://postgres@127.0.0.1:5432/frontdesk"
+
+# SQLite only: what a commit survives. "normal": a kill -9 of the process loses
+# nothing acknowledged, but a power loss or OS crash may roll back the last
+# commits before it (about a second's worth; the file is never corrupted).
+# "full": every commit is flushed to disk before it is acknowledged, so it
+# survives power loss too, at one fsync per write (slower sign-ups and
+# sign-ins on slow disks).
+sqlite_synchronous = "normal"
 
 # Where the npm packages @clerk/clerk-js and @clerk/ui are installed: their
 # dist/ files are served at /npm/@clerk/clerk-js@*/dist/* and
@@ -250,10 +302,40 @@ allowed_origins = []
 # code attempts (Clerk's limits). Answered with 429 and Retry-After; 0 disables.
 frontend_create_rate_limit = 5
 frontend_attempt_rate_limit = 3
+# Per client IP and 10 seconds: browsers given an identity before signing in
+# (development browsers, anonymous clients). Unused ones are deleted after a day.
+frontend_client_rate_limit = 30
 
 # Reverse proxies whose X-Forwarded-For header gives the client IP. Requests
 # from anywhere else are limited by their own address, whatever they claim.
 trusted_proxies = []
+
+# Answer as if every address had an account: sign-up with a taken address goes
+# on to "check your email" (the owner gets a notice, not a code), and locked
+# or banned accounts answer exactly like a wrong password. Hides who has an
+# account, at a price: a person who forgot they signed up, or whose account is
+# locked, is not told so on the form. Off by default, as on Clerk, whose
+# components show those answers.
+hide_user_existence = false
+
+# Threads that hash passwords (argon2id, about 19 MiB each); 0: one per core.
+# Sign-ins beyond what they can check within a second are answered 503 with
+# Retry-After.
+password_hash_threads = 0
+
+# Slow clients: longest wait for a request's head (also the idle time after
+# which a kept-alive connection is closed) and for its body, in seconds.
+header_read_timeout_secs = 10
+body_read_timeout_secs = 10
+
+# Open connections at most, in all (0: the open-files limit less a reserve)
+# and from one client address. Connections over a cap are closed at once.
+max_connections = 0
+max_connections_per_ip = 256
+
+# Requests handled at once. More wait up to one second for a turn, then get
+# 503 with Retry-After, so that overload delays no request by much.
+max_requests_in_flight = 256
 
 # Outgoing mail (verification codes). Without a host no mail is delivered:
 # development instances keep every message in the dev mailbox
@@ -275,8 +357,9 @@ tls = "starttls"
 # password = "…"
 # The sender of every message, "Name <address>" or a bare address.
 from = "Frontdesk <no-reply@localhost>"
-# Longest one delivery may take, in seconds; the request that sends a code
-# waits for it.
+# Longest one delivery may take, in seconds. Requests never wait for the mail
+# server: they queue the message, and a worker in every node delivers it,
+# retrying failures until the code in it expires.
 timeout_secs = 15
 
 # How the hosted pages (/sign-in, /sign-up, /user, ...) look.
@@ -494,6 +577,22 @@ impl Config {
                 "session_lifetime_secs",
                 "must be at least 60",
             ));
+        }
+        for (key, value) in [
+            ("header_read_timeout_secs", self.header_read_timeout_secs),
+            ("body_read_timeout_secs", self.body_read_timeout_secs),
+        ] {
+            if !(1..=600).contains(&value) {
+                return Err(ConfigError::new(key, "must be between 1 and 600 seconds"));
+            }
+        }
+        for (key, value) in [
+            ("max_connections_per_ip", self.max_connections_per_ip),
+            ("max_requests_in_flight", self.max_requests_in_flight),
+        ] {
+            if value == 0 {
+                return Err(ConfigError::new(key, "must be at least 1"));
+            }
         }
         if self.bundles_dir.as_os_str().is_empty() {
             return Err(ConfigError::new(

@@ -27,7 +27,16 @@ impl<S: Send + Sync, T: DeserializeOwned> FromRequest<S> for ApiBody<T> {
             .and_then(|v| v.to_str().ok())
             .is_some_and(|v| v.starts_with("application/x-www-form-urlencoded"));
         let bytes = Bytes::from_request(req, state).await.map_err(|e| {
-            if e.status() == StatusCode::PAYLOAD_TOO_LARGE {
+            if timed_out(&e) {
+                ApiError::client(
+                    StatusCode::REQUEST_TIMEOUT,
+                    ClerkError::new(
+                        "request_timeout",
+                        "Request body not received in time",
+                        "The request body did not arrive in time.",
+                    ),
+                )
+            } else if e.status() == StatusCode::PAYLOAD_TOO_LARGE {
                 ApiError::client(
                     StatusCode::PAYLOAD_TOO_LARGE,
                     ClerkError::new(
@@ -53,6 +62,13 @@ impl<S: Send + Sync, T: DeserializeOwned> FromRequest<S> for ApiBody<T> {
         };
         if !value.is_object() {
             return Err(malformed("The request body must be a JSON object."));
+        }
+        if let Some(param) = refused_characters(&value) {
+            return Err(ApiError::bad_param(
+                &param,
+                "form_param_format_invalid",
+                format!("`{param}` contains control characters"),
+            ));
         }
         serde_path_to_error::deserialize(value)
             .map(ApiBody)
@@ -80,6 +96,38 @@ impl<S: Send + Sync, T: DeserializeOwned> FromRequest<S> for ApiBody<T> {
                 )
             })
     }
+}
+
+/// Whether reading the body failed on the body read deadline.
+fn timed_out(e: &axum::extract::rejection::BytesRejection) -> bool {
+    let mut source: Option<&(dyn std::error::Error + 'static)> = Some(e);
+    while let Some(err) = source {
+        if err.is::<tower_http::timeout::TimeoutError>() {
+            return true;
+        }
+        source = err.source();
+    }
+    false
+}
+
+/// The top-level field holding a character no field accepts (NUL and the
+/// other controls but tab and line breaks; finding F8), in a key or a value
+/// at any depth. Refused here, at the edge, so that no query ever sees one.
+fn refused_characters(body: &Value) -> Option<String> {
+    use frontdesk_domain::text::{is_refused_anywhere, json_has_refused};
+    let Value::Object(map) = body else {
+        return None;
+    };
+    let bad_key = |k: &str| k.chars().any(is_refused_anywhere);
+    map.iter()
+        .find(|(k, v)| bad_key(k) || json_has_refused(v))
+        .map(|(k, _)| {
+            if bad_key(k) {
+                "body".to_owned()
+            } else {
+                k.clone()
+            }
+        })
 }
 
 fn missing_field(msg: &str) -> Option<String> {

@@ -223,7 +223,7 @@ pub async fn rename(
         Ok(v) => v,
         Err(redirect) => return redirect,
     };
-    match me::rename(&state, user, Some(form.first_name), Some(form.last_name)).await {
+    match me::rename(&state, &user, Some(form.first_name), Some(form.last_name)).await {
         Ok(_) => see_other(&fapi, "/user?done=profile"),
         Err(e) => {
             let e = (Section::Names, FormError::from_api(e));
@@ -256,7 +256,7 @@ pub async fn password(
     let result = me::set_password(
         &state,
         &session,
-        user,
+        &user,
         &form.current_password,
         &form.new_password,
         others,

@@ -88,24 +88,13 @@ async fn create(
         .add_email(&record, &event)
         .await
         .map_err(|e| match e {
-            frontdesk_store::StoreError::Conflict(_) => ApiError::client(
-                axum::http::StatusCode::UNPROCESSABLE_ENTITY,
-                frontdesk_types::ClerkError::new(
-                    "form_identifier_exists",
-                    "That email address is taken. Please try another.",
-                    "That email address is taken. Please try another.",
-                )
-                .with_param("email_address"),
-            ),
+            frontdesk_store::StoreError::Conflict(_) => {
+                ApiError::identifier_taken("email_address", "email address")
+            }
             other => other.into(),
         })?;
     if becomes_primary {
-        user.primary_email_address_id = Some(id);
-        user.updated_at = now;
-        state
-            .store
-            .update_user(&user, &[state.events().user_updated(&user)])
-            .await?;
+        make_primary(&state, &user.id, &id).await?;
     }
     Ok(ApiJson(render::email(&record)))
 }
@@ -151,14 +140,10 @@ async fn update(
         *slot = email.clone();
     }
     if primary {
-        user.primary_email_address_id = Some(email.id.clone());
-        user.updated_at = now;
-    }
-    let event = state.events().user_updated(&user);
-    if primary {
         state.store.update_email(&email, &[]).await?;
-        state.store.update_user(&user, &[event]).await?;
+        make_primary(&state, &user.id, &email.id).await?;
     } else {
+        let event = state.events().user_updated(&user);
         state.store.update_email(&email, &[event]).await?;
     }
     Ok(ApiJson(render::email(&email)))
@@ -181,4 +166,25 @@ async fn remove(
         "email_address",
         email.id.as_str(),
     )))
+}
+
+/// Point the user's primary address at `email` (only that column), with the
+/// `user.updated` event rendered from the user as it ends up.
+async fn make_primary(
+    state: &AppState,
+    user_id: &frontdesk_types::UserId,
+    email: &frontdesk_types::EmailAddressId,
+) -> ApiResult<()> {
+    let events = state.events();
+    let patch = frontdesk_store::UserPatch {
+        primary_email_address_id: Some(email.clone()),
+        ..frontdesk_store::UserPatch::default()
+    };
+    state
+        .store
+        .patch_user(user_id, &patch, UnixMillis::now(), &|u, _| {
+            vec![events.user_updated(u)]
+        })
+        .await?;
+    Ok(())
 }

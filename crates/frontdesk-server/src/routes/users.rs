@@ -2,16 +2,15 @@
 
 use axum::Router;
 use axum::extract::{Path, State};
-use axum::http::StatusCode;
 use axum::routing::{get, patch, post};
 use frontdesk_crypto::PasswordHasher;
 use frontdesk_domain::entities::SessionStatus;
 use frontdesk_domain::entities::{User, Verification, VerificationStatus};
 use frontdesk_domain::metadata::{MAX_METADATA_BYTES, deep_merge};
 use frontdesk_domain::{EmailAddress, NewPassword, UnixMillis};
-use frontdesk_store::{UserFilter, UserOrderField, UserQuery};
+use frontdesk_store::{EndSessions, UserFilter, UserOrderField, UserPatch, UserQuery};
+use frontdesk_types::UserId;
 use frontdesk_types::common::{DeletedObject, TotalCount};
-use frontdesk_types::{ClerkError, UserId};
 use serde::{Deserialize, Deserializer};
 use serde_json::{Map, Value, json};
 
@@ -166,32 +165,47 @@ struct CreateUser {
     locked: Option<bool>,
 }
 
-fn taken(param: &str, what: &str) -> ApiError {
-    ApiError::client(
-        StatusCode::UNPROCESSABLE_ENTITY,
-        ClerkError::new(
-            "form_identifier_exists",
-            format!("That {what} is taken. Please try another."),
-            format!("That {what} is taken. Please try another."),
-        )
-        .with_param(param),
-    )
+fn check_username(name: &str) -> ApiResult<()> {
+    frontdesk_domain::Username::parse(name)
+        .map(drop)
+        .map_err(|_| {
+            ApiError::bad_param(
+                "username",
+                "form_username_invalid_character",
+                "Usernames are 4 to 64 characters of letters, digits, `_`, `-` and `.`",
+            )
+        })
 }
 
-fn check_username(name: &str) -> ApiResult<()> {
-    let ok = (4..=64).contains(&name.chars().count())
-        && name
-            .chars()
-            .all(|c| c.is_ascii_alphanumeric() || matches!(c, '_' | '-' | '.'));
-    if ok {
-        Ok(())
-    } else {
-        Err(ApiError::bad_param(
-            "username",
-            "form_username_invalid_character",
-            "Usernames are 4 to 64 characters of letters, digits, `_`, `-` and `.`",
-        ))
+/// A first or last name by the same rule as everywhere else (no control or
+/// invisible characters, at most 256 characters; empty clears it).
+fn person_name(param: &str, raw: Option<String>) -> ApiResult<Option<String>> {
+    match raw {
+        None => Ok(None),
+        Some(raw) => frontdesk_domain::PersonName::parse(&raw)
+            .map(|n| n.map(frontdesk_domain::PersonName::into_string))
+            .map_err(|e| {
+                ApiError::bad_param(param, "form_param_format_invalid", format!("`{param}` {e}"))
+            }),
     }
+}
+
+/// The user as a change left it, with `user.updated` and the events of the
+/// sessions it ended rendered from that state.
+async fn apply(
+    state: &AppState,
+    id: &UserId,
+    patch: &UserPatch,
+) -> Result<frontdesk_store::PatchedUser, frontdesk_store::StoreError> {
+    let events = state.events();
+    state
+        .store
+        .patch_user(id, patch, UnixMillis::now(), &|u, ended| {
+            let mut out = vec![events.user_updated(u)];
+            out.extend(ended.iter().filter_map(|s| events.session_ended(s, u)));
+            out
+        })
+        .await
 }
 
 fn check_metadata(param: &str, m: &Map<String, Value>) -> ApiResult<()> {
@@ -291,7 +305,7 @@ async fn create(
             .await?
             .is_some()
         {
-            return Err(taken("email_address", "email address"));
+            return Err(ApiError::identifier_taken("email_address", "email address"));
         }
         let verified = Verification {
             status: VerificationStatus::Verified,
@@ -335,8 +349,8 @@ async fn create(
     user.password_last_updated_at = digest.as_ref().map(|_| now);
     user.password_digest = digest;
     user.external_id = body.external_id;
-    user.first_name = body.first_name;
-    user.last_name = body.last_name;
+    user.first_name = person_name("first_name", body.first_name)?;
+    user.last_name = person_name("last_name", body.last_name)?;
     user.username = body.username;
     user.public_metadata = Value::Object(body.public_metadata.unwrap_or_default());
     user.private_metadata = Value::Object(body.private_metadata.unwrap_or_default());
@@ -357,12 +371,14 @@ async fn create(
 fn conflict_param(e: frontdesk_store::StoreError) -> ApiError {
     match &e {
         frontdesk_store::StoreError::Conflict(what) if what.contains("username") => {
-            taken("username", "username")
+            ApiError::identifier_taken("username", "username")
         }
         frontdesk_store::StoreError::Conflict(what) if what.contains("external_id") => {
-            taken("external_id", "external id")
+            ApiError::identifier_taken("external_id", "external id")
         }
-        frontdesk_store::StoreError::Conflict(_) => taken("email_address", "email address"),
+        frontdesk_store::StoreError::Conflict(_) => {
+            ApiError::identifier_taken("email_address", "email address")
+        }
         _ => e.into(),
     }
 }
@@ -398,64 +414,15 @@ async fn update(
     Path(id): Path<String>,
     ApiBody(body): ApiBody<UpdateUser>,
 ) -> ApiResult<ApiJson<frontdesk_types::user::User>> {
-    let mut user = load_user(&state, &id).await?;
-    let now = UnixMillis::now();
-    if let Some(v) = body.external_id {
-        user.external_id = v;
-    }
-    if let Some(v) = body.first_name {
-        user.first_name = v;
-    }
-    if let Some(v) = body.last_name {
-        user.last_name = v;
-    }
-    if let Some(v) = body.username {
-        if let Some(name) = &v {
-            check_username(name)?;
-        }
-        user.username = v;
-    }
-    if let Some(primary) = body.primary_email_address_id {
-        let email = user
-            .email_addresses
-            .iter()
-            .find(|e| e.id.as_str() == primary)
-            .ok_or_else(|| {
-                ApiError::bad_param(
-                    "primary_email_address_id",
-                    "form_param_value_invalid",
-                    "No such email address on this user",
-                )
-            })?;
-        if !render::is_verified(email) {
-            return Err(ApiError::bad_param(
-                "primary_email_address_id",
-                "form_param_value_invalid",
-                "Only a verified email address can be primary",
-            ));
-        }
-        user.primary_email_address_id = Some(email.id.clone());
+    let id = parse_user_id(&id)?;
+    if let Some(Some(name)) = &body.username {
+        check_username(name)?;
     }
     check_metadata_objects(
         &body.public_metadata,
         &body.private_metadata,
         &body.unsafe_metadata,
     )?;
-    if let Some(m) = body.public_metadata {
-        user.public_metadata = Value::Object(m);
-    }
-    if let Some(m) = body.private_metadata {
-        user.private_metadata = Value::Object(m);
-    }
-    if let Some(m) = body.unsafe_metadata {
-        user.unsafe_metadata = Value::Object(m);
-    }
-    if let Some(v) = body.delete_self_enabled {
-        user.delete_self_enabled = v;
-    }
-    if let Some(v) = body.create_organization_enabled {
-        user.create_organization_enabled = v;
-    }
     let digest = password_digest(
         &state,
         body.password.as_deref(),
@@ -463,27 +430,68 @@ async fn update(
         body.skip_password_checks,
     )
     .await?;
-    let password_changed = digest.is_some();
-    if let Some(d) = digest {
-        user.password_digest = Some(d);
-        user.password_last_updated_at = Some(now);
-    }
-    user.updated_at = now;
-    let events = state.events();
-    state
-        .store
-        .update_user(&user, &[events.user_updated(&user)])
-        .await
-        .map_err(conflict_param)?;
-    if password_changed && body.sign_out_of_other_sessions {
-        state
-            .store
-            .end_user_sessions(&user.id, SessionStatus::Revoked, now, &|s| {
-                events.session_ended(s, &user)
-            })
-            .await?;
-    }
-    Ok(ApiJson(render::user(&state, &user, now)))
+    let end_sessions =
+        (digest.is_some() && body.sign_out_of_other_sessions).then_some(EndSessions {
+            status: SessionStatus::Revoked,
+            except: None,
+        });
+    let mut change = UserPatch {
+        external_id: body.external_id,
+        first_name: body
+            .first_name
+            .map(|v| person_name("first_name", v))
+            .transpose()?,
+        last_name: body
+            .last_name
+            .map(|v| person_name("last_name", v))
+            .transpose()?,
+        username: body.username,
+        public_metadata: body.public_metadata.map(Value::Object),
+        private_metadata: body.private_metadata.map(Value::Object),
+        unsafe_metadata: body.unsafe_metadata.map(Value::Object),
+        password_digest: digest.map(Some),
+        delete_self_enabled: body.delete_self_enabled,
+        create_organization_enabled: body.create_organization_enabled,
+        end_sessions,
+        ..UserPatch::default()
+    };
+    // Which addresses may be primary depends on the user's current ones: the
+    // check and the write are one compare-and-swap on the user's version.
+    let done = loop {
+        if let Some(primary) = &body.primary_email_address_id {
+            let user = load_user(&state, id.as_str()).await?;
+            let email = user
+                .email_addresses
+                .iter()
+                .find(|e| e.id.as_str() == primary)
+                .ok_or_else(|| {
+                    ApiError::bad_param(
+                        "primary_email_address_id",
+                        "form_param_value_invalid",
+                        "No such email address on this user",
+                    )
+                })?;
+            if !render::is_verified(email) {
+                return Err(ApiError::bad_param(
+                    "primary_email_address_id",
+                    "form_param_value_invalid",
+                    "Only a verified email address can be primary",
+                ));
+            }
+            change.primary_email_address_id = Some(email.id.clone());
+            change.if_version = Some(user.version);
+        }
+        match apply(&state, &id, &change).await {
+            Err(frontdesk_store::StoreError::Stale) => continue,
+            Err(frontdesk_store::StoreError::NotFound) => return Err(ApiError::not_found("user")),
+            other => break other.map_err(conflict_param)?,
+        }
+    };
+    Ok(ApiJson(render::user(
+        &state,
+        &done.user,
+        done.user.updated_at,
+    )))
 }
 
 async fn remove(
@@ -518,38 +526,55 @@ async fn merge_metadata(
     Path(id): Path<String>,
     ApiBody(body): ApiBody<MetadataPatch>,
 ) -> ApiResult<ApiJson<frontdesk_types::user::User>> {
-    let mut user = load_user(&state, &id).await?;
-    let merge =
-        |target: &mut Value, patch: &Option<Map<String, Value>>, param: &str| -> ApiResult<()> {
-            if let Some(p) = patch {
-                let mut obj = frontdesk_domain::metadata::as_object(target);
+    let id = parse_user_id(&id)?;
+    let merged = |stored: &Value, patch: &Option<Map<String, Value>>, param: &str| {
+        patch
+            .as_ref()
+            .map(|p| {
+                let mut obj = frontdesk_domain::metadata::as_object(stored);
                 deep_merge(&mut obj, p);
                 check_metadata(param, &obj)?;
-                *target = Value::Object(obj);
-            }
-            Ok(())
+                Ok::<_, ApiError>(Value::Object(obj))
+            })
+            .transpose()
+    };
+    // A merge is computed from the stored metadata and written only over
+    // the version it was computed from; a concurrent change makes it merge
+    // again, on top of that change (finding F2).
+    loop {
+        let user = load_user(&state, id.as_str()).await?;
+        let change = UserPatch {
+            public_metadata: merged(
+                &user.public_metadata,
+                &body.public_metadata,
+                "public_metadata",
+            )?,
+            private_metadata: merged(
+                &user.private_metadata,
+                &body.private_metadata,
+                "private_metadata",
+            )?,
+            unsafe_metadata: merged(
+                &user.unsafe_metadata,
+                &body.unsafe_metadata,
+                "unsafe_metadata",
+            )?,
+            if_version: Some(user.version),
+            ..UserPatch::default()
         };
-    merge(
-        &mut user.public_metadata,
-        &body.public_metadata,
-        "public_metadata",
-    )?;
-    merge(
-        &mut user.private_metadata,
-        &body.private_metadata,
-        "private_metadata",
-    )?;
-    merge(
-        &mut user.unsafe_metadata,
-        &body.unsafe_metadata,
-        "unsafe_metadata",
-    )?;
-    user.updated_at = UnixMillis::now();
-    state
-        .store
-        .update_user(&user, &[state.events().user_updated(&user)])
-        .await?;
-    Ok(ApiJson(render::user(&state, &user, user.updated_at)))
+        match apply(&state, &id, &change).await {
+            Ok(done) => {
+                return Ok(ApiJson(render::user(
+                    &state,
+                    &done.user,
+                    done.user.updated_at,
+                )));
+            }
+            Err(frontdesk_store::StoreError::Stale) => continue,
+            Err(frontdesk_store::StoreError::NotFound) => return Err(ApiError::not_found("user")),
+            Err(e) => return Err(e.into()),
+        }
+    }
 }
 
 /// `PUT` body: a field that is present replaces the stored value in full (no
@@ -573,53 +598,66 @@ async fn replace_metadata(
     Path(id): Path<String>,
     ApiBody(body): ApiBody<MetadataReplace>,
 ) -> ApiResult<ApiJson<frontdesk_types::user::User>> {
-    let mut user = load_user(&state, &id).await?;
-    for (target, given, param) in [
-        (
-            &mut user.public_metadata,
-            body.public_metadata,
-            "public_metadata",
-        ),
-        (
-            &mut user.private_metadata,
-            body.private_metadata,
-            "private_metadata",
-        ),
-        (
-            &mut user.unsafe_metadata,
-            body.unsafe_metadata,
-            "unsafe_metadata",
-        ),
-    ] {
+    let id = parse_user_id(&id)?;
+    let mut replaced: [Option<Value>; 3] = [None, None, None];
+    for (slot, (given, param)) in replaced.iter_mut().zip([
+        (body.public_metadata, "public_metadata"),
+        (body.private_metadata, "private_metadata"),
+        (body.unsafe_metadata, "unsafe_metadata"),
+    ]) {
         if let Some(given) = given {
             let obj = given.unwrap_or_default();
             check_metadata(param, &obj)?;
-            *target = Value::Object(obj);
+            *slot = Some(Value::Object(obj));
         }
     }
-    user.updated_at = UnixMillis::now();
-    state
-        .store
-        .update_user(&user, &[state.events().user_updated(&user)])
-        .await?;
-    Ok(ApiJson(render::user(&state, &user, user.updated_at)))
+    let [public_metadata, private_metadata, unsafe_metadata] = replaced;
+    let change = UserPatch {
+        public_metadata,
+        private_metadata,
+        unsafe_metadata,
+        ..UserPatch::default()
+    };
+    let done = apply(&state, &id, &change).await.map_err(not_found_user)?;
+    Ok(ApiJson(render::user(
+        &state,
+        &done.user,
+        done.user.updated_at,
+    )))
 }
 
-/// Apply `change` to a user and save it.
+fn not_found_user(e: frontdesk_store::StoreError) -> ApiError {
+    match e {
+        frontdesk_store::StoreError::NotFound => ApiError::not_found("user"),
+        other => other.into(),
+    }
+}
+
+/// Apply `change` to the user `id` and answer with the user it left.
 async fn set(
     state: &AppState,
     id: &str,
-    change: impl FnOnce(&mut User, UnixMillis),
-) -> ApiResult<User> {
-    let mut user = load_user(state, id).await?;
-    let now = UnixMillis::now();
-    change(&mut user, now);
-    user.updated_at = now;
-    state
-        .store
-        .update_user(&user, &[state.events().user_updated(&user)])
-        .await?;
-    Ok(user)
+    change: UserPatch,
+) -> ApiResult<ApiJson<frontdesk_types::user::User>> {
+    let id = parse_user_id(id)?;
+    let done = apply(state, &id, &change).await.map_err(not_found_user)?;
+    Ok(ApiJson(render::user(
+        state,
+        &done.user,
+        done.user.updated_at,
+    )))
+}
+
+/// Revoke every live session along with the change: banned and locked users
+/// are signed out everywhere at once (security.md D7, finding F13).
+fn revoking(change: UserPatch) -> UserPatch {
+    UserPatch {
+        end_sessions: Some(EndSessions {
+            status: SessionStatus::Revoked,
+            except: None,
+        }),
+        ..change
+    }
 }
 
 async fn ban(
@@ -627,15 +665,11 @@ async fn ban(
     State(state): State<AppState>,
     Path(id): Path<String>,
 ) -> ApiResult<ApiJson<frontdesk_types::user::User>> {
-    let user = set(&state, &id, |u, _| u.banned = true).await?;
-    // A banned user is signed out everywhere at once.
-    state
-        .store
-        .end_user_sessions(&user.id, SessionStatus::Revoked, user.updated_at, &|s| {
-            state.events().session_ended(s, &user)
-        })
-        .await?;
-    Ok(ApiJson(render::user(&state, &user, user.updated_at)))
+    let change = UserPatch {
+        banned: Some(true),
+        ..UserPatch::default()
+    };
+    set(&state, &id, revoking(change)).await
 }
 
 async fn unban(
@@ -643,8 +677,11 @@ async fn unban(
     State(state): State<AppState>,
     Path(id): Path<String>,
 ) -> ApiResult<ApiJson<frontdesk_types::user::User>> {
-    let user = set(&state, &id, |u, _| u.banned = false).await?;
-    Ok(ApiJson(render::user(&state, &user, user.updated_at)))
+    let change = UserPatch {
+        banned: Some(false),
+        ..UserPatch::default()
+    };
+    set(&state, &id, change).await
 }
 
 async fn lock(
@@ -652,8 +689,11 @@ async fn lock(
     State(state): State<AppState>,
     Path(id): Path<String>,
 ) -> ApiResult<ApiJson<frontdesk_types::user::User>> {
-    let user = set(&state, &id, |u, now| u.locked_at = Some(now)).await?;
-    Ok(ApiJson(render::user(&state, &user, user.updated_at)))
+    let change = UserPatch {
+        locked: Some(true),
+        ..UserPatch::default()
+    };
+    set(&state, &id, revoking(change)).await
 }
 
 async fn unlock(
@@ -661,12 +701,11 @@ async fn unlock(
     State(state): State<AppState>,
     Path(id): Path<String>,
 ) -> ApiResult<ApiJson<frontdesk_types::user::User>> {
-    let user = set(&state, &id, |u, _| {
-        u.locked_at = None;
-        u.failed_attempts = 0;
-    })
-    .await?;
-    Ok(ApiJson(render::user(&state, &user, user.updated_at)))
+    let change = UserPatch {
+        locked: Some(false),
+        ..UserPatch::default()
+    };
+    set(&state, &id, change).await
 }
 
 #[derive(Deserialize)]
@@ -680,7 +719,7 @@ async fn verify_password(
     Path(id): Path<String>,
     ApiBody(body): ApiBody<VerifyPassword>,
 ) -> ApiResult<ApiJson<Value>> {
-    let mut user = load_user(&state, &id).await?;
+    let user = load_user(&state, &id).await?;
     if body.password.len() > frontdesk_domain::password::MAX_PASSWORD_CHARS * 4 {
         return Err(incorrect_password());
     }
@@ -691,7 +730,8 @@ async fn verify_password(
             "This user has no password",
         ));
     }
-    if passwords::verify(&state, &mut user, &body.password).await? {
+    let digest = user.password_digest.clone();
+    if passwords::verify(&state, &user, digest, &body.password).await? {
         Ok(ApiJson(json!({"verified": true})))
     } else {
         Err(incorrect_password())

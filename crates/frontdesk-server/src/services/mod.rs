@@ -2,9 +2,11 @@
 //! rules plus store calls, no HTTP types beyond `ApiError`.
 
 pub mod codes;
+pub mod credentials;
 pub mod events;
 pub mod mail;
 pub mod passwords;
 pub mod sessions;
 pub mod template;
 pub mod tokens;
+pub mod upkeep;

@@ -88,6 +88,9 @@ pub async fn fresh_config(
     let mut config = Config {
         port: 0,
         data_dir: dir.path().join("data"),
+        // Tests make hundreds of browsers from 127.0.0.1 in seconds; the
+        // per-address limit on new clients has its own test (f11).
+        frontend_client_rate_limit: 0,
         ..Config::default()
     };
     let schema = match backend {
@@ -209,4 +212,70 @@ pub fn assert_response(method: &str, path: &str, status: u16, value: &serde_json
 pub fn error_code(body: &serde_json::Value) -> String {
     assert_schema("ClerkErrors", body);
     body["errors"][0]["code"].as_str().unwrap().to_owned()
+}
+
+/// A new dev browser's token (development instances).
+pub async fn dev_browser(app: &TestApp) -> String {
+    let res = app
+        .http
+        .post(app.url("/v1/dev_browser"))
+        .send()
+        .await
+        .unwrap();
+    json(res).await["id"].as_str().unwrap().to_owned()
+}
+
+/// `POST path` on the Frontend API as the dev browser `db`, form-encoded:
+/// the status and the body.
+pub async fn fapi_post(
+    app: &TestApp,
+    db: &str,
+    path: &str,
+    form: &[(&str, &str)],
+) -> (u16, serde_json::Value) {
+    let sep = if path.contains('?') { '&' } else { '?' };
+    let res = app
+        .http
+        .post(app.url(&format!("{path}{sep}__clerk_db_jwt={db}")))
+        .form(form)
+        .send()
+        .await
+        .unwrap();
+    let status = res.status().as_u16();
+    (status, json(res).await)
+}
+
+/// The code of the first error in a body, or "" (no checks: for bodies that
+/// may be successes).
+pub fn code_of(body: &serde_json::Value) -> String {
+    body["errors"][0]["code"].as_str().unwrap_or("").to_owned()
+}
+
+/// A user with an email address and a password, made through the Backend
+/// API; its id.
+pub async fn user_with_password(app: &TestApp, email: &str, password: &str) -> String {
+    let (status, body) = app
+        .post_json(
+            "/v1/users",
+            serde_json::json!({"email_address": [email], "password": password}),
+        )
+        .await;
+    assert_eq!(status, 200, "{body}");
+    body["id"].as_str().unwrap().to_owned()
+}
+
+/// The newest six-digit code mailed to `to`, from the dev mailbox.
+pub async fn mailed_code(app: &TestApp, to: &str) -> String {
+    let body = json(app.bapi_get("/v1/dev/emails").await).await;
+    let mail = body["data"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|m| m["to_email_address"] == to)
+        .expect("a mail was sent");
+    let text = mail["body_plain"].as_str().unwrap();
+    text.split(|c: char| !c.is_ascii_digit())
+        .find(|w| w.len() == 6)
+        .unwrap()
+        .to_owned()
 }

@@ -16,6 +16,8 @@ mod errors;
 mod frontend;
 mod frontend_security;
 mod handshake;
+mod hardening_auth;
+mod hardening_edge;
 mod health;
 mod hosted_pages;
 mod instance;

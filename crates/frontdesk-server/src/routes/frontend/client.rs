@@ -14,11 +14,11 @@ use crate::error::ApiResult;
 use crate::state::AppState;
 
 /// `POST /v1/dev_browser`: a new browser identity for a development instance.
-pub async fn create_dev_browser(State(state): State<AppState>) -> ApiResult<Response> {
+pub async fn create_dev_browser(State(state): State<AppState>, fapi: Fapi) -> ApiResult<Response> {
     if state.instance.instance.mode != frontdesk_domain::InstanceMode::Development {
         return Err(crate::error::ApiError::not_found("dev browser"));
     }
-    let (_, token) = new_client(&state, "dvb_").await?;
+    let (_, token) = new_client(&state, "dvb_", fapi.ip).await?;
     let mut res = crate::error::json_response(
         StatusCode::OK,
         &json!({"object": "dev_browser", "id": token}),

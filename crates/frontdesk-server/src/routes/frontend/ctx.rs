@@ -8,39 +8,60 @@ use axum::http::{HeaderMap, HeaderValue, StatusCode};
 use axum::response::{IntoResponse, Response};
 use frontdesk_crypto::{cookie_suffix, sha256_hex};
 use frontdesk_domain::UnixMillis;
-use frontdesk_domain::entities::{Client, SessionActivity};
-use frontdesk_types::{ClerkError, ClientId};
+use frontdesk_domain::entities::{Client, Session, SessionActivity, User};
+use frontdesk_store::{NewSignIn, SignInOutcome};
+use frontdesk_types::{ClerkError, ClientId, UserId};
 use serde::Serialize;
 
 use crate::error::{ApiError, ApiResult, json_response};
+use crate::services::credentials::Denied;
 use crate::state::AppState;
 
 /// The query parameter carrying the dev browser token.
 pub const DEV_BROWSER_PARAM: &str = "__clerk_db_jwt";
-/// The cookie carrying the client token on the Frontend API's host.
-pub const CLIENT_COOKIE: &str = "__client";
+
+/// The cookie carrying the client token on the Frontend API's host:
+/// `__Host-client` where the browser enforces what the prefix means (https:
+/// Secure, Path=/, no Domain), so that a sibling subdomain cannot plant a
+/// token for the victim to sign in on (finding F3); `__client` on http.
+/// Only Frontdesk reads it (it is HttpOnly on Frontdesk's host), so its name
+/// is Frontdesk's to choose.
+pub fn client_cookie(secure: bool) -> &'static str {
+    if secure { "__Host-client" } else { "__client" }
+}
 
 /// A Frontend API request's caller.
 pub struct Fapi {
     pub client: Option<Client>,
     /// Identified by a dev browser token (no cookies involved).
     pub dev_browser: bool,
+    /// The client was created by this request: its token never left the
+    /// server before this response.
+    client_is_new: bool,
     /// The calling page's origin: the token's `azp`.
     pub origin: Option<String>,
     pub activity: SessionActivity,
+    /// The caller's address (for per-address limits).
+    pub ip: Option<std::net::IpAddr>,
     cookies: Vec<String>,
     secure_cookies: bool,
 }
 
-/// A cookie of the request, by name.
-pub fn cookie<'a>(headers: &'a HeaderMap, name: &str) -> Option<&'a str> {
+/// A cookie of the request, by name (the first, if the browser sent several).
+pub fn cookie<'a>(headers: &'a HeaderMap, name: &'a str) -> Option<&'a str> {
+    cookies(headers, name).next()
+}
+
+/// Every cookie of the request with this name, in the order sent: a browser
+/// sends several when cookies with different `Path` or `Domain` share it.
+pub fn cookies<'a>(headers: &'a HeaderMap, name: &'a str) -> impl Iterator<Item = &'a str> {
     headers
         .get_all(COOKIE)
         .iter()
         .filter_map(|v| v.to_str().ok())
         .flat_map(|v| v.split(';'))
         .filter_map(|kv| kv.trim().split_once('='))
-        .find(|(k, _)| *k == name)
+        .filter(move |(k, _)| *k == name)
         .map(|(_, v)| v)
 }
 
@@ -108,8 +129,10 @@ impl FromRequestParts<AppState> for Fapi {
         let mut fapi = Fapi {
             client: None,
             dev_browser: false,
+            client_is_new: false,
             origin,
             activity: activity(parts),
+            ip: super::limits::peer_ip(state, parts),
             cookies: Vec::new(),
             secure_cookies,
         };
@@ -119,8 +142,17 @@ impl FromRequestParts<AppState> for Fapi {
                 .await?
                 .ok_or_else(dev_browser_unauthenticated)?;
             fapi.client = Some(client);
-        } else if let Some(token) = cookie(&parts.headers, CLIENT_COOKIE) {
-            fapi.client = find(state, token).await?;
+        } else {
+            // Of several cookies by that name (one planted with a wider
+            // `Domain` or a longer `Path`), the first that names a client.
+            // A planted one names at most the planter's own client, whose
+            // token is replaced when anyone signs in on it.
+            for token in cookies(&parts.headers, client_cookie(secure_cookies)).take(4) {
+                if let Some(client) = find(state, token).await? {
+                    fapi.client = Some(client);
+                    break;
+                }
+            }
         }
         Ok(fapi)
     }
@@ -148,8 +180,18 @@ pub fn dev_browser_unauthenticated() -> ApiError {
     )
 }
 
-/// A new client and the token that identifies it.
-pub async fn new_client(state: &AppState, prefix: &str) -> ApiResult<(Client, String)> {
+/// A new client and the token that identifies it; `ip` is held to the
+/// per-address limit on anonymous clients (finding F11).
+pub async fn new_client(
+    state: &AppState,
+    prefix: &str,
+    ip: Option<std::net::IpAddr>,
+) -> ApiResult<(Client, String)> {
+    if let Some(ip) = ip
+        && let Err(wait) = state.client_limiter.hit(&ip)
+    {
+        return Err(ApiError::rate_limited(wait));
+    }
     let now = UnixMillis::now();
     let token = format!("{prefix}{}", frontdesk_types::id::random_base62(32));
     let client = Client {
@@ -174,9 +216,10 @@ impl Fapi {
         {
             return Err(dev_browser_unauthenticated());
         }
-        let (client, token) = new_client(state, "").await?;
-        self.set_cookie(CLIENT_COOKIE, &token, true, 365 * 86_400);
+        let (client, token) = new_client(state, "", self.ip).await?;
+        self.set_client_cookie(&token);
         self.client = Some(client.clone());
+        self.client_is_new = true;
         Ok(client)
     }
 
@@ -188,38 +231,73 @@ impl Fapi {
         Ok(())
     }
 
-    /// Sign `user_id` in on this browser: a new session, every other session
-    /// of the client ended (one session per browser, as Clerk's
-    /// single-session mode), and `__client_uat` moved on.
-    pub async fn start_session(
+    /// Sign `user_id` in on this browser, unless the account is banned or
+    /// locked at that moment (the store decides, in the same transaction
+    /// that creates the session): a new session, every other session of the
+    /// client ended (one session per browser, as Clerk's single-session
+    /// mode), `__client_uat` moved on. A browser known by its cookie gets a
+    /// new client token, and the one it held before identifies nothing any
+    /// more: whoever knew it (a shared computer, a planted cookie) does not
+    /// share the session (security.md D2, finding F3).
+    pub async fn sign_in(
         &mut self,
         state: &AppState,
-        user: &frontdesk_domain::entities::User,
+        user_id: &UserId,
         now: UnixMillis,
-    ) -> ApiResult<frontdesk_domain::entities::Session> {
+    ) -> ApiResult<Result<(User, Session), Denied>> {
         let client = self.ensure_client(state).await?;
-        super::client::end_client_sessions(
-            state,
-            &client.id,
-            frontdesk_domain::entities::SessionStatus::Ended,
-        )
-        .await?;
         let session = crate::services::sessions::new_session(
             state,
-            &user.id,
+            user_id,
             &client.id,
             self.activity.clone(),
             now,
         );
-        let event = state.events().session_created(&session, user);
-        state.store.create_session(&session, &[event]).await?;
-        self.set_client_uat(state, now.as_secs() + 1);
-        Ok(session)
+        let rotated = (!self.dev_browser && !self.client_is_new)
+            .then(|| frontdesk_types::id::random_base62(32));
+        let token_hash = rotated.as_deref().map(|t| sha256_hex(t.as_bytes()));
+        let events = state.events();
+        let outcome = state
+            .store
+            .sign_in(
+                &NewSignIn {
+                    user_id,
+                    session: &session,
+                    lock_lapsed_before: state.lockout.lapsed_before(now),
+                    new_client_token_hash: token_hash.as_deref(),
+                    events: &|user, created, ended| {
+                        let mut out: Vec<_> = ended
+                            .iter()
+                            .filter_map(|s| events.session_ended(s, user))
+                            .collect();
+                        out.push(events.session_created(created, user));
+                        out
+                    },
+                },
+                now,
+            )
+            .await?;
+        Ok(match outcome {
+            SignInOutcome::SignedIn(done) => {
+                let frontdesk_store::SignedIn { user, session, .. } = *done;
+                if let Some(token) = rotated {
+                    self.set_client_cookie(&token);
+                }
+                self.set_client_uat(state, now.as_secs() + 1);
+                Ok((user, session))
+            }
+            SignInOutcome::Banned => Err(Denied::Banned),
+            SignInOutcome::Locked { locked_at } => Err(Denied::Locked {
+                retry_after: state.lockout.remaining_secs(locked_at, now),
+            }),
+            SignInOutcome::UserGone => Err(Denied::Incorrect),
+        })
     }
 
-    /// Point the `__client` cookie at a new token of the same client.
+    /// Point the client cookie at a new token.
     pub fn set_client_cookie(&mut self, token: &str) {
-        self.set_cookie(CLIENT_COOKIE, token, true, 365 * 86_400);
+        let name = client_cookie(self.secure_cookies);
+        self.set_cookie(name, token, true, 365 * 86_400);
     }
 
     fn set_cookie(&mut self, name: &str, value: &str, http_only: bool, max_age: i64) {

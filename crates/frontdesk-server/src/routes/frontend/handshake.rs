@@ -15,7 +15,7 @@ use axum::http::header::{CACHE_CONTROL, LOCATION};
 use axum::http::{HeaderValue, StatusCode};
 use axum::response::{IntoResponse, Response};
 use frontdesk_crypto::{cookie_suffix, sha256_hex};
-use frontdesk_domain::entities::{FlowRecord, SessionStatus};
+use frontdesk_domain::entities::SessionStatus;
 use frontdesk_domain::{InstanceMode, RedirectError, UnixMillis};
 use frontdesk_store::SessionQuery;
 use serde_json::{Value, json};
@@ -58,7 +58,7 @@ pub async fn handshake(
     let suffixed = q.text("suffixed_cookies").as_deref() == Some("true");
     let mut dev_token = q.text("__clerk_db_jwt");
     if dev && fapi.client.is_none() {
-        let (client, token) = new_client(&state, "dvb_").await?;
+        let (client, token) = new_client(&state, "dvb_", fapi.ip).await?;
         fapi.client = Some(client);
         dev_token = Some(token);
     } else if let (true, None, Some(client)) = (dev, &dev_token, &fapi.client) {
@@ -149,20 +149,17 @@ pub async fn handshake(
         ("__clerk_handshake", token)
     } else {
         let nonce = format!("hsn_{}", frontdesk_types::id::random_base62(24));
-        let client_id = match &fapi.client {
-            Some(c) => c.id.clone(),
-            None => new_client(&state, "").await?.0.id,
-        };
+        // The nonce belongs to no client: a browser without one (signed
+        // out) costs no client row (finding F11), and the nonce is deleted
+        // when read or, unread, by the clean-up once it expires.
         state
             .store
-            .put_flow(&FlowRecord {
-                id: sha256_hex(nonce.as_bytes()),
-                client_id,
-                kind: "handshake".into(),
-                data: json!({"directives": directives, "expire_at": now.plus_secs(NONCE_TTL_SECS).0, "used": false}),
-                created_at: now,
-                updated_at: now,
-            })
+            .insert_handshake_nonce(
+                &sha256_hex(nonce.as_bytes()),
+                &json!(directives),
+                now.plus_secs(NONCE_TTL_SECS),
+                now,
+            )
             .await?;
         ("__clerk_handshake_nonce", nonce)
     };
@@ -187,21 +184,12 @@ pub async fn payload(
         .text("nonce")
         .ok_or_else(|| ApiError::bad_param("nonce", "form_param_missing", "`nonce` is required"))?;
     let id = sha256_hex(nonce.as_bytes());
-    let mut flow = state
+    // Read once: the row is deleted as it is read, so two fetches of one
+    // nonce cannot both get the session.
+    let directives = state
         .store
-        .get_flow(&id)
+        .take_handshake_nonce(&id, UnixMillis::now())
         .await?
-        .filter(|f| f.kind == "handshake")
         .ok_or_else(|| ApiError::not_found("handshake nonce"))?;
-    let now = UnixMillis::now();
-    let expired = flow.data["expire_at"].as_i64().is_none_or(|t| t <= now.0);
-    if expired || flow.data["used"] == json!(true) {
-        return Err(ApiError::not_found("handshake nonce"));
-    }
-    let directives = flow.data["directives"].clone();
-    flow.data["used"] = json!(true);
-    flow.data["directives"] = json!([]);
-    flow.updated_at = now;
-    state.store.put_flow(&flow).await?;
     Ok(ApiJson(json!({"directives": directives})))
 }

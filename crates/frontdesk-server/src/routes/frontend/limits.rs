@@ -15,11 +15,24 @@ use crate::state::AppState;
 /// peer is a trusted proxy. A header from anyone else is ignored, so rotating
 /// it does not reset the limits.
 pub fn client_ip(state: &AppState, req: &Request) -> Option<IpAddr> {
-    let peer = req.extensions().get::<ConnectInfo<SocketAddr>>()?.0.ip();
+    ip_of(state, req.extensions(), req.headers())
+}
+
+/// [`client_ip`] for an extractor's request parts.
+pub fn peer_ip(state: &AppState, parts: &axum::http::request::Parts) -> Option<IpAddr> {
+    ip_of(state, &parts.extensions, &parts.headers)
+}
+
+fn ip_of(
+    state: &AppState,
+    extensions: &axum::http::Extensions,
+    headers: &axum::http::HeaderMap,
+) -> Option<IpAddr> {
+    let peer = extensions.get::<ConnectInfo<SocketAddr>>()?.0.ip();
     if !state.config.trusted_proxies.contains(&peer) {
         return Some(peer);
     }
-    req.headers()
+    headers
         .get("x-forwarded-for")
         .and_then(|v| v.to_str().ok())
         .and_then(|v| v.rsplit(',').next())

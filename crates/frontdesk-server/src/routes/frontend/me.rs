@@ -5,7 +5,7 @@ use axum::extract::{Path, State};
 use axum::response::Response;
 use frontdesk_domain::UnixMillis;
 use frontdesk_domain::entities::{Session, SessionStatus, User};
-use frontdesk_store::SessionQuery;
+use frontdesk_store::{EndSessions, SessionQuery, UserPatch};
 use frontdesk_types::SessionId;
 use serde::Deserialize;
 use serde_json::json;
@@ -15,6 +15,7 @@ use super::sign_ups::envelope;
 use crate::error::{ApiError, ApiResult};
 use crate::extract::{ApiBody, QueryParams};
 use crate::render::{self, frontend_user};
+use crate::services::credentials::{self, Credential};
 use crate::services::{passwords, sessions};
 use crate::state::AppState;
 
@@ -71,16 +72,12 @@ pub struct Update {
     last_name: Option<String>,
 }
 
-fn name(param: &str, v: String) -> ApiResult<Option<String>> {
-    let v = v.trim().to_owned();
-    if v.chars().count() > 256 || v.chars().any(char::is_control) {
-        return Err(ApiError::bad_param(
-            param,
-            "form_param_format_invalid",
-            format!("{param} is invalid"),
-        ));
-    }
-    Ok(Some(v).filter(|s| !s.is_empty()))
+fn name(param: &str, v: &str) -> ApiResult<Option<String>> {
+    frontdesk_domain::PersonName::parse(v)
+        .map(|n| n.map(frontdesk_domain::PersonName::into_string))
+        .map_err(|e| {
+            ApiError::bad_param(param, "form_param_format_invalid", format!("{param} {e}"))
+        })
 }
 
 pub async fn update(
@@ -90,30 +87,37 @@ pub async fn update(
     ApiBody(body): ApiBody<Update>,
 ) -> ApiResult<Response> {
     let (_, user) = current(&state, &fapi, &q).await?;
-    let user = rename(&state, user, body.first_name, body.last_name).await?;
+    let user = rename(&state, &user, body.first_name, body.last_name).await?;
     let body = frontend_user(&state, &user, user.updated_at);
     envelope(&state, &mut fapi, body).await
 }
 
-/// Change the user's names (`None`: unchanged; empty: cleared).
+/// Change the user's names (`None`: unchanged; empty: cleared), and only them.
 pub(crate) async fn rename(
     state: &AppState,
-    mut user: User,
+    user: &User,
     first_name: Option<String>,
     last_name: Option<String>,
 ) -> ApiResult<User> {
-    if let Some(v) = first_name {
-        user.first_name = name("first_name", v)?;
-    }
-    if let Some(v) = last_name {
-        user.last_name = name("last_name", v)?;
-    }
-    user.updated_at = UnixMillis::now();
-    state
+    let patch = UserPatch {
+        first_name: first_name
+            .as_deref()
+            .map(|v| name("first_name", v))
+            .transpose()?,
+        last_name: last_name
+            .as_deref()
+            .map(|v| name("last_name", v))
+            .transpose()?,
+        ..UserPatch::default()
+    };
+    let events = state.events();
+    let done = state
         .store
-        .update_user(&user, &[state.events().user_updated(&user)])
+        .patch_user(&user.id, &patch, UnixMillis::now(), &|u, _| {
+            vec![events.user_updated(u)]
+        })
         .await?;
-    Ok(user)
+    Ok(done.user)
 }
 
 #[derive(Deserialize)]
@@ -139,7 +143,7 @@ pub async fn change_password(
     let user = set_password(
         &state,
         &session,
-        user,
+        &user,
         body.current_password.as_deref().unwrap_or_default(),
         &body.new_password,
         others,
@@ -150,11 +154,13 @@ pub async fn change_password(
 }
 
 /// Replace the password of the signed-in `user`, who proves they know the
-/// current one; with `sign_out_others`, every other session is revoked.
+/// current one (a wrong one counts toward the account's lockout, like any
+/// other failed password: finding F16); with `sign_out_others`, every other
+/// session is revoked in the same transaction.
 pub(crate) async fn set_password(
     state: &AppState,
     session: &Session,
-    mut user: User,
+    user: &User,
     current_password: &str,
     new_password: &str,
     sign_out_others: bool,
@@ -163,33 +169,36 @@ pub(crate) async fn set_password(
         state,
         new_password,
         "new_password",
-        &passwords::context_of(&user),
+        &passwords::context_of(user),
     )?;
-    if user.password_digest.is_some()
-        && !passwords::verify(state, &mut user, current_password).await?
-    {
-        return Err(ApiError::bad_param(
-            "current_password",
-            "form_password_incorrect",
-            "Password is incorrect.",
-        ));
-    }
-    let now = UnixMillis::now();
-    user.password_digest = Some(passwords::hash(state, &new).await?);
-    user.password_last_updated_at = Some(now);
-    user.updated_at = now;
-    state
-        .store
-        .update_user(&user, &[state.events().user_updated(&user)])
-        .await?;
-    if sign_out_others {
-        for other in live_sessions(state, &user).await? {
-            if other.id != session.id {
-                let _ = sessions::end(state, &other, SessionStatus::Revoked, now).await;
-            }
+    if user.password_digest.is_some() {
+        if let Err(denied) =
+            credentials::check_password(state, Some(&user.id), current_password).await?
+        {
+            return Err(denied.error(state, Credential::CurrentPassword));
+        }
+        if let Err(denied) = credentials::standing(state, &user.id).await? {
+            return Err(denied.error(state, Credential::CurrentPassword));
         }
     }
-    Ok(user)
+    let patch = UserPatch {
+        password_digest: Some(Some(passwords::hash(state, &new).await?)),
+        end_sessions: sign_out_others.then(|| EndSessions {
+            status: SessionStatus::Revoked,
+            except: Some(session.id.clone()),
+        }),
+        ..UserPatch::default()
+    };
+    let events = state.events();
+    let done = state
+        .store
+        .patch_user(&user.id, &patch, UnixMillis::now(), &|u, ended| {
+            let mut out = vec![events.user_updated(u)];
+            out.extend(ended.iter().filter_map(|s| events.session_ended(s, u)));
+            out
+        })
+        .await?;
+    Ok(done.user)
 }
 
 /// The user's live sessions, on every device.

@@ -95,7 +95,7 @@ pub fn router(state: &AppState) -> Router<AppState> {
             state.clone(),
             trusted_origin,
         ))
-        .layer(axum::middleware::from_fn(cors))
+        .layer(axum::middleware::from_fn_with_state(state.clone(), cors))
 }
 
 /// State-changing calls from a browser must come from a page Frontdesk
@@ -145,10 +145,24 @@ pub async fn method_override(mut req: Request, next: Next) -> Response {
     next.run(req).await
 }
 
-/// CORS for credentialed requests from the calling origin, and answers to
-/// preflights (which clerk-js avoids, but other clients may send).
-async fn cors(req: Request, next: Next) -> Response {
-    let origin = req.headers().get(header::ORIGIN).cloned();
+/// CORS for credentialed requests from the origins Frontdesk trusts (its
+/// own, `allowed_origins`, and loopback apps on development instances), and
+/// answers to their preflights (which clerk-js avoids, but other clients may
+/// send). Any other origin gets no CORS headers, so a page there — a sibling
+/// subdomain on the same site, whose requests carry the `SameSite=Lax`
+/// cookie — cannot read the client or its session tokens (finding F4).
+///
+/// Every response is `Cache-Control: no-store`: clients and `/v1/me` carry
+/// session tokens and personal data, which no cache should keep (F19).
+async fn cors(State(state): State<AppState>, req: Request, next: Next) -> Response {
+    let origin = req
+        .headers()
+        .get(header::ORIGIN)
+        .filter(|o| {
+            o.to_str()
+                .is_ok_and(|o| state.instance.redirects.trusts_origin(o))
+        })
+        .cloned();
     let preflight = req.method() == Method::OPTIONS;
     let mut res = if preflight {
         StatusCode::NO_CONTENT.into_response()
@@ -182,5 +196,8 @@ async fn cors(req: Request, next: Next) -> Response {
         }
     }
     h.append(header::VARY, HeaderValue::from_static("Origin"));
+    if !h.contains_key(header::CACHE_CONTROL) {
+        h.insert(header::CACHE_CONTROL, HeaderValue::from_static("no-store"));
+    }
     res
 }

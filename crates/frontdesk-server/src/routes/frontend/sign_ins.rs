@@ -2,28 +2,29 @@
 //!
 //! Unknown identifiers get an attempt that looks like any other (decoy email
 //! address id, a dummy password verification that costs the same time, codes
-//! that are "sent" nowhere), so responses do not reveal who has an account.
+//! that are queued for nobody), so responses do not reveal who has an
+//! account. Every decision on the account (wrong password counted, locked,
+//! banned) is taken on its state in the database after the check
+//! ([`crate::services::credentials`]).
 
 use axum::extract::{Path, State};
 use axum::response::Response;
 use frontdesk_domain::UnixMillis;
-use frontdesk_domain::entities::{FlowRecord, SessionStatus, User};
+use frontdesk_domain::entities::SessionStatus;
 use frontdesk_domain::flows::{ATTEMPT_TTL_SECS, CodeOutcome, SignInAttempt};
-use frontdesk_types::EmailAddressId;
+use frontdesk_store::{EndSessions, UserPatch};
+use frontdesk_types::{EmailAddressId, UserId};
 use serde::Deserialize;
-use serde_json::Value;
 
 use super::ctx::Fapi;
 use super::render;
-use super::sign_ups::{code_error, envelope, load_flow, save_flow};
+use super::sign_ups::{change_flow, code_error, envelope, insert_flow, load_flow};
 use crate::error::{ApiError, ApiResult};
 use crate::extract::ApiBody;
-use crate::render::LOCKOUT_SECS;
+use crate::services::credentials::{self, Credential, Denied};
+use crate::services::mail::Purpose;
 use crate::services::{codes, mail, passwords};
 use crate::state::AppState;
-
-/// Failed attempts before an account locks (security.md B1).
-const MAX_FAILED_ATTEMPTS: i32 = 10;
 
 #[derive(Deserialize)]
 pub struct Create {
@@ -32,100 +33,53 @@ pub struct Create {
     strategy: Option<String>,
 }
 
-fn incorrect_password() -> ApiError {
-    ApiError::bad_param(
-        "password",
-        "form_password_incorrect",
-        "Password is incorrect. Try again, or use another method.",
-    )
+fn user_id_of(a: &SignInAttempt) -> ApiResult<Option<UserId>> {
+    a.user_id
+        .as_deref()
+        .map(|id| id.parse().map_err(ApiError::internal))
+        .transpose()
 }
 
-fn locked() -> ApiError {
-    ApiError::client(
-        axum::http::StatusCode::FORBIDDEN,
-        frontdesk_types::ClerkError::new(
-            "user_locked",
-            "Your account is locked.",
-            "Your account is locked. Please try again later.",
-        ),
-    )
+/// Mark the attempt complete with its session.
+async fn completed(
+    state: &AppState,
+    fapi: &Fapi,
+    id: &str,
+    session: &frontdesk_domain::entities::Session,
+) -> ApiResult<SignInAttempt> {
+    let (attempt, ()) = change_flow::<SignInAttempt, _>(state, fapi, id, "sign_in", |a| {
+        a.status = "complete".to_owned();
+        a.created_session_id = Some(session.id.to_string());
+    })
+    .await?;
+    Ok(attempt)
 }
 
-async fn user_of(state: &AppState, a: &SignInAttempt) -> ApiResult<Option<User>> {
-    match &a.user_id {
-        Some(id) => Ok(state
-            .store
-            .get_user(&id.parse().map_err(ApiError::internal)?)
-            .await?),
-        None => Ok(None),
-    }
-}
-
-/// Count a failure against the account (all IPs), locking it at the limit.
-async fn record_failure(state: &AppState, user: &mut User) -> ApiResult<()> {
-    let now = UnixMillis::now();
-    user.failed_attempts += 1;
-    if user.failed_attempts >= MAX_FAILED_ATTEMPTS {
-        user.locked_at = Some(now);
-    }
-    user.updated_at = now;
-    // Bookkeeping, not a change of the user: no `user.updated`.
-    state.store.update_user(user, &[]).await?;
-    Ok(())
-}
-
-/// Sign the user in on this client: a new session, other sessions on the
-/// browser ended (single-session mode), counters reset.
-async fn complete(
+/// Check a password for the attempt's account (spending the same time
+/// whether or not there is one) and, if it is right, sign in.
+async fn sign_in_with_password(
     state: &AppState,
     fapi: &mut Fapi,
-    a: &mut SignInAttempt,
-    user: &mut User,
-) -> ApiResult<()> {
-    let now = UnixMillis::now();
-    let session = fapi.start_session(state, user, now).await?;
-    user.failed_attempts = 0;
-    user.locked_at = None;
-    user.last_sign_in_at = Some(now);
-    user.updated_at = now;
-    // `session.created` already tells of the sign-in.
-    state.store.update_user(user, &[]).await?;
-    a.status = "complete".to_owned();
-    a.created_session_id = Some(session.id.to_string());
-    Ok(())
-}
-
-/// Check a password, spending the same time whether or not the account exists.
-async fn check_password(
-    state: &AppState,
-    fapi: &mut Fapi,
-    a: &mut SignInAttempt,
+    a: &SignInAttempt,
     password: &str,
-) -> ApiResult<()> {
-    if password.len() > frontdesk_domain::password::MAX_PASSWORD_CHARS * 4 {
-        return Err(incorrect_password());
-    }
-    let Some(mut user) = user_of(state, a).await? else {
-        passwords::verify_nobody(state, password).await?;
-        return Err(incorrect_password());
+) -> ApiResult<Result<SignInAttempt, ApiError>> {
+    let user_id = user_id_of(a)?;
+    let refused = |d: Denied| d.error(state, Credential::Password);
+    let user = match credentials::check_password(state, user_id.as_ref(), password).await? {
+        Ok(user) => user,
+        Err(denied) => {
+            change_flow::<SignInAttempt, _>(state, fapi, &a.id, "sign_in", |a| {
+                a.password_attempted = true;
+            })
+            .await?;
+            return Ok(Err(refused(denied)));
+        }
     };
     let now = UnixMillis::now();
-    let ok = passwords::verify(state, &mut user, password).await?;
-    if user.is_locked(now, LOCKOUT_SECS) {
-        return Err(locked());
+    match fapi.sign_in(state, &user.id, now).await? {
+        Ok((_, session)) => Ok(Ok(completed(state, fapi, &a.id, &session).await?)),
+        Err(denied) => Ok(Err(refused(denied))),
     }
-    if user.banned {
-        return Err(ApiError::bad_param(
-            "identifier",
-            "user_banned",
-            "This account is banned.",
-        ));
-    }
-    if !ok {
-        record_failure(state, &mut user).await?;
-        return Err(incorrect_password());
-    }
-    complete(state, fapi, a, &mut user).await
 }
 
 pub async fn create(
@@ -158,11 +112,14 @@ pub(crate) async fn start(
     let identifier = identifier
         .map(|s| s.trim().to_owned())
         .filter(|s| !s.is_empty());
-    let user = match &identifier {
-        Some(id) => state.store.find_user_by_email(id).await?,
-        None => None,
+    let user = match identifier
+        .as_deref()
+        .map(str::parse::<frontdesk_domain::EmailAddress>)
+    {
+        Some(Ok(email)) => state.store.find_user_by_email(email.as_str()).await?,
+        _ => None,
     };
-    let mut attempt = SignInAttempt {
+    let attempt = SignInAttempt {
         id: format!("sia_{}", frontdesk_types::id::random_base62(16)),
         status: if identifier.is_some() {
             "needs_first_factor"
@@ -183,22 +140,16 @@ pub(crate) async fn start(
         created_session_id: None,
         abandon_at: now.plus_secs(ATTEMPT_TTL_SECS),
     };
-    let flow = FlowRecord {
-        id: attempt.id.clone(),
-        client_id: client.id.clone(),
-        kind: "sign_in".to_owned(),
-        data: Value::Null,
-        created_at: now,
-        updated_at: now,
-    };
-    let result = match password {
+    insert_flow(state, &client.id, "sign_in", &attempt.id, &attempt, now).await?;
+    match password {
         Some(pw) if attempt.identifier.is_some() => {
-            check_password(state, fapi, &mut attempt, &pw).await
+            match sign_in_with_password(state, fapi, &attempt, &pw).await? {
+                Ok(done) => Ok((done, Ok(()))),
+                Err(e) => Ok((attempt, Err(e))),
+            }
         }
-        _ => Ok(()),
-    };
-    save_flow(state, flow, &attempt).await?;
-    Ok((attempt, result))
+        _ => Ok((attempt, Ok(()))),
+    }
 }
 
 pub async fn get(
@@ -225,19 +176,22 @@ pub async fn prepare_first_factor(
     envelope(&state, &mut fapi, render::sign_in(&attempt)).await
 }
 
-/// Get a first factor ready: for the code strategies, mail a code (to real
-/// accounts only; the answer is the same either way).
+/// Get a first factor ready: for the code strategies, queue a code (mailed to
+/// real accounts only; the work and the answer are the same either way).
 pub(crate) async fn prepare(
     state: &AppState,
     fapi: &Fapi,
     id: &str,
     strategy: &str,
 ) -> ApiResult<SignInAttempt> {
-    let (flow, mut attempt) = load_flow::<SignInAttempt>(state, fapi, id, "sign_in").await?;
     let purpose = match strategy {
-        "email_code" => "sign-in",
-        "reset_password_email_code" => "password reset",
-        "password" => return Ok(attempt),
+        "email_code" => Purpose::SignIn,
+        "reset_password_email_code" => Purpose::Reset,
+        "password" => {
+            return Ok(load_flow::<SignInAttempt>(state, fapi, id, "sign_in")
+                .await?
+                .1);
+        }
         other => {
             return Err(ApiError::bad_param(
                 "strategy",
@@ -246,27 +200,32 @@ pub(crate) async fn prepare(
             ));
         }
     };
-    let identifier = attempt.identifier.clone().ok_or_else(|| {
-        ApiError::bad_param(
-            "identifier",
-            "form_param_missing",
-            "Enter your email address first",
-        )
-    })?;
     let now = UnixMillis::now();
-    let (challenge, code) = codes::issue(
-        state,
-        &attempt.id,
-        &identifier,
-        strategy,
-        attempt.first_factor.as_ref(),
-        now,
-    )?;
-    attempt.first_factor = Some(challenge);
-    save_flow(state, flow, &attempt).await?;
-    if attempt.user_id.is_some() {
-        mail::send_code(state, &identifier, &code, purpose).await?;
-    }
+    let (attempt, issued) = change_flow::<SignInAttempt, _>(state, fapi, id, "sign_in", |a| {
+        let identifier = a.identifier.clone().ok_or_else(|| {
+            ApiError::bad_param(
+                "identifier",
+                "form_param_missing",
+                "Enter your email address first",
+            )
+        })?;
+        let (challenge, code) = codes::issue(
+            state,
+            &a.id,
+            &identifier,
+            strategy,
+            a.first_factor.as_ref(),
+            now,
+        )?;
+        a.first_factor = Some(challenge);
+        Ok::<_, ApiError>((identifier, code))
+    })
+    .await?;
+    let (identifier, code) = issued?;
+    let to = identifier
+        .parse::<frontdesk_domain::EmailAddress>()
+        .map_or(identifier, |e| e.as_str().to_owned());
+    mail::send_code(state, &to, &code, purpose, attempt.user_id.is_some()).await?;
     Ok(attempt)
 }
 
@@ -295,7 +254,7 @@ pub async fn attempt_first_factor(
 }
 
 /// Try a first factor: `secret` is the password or the code, as `strategy`
-/// says. The attempt is stored whatever the outcome (tries are counted).
+/// says. Tries are counted whatever the outcome.
 pub(crate) async fn attempt(
     state: &AppState,
     fapi: &mut Fapi,
@@ -303,58 +262,81 @@ pub(crate) async fn attempt(
     strategy: &str,
     secret: &str,
 ) -> ApiResult<(SignInAttempt, ApiResult<()>)> {
-    let (flow, mut attempt) = load_flow::<SignInAttempt>(state, fapi, id, "sign_in").await?;
-    if attempt.status == "complete" {
+    let (_, current) = load_flow::<SignInAttempt>(state, fapi, id, "sign_in").await?;
+    if current.status == "complete" {
         return Err(ApiError::bad_param(
             "strategy",
             "sign_in_complete",
             "This sign-in is already complete.",
         ));
     }
-    let result = match strategy {
-        "password" => check_password(state, fapi, &mut attempt, secret).await,
+    match strategy {
+        "password" => match sign_in_with_password(state, fapi, &current, secret).await? {
+            Ok(done) => Ok((done, Ok(()))),
+            Err(e) => Ok((current, Err(e))),
+        },
         "email_code" | "reset_password_email_code" => {
-            check_code(state, fapi, &mut attempt, strategy, secret).await
+            check_code(state, fapi, id, strategy, secret).await
         }
         other => Err(ApiError::bad_param(
             "strategy",
             "form_param_value_invalid",
             format!("`{other}` is not supported"),
         )),
-    };
-    save_flow(state, flow, &attempt).await?;
-    Ok((attempt, result))
+    }
 }
 
+/// Count the try on the attempt (one compare-and-swap: parallel tries each
+/// count, a code is used once), then act on the outcome: a wrong code counts
+/// against the account too; a right one signs in (or, for a reset, asks for
+/// the new password) unless the account is locked or banned now.
 async fn check_code(
     state: &AppState,
     fapi: &mut Fapi,
-    a: &mut SignInAttempt,
+    id: &str,
     strategy: &str,
     code: &str,
-) -> ApiResult<()> {
+) -> ApiResult<(SignInAttempt, ApiResult<()>)> {
     let now = UnixMillis::now();
-    let Some(challenge) = a.first_factor.as_mut().filter(|f| f.strategy == strategy) else {
-        return Err(code_error(CodeOutcome::NotPending));
-    };
-    let matches = a.user_id.is_some() && codes::matches(&a.id, challenge, code);
-    let outcome = challenge.attempt(matches, now);
-    let mut user = user_of(state, a).await?;
-    if outcome != CodeOutcome::Verified {
-        if let (Some(u), CodeOutcome::Incorrect | CodeOutcome::Failed) = (user.as_mut(), outcome) {
-            record_failure(state, u).await?;
+    let (attempt, outcome) = change_flow::<SignInAttempt, _>(state, fapi, id, "sign_in", |a| {
+        let user_known = a.user_id.is_some();
+        match a.first_factor.as_mut().filter(|f| f.strategy == strategy) {
+            Some(challenge) => {
+                let matches = user_known && codes::matches(&a.id, challenge, code);
+                challenge.attempt(matches, now)
+            }
+            None => CodeOutcome::NotPending,
         }
-        return Err(code_error(outcome));
+    })
+    .await?;
+    let user_id = user_id_of(&attempt)?;
+    let refused = |d: Denied| d.error(state, Credential::Code);
+    if outcome != CodeOutcome::Verified {
+        if let (Some(uid), CodeOutcome::Incorrect | CodeOutcome::Failed) = (&user_id, outcome) {
+            let denied = credentials::count_failure(state, uid).await?;
+            if denied != Denied::Incorrect {
+                return Ok((attempt, Err(refused(denied))));
+            }
+        }
+        return Ok((attempt, Err(code_error(outcome))));
     }
-    let mut user = user.ok_or_else(|| code_error(CodeOutcome::Incorrect))?;
-    if user.is_locked(now, LOCKOUT_SECS) {
-        return Err(locked());
-    }
+    let Some(user_id) = user_id else {
+        return Ok((attempt, Err(code_error(CodeOutcome::Incorrect))));
+    };
     if strategy == "reset_password_email_code" {
-        a.status = "needs_new_password".to_owned();
-        return Ok(());
+        if let Err(denied) = credentials::standing(state, &user_id).await? {
+            return Ok((attempt, Err(refused(denied))));
+        }
+        let (attempt, ()) = change_flow::<SignInAttempt, _>(state, fapi, id, "sign_in", |a| {
+            a.status = "needs_new_password".to_owned();
+        })
+        .await?;
+        return Ok((attempt, Ok(())));
     }
-    complete(state, fapi, a, &mut user).await
+    match fapi.sign_in(state, &user_id, now).await? {
+        Ok((_, session)) => Ok((completed(state, fapi, id, &session).await?, Ok(()))),
+        Err(denied) => Ok((attempt, Err(refused(denied)))),
+    }
 }
 
 #[derive(Deserialize)]
@@ -378,14 +360,14 @@ pub async fn reset_password(
 }
 
 /// Set a new password after a verified reset code, end every session of the
-/// user, and sign in on this browser.
+/// user (one transaction), and sign in on this browser.
 pub(crate) async fn reset(
     state: &AppState,
     fapi: &mut Fapi,
     id: &str,
     password: &str,
 ) -> ApiResult<SignInAttempt> {
-    let (flow, mut attempt) = load_flow::<SignInAttempt>(state, fapi, id, "sign_in").await?;
+    let (_, attempt) = load_flow::<SignInAttempt>(state, fapi, id, "sign_in").await?;
     if attempt.status != "needs_new_password" {
         return Err(ApiError::bad_param(
             "password",
@@ -393,26 +375,51 @@ pub(crate) async fn reset(
             "Verify the reset code first.",
         ));
     }
-    let mut user = user_of(state, &attempt)
+    let user_id = user_id_of(&attempt)?.ok_or_else(|| ApiError::not_found("user"))?;
+    let user = state
+        .store
+        .get_user(&user_id)
         .await?
         .ok_or_else(|| ApiError::not_found("user"))?;
     let parsed = passwords::parse_new(state, password, "password", &passwords::context_of(&user))?;
+    let digest = passwords::hash(state, &parsed).await?;
+    // The attempt is used up before the password changes, so one verified
+    // code sets one password.
+    let (_, claimed) = change_flow::<SignInAttempt, _>(state, fapi, id, "sign_in", |a| {
+        let mine = a.status == "needs_new_password";
+        if mine {
+            a.status = "needs_first_factor".to_owned();
+        }
+        mine
+    })
+    .await?;
+    if !claimed {
+        return Err(ApiError::bad_param(
+            "password",
+            "verification_not_pending",
+            "Verify the reset code first.",
+        ));
+    }
     let now = UnixMillis::now();
-    user.password_digest = Some(passwords::hash(state, &parsed).await?);
-    user.password_last_updated_at = Some(now);
-    user.updated_at = now;
     let events = state.events();
+    let patch = UserPatch {
+        password_digest: Some(Some(digest)),
+        end_sessions: Some(EndSessions {
+            status: SessionStatus::Ended,
+            except: None,
+        }),
+        ..UserPatch::default()
+    };
     state
         .store
-        .update_user(&user, &[events.user_updated(&user)])
-        .await?;
-    state
-        .store
-        .end_user_sessions(&user.id, SessionStatus::Ended, now, &|s| {
-            events.session_ended(s, &user)
+        .patch_user(&user_id, &patch, now, &|u, ended| {
+            let mut out = vec![events.user_updated(u)];
+            out.extend(ended.iter().filter_map(|s| events.session_ended(s, u)));
+            out
         })
         .await?;
-    complete(state, fapi, &mut attempt, &mut user).await?;
-    save_flow(state, flow, &attempt).await?;
-    Ok(attempt)
+    match fapi.sign_in(state, &user_id, now).await? {
+        Ok((_, session)) => completed(state, fapi, id, &session).await,
+        Err(denied) => Err(denied.error(state, Credential::Password)),
+    }
 }

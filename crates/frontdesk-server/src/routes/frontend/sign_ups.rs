@@ -1,12 +1,13 @@
 //! `/v1/client/sign_ups…`: sign-up with email, password and an emailed code.
 
 use axum::extract::{Path, State};
-use axum::http::StatusCode;
 use axum::response::Response;
 use frontdesk_domain::entities::{FlowRecord, User, Verification, VerificationStatus};
 use frontdesk_domain::flows::{ATTEMPT_TTL_SECS, CodeOutcome, SignUpAttempt};
-use frontdesk_domain::{EmailAddress, UnixMillis};
-use frontdesk_types::ClerkError;
+use frontdesk_domain::metadata::MAX_METADATA_BYTES;
+use frontdesk_domain::{EmailAddress, PersonName, UnixMillis, Username};
+use frontdesk_store::{StoreError, UserFilter};
+use frontdesk_types::ClientId;
 use serde::Deserialize;
 use serde::de::DeserializeOwned;
 use serde_json::{Map, Value, json};
@@ -15,6 +16,7 @@ use super::ctx::Fapi;
 use super::render;
 use crate::error::{ApiError, ApiResult};
 use crate::extract::ApiBody;
+use crate::services::mail::Purpose;
 use crate::services::{codes, mail, passwords};
 use crate::state::AppState;
 
@@ -37,15 +39,54 @@ pub async fn load_flow<T: DeserializeOwned>(
     Ok((flow, attempt))
 }
 
-/// Store an attempt back.
-pub async fn save_flow<T: serde::Serialize>(
+/// Change an attempt: `change` runs on the attempt as stored, and its result
+/// is written back only over the version it was read at; if another request
+/// wrote first, `change` runs again on that write. `change` awaits nothing,
+/// so what it decides (a code try counted, a code used up) is decided on the
+/// stored state, and parallel tries are each counted (finding F7).
+pub async fn change_flow<T, R>(
     state: &AppState,
-    mut flow: FlowRecord,
+    fapi: &Fapi,
+    id: &str,
+    kind: &str,
+    mut change: impl FnMut(&mut T) -> R,
+) -> ApiResult<(T, R)>
+where
+    T: DeserializeOwned + serde::Serialize,
+{
+    for _ in 0..200 {
+        let (mut flow, mut attempt) = load_flow::<T>(state, fapi, id, kind).await?;
+        let result = change(&mut attempt);
+        flow.data = serde_json::to_value(&attempt).map_err(ApiError::internal)?;
+        flow.updated_at = UnixMillis::now();
+        match state.store.update_flow(&flow).await {
+            Ok(_) => return Ok((attempt, result)),
+            Err(StoreError::Stale) => tokio::task::yield_now().await,
+            Err(e) => return Err(e.into()),
+        }
+    }
+    Err(StoreError::Stale.into())
+}
+
+/// Store a new attempt.
+pub async fn insert_flow<T: serde::Serialize>(
+    state: &AppState,
+    client_id: &ClientId,
+    kind: &str,
+    id: &str,
     attempt: &T,
+    now: UnixMillis,
 ) -> ApiResult<()> {
-    flow.data = serde_json::to_value(attempt).map_err(ApiError::internal)?;
-    flow.updated_at = UnixMillis::now();
-    state.store.put_flow(&flow).await?;
+    let flow = FlowRecord {
+        id: id.to_owned(),
+        client_id: client_id.clone(),
+        kind: kind.to_owned(),
+        data: serde_json::to_value(attempt).map_err(ApiError::internal)?,
+        created_at: now,
+        updated_at: now,
+        version: 0,
+    };
+    state.store.insert_flow(&flow).await?;
     Ok(())
 }
 
@@ -74,7 +115,31 @@ pub struct Fields {
     pub(crate) unsafe_metadata: Option<String>,
 }
 
-async fn apply(state: &AppState, a: &mut SignUpAttempt, f: Fields) -> ApiResult<()> {
+/// Sign-up fields after the rules the Backend API applies to the same fields
+/// (finding F18), with the password already hashed: what is left to do to
+/// the attempt awaits nothing.
+#[derive(Default)]
+struct Checked {
+    email_address: Option<String>,
+    password_digest: Option<String>,
+    first_name: Option<Option<String>>,
+    last_name: Option<Option<String>>,
+    username: Option<Option<String>>,
+    unsafe_metadata: Option<Map<String, Value>>,
+}
+
+fn name(param: &str, raw: &str) -> ApiResult<Option<String>> {
+    PersonName::parse(raw)
+        .map(|n| n.map(PersonName::into_string))
+        .map_err(|e| {
+            ApiError::bad_param(param, "form_param_format_invalid", format!("{param} {e}"))
+        })
+}
+
+/// Check `f` as the attempt `a` stands (for the password's context words).
+async fn check(state: &AppState, a: &SignUpAttempt, f: Fields) -> ApiResult<Checked> {
+    let hide = state.config.hide_user_existence;
+    let mut out = Checked::default();
     if let Some(raw) = f.email_address.filter(|s| !s.is_empty()) {
         let email: EmailAddress = raw.parse().map_err(|e| {
             ApiError::bad_param(
@@ -83,54 +148,99 @@ async fn apply(state: &AppState, a: &mut SignUpAttempt, f: Fields) -> ApiResult<
                 format!("Email address {e}"),
             )
         })?;
-        if state
-            .store
-            .find_user_by_email(email.as_str())
-            .await?
-            .is_some()
+        if !hide
+            && state
+                .store
+                .find_user_by_email(email.as_str())
+                .await?
+                .is_some()
         {
-            return Err(ApiError::client(
-                StatusCode::UNPROCESSABLE_ENTITY,
-                ClerkError::new(
-                    "form_identifier_exists",
-                    "That email address is taken. Please try another.",
-                    "That email address is taken. Please try another.",
-                )
-                .with_param("email_address"),
-            ));
+            return Err(ApiError::identifier_taken("email_address", "email address"));
         }
-        if a.email_address.as_deref() != Some(email.as_str()) {
-            a.email_verification = None;
-        }
-        a.email_address = Some(email.as_str().to_owned());
+        out.email_address = Some(email.as_str().to_owned());
     }
-    if let Some(pw) = f.password {
-        let context: Vec<&str> = [&a.email_address, &f.first_name, &a.first_name]
-            .into_iter()
-            .filter_map(|v| v.as_deref())
-            .collect();
-        let parsed = passwords::parse_new(state, &pw, "password", &context)?;
-        a.password_digest = Some(passwords::hash(state, &parsed).await?);
+    if let Some(v) = &f.first_name {
+        out.first_name = Some(name("first_name", v)?);
     }
-    if let Some(v) = f.first_name {
-        a.first_name = Some(v).filter(|s| !s.is_empty());
-    }
-    if let Some(v) = f.last_name {
-        a.last_name = Some(v).filter(|s| !s.is_empty());
+    if let Some(v) = &f.last_name {
+        out.last_name = Some(name("last_name", v)?);
     }
     if let Some(v) = f.username {
-        a.username = Some(v).filter(|s| !s.is_empty());
+        let parsed = match v.trim() {
+            "" => None,
+            text => Some(Username::parse(text).map_err(|e| {
+                ApiError::bad_param("username", "form_username_invalid_character", e.to_string())
+            })?),
+        };
+        if let Some(u) = &parsed {
+            let filter = UserFilter {
+                usernames: vec![u.as_str().to_owned()],
+                ..UserFilter::default()
+            };
+            if !hide && state.store.count_users(&filter).await? > 0 {
+                return Err(ApiError::identifier_taken("username", "username"));
+            }
+        }
+        out.username = Some(parsed.map(Username::into_string));
     }
     if let Some(raw) = f.unsafe_metadata {
-        a.unsafe_metadata = serde_json::from_str::<Map<String, Value>>(&raw).map_err(|_| {
-            ApiError::bad_param(
+        let map = serde_json::from_str::<Map<String, Value>>(&raw)
+            .ok()
+            .filter(|m| !frontdesk_domain::text::json_has_refused(&Value::Object(m.clone())))
+            .ok_or_else(|| {
+                ApiError::bad_param(
+                    "unsafe_metadata",
+                    "form_param_format_invalid",
+                    "unsafe_metadata must be a JSON object without control characters",
+                )
+            })?;
+        if raw.len() > MAX_METADATA_BYTES {
+            return Err(ApiError::bad_param(
                 "unsafe_metadata",
-                "form_param_format_invalid",
-                "unsafe_metadata must be a JSON object",
-            )
-        })?;
+                "form_metadata_too_large",
+                format!("`unsafe_metadata` may be at most {MAX_METADATA_BYTES} bytes"),
+            ));
+        }
+        out.unsafe_metadata = Some(map);
     }
-    Ok(())
+    if let Some(pw) = f.password {
+        let email = out.email_address.as_ref().or(a.email_address.as_ref());
+        let first = out.first_name.as_ref().and_then(Option::as_ref);
+        let context: Vec<&str> = [email, first, a.first_name.as_ref()]
+            .into_iter()
+            .flatten()
+            .map(String::as_str)
+            .collect();
+        let parsed = passwords::parse_new(state, &pw, "password", &context)?;
+        out.password_digest = Some(passwords::hash(state, &parsed).await?);
+    }
+    Ok(out)
+}
+
+impl Checked {
+    fn apply(&self, a: &mut SignUpAttempt) {
+        if let Some(email) = &self.email_address {
+            if a.email_address.as_ref() != Some(email) {
+                a.email_verification = None;
+            }
+            a.email_address = Some(email.clone());
+        }
+        if let Some(d) = &self.password_digest {
+            a.password_digest = Some(d.clone());
+        }
+        if let Some(v) = &self.first_name {
+            a.first_name = v.clone();
+        }
+        if let Some(v) = &self.last_name {
+            a.last_name = v.clone();
+        }
+        if let Some(v) = &self.username {
+            a.username = v.clone();
+        }
+        if let Some(m) = &self.unsafe_metadata {
+            a.unsafe_metadata = m.clone();
+        }
+    }
 }
 
 pub async fn create(
@@ -166,16 +276,8 @@ pub(crate) async fn start(
         created_session_id: None,
         abandon_at: now.plus_secs(ATTEMPT_TTL_SECS),
     };
-    apply(state, &mut attempt, fields).await?;
-    let flow = FlowRecord {
-        id: attempt.id.clone(),
-        client_id: client.id.clone(),
-        kind: "sign_up".to_owned(),
-        data: Value::Null,
-        created_at: now,
-        updated_at: now,
-    };
-    save_flow(state, flow, &attempt).await?;
+    check(state, &attempt, fields).await?.apply(&mut attempt);
+    insert_flow(state, &client.id, "sign_up", &attempt.id, &attempt, now).await?;
     Ok(attempt)
 }
 
@@ -194,9 +296,11 @@ pub async fn update(
     Path(id): Path<String>,
     ApiBody(fields): ApiBody<Fields>,
 ) -> ApiResult<Response> {
-    let (flow, mut attempt) = load_flow::<SignUpAttempt>(&state, &fapi, &id, "sign_up").await?;
-    apply(&state, &mut attempt, fields).await?;
-    save_flow(&state, flow, &attempt).await?;
+    let (_, current) = load_flow::<SignUpAttempt>(&state, &fapi, &id, "sign_up").await?;
+    let checked = check(&state, &current, fields).await?;
+    let (attempt, ()) =
+        change_flow::<SignUpAttempt, _>(&state, &fapi, &id, "sign_up", |a| checked.apply(a))
+            .await?;
     envelope(&state, &mut fapi, render::sign_up(&attempt)).await
 }
 
@@ -222,28 +326,40 @@ pub async fn prepare(
     envelope(&state, &mut fapi, render::sign_up(&attempt)).await
 }
 
-/// Mail a verification code to the sign-up's address.
+/// Mail a verification code to the sign-up's address (with
+/// `hide_user_existence`, an address that has an account gets a notice
+/// instead, and the code stored is one nobody knows).
 pub(crate) async fn send_code(state: &AppState, fapi: &Fapi, id: &str) -> ApiResult<SignUpAttempt> {
-    let (flow, mut attempt) = load_flow::<SignUpAttempt>(state, fapi, id, "sign_up").await?;
-    let email = attempt.email_address.clone().ok_or_else(|| {
-        ApiError::bad_param(
-            "email_address",
-            "form_param_missing",
-            "Enter an email address first",
-        )
-    })?;
     let now = UnixMillis::now();
-    let (challenge, code) = codes::issue(
-        state,
-        &attempt.id,
-        &email,
-        "email_code",
-        attempt.email_verification.as_ref(),
-        now,
-    )?;
-    attempt.email_verification = Some(challenge);
-    save_flow(state, flow, &attempt).await?;
-    mail::send_code(state, &email, &code, "verification").await?;
+    let (attempt, issued) = change_flow::<SignUpAttempt, _>(state, fapi, id, "sign_up", |a| {
+        let email = a.email_address.clone().ok_or_else(|| {
+            ApiError::bad_param(
+                "email_address",
+                "form_param_missing",
+                "Enter an email address first",
+            )
+        })?;
+        let (challenge, code) = codes::issue(
+            state,
+            &a.id,
+            &email,
+            "email_code",
+            a.email_verification.as_ref(),
+            now,
+        )?;
+        a.email_verification = Some(challenge);
+        Ok::<_, ApiError>((email, code))
+    })
+    .await?;
+    let (email, code) = issued?;
+    let purpose = if state.config.hide_user_existence
+        && state.store.find_user_by_email(&email).await?.is_some()
+    {
+        Purpose::SignUpTaken
+    } else {
+        Purpose::SignUp
+    };
+    mail::send_code(state, &email, &code, purpose, true).await?;
     Ok(attempt)
 }
 
@@ -290,38 +406,37 @@ pub(crate) async fn verify(
     id: &str,
     code: &str,
 ) -> ApiResult<SignUpAttempt> {
-    let (flow, mut attempt) = load_flow::<SignUpAttempt>(state, fapi, id, "sign_up").await?;
     let now = UnixMillis::now();
-    let matches = attempt
-        .email_verification
-        .as_ref()
-        .is_some_and(|v| codes::matches(&attempt.id, v, code));
-    let outcome = match attempt.email_verification.as_mut() {
-        Some(v) => v.attempt(matches, now),
-        None => CodeOutcome::NotPending,
-    };
+    let (attempt, outcome) = change_flow::<SignUpAttempt, _>(state, fapi, id, "sign_up", |a| {
+        let matches = a
+            .email_verification
+            .as_ref()
+            .is_some_and(|v| codes::matches(&a.id, v, code));
+        match a.email_verification.as_mut() {
+            Some(v) => v.attempt(matches, now),
+            None => CodeOutcome::NotPending,
+        }
+    })
+    .await?;
     if outcome != CodeOutcome::Verified {
-        save_flow(state, flow, &attempt).await?;
         return Err(code_error(outcome));
     }
-    let complete = complete_sign_up(state, fapi, &mut attempt, now).await;
-    save_flow(state, flow, &attempt).await?;
-    complete?;
-    Ok(attempt)
+    complete_sign_up(state, fapi, attempt, now).await
 }
 
-/// With the email verified and a password set: create the user and a session.
+/// With the email verified and a password set: create the user and a
+/// session, and record both on the attempt.
 async fn complete_sign_up(
     state: &AppState,
     fapi: &mut Fapi,
-    attempt: &mut SignUpAttempt,
+    attempt: SignUpAttempt,
     now: UnixMillis,
-) -> ApiResult<()> {
+) -> ApiResult<SignUpAttempt> {
     let (Some(email), Some(_)) = (
         attempt.email_address.clone(),
         attempt.password_digest.as_ref(),
     ) else {
-        return Ok(());
+        return Ok(attempt);
     };
     let email: EmailAddress = email.parse().map_err(ApiError::internal)?;
     let mut user = User::new(now);
@@ -348,16 +463,21 @@ async fn complete_sign_up(
         .create_user(&user, &[event])
         .await
         .map_err(|e| match e {
-            frontdesk_store::StoreError::Conflict(_) => ApiError::bad_param(
-                "email_address",
-                "form_identifier_exists",
-                "That email address is taken. Please try another.",
-            ),
+            StoreError::Conflict(what) if what.contains("username") => {
+                ApiError::identifier_taken("username", "username")
+            }
+            StoreError::Conflict(_) => ApiError::identifier_taken("email_address", "email address"),
             other => other.into(),
         })?;
-    let session = fapi.start_session(state, &user, now).await?;
-    attempt.status = "complete".to_owned();
-    attempt.created_user_id = Some(user.id.to_string());
-    attempt.created_session_id = Some(session.id.to_string());
-    Ok(())
+    let (_, session) = fapi
+        .sign_in(state, &user.id, now)
+        .await?
+        .map_err(|d| d.error(state, crate::services::credentials::Credential::Password))?;
+    let (attempt, ()) = change_flow::<SignUpAttempt, _>(state, fapi, &attempt.id, "sign_up", |a| {
+        a.status = "complete".to_owned();
+        a.created_user_id = Some(user.id.to_string());
+        a.created_session_id = Some(session.id.to_string());
+    })
+    .await?;
+    Ok(attempt)
 }

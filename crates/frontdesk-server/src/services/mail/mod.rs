@@ -1,38 +1,34 @@
 //! Outgoing email.
 //!
+//! Requests never talk to the mail server: they queue the message
+//! ([`outbox::send_code`]) in the database, and a worker in every node
+//! ([`outbox::worker`]) delivers it over SMTP with retries. So a request for a
+//! code answers in the same time, with the same status, whether or not the
+//! address has an account and whether the mail server is fast, slow or down
+//! (findings F5, F6). Codes sent to one address are limited per window.
+//!
 //! Development instances keep every message in the dev mailbox
-//! (`GET /v1/dev/emails`), so local users and tests read codes without a mail
-//! server. Addresses containing `+clerk_test` get no mail at all: they accept
-//! the fixed code 424242, as on Clerk's development instances.
-//!
-//! With `[smtp] host` set, every message is also delivered over SMTP, in either
-//! mode, by the [`Mailer`] built once at start-up.
-//!
-//! A failed delivery is logged (server and cause; never the password or the
-//! code) and answered with 503 `email_delivery_failed` and `Retry-After`, in a
-//! Clerk error envelope that clerk-js shows on the form: the user learns that
-//! no code is coming and when to ask again, instead of waiting for a mail that
-//! will never arrive. It is a 5xx on purpose: the fault is the server's (its
-//! relay is down or refuses it), so it shows in 5xx metrics and alerts, and no
-//! client is told its request was wrong. The code itself is already stored (and,
-//! in development, in the dev mailbox), so nothing else is lost.
+//! (`GET /v1/dev/emails`), written with the queued row, so local users and
+//! tests read codes without a mail server. Addresses containing `+clerk_test`
+//! get no mail at all: they accept the fixed code 424242, as on Clerk's
+//! development instances. With `[smtp] host` set, every message is also
+//! delivered over SMTP, in either mode, by the [`Mailer`] built once at
+//! start-up.
+
+pub mod outbox;
 
 use std::fmt;
 use std::time::Duration;
 
-use axum::http::StatusCode;
-use frontdesk_domain::entities::DevEmail;
-use frontdesk_domain::flows::CODE_RESEND_SECS;
-use frontdesk_domain::{InstanceMode, UnixMillis};
-use frontdesk_types::ClerkError;
+use frontdesk_domain::InstanceMode;
 use lettre::message::{Mailbox, MultiPart};
 use lettre::transport::smtp::authentication::Credentials;
 use lettre::transport::smtp::client::{Tls, TlsParameters};
 use lettre::{Address, AsyncSmtpTransport, AsyncTransport, Message, Tokio1Executor};
 
+pub use outbox::{Purpose, send_code, worker};
+
 use crate::config::{ConfigError, SmtpConfig, SmtpTls};
-use crate::error::{ApiError, ApiResult};
-use crate::services::events::SentMail;
 use crate::state::AppState;
 
 /// The code `+clerk_test` addresses accept on development instances.
@@ -43,80 +39,33 @@ pub fn is_test_address(state: &AppState, address: &str) -> bool {
     state.instance.instance.mode == InstanceMode::Development && address.contains("+clerk_test")
 }
 
-/// Send a verification code: to the dev mailbox on development instances, and
-/// over SMTP when it is configured.
-pub async fn send_code(state: &AppState, to: &str, code: &str, purpose: &str) -> ApiResult<()> {
-    if is_test_address(state, to) {
-        return Ok(());
-    }
-    let email = code_email(code, purpose, &state.config.branding.application_name);
-    let development = state.instance.instance.mode == InstanceMode::Development;
-    let id = format!("ema_{}", frontdesk_types::id::random_base62(16));
-    if development {
-        state
-            .store
-            .record_dev_email(&DevEmail {
-                id: id.clone(),
-                to_address: to.to_owned(),
-                subject: email.subject.clone(),
-                text_body: email.text.clone(),
-                html_body: email.html.clone(),
-                created_at: UnixMillis::now(),
-            })
-            .await?;
-    }
-    if state.mailer.delivers() {
-        if let Err(e) = state.mailer.deliver(to, &email).await {
-            tracing::error!(error = %e, server = %state.mailer, "could not deliver a verification email");
-            return Err(delivery_failed());
-        }
-    } else if !development {
-        tracing::warn!("no SMTP server configured; a verification email was not delivered");
-    }
-    let from = state.config.branding.application_name.as_str();
-    let event = state.events().email_created(&SentMail {
-        id: &id,
-        slug: if purpose.contains("reset") {
-            "reset_password_code"
-        } else {
-            "verification_code"
-        },
-        from_name: from,
-        to,
-        subject: &email.subject,
-        html: &email.html,
-        text: &email.text,
-        status: if state.mailer.delivers() {
-            "delivered"
-        } else {
-            "queued"
-        },
-    });
-    state.store.enqueue(&[event]).await?;
-    Ok(())
-}
-
-/// 503 with a Clerk error body and `Retry-After`: the code was stored, and a
-/// new one may be asked for once the resend wait has passed.
-fn delivery_failed() -> ApiError {
-    let message = "We could not send the email. Please try again in a minute.";
-    ApiError::Client {
-        status: StatusCode::SERVICE_UNAVAILABLE,
-        error: Box::new(ClerkError::new(
-            "email_delivery_failed",
-            "Email could not be sent",
-            message,
-        )),
-        retry_after: Some(CODE_RESEND_SECS.unsigned_abs()),
-    }
-}
-
 /// A rendered message: subject, plain text and HTML.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Email {
     pub subject: String,
     pub text: String,
     pub html: String,
+}
+
+/// A notice to the owner of an address that someone tried to sign up with it
+/// (sent instead of a code when `hide_user_existence` is on).
+pub fn taken_email(app: &str) -> Email {
+    let text = format!(
+        "Someone tried to create an account with this email address, which already has one.\n\n\
+         If it was you, sign in instead, or reset your password if you forgot it. \
+         If it was not you, ignore this email.\n\n— {app}\n"
+    );
+    let html = format!(
+        "<!doctype html><html><body style=\"font-family:sans-serif\"><p>Someone tried to create an account \
+         with this email address, which already has one.</p><p>If it was you, sign in instead, or reset your \
+         password if you forgot it. If it was not you, ignore this email.</p><p>— {}</p></body></html>",
+        escape_html(app)
+    );
+    Email {
+        subject: "You already have an account".to_owned(),
+        text,
+        html,
+    }
 }
 
 /// The verification code message.
