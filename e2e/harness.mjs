@@ -13,6 +13,23 @@ export const env = (name, fallback) => {
 
 export const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
 
+// Retry `fn` (a truthy result means done) every 200 ms until `timeout` ms
+// have passed or the spec's `deadline` (epoch ms) comes.
+export async function retry(what, fn, { timeout, deadline = Infinity }) {
+  const end = Math.min(Date.now() + timeout, deadline);
+  let last;
+  while (Date.now() < end) {
+    try {
+      const v = await fn();
+      if (v) return v;
+    } catch (e) {
+      last = e;
+    }
+    await sleep(200);
+  }
+  throw new Error(`timed out waiting for ${what}${last ? ` (last error: ${last.message})` : ''}`);
+}
+
 export function check(cond, what) {
   if (!cond) throw new Error(`check failed: ${what}`);
 }
@@ -86,6 +103,22 @@ export class Recorder {
     try {
       console.error(`page URL: ${page.url()}`);
       console.error(`page text: ${(await page.innerText('body', { timeout: 2000 })).slice(0, 2000)}`);
+    } catch {}
+    try {
+      // What clerk-js thinks, where the page has it.
+      const clerk = await page.evaluate(() => {
+        const c = window.Clerk;
+        if (!c) return null;
+        return {
+          loaded: c.loaded,
+          status: c.status,
+          user: c.user?.id ?? null,
+          session: c.session ? { id: c.session.id, status: c.session.status } : null,
+          sessions: c.client?.sessions?.map((s) => `${s.id}:${s.status}`) ?? null,
+          signUp: c.client?.signUp?.status ?? null,
+        };
+      });
+      if (clerk) console.error(`window.Clerk: ${JSON.stringify(clerk)}`);
     } catch {}
     console.error(`--- network (${this.network.length})\n${this.network.slice(-300).join('\n')}`);
     console.error(`--- console (${this.console.length})\n${this.console.slice(-100).join('\n')}`);

@@ -89,15 +89,19 @@ try {
   await accessible(a, 'sign-up');
   await a.getByLabel('First name').fill('Ada');
   await a.getByLabel('Email address').fill(EMAIL);
-  await a.getByLabel('Password').fill('password123');
+  await a.getByLabel('Password', { exact: true }).fill('password123');
   await a.getByRole('button', { name: 'Continue' }).click();
   await a.waitForSelector('#f-password[aria-invalid=true]');
   await accessible(a, 'sign-up with a common password');
   check(
-    (await a.textContent('#f-password-error')).includes('data breach'),
+    (await a.textContent('#f-password-error')).includes('too common'),
     'a common password is refused, next to the field',
   );
-  await a.getByLabel('Password').fill(PASSWORD);
+  await a.getByLabel('Password', { exact: true }).fill(PASSWORD);
+  await a.getByRole('button', { name: 'Show password' }).click();
+  check((await a.getAttribute('#f-password', 'type')) === 'text', '"Show" displays the password');
+  await a.getByRole('button', { name: 'Hide password' }).click();
+  check((await a.getAttribute('#f-password', 'type')) === 'password', '"Hide" masks it again');
   let since = Date.now() - 1000;
   await a.getByRole('button', { name: 'Continue' }).click();
   await a.waitForURL(/\/sign-up\/verify\?/);
@@ -140,11 +144,20 @@ try {
   // 4. Sign in with the password (a wrong one first).
   await accessible(a, 'sign-in');
   await a.getByLabel('Email address').fill(EMAIL);
-  await a.getByLabel('Password').fill('not the password at all');
+  await a.getByLabel('Password', { exact: true }).fill('not the password at all');
   await a.getByRole('button', { name: 'Sign in', exact: true }).click();
-  await a.waitForSelector('#f-password[aria-invalid=true]');
+  await a.waitForSelector('.alert');
   await accessible(a, 'sign-in with a wrong password');
-  await a.getByLabel('Password').fill(PASSWORD);
+  const wrong = await a.textContent('.alert');
+  check(wrong.includes('email address or password is incorrect'), `a wrong password: ${wrong}`);
+  // An address with no account reads the same (no account enumeration).
+  await a.getByLabel('Email address').fill(`nobody-${EMAIL}`);
+  await a.getByLabel('Password', { exact: true }).fill('not the password at all');
+  await a.getByRole('button', { name: 'Sign in', exact: true }).click();
+  await a.waitForSelector('.alert');
+  check((await a.textContent('.alert')) === wrong, 'an unknown address reads like a wrong password');
+  await a.getByLabel('Email address').fill(EMAIL);
+  await a.getByLabel('Password', { exact: true }).fill(PASSWORD);
   await a.getByRole('button', { name: 'Sign in', exact: true }).click();
   await a.waitForURL(/\/user$/);
   log('signed in with the password');
@@ -190,10 +203,11 @@ try {
 
   // 8. The old password is refused, the new one works.
   await b.getByLabel('Email address').fill(EMAIL);
-  await b.getByLabel('Password').fill(PASSWORD);
+  await b.getByLabel('Password', { exact: true }).fill(PASSWORD);
   await b.getByRole('button', { name: 'Sign in', exact: true }).click();
-  await b.waitForSelector('#f-password[aria-invalid=true]');
-  await b.getByLabel('Password').fill(NEW_PASSWORD);
+  await b.waitForSelector('.alert');
+  check((await b.textContent('.alert')).includes('password is incorrect'), 'the old password is refused');
+  await b.getByLabel('Password', { exact: true }).fill(NEW_PASSWORD);
   await b.getByRole('button', { name: 'Sign in', exact: true }).click();
   await b.waitForURL(/\/user$/);
   log('the new password works, the old one does not');

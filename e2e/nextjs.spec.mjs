@@ -16,7 +16,7 @@
 
 import path from 'node:path';
 
-import { Recorder, check, env, launch, log, sleep } from './harness.mjs';
+import { Recorder, check, env, launch, log, retry, sleep } from './harness.mjs';
 
 const APP = env('APP_URL');
 const FRONTDESK = env('FRONTDESK_URL');
@@ -45,21 +45,7 @@ async function bapi(method, p, body) {
   return json;
 }
 
-/// Retry `fn` (returns a truthy value when done) until `timeout`.
-async function until(what, fn, timeout = STEP) {
-  const end = Math.min(Date.now() + timeout, DEADLINE);
-  let last;
-  while (Date.now() < end) {
-    try {
-      const v = await fn();
-      if (v) return v;
-    } catch (e) {
-      last = e;
-    }
-    await sleep(200);
-  }
-  throw new Error(`timed out waiting for ${what}${last ? ` (last error: ${last.message})` : ''}`);
-}
+const until = (what, fn, timeout = STEP) => retry(what, fn, { timeout, deadline: DEADLINE });
 
 /// The newest code Frontdesk mailed to `to`: from its development mailbox,
 /// or on production instances from the `email.created` webhook.

@@ -168,6 +168,10 @@ impl Launch {
             ),
             ("FRONTDESK_PORT".to_owned(), port.to_string()),
             ("FRONTDESK_HOST".to_owned(), "127.0.0.1".to_owned()),
+            (
+                "FRONTDESK_PUBLIC_URL".to_owned(),
+                format!("http://127.0.0.1:{port}"),
+            ),
             ("RUST_LOG".to_owned(), "warn".to_owned()),
         ];
         Ok(Self {

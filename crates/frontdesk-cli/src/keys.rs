@@ -3,7 +3,7 @@
 use clap::{Subcommand, ValueEnum};
 use frontdesk_crypto::SigningKey;
 use frontdesk_domain::UnixMillis;
-use frontdesk_server::config::{PublicUrl, parse_public_url};
+use frontdesk_server::config::{PublicUrl, default_public_url};
 use frontdesk_server::{Config, ConfigError, admin, startup};
 use frontdesk_store::Store;
 use serde_json::json;
@@ -20,6 +20,10 @@ pub enum KeysCommand {
         /// stored keys are hashed and cannot be shown again
         #[arg(long)]
         new_secret_key: bool,
+        /// With --format nextjs: sign-in and sign-up on the app's own
+        /// /sign-in and /sign-up pages instead of Frontdesk's hosted pages
+        #[arg(long)]
+        in_app_pages: bool,
     },
     /// Backend API secret keys
     #[command(subcommand)]
@@ -59,21 +63,33 @@ pub(crate) struct Opened {
 
 pub(crate) async fn open(config: Config) -> Result<Opened, Failure> {
     let validated = config.validate()?;
+    // Say which database an admin command works on: run from another
+    // directory, the default `frontdesk-data` is another instance's.
+    let (place, existed) = match &validated.database {
+        frontdesk_server::config::Database::Sqlite(path) => {
+            let shown = std::path::absolute(path).unwrap_or_else(|_| path.clone());
+            (shown.display().to_string(), path.exists())
+        }
+        frontdesk_server::config::Database::Postgres(url) => {
+            (frontdesk_server::config::redact_url(url.expose()), true)
+        }
+    };
     let store = startup::open_store(&config, &validated).await?;
-    startup::ensure_instance(store.as_ref(), &config).await?;
+    let had_instance = existed && store.instance().await?.is_some();
+    let instance = startup::ensure_instance(store.as_ref(), &config).await?;
+    if !had_instance {
+        eprintln!(
+            "frontdesk: no instance was in {place}: created a new {} instance {} there \
+             (to work on an existing one, run from its directory or set FRONTDESK_DATA_DIR / FRONTDESK_DATABASE_URL)",
+            instance.mode, instance.id
+        );
+    }
     admin::ensure_signing_key(store.as_ref())
         .await
         .map_err(StartupError::from)?;
     let public_url = match validated.public_url {
         Some(u) => u,
-        None => {
-            let host = if config.host.is_unspecified() {
-                "127.0.0.1".to_owned()
-            } else {
-                config.host.to_string()
-            };
-            parse_public_url(&format!("http://{host}:{}", config.port))?
-        }
+        None => default_public_url(config.host, config.port)?,
     };
     Ok(Opened {
         store,
@@ -95,6 +111,7 @@ pub async fn run(cmd: KeysCommand, config: Config) -> Result<(), Failure> {
         KeysCommand::Show {
             format,
             new_secret_key,
+            in_app_pages,
         } => {
             let secret = if new_secret_key {
                 let (key, record) =
@@ -104,7 +121,12 @@ pub async fn run(cmd: KeysCommand, config: Config) -> Result<(), Failure> {
             } else {
                 None
             };
-            show(&o, &instance, format, secret.as_ref()).await
+            let pages = if in_app_pages {
+                admin::SignInPages::InApp
+            } else {
+                admin::SignInPages::Hosted
+            };
+            show(&o, &instance, format, secret.as_ref(), pages).await
         }
         KeysCommand::Secret(SecretCommand::Create { label }) => {
             let (key, record) = admin::create_secret_key(store, instance.mode, &label).await?;
@@ -129,9 +151,20 @@ pub async fn run(cmd: KeysCommand, config: Config) -> Result<(), Failure> {
             Ok(())
         }
         KeysCommand::Secret(SecretCommand::Revoke { id }) => {
-            let id = id
-                .parse()
-                .map_err(|e| Failure::from(ConfigError::new("id", format!("`{id}`: {e}"))))?;
+            if id.starts_with("sk_") {
+                // A secret key pasted instead of its id: never echo it.
+                return Err(Failure {
+                    code: 2,
+                    message: "that is a secret key, not its id: revoke by the id (ak_…) that `frontdesk keys secret list` shows"
+                        .to_owned(),
+                });
+            }
+            let id = id.parse().map_err(|e| {
+                Failure::from(ConfigError::new(
+                    "id",
+                    format!("not a secret key id (ak_…): {e}"),
+                ))
+            })?;
             match store.revoke_secret_key(&id, UnixMillis::now()).await {
                 Ok(()) => {
                     println!("revoked {id}");
@@ -162,6 +195,7 @@ async fn show(
     instance: &frontdesk_domain::entities::Instance,
     format: Format,
     secret: Option<&frontdesk_domain::SecretKey>,
+    pages: admin::SignInPages,
 ) -> Result<(), Failure> {
     let store = o.store.as_ref();
     let pk = o.public_url.publishable_key(instance.mode)?;
@@ -176,15 +210,19 @@ async fn show(
             code: 1,
             message: e.to_string(),
         })?;
-    let sk_placeholder = secret.map_or_else(
-        || {
-            format!(
-                "sk_{}_…  # from `frontdesk keys secret create`",
-                instance.mode.key_infix()
-            )
-        },
-        |k| k.expose().to_owned(),
-    );
+    // Never a value that looks like a key but is not one.
+    let secret_lines = |names: &[&str]| -> Vec<String> {
+        match secret {
+            Some(k) => names
+                .iter()
+                .map(|n| format!("{n}={}", k.expose()))
+                .collect(),
+            None => vec![format!(
+                "# {}: run `frontdesk keys secret create` (or add --new-secret-key) and paste it",
+                names.join(", ")
+            )],
+        }
+    };
     match format {
         Format::Json => {
             let body = json!({
@@ -211,8 +249,8 @@ async fn show(
         }
         Format::Nextjs => {
             let secret = secret.map(|k| k.expose());
-            for (name, value) in admin::nextjs_env(&api, &pk, instance.mode, secret) {
-                println!("{name}={value}");
+            for line in admin::nextjs_env(&api, &pk, secret, pages) {
+                println!("{line}");
             }
         }
         Format::Text => {
@@ -236,12 +274,13 @@ async fn show(
             }
             println!("\n# Environment for an app using the Frontdesk SDK or @clerk/backend:");
             println!("FRONTDESK_PUBLISHABLE_KEY={pk}");
-            println!("FRONTDESK_SECRET_KEY={sk_placeholder}");
             println!("FRONTDESK_API_URL={api}");
             println!("FRONTDESK_PROXY_URL={api}");
             println!("CLERK_PUBLISHABLE_KEY={pk}");
-            println!("CLERK_SECRET_KEY={sk_placeholder}");
             println!("CLERK_API_URL={api}");
+            for line in secret_lines(&["FRONTDESK_SECRET_KEY", "CLERK_SECRET_KEY"]) {
+                println!("{line}");
+            }
         }
     }
     Ok(())

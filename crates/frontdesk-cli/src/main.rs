@@ -5,6 +5,7 @@
 //! code (2 for a setting to fix, 1 for anything else).
 
 mod keys;
+mod mail;
 mod rfc3339;
 mod template;
 mod webhooks;
@@ -75,6 +76,29 @@ enum Command {
     /// Webhook endpoints, their signing secrets, messages and delivery attempts
     #[command(subcommand)]
     Webhooks(webhooks::WebhooksCommand),
+    /// The clerk-js and @clerk/ui browser bundles the server serves
+    #[command(subcommand)]
+    Bundles(BundlesCommand),
+    /// The development mailbox: codes and mail kept instead of sent, newest first
+    Mail {
+        /// How many messages
+        #[arg(long, default_value_t = 5)]
+        limit: i64,
+    },
+}
+
+#[derive(Subcommand)]
+enum BundlesCommand {
+    /// Download the bundles with npm into bundles_dir, for servers that
+    /// cannot reach a registry (the server otherwise fetches them itself)
+    Fetch {
+        /// clerk-js release or major version
+        #[arg(long, default_value = "6")]
+        clerk_js: String,
+        /// @clerk/ui release or major version
+        #[arg(long, default_value = "1")]
+        ui: String,
+    },
 }
 
 #[derive(Subcommand)]
@@ -201,14 +225,35 @@ async fn run(cli: Cli) -> Result<(), Failure> {
             Ok(())
         }
         Command::Config(ConfigCommand::Show) => {
-            let validated = config.validate()?;
-            println!("{config:#?}\n{validated:#?}");
+            config.validate()?;
+            print!("{}", config.to_redacted_toml());
             Ok(())
         }
         Command::Config(ConfigCommand::PrintDefault) => Ok(()),
         Command::Keys(cmd) => keys::run(cmd, config).await,
         Command::SessionTemplate(cmd) => template::run(cmd, config).await,
         Command::Webhooks(cmd) => webhooks::run(cmd, config).await,
+        Command::Mail { limit } => mail::run(config, limit).await,
+        Command::Bundles(BundlesCommand::Fetch { clerk_js, ui }) => {
+            let dir = &config.bundles_dir;
+            for (package, spec) in [("clerk-js", clerk_js), ("ui", ui)] {
+                let failed = |e: frontdesk_server::bundles::BundleError| Failure {
+                    code: 1,
+                    message: format!("@clerk/{package}@{spec}: {e}"),
+                };
+                let version = frontdesk_server::bundles::resolve_version(package, &spec, dir)
+                    .await
+                    .map_err(failed)?;
+                frontdesk_server::bundles::fetch_into(package, &version, dir, &dir.join(package))
+                    .await
+                    .map_err(failed)?;
+                println!(
+                    "@clerk/{package}@{version} → {}",
+                    dir.join(package).display()
+                );
+            }
+            Ok(())
+        }
     }
 }
 
@@ -219,11 +264,20 @@ async fn serve(config: Config) -> Result<(), Failure> {
     let info = app.state().instance.clone();
     if let Some(key) = app.take_first_secret_key() {
         // Shown once, on the terminal, never through the logger.
+        let origin = info.public_url.origin();
         println!(
             "\nFirst start of development instance {}.\n\
-             Your secret key (shown only now; create more with `frontdesk keys secret create`):\n\n    {}\n",
+             Your secret key (shown only now; create more with `frontdesk keys secret create`):\n\n    {}\n\n\
+             What next:\n\
+             \x20 Sign up and sign in   {origin}/sign-up   {origin}/sign-in   (your profile: {origin}/user)\n\
+             \x20 Publishable key       {}\n\
+             \x20 Codes and mail        kept, not sent (no SMTP set): `frontdesk mail` prints the newest, run\n\
+             \x20                       here; addresses with +clerk_test take the code 424242\n\
+             \x20 A Next.js app         (run here) frontdesk keys show --format nextjs --new-secret-key > your-app/.env.local\n\
+             \x20 This page again       {origin}/\n",
             info.instance.id,
-            key.expose()
+            key.expose(),
+            info.publishable_key,
         );
     }
     tracing::info!(

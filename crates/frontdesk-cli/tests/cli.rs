@@ -32,7 +32,7 @@ fn bad_settings_name_the_setting() {
         ),
         (
             &["keys", "show"],
-            &[("FRONTDESK_PUBLIC_URL", "http://localhost:4000")],
+            &[("FRONTDESK_PUBLIC_URL", "http://localhost:4000/auth")],
             "FRONTDESK_PUBLIC_URL",
         ),
         (
@@ -88,7 +88,7 @@ fn a_typo_in_the_file_is_an_error_and_unknown_env_is_a_warning() {
     assert!(o.status.success(), "{}", stderr(&o));
     assert!(stderr(&o).contains("FRONTDESK_PROT"), "{}", stderr(&o));
     assert!(
-        stdout(&o).contains("http://127.0.0.1:4100"),
+        stdout(&o).contains("http://localhost:4100"),
         "file setting applies"
     );
 }
@@ -193,11 +193,13 @@ fn config_print_default_is_the_annotated_file() {
         &[("FRONTDESK_DATABASE_URL", "postgres://u:pw@h/d")],
     );
     assert!(o.status.success(), "{}", stderr(&o));
-    assert!(stdout(&o).contains("port: 4000"));
-    assert!(
-        !stdout(&o).contains(":pw@"),
-        "secrets redacted in config show"
-    );
+    // The effective settings as a frontdesk.toml would say them.
+    let shown = stdout(&o);
+    assert!(shown.contains("port = 4000"), "{shown}");
+    let parsed: toml::Value = toml::from_str(&shown).expect("config show prints TOML");
+    assert_eq!(parsed["smtp"]["port"].as_integer(), Some(587));
+    assert!(!shown.contains(":pw@"), "secrets redacted in config show");
+    assert!(shown.contains("postgres://u:***@h/d"), "{shown}");
 }
 
 #[test]
@@ -226,7 +228,9 @@ fn key_management_round_trip() {
         serde_json::from_slice::<serde_json::Value>(&o.stdout).unwrap()
     };
     let before = show(d);
-    assert_eq!(before["publishable_key"], "pk_test_MTI3LjAuMC4xOjQwMDAk");
+    // `localhost.:4000$`: the default public URL's host, with the dot
+    // Clerk's SDKs require.
+    assert_eq!(before["publishable_key"], "pk_test_bG9jYWxob3N0Ljo0MDAwJA");
     let o = frontdesk(d, &["keys", "rotate"], &[]);
     assert!(o.status.success(), "{}", stderr(&o));
     let after = show(d);
@@ -250,16 +254,52 @@ fn key_management_round_trip() {
 
     let text = stdout(&frontdesk(d, &["keys", "show"], &[]));
     assert!(text.contains("CLERK_PUBLISHABLE_KEY=pk_test_"));
-    assert!(text.contains("CLERK_API_URL=http://127.0.0.1:4000"));
+    assert!(text.contains("CLERK_API_URL=http://localhost:4000"));
     let next = stdout(&frontdesk(d, &["keys", "show", "--format", "nextjs"], &[]));
     for var in [
         "NEXT_PUBLIC_CLERK_PUBLISHABLE_KEY=",
-        "NEXT_PUBLIC_CLERK_PROXY_URL=http://127.0.0.1:4000",
+        "NEXT_PUBLIC_CLERK_PROXY_URL=http://localhost:4000",
         "NEXT_TELEMETRY_DISABLED=1",
     ] {
         assert!(next.contains(var), "{var}");
     }
-    assert!(next.contains("CLERK_SECRET_KEY=sk_test_…"), "a placeholder");
+    // No value that looks like a key but is not: a comment says how to get one.
+    assert!(!next.contains("sk_test_"), "{next}");
+    assert!(
+        next.lines()
+            .any(|l| l.starts_with("# CLERK_SECRET_KEY is needed")),
+        "{next}"
+    );
+    // Hosted pages by default (absolute URLs a fresh app can open), in-app
+    // pages on request; every line is a comment or NAME=value.
+    assert!(next.contains("NEXT_PUBLIC_CLERK_SIGN_IN_URL=http://localhost:4000/sign-in"));
+    assert!(
+        next.lines().all(
+            |l| l.starts_with("# ") || l.split_once('=').is_some_and(|(k, _)| !k.contains(' '))
+        ),
+        "{next}"
+    );
+    let in_app = stdout(&frontdesk(
+        d,
+        &["keys", "show", "--format", "nextjs", "--in-app-pages"],
+        &[],
+    ));
+    assert!(in_app.contains("NEXT_PUBLIC_CLERK_SIGN_IN_URL=/sign-in\n"));
+    let text_block = stdout(&frontdesk(d, &["keys", "show"], &[]));
+    assert!(!text_block.contains("sk_test_…"), "{text_block}");
+    // A secret key pasted instead of its id is refused without being echoed.
+    let o = frontdesk(
+        d,
+        &[
+            "keys",
+            "secret",
+            "revoke",
+            "sk_test_NotTheIdButAKeyThatMustNotBeEchoed1234567890ab",
+        ],
+        &[],
+    );
+    assert!(!o.status.success());
+    assert!(!stderr(&o).contains("NotTheIdButAKey"), "{}", stderr(&o));
     // With --new-secret-key the block carries a new, working key.
     let o = frontdesk(
         d,
@@ -345,5 +385,46 @@ fn session_template_round_trip() {
     assert_eq!(
         stdout(&frontdesk(d, &["session-template", "show"], &[])).trim(),
         "{}"
+    );
+}
+
+/// `frontdesk mail`: the codes a development instance kept instead of
+/// sending, for a person signing up for the first time.
+#[tokio::test]
+async fn mail_prints_the_development_mailbox() {
+    let dir = tempfile::tempdir().unwrap();
+    let d = dir.path();
+    let o = frontdesk(d, &["mail"], &[]);
+    assert!(o.status.success(), "{}", stderr(&o));
+    assert!(stdout(&o).contains("mailbox is empty"), "{}", stdout(&o));
+
+    // What the server keeps when it "sends" a code without SMTP.
+    let config = frontdesk_server::Config {
+        data_dir: d.join("frontdesk-data"),
+        ..frontdesk_server::Config::default()
+    };
+    let validated = config.validate().unwrap();
+    let store = frontdesk_server::startup::open_store(&config, &validated)
+        .await
+        .unwrap();
+    let kept = frontdesk_domain::entities::DevEmail {
+        id: "em_1".to_owned(),
+        to_address: "ada@example.com".to_owned(),
+        subject: "Your verification code".to_owned(),
+        text_body: "Your verification code is 123456.\n\nIt expires in 10 minutes.".to_owned(),
+        html_body: String::new(),
+        created_at: frontdesk_domain::UnixMillis::now(),
+    };
+    store.queue_mail(None, Some(&kept), &[]).await.unwrap();
+    drop(store);
+
+    let text = stdout(&frontdesk(d, &["mail"], &[]));
+    assert!(
+        text.contains("to ada@example.com  Your verification code"),
+        "{text}"
+    );
+    assert!(
+        text.contains("    Your verification code is 123456."),
+        "{text}"
     );
 }

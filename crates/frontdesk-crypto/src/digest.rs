@@ -14,6 +14,25 @@ pub fn sha256_hex(data: &[u8]) -> String {
     out
 }
 
+/// Standard base64 of SHA-256: the form of a CSP script hash
+/// (`'sha256-…'`).
+pub fn sha256_base64(data: &[u8]) -> String {
+    use base64::Engine as _;
+    let d = digest::digest(&digest::SHA256, data);
+    base64::engine::general_purpose::STANDARD.encode(d.as_ref())
+}
+
+/// npm's integrity string of `data`: `sha512-` and the standard base64 of
+/// its SHA-512 (Subresource Integrity, as `dist.integrity` in the registry).
+pub fn sha512_integrity(data: &[u8]) -> String {
+    use base64::Engine as _;
+    let d = digest::digest(&digest::SHA512, data);
+    format!(
+        "sha512-{}",
+        base64::engine::general_purpose::STANDARD.encode(d.as_ref())
+    )
+}
+
 /// `n` decimal digits from the OS CSPRNG, uniformly distributed (rejection
 /// sampling avoids the bias of `byte % 10`).
 pub fn random_digits(n: usize) -> String {

@@ -10,7 +10,9 @@ mod password;
 mod signing;
 mod webhook;
 
-pub use digest::{constant_time_eq, cookie_suffix, random_digits, sha256_hex};
+pub use digest::{
+    constant_time_eq, cookie_suffix, random_digits, sha256_base64, sha256_hex, sha512_integrity,
+};
 pub use password::{HashMemory, ImportError, PasswordCheck, PasswordHasher};
 pub use signing::{CryptoError, SigningKey, b64url};
 pub use webhook::svix_signature;

@@ -19,8 +19,11 @@ pub enum PasswordError {
     TooShort(usize),
     #[error("Passwords must be {MAX_PASSWORD_CHARS} characters or fewer.")]
     TooLong,
+    /// On the list of passwords most often used (and so tried first by
+    /// attackers). The code stays Clerk's `form_password_pwned`; the words
+    /// say what was checked: a local list, not a breach database.
     #[error(
-        "Password has been found in an online data breach. For account safety, please use a different password."
+        "This password is too common: it is among the passwords people use most, which attackers try first. Please choose another."
     )]
     Breached,
     #[error(

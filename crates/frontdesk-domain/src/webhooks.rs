@@ -29,6 +29,58 @@ pub const EVENT_TYPES: &[&str] = &[
     "email.created",
 ];
 
+/// Every event type Clerk's webhooks define (its webhook OpenAPI spec),
+/// those Frontdesk emits today included: an endpoint may subscribe to any of
+/// them, and to nothing else, so that a misspelt type is refused rather than
+/// filtering out every event.
+pub const CLERK_EVENT_TYPES: &[&str] = &[
+    "email.created",
+    "organization.created",
+    "organization.deleted",
+    "organization.updated",
+    "organizationDomain.created",
+    "organizationDomain.deleted",
+    "organizationDomain.updated",
+    "organizationInvitation.accepted",
+    "organizationInvitation.created",
+    "organizationInvitation.revoked",
+    "organizationMembership.created",
+    "organizationMembership.deleted",
+    "organizationMembership.updated",
+    "paymentAttempt.created",
+    "paymentAttempt.updated",
+    "permission.created",
+    "permission.deleted",
+    "permission.updated",
+    "role.created",
+    "role.deleted",
+    "role.updated",
+    "session.created",
+    "session.ended",
+    "session.pending",
+    "session.removed",
+    "session.revoked",
+    "sms.created",
+    "subscription.active",
+    "subscription.created",
+    "subscription.pastDue",
+    "subscription.updated",
+    "subscriptionItem.abandoned",
+    "subscriptionItem.active",
+    "subscriptionItem.canceled",
+    "subscriptionItem.ended",
+    "subscriptionItem.freeTrialEnding",
+    "subscriptionItem.incomplete",
+    "subscriptionItem.pastDue",
+    "subscriptionItem.upcoming",
+    "subscriptionItem.updated",
+    "user.created",
+    "user.deleted",
+    "user.updated",
+    "waitlistEntry.created",
+    "waitlistEntry.updated",
+];
+
 /// Why an endpoint's settings were refused.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 pub enum EndpointError {
@@ -36,7 +88,7 @@ pub enum EndpointError {
     Url,
     #[error("the URL resolves to {0}, which this instance does not call")]
     Address(IpAddr),
-    #[error("`{0}` is not an event type")]
+    #[error("`{0}` is not an event type{hint}", hint = suggestion(.0))]
     EventType(String),
     #[error("the signing secret is not `whsec_` followed by base64 of 24 to 64 bytes")]
     Secret,
@@ -294,19 +346,41 @@ impl WebhookEndpoint {
     }
 }
 
-/// Parse an event-type filter: `noun.verb` names of at most 64 ASCII letters
-/// (Clerk's types are camelCase: `organizationMembership.created`), deduplicated.
+/// "; did you mean `user.created`?" for a near miss of a known type.
+fn suggestion(t: &str) -> String {
+    let close = CLERK_EVENT_TYPES
+        .iter()
+        .map(|known| (edit_distance(t, known), known))
+        .filter(|(d, _)| *d <= 3)
+        .min_by_key(|(d, _)| *d);
+    match close {
+        Some((_, known)) => format!("; did you mean `{known}`?"),
+        None => " (see GET /v1/webhooks/event_types)".to_owned(),
+    }
+}
+
+/// Levenshtein distance, for suggestions.
+fn edit_distance(a: &str, b: &str) -> usize {
+    let b: Vec<char> = b.chars().collect();
+    let mut prev: Vec<usize> = (0..=b.len()).collect();
+    for (i, ca) in a.chars().enumerate() {
+        let mut row = vec![i + 1];
+        for (j, cb) in b.iter().enumerate() {
+            let cost = usize::from(ca != *cb);
+            row.push((prev[j] + cost).min(prev[j + 1] + 1).min(row[j] + 1));
+        }
+        prev = row;
+    }
+    prev[b.len()]
+}
+
+/// Parse an event-type filter: types Clerk defines ([`CLERK_EVENT_TYPES`]),
+/// deduplicated.
 pub fn parse_filter_types<S: AsRef<str>>(types: &[S]) -> Result<Vec<String>, EndpointError> {
     let mut out: Vec<String> = Vec::new();
     for t in types {
         let t = t.as_ref();
-        let valid = t.len() <= 64
-            && t.split_once('.').is_some_and(|(noun, verb)| {
-                !noun.is_empty()
-                    && !verb.is_empty()
-                    && noun.bytes().all(|b| b.is_ascii_alphabetic())
-                    && verb.bytes().all(|b| b.is_ascii_alphabetic())
-            });
+        let valid = CLERK_EVENT_TYPES.contains(&t);
         if !valid {
             return Err(EndpointError::EventType(t.to_owned()));
         }
@@ -518,6 +592,23 @@ mod tests {
         assert!(dev.permits(ip("127.0.0.1")));
         assert!(!dev.permits(ip("10.0.0.1")));
         assert!(!dev.permits(ip("0.0.0.0")));
+    }
+
+    #[test]
+    fn event_types_are_clerks_and_typos_get_a_suggestion() {
+        assert_eq!(
+            parse_filter_types(&["user.created", "organization.created", "user.created"]),
+            Ok(vec![
+                "user.created".to_owned(),
+                "organization.created".to_owned()
+            ])
+        );
+        let e = parse_filter_types(&["user.creatd"]).expect_err("a typo");
+        assert_eq!(
+            e.to_string(),
+            "`user.creatd` is not an event type; did you mean `user.created`?"
+        );
+        assert!(parse_filter_types(&["nope"]).is_err());
     }
 
     #[test]

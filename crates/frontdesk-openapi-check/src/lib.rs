@@ -126,9 +126,12 @@ impl Spec {
     pub fn load(file: SpecFile) -> Option<Spec> {
         let loaded = file.slot().get_or_init(|| read(file)).as_ref();
         if loaded.is_none() {
-            println!(
-                "skipping: Clerk OpenAPI spec {} not found (set {DIR_ENV} to its folder)",
-                file.path().display()
+            frontdesk_testkit::skip(
+                &format!(
+                    "checks against Clerk's OpenAPI spec {}",
+                    file.path().display()
+                ),
+                &format!("not found (set {DIR_ENV} to its folder)"),
             );
         }
         loaded.map(|inner| Spec { inner })

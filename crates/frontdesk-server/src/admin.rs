@@ -82,51 +82,114 @@ pub async fn ensure_signing_key(store: &dyn Store) -> Result<SigningKeyRecord, K
     Ok(store.ensure_signing_key(&record).await?)
 }
 
-/// The environment a Next.js app with `@clerk/nextjs` needs to run against
-/// this instance (clerk-protocol.md §1.7): what `frontdesk keys show
-/// --format nextjs` prints, and what the drop-in test starts the seed's app
-/// with. `secret_key` is `None` when the caller has none to show (keys are
-/// stored hashed); the line then says where to get one.
-///
-/// The app must be on the same site as `api_origin` (same host, any port):
-/// clerk-js keeps the browser's client in Frontdesk's `__client` cookie,
-/// which is `SameSite=Lax`. Both script URLs are needed: with only a proxy
-/// URL, clerk-js would fetch its bundles over https.
+/// Where an app's users sign in and sign up.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum SignInPages {
+    /// Frontdesk's hosted pages, as Clerk's Account Portal: nothing to add
+    /// to the app.
+    #[default]
+    Hosted,
+    /// `/sign-in` and `/sign-up` pages of the app itself (`<SignIn/>`,
+    /// `<SignUp/>`), as in Clerk's custom-page guides.
+    InApp,
+}
+
+/// A line of an environment file.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum EnvLine {
+    Comment(String),
+    Var(&'static str, String),
+}
+
+impl std::fmt::Display for EnvLine {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            Self::Comment(text) => write!(f, "# {text}"),
+            Self::Var(name, value) => write!(f, "{name}={value}"),
+        }
+    }
+}
+
+/// The variables of `lines`, without the comments.
+pub fn env_vars(lines: &[EnvLine]) -> Vec<(&'static str, String)> {
+    lines
+        .iter()
+        .filter_map(|l| match l {
+            EnvLine::Var(name, value) => Some((*name, value.clone())),
+            EnvLine::Comment(_) => None,
+        })
+        .collect()
+}
+
+/// The environment of a Next.js app using `@clerk/nextjs` against this
+/// instance (`.env.local`): what `frontdesk keys show --format nextjs`
+/// prints. Every value is one that works: without `secret_key` the secret
+/// key line is a comment saying how to get one, never a placeholder that
+/// looks like a key.
 pub fn nextjs_env(
     api_origin: &str,
     publishable_key: &frontdesk_domain::PublishableKey,
-    mode: frontdesk_domain::InstanceMode,
     secret_key: Option<&str>,
-) -> Vec<(&'static str, String)> {
-    let secret = secret_key.map_or_else(
-        || {
-            format!(
-                "sk_{}_…  # from `frontdesk keys secret create`, or use --new-secret-key",
-                mode.key_infix()
-            )
-        },
-        str::to_owned,
-    );
-    vec![
-        (
+    pages: SignInPages,
+) -> Vec<EnvLine> {
+    let var = |name: &'static str, value: String| EnvLine::Var(name, value);
+    let comment = |text: &str| EnvLine::Comment(text.to_owned());
+    let mut lines = vec![
+        comment("Frontdesk, for @clerk/nextjs (frontdesk keys show --format nextjs)."),
+        var(
             "NEXT_PUBLIC_CLERK_PUBLISHABLE_KEY",
             publishable_key.as_str().to_owned(),
         ),
-        ("CLERK_SECRET_KEY", secret),
-        ("NEXT_PUBLIC_CLERK_PROXY_URL", api_origin.to_owned()),
-        ("CLERK_API_URL", api_origin.to_owned()),
-        (
+    ];
+    match secret_key {
+        Some(key) => lines.push(var("CLERK_SECRET_KEY", key.to_owned())),
+        None => {
+            lines.push(comment(
+                "CLERK_SECRET_KEY is needed: run `frontdesk keys show --format nextjs --new-secret-key`",
+            ));
+            lines.push(comment(
+                "for a block with a new one, or `frontdesk keys secret create` and paste it here.",
+            ));
+        }
+    }
+    lines.extend([
+        var("NEXT_PUBLIC_CLERK_PROXY_URL", api_origin.to_owned()),
+        var("CLERK_API_URL", api_origin.to_owned()),
+        var(
             "NEXT_PUBLIC_CLERK_JS_URL",
             format!("{api_origin}/npm/@clerk/clerk-js@6/dist/clerk.browser.js"),
         ),
-        (
+        var(
             "NEXT_PUBLIC_CLERK_UI_URL",
             format!("{api_origin}/npm/@clerk/ui@1/dist/ui.browser.js"),
         ),
-        ("NEXT_PUBLIC_CLERK_SIGN_IN_URL", "/sign-in".to_owned()),
-        ("NEXT_PUBLIC_CLERK_SIGN_UP_URL", "/sign-up".to_owned()),
-        ("NEXT_PUBLIC_CLERK_TELEMETRY_DISABLED", "1".to_owned()),
-        ("CLERK_TELEMETRY_DISABLED", "1".to_owned()),
-        ("NEXT_TELEMETRY_DISABLED", "1".to_owned()),
-    ]
+    ]);
+    match pages {
+        SignInPages::Hosted => lines.extend([
+            comment(
+                "Sign-in and sign-up on Frontdesk's hosted pages (like Clerk's Account Portal).",
+            ),
+            comment("For /sign-in and /sign-up pages in your app, use --in-app-pages."),
+            var(
+                "NEXT_PUBLIC_CLERK_SIGN_IN_URL",
+                format!("{api_origin}/sign-in"),
+            ),
+            var(
+                "NEXT_PUBLIC_CLERK_SIGN_UP_URL",
+                format!("{api_origin}/sign-up"),
+            ),
+        ]),
+        SignInPages::InApp => lines.extend([
+            comment("Sign-in and sign-up on your app's own /sign-in and /sign-up pages."),
+            var("NEXT_PUBLIC_CLERK_SIGN_IN_URL", "/sign-in".to_owned()),
+            var("NEXT_PUBLIC_CLERK_SIGN_UP_URL", "/sign-up".to_owned()),
+        ]),
+    }
+    lines.extend([
+        comment("Nothing leaves your machine."),
+        var("NEXT_PUBLIC_CLERK_TELEMETRY_DISABLED", "1".to_owned()),
+        var("CLERK_TELEMETRY_DISABLED", "1".to_owned()),
+        var("NEXT_TELEMETRY_DISABLED", "1".to_owned()),
+    ]);
+    lines
 }

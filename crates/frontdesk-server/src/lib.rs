@@ -6,6 +6,7 @@
 //! Tests do the same in-process on port 0.
 
 pub mod admin;
+pub mod bundles;
 pub mod config;
 pub mod error;
 pub mod extract;

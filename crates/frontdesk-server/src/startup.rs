@@ -24,9 +24,7 @@ use tokio::net::TcpListener;
 use tower_http::catch_panic::CatchPanicLayer;
 
 use crate::admin;
-use crate::config::{
-    Config, ConfigError, Database, PublicUrl, Validated, parse_public_url, redact_url,
-};
+use crate::config::{Config, ConfigError, Database, Validated, default_public_url, redact_url};
 use crate::error::route_not_found;
 use crate::keys::{KeyRing, KeyRingError};
 use crate::metrics::Metrics;
@@ -182,8 +180,8 @@ impl Application {
             .map(|a| a.port())
             .unwrap_or(config.port);
         let public_url = match validated.public_url.clone() {
-            Some(url) => url,
-            None => default_public_url(&config, port)?,
+            Some(url) => url.with_listening_port(port)?,
+            None => default_public_url(config.host, port)?,
         };
 
         let store = open_store(&config, &validated).await?;
@@ -268,6 +266,10 @@ impl Application {
             )),
             in_flight: Arc::new(tokio::sync::Semaphore::new(config.max_requests_in_flight)),
             mail_queued: Arc::default(),
+            bundles: Arc::new(crate::bundles::Bundles::new(
+                config.bundles_dir.clone(),
+                &config.data_dir,
+            )),
             webhooks: Arc::new(webhooks),
             config: Arc::new(config),
         };
@@ -344,17 +346,6 @@ impl Application {
     }
 }
 
-fn default_public_url(config: &Config, port: u16) -> Result<PublicUrl, ConfigError> {
-    let host = if config.host.is_unspecified() {
-        "127.0.0.1".to_owned()
-    } else if config.host.is_ipv6() {
-        format!("[{}]", config.host)
-    } else {
-        config.host.to_string()
-    };
-    parse_public_url(&format!("http://{host}:{port}"))
-}
-
 /// Reload the key ring now and then, so a rotation made by another node (or by
 /// the CLI) is picked up.
 async fn refresh_keys(state: AppState) {
@@ -401,6 +392,7 @@ pub fn router(state: AppState) -> Router {
             get(routes::frontend::handshake_payload),
         )
         .route("/avatar.svg", get(routes::health::avatar))
+        .route("/favicon.ico", get(routes::health::favicon))
         .route("/npm/{*path}", get(routes::bundles::serve))
         .fallback(route_not_found)
         .method_not_allowed_fallback(crate::error::method_not_allowed)

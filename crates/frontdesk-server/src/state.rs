@@ -53,6 +53,8 @@ pub struct AppState {
     pub in_flight: Arc<tokio::sync::Semaphore>,
     /// Wakes this node's mail worker when a request queued mail.
     pub mail_queued: Arc<tokio::sync::Notify>,
+    /// Where the clerk-js and `@clerk/ui` bundles come from.
+    pub bundles: Arc<crate::bundles::Bundles>,
     /// Webhook delivery: address policy, HTTP client, the worker's wake-up.
     pub webhooks: Arc<crate::webhooks::Webhooks>,
 }

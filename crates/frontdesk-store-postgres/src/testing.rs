@@ -45,13 +45,7 @@ impl TestSchema {
     /// The base URL from the environment, or `None` after printing why the
     /// caller's PostgreSQL test is skipped.
     pub fn base_url_or_skip(test: &str) -> Option<String> {
-        match std::env::var(TEST_DATABASE_URL_VAR) {
-            Ok(url) if !url.is_empty() => Some(url),
-            _ => {
-                eprintln!("skipping {test}: {TEST_DATABASE_URL_VAR} is not set");
-                None
-            }
-        }
+        frontdesk_testkit::postgres_url_or_skip(test)
     }
 
     /// Drop the schema and everything in it.

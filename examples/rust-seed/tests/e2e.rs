@@ -84,7 +84,10 @@ async fn ok(program: &str) -> bool {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn protected_pages_sign_in_refresh_revoke_and_pro_in_chromium() {
     if !ok("node").await || !std::path::Path::new(CHROMIUM).exists() {
-        eprintln!("skipping the Rust seed app browser test: node or {CHROMIUM} is missing");
+        frontdesk_testkit::skip(
+            "the Rust seed app browser test",
+            &format!("node or {CHROMIUM} is missing"),
+        );
         return;
     }
     if !e2e_dir().join("node_modules/playwright-core").exists() {
@@ -145,7 +148,8 @@ async fn protected_pages_sign_in_refresh_revoke_and_pro_in_chromium() {
         .stdout(Stdio::null())
         .spawn()
         .unwrap();
-    let base = format!("http://127.0.0.1:{port}");
+    // Frontdesk's default public URL, the same spelling as the app's.
+    let base = format!("http://localhost:{port}");
     let mut ready = false;
     for _ in 0..200 {
         if reqwest::get(format!("{base}/readyz"))

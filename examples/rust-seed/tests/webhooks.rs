@@ -90,8 +90,8 @@ async fn webhooks_keep_the_users_table_in_sync_on_sqlite() {
 
 #[tokio::test]
 async fn webhooks_keep_the_users_table_in_sync_on_postgres() {
-    let Ok(url) = std::env::var("FRONTDESK_TEST_DATABASE_URL") else {
-        eprintln!("skipping the PostgreSQL variant: FRONTDESK_TEST_DATABASE_URL is not set");
+    let Some(url) = frontdesk_testkit::postgres_url_or_skip("the seed's PostgreSQL webhook sync")
+    else {
         return;
     };
     // A schema of its own, dropped afterwards.

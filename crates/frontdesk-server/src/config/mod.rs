@@ -30,7 +30,14 @@ pub use webhooks::WebhooksConfig;
 pub const ENV_PREFIX: &str = "FRONTDESK_";
 
 /// Variables with the prefix that are not settings.
-const NON_SETTING_VARS: &[&str] = &["config", "test_database_url", "log"];
+const NON_SETTING_VARS: &[&str] = &[
+    "config",
+    "log",
+    // The test runner's (scripts/test-runner, frontdesk-testkit).
+    "test_database_url",
+    "test_postgres_unavailable",
+    "skip_log",
+];
 
 /// Settings whose environment variable is taken verbatim rather than parsed
 /// as a TOML-like value: a password such as `123456`, `true` or `"quoted"`
@@ -211,193 +218,7 @@ impl Default for Config {
 pub const SDK_JWKS_CACHE_SECS: u32 = 300;
 
 /// The annotated default configuration file (`frontdesk config print-default`).
-pub const DEFAULT_TOML: &str = r##"# frontdesk.toml: Frontdesk configuration.
-#
-# Precedence: these defaults < this file < FRONTDESK_* environment variables <
-# command-line flags. Every key can also be set as FRONTDESK_<KEY> (upper case),
-# e.g. FRONTDESK_PORT=8080, or as --<key-with-dashes> on the command line.
-
-# Address and port to listen on. Port 0 picks a free port.
-host = "127.0.0.1"
-port = 4000
-
-# Where the SQLite database (frontdesk.db) is kept.
-data_dir = "frontdesk-data"
-
-# Unset: SQLite in data_dir. "postgres://user:pass@host:5432/db": PostgreSQL,
-# which lets several Frontdesk nodes share one database.
-# database_url = "postgres://postgres@127.0.0.1:5432/frontdesk"
-
-# SQLite only: what a commit survives. "normal": a kill -9 of the process loses
-# nothing acknowledged, but a power loss or OS crash may roll back the last
-# commits before it (about a second's worth; the file is never corrupted).
-# "full": every commit is flushed to disk before it is acknowledged, so it
-# survives power loss too, at one fsync per write (slower sign-ups and
-# sign-ins on slow disks).
-sqlite_synchronous = "normal"
-
-# Where the npm packages @clerk/clerk-js and @clerk/ui are installed: their
-# dist/ files are served at /npm/@clerk/clerk-js@*/dist/* and
-# /npm/@clerk/ui@*/dist/* (the URLs clerk-js loads itself and its UI from; any
-# version in the URL gets the installed one). Relative paths are from the
-# working directory. The default is where `npm ci --prefix e2e` run in a
-# checkout of Frontdesk puts them; elsewhere, install the two packages with npm
-# and point this at their node_modules/@clerk.
-bundles_dir = "e2e/node_modules/@clerk"
-
-# The URL browsers and apps use to reach this server. Its host (with port) is
-# encoded in the publishable key, and must contain a dot: use 127.0.0.1:PORT,
-# not localhost:PORT. Default: http://127.0.0.1:<port>.
-# public_url = "https://auth.example.com"
-
-# "development" (pk_test_/sk_test_ keys, test emails) or "production"
-# (pk_live_/sk_live_). Fixed when the instance is first created.
-mode = "development"
-
-# A secret key (sk_test_… / sk_live_…, at least 43 characters after the
-# prefix) registered on start if it was never registered before. For automated
-# deployments; prefer FRONTDESK_BOOTSTRAP_SECRET_KEY over writing it here.
-# bootstrap_secret_key = "sk_test_…"
-
-# "pretty" or "json". The level is set with RUST_LOG (default: info).
-log_format = "pretty"
-
-# Lifetime of session tokens (JWTs), in seconds. Clerk uses 60.
-session_token_lifetime_secs = 60
-
-# Cache-Control max-age of the JWKS endpoints, in seconds.
-jwks_max_age_secs = 300
-
-# How long a retired signing key stays published after `frontdesk keys
-# rotate`, in seconds. Must cover a token lifetime plus JWKS caching.
-retired_key_retention_secs = 3600
-
-# Largest request body accepted, in bytes.
-max_body_bytes = 1048576
-
-# Backend API requests allowed per secret key per 10 seconds, answered with
-# 429 and Retry-After beyond it. Unset: 100 in development, 1000 in production
-# (Clerk's limits); 0 disables. Counted per node. JWKS requests are exempt.
-# backend_rate_limit = 1000
-
-# Minimum password length in characters (NIST 800-63B: at least 8).
-min_password_length = 8
-
-# argon2id cost for password hashes (OWASP minimum: 19456 KiB, 2 iterations).
-# Digests with weaker parameters are upgraded at the next successful sign-in.
-argon2_memory_kib = 19456
-argon2_iterations = 2
-
-# A session ends this long after it started, in seconds (Clerk: 7 days).
-session_lifetime_secs = 604800
-
-# A session ends after this long without activity, in seconds; 0: never.
-session_inactivity_timeout_secs = 0
-
-# Origins of your apps, which may receive sessions through the handshake and
-# redirects after sign-in. Development instances also accept any origin.
-allowed_origins = []
-
-# Per client IP and 10 seconds: sign-ins/sign-ups started, and password or
-# code attempts (Clerk's limits). Answered with 429 and Retry-After; 0 disables.
-frontend_create_rate_limit = 5
-frontend_attempt_rate_limit = 3
-# Per client IP and 10 seconds: browsers given an identity before signing in
-# (development browsers, anonymous clients). Unused ones are deleted after a day.
-frontend_client_rate_limit = 30
-
-# Reverse proxies whose X-Forwarded-For header gives the client IP. Requests
-# from anywhere else are limited by their own address, whatever they claim.
-trusted_proxies = []
-
-# Answer as if every address had an account: sign-up with a taken address goes
-# on to "check your email" (the owner gets a notice, not a code), and locked
-# or banned accounts answer exactly like a wrong password. Hides who has an
-# account, at a price: a person who forgot they signed up, or whose account is
-# locked, is not told so on the form. Off by default, as on Clerk, whose
-# components show those answers.
-hide_user_existence = false
-
-# Threads that hash passwords (argon2id, about 19 MiB each); 0: one per core.
-# Sign-ins beyond what they can check within a second are answered 503 with
-# Retry-After.
-password_hash_threads = 0
-
-# Slow clients: longest wait for a request's head (also the idle time after
-# which a kept-alive connection is closed) and for its body, in seconds.
-header_read_timeout_secs = 10
-body_read_timeout_secs = 10
-
-# Open connections at most, in all (0: the open-files limit less a reserve)
-# and from one client address. Connections over a cap are closed at once.
-max_connections = 0
-max_connections_per_ip = 256
-
-# Requests handled at once. More wait up to one second for a turn, then get
-# 503 with Retry-After, so that overload delays no request by much.
-max_requests_in_flight = 256
-
-# Outgoing mail (verification codes). Without a host no mail is delivered:
-# development instances keep every message in the dev mailbox
-# (GET /v1/dev/emails), production instances log a warning. With a host, mail
-# is delivered in either mode (and still kept in the dev mailbox in
-# development). Environment variables: FRONTDESK_SMTP__HOST,
-# FRONTDESK_SMTP__PORT, and so on.
-[smtp]
-# host = "smtp.example.com"
-# 587 with tls = "starttls", 465 with tls = "tls", often 25 with tls = "none".
-port = 587
-# "starttls" (upgrade required, no fallback to plaintext), "tls" (implicit
-# TLS, SMTPS) or "none" (plaintext: only for a relay on loopback or a trusted
-# network). Certificates are checked against Mozilla's root store.
-tls = "starttls"
-# Credentials, if the server asks for them; both or neither. Prefer
-# FRONTDESK_SMTP__PASSWORD over writing the password here.
-# username = "frontdesk"
-# password = "…"
-# The sender of every message, "Name <address>" or a bare address.
-from = "Frontdesk <no-reply@localhost>"
-# Longest one delivery may take, in seconds. Requests never wait for the mail
-# server: they queue the message, and a worker in every node delivers it,
-# retrying failures until the code in it expires.
-timeout_secs = 15
-
-# How the hosted pages (/sign-in, /sign-up, /user, ...) look.
-[branding]
-# Shown in titles, headings and mail.
-application_name = "Frontdesk"
-# An image above every page (http or https URL); unset: the name alone.
-# logo_url = "https://example.com/logo.svg"
-# Buttons, links and focus rings: #rrggbb or #rgb.
-primary_color = "#4f46e5"
-
-# Webhooks: events (user.created, session.ended, ...) signed the Svix way and
-# delivered to the endpoints managed with `frontdesk webhooks` or the Backend
-# API (/v1/webhooks/endpoints).
-[webhooks]
-# Run a delivery worker in this process. With PostgreSQL any number of nodes
-# may; each delivery is attempted by one worker at a time.
-worker = true
-# Deliveries in flight at once, in all and to one endpoint.
-concurrency = 64
-per_endpoint_concurrency = 32
-# Longest one attempt may take, in milliseconds (Svix: 15 s).
-timeout_ms = 15000
-# Delays before each retry, in milliseconds: Svix's schedule of 5 s, 5 min,
-# 30 min, 2 h, 5 h, 10 h, 10 h (each with +-10% jitter); then the message fails.
-retry_delays_ms = [5000, 300000, 1800000, 7200000, 18000000, 36000000, 36000000]
-# How often to look for due retries and other nodes' events, in milliseconds.
-poll_interval_ms = 1000
-# Endpoints on loopback addresses: unset means allowed in development only.
-# allow_loopback = false
-# Endpoints on private, link-local or unique-local addresses (10/8, 192.168/16,
-# 169.254/16, fc00::/7, ...): refused unless set.
-allow_private = false
-# An endpoint whose every attempt failed for this long is disabled (5 days).
-disable_after_secs = 432000
-# Messages and their attempts are kept this long (30 days).
-retention_secs = 2592000
-"##;
+pub const DEFAULT_TOML: &str = include_str!("default.toml");
 
 /// A setting that could not be used. The message names the setting the way the
 /// operator set it, in one line.
@@ -520,6 +341,35 @@ impl Config {
         figment = figment.merge(Serialized::defaults(overrides));
         let config: Config = figment.extract().map_err(|e| from_figment(&e))?;
         Ok(Loaded { config, warnings })
+    }
+
+    /// The effective settings as TOML (`frontdesk config show`), with every
+    /// secret redacted: database passwords, the bootstrap key, SMTP's.
+    pub fn to_redacted_toml(&self) -> String {
+        let mut value = match toml::Value::try_from(self) {
+            Ok(v) => v,
+            Err(e) => return format!("# cannot show the settings: {e}\n"),
+        };
+        if let Some(table) = value.as_table_mut() {
+            if let Some(url) = &self.database_url {
+                table.insert(
+                    "database_url".into(),
+                    toml::Value::String(redact_url(url.expose())),
+                );
+            }
+            if self.bootstrap_secret_key.is_some() {
+                table.insert(
+                    "bootstrap_secret_key".into(),
+                    toml::Value::String("[redacted]".into()),
+                );
+            }
+            if let Some(smtp) = table.get_mut("smtp").and_then(toml::Value::as_table_mut)
+                && smtp.contains_key("password")
+            {
+                smtp.insert("password".into(), toml::Value::String("[redacted]".into()));
+            }
+        }
+        toml::to_string_pretty(&value).unwrap_or_default()
     }
 
     /// Check values that parse but cannot work, and resolve derived settings.
@@ -663,11 +513,17 @@ impl PublicUrl {
     }
 
     /// `host[:port]`, as encoded in the publishable key.
+    ///
+    /// Clerk's SDKs refuse a key whose host has no dot, so `localhost` is
+    /// written `localhost.`: the fully qualified spelling of the same name,
+    /// which resolves to loopback too. Nothing reaches Frontdesk through it
+    /// (the apps' `proxyUrl` is the public URL); it only has to stay on this
+    /// machine if an app ever uses it.
     pub fn frontend_host(&self) -> &str {
         &self.host
     }
 
-    /// The base URL without a trailing slash, e.g. `http://127.0.0.1:4000`.
+    /// The base URL without a trailing slash, e.g. `http://localhost:4000`.
     pub fn origin(&self) -> String {
         self.url.as_str().trim_end_matches('/').to_owned()
     }
@@ -677,6 +533,34 @@ impl PublicUrl {
         PublishableKey::for_host(mode, &self.host)
             .map_err(|e| ConfigError::new("public_url", e.to_string()))
     }
+
+    /// The same URL with `port`; `public_url = "http://127.0.0.1:0"` means
+    /// "the port the server listens on", which is known only once bound.
+    pub fn with_listening_port(self, port: u16) -> Result<Self, ConfigError> {
+        if self.url.port() != Some(0) {
+            return Ok(self);
+        }
+        let mut url = self.url;
+        let _ = url.set_port(Some(port));
+        parse_public_url(url.as_str())
+    }
+}
+
+/// The public URL when none is configured: `http://localhost:<port>` on a
+/// loopback address. `localhost` rather than `127.0.0.1` because that is
+/// what development servers print and people open (`next dev`,
+/// `next start`, Vite), and browsers keep a sign-in cookie of one
+/// spelling away from pages of the other; `next dev` also serves its
+/// development scripts to `localhost` only.
+pub fn default_public_url(host: IpAddr, port: u16) -> Result<PublicUrl, ConfigError> {
+    let host = if host.is_unspecified() || host.is_loopback() {
+        "localhost".to_owned()
+    } else if host.is_ipv6() {
+        format!("[{host}]")
+    } else {
+        host.to_string()
+    };
+    parse_public_url(&format!("http://{host}:{port}"))
 }
 
 /// Parse and check `public_url`.
@@ -693,6 +577,11 @@ pub fn parse_public_url(text: &str) -> Result<PublicUrl, ConfigError> {
         return Err(bad("must not contain credentials"));
     }
     let host = url.host_str().ok_or_else(|| bad("has no host"))?;
+    let host = if host.eq_ignore_ascii_case("localhost") {
+        "localhost."
+    } else {
+        host
+    };
     let host = match url.port() {
         Some(port) => format!("{host}:{port}"),
         None => host.to_owned(),

@@ -264,12 +264,27 @@ fn public_url_must_make_a_usable_publishable_key() {
             .frontend_host(),
         "auth.example.com"
     );
-    for bad in [
-        "http://localhost:4000",
-        "ftp://a.b",
-        "http://a.b/path",
-        "nonsense",
-    ] {
+    // Clerk's SDKs want a dot in the key's host: `localhost.` names the same.
+    assert_eq!(
+        parse_public_url("http://localhost:4000")
+            .expect("ok")
+            .frontend_host(),
+        "localhost.:4000"
+    );
+    assert_eq!(
+        default_public_url(IpAddr::V4(Ipv4Addr::LOCALHOST), 4000)
+            .expect("ok")
+            .origin(),
+        "http://localhost:4000"
+    );
+    assert_eq!(
+        parse_public_url("http://127.0.0.1:0")
+            .and_then(|u| u.with_listening_port(4100))
+            .expect("ok")
+            .origin(),
+        "http://127.0.0.1:4100"
+    );
+    for bad in ["ftp://a.b", "http://a.b/path", "nonsense"] {
         let e = parse_public_url(bad).expect_err(bad);
         assert_eq!(e.env, "FRONTDESK_PUBLIC_URL");
     }

@@ -2,17 +2,19 @@
 //! forms, per-IP limits, and the response headers of an authentication page.
 
 use axum::body::{Body, to_bytes};
-use axum::extract::{Request, State};
+use axum::extract::{FromRequestParts, Request, State};
 use axum::http::header::{
-    CACHE_CONTROL, CONTENT_SECURITY_POLICY, ORIGIN, REFERRER_POLICY, RETRY_AFTER, SET_COOKIE,
+    CACHE_CONTROL, CONTENT_SECURITY_POLICY, ORIGIN, REFERRER_POLICY, SET_COOKIE,
     X_CONTENT_TYPE_OPTIONS, X_FRAME_OPTIONS,
 };
+use axum::http::request::Parts;
 use axum::http::{HeaderMap, HeaderValue, Method, StatusCode};
 use axum::middleware::Next;
 use axum::response::{IntoResponse, Response};
 use frontdesk_crypto::constant_time_eq;
 
 use super::layout;
+use crate::error::ApiError;
 use crate::routes::frontend::limits::client_ip;
 use crate::state::AppState;
 
@@ -23,12 +25,46 @@ pub const CSRF_FIELD: &str = "csrf_token";
 #[derive(Clone)]
 pub struct CsrfToken(pub String);
 
-/// No script, no frames, no plugins; styles and forms from Frontdesk only;
-/// images also from the configured logo's host. `form-action` is left out:
-/// Chromium applies it to the redirects after a POST, and a sign-in ends in
-/// one to the app's origin.
-const CSP: &str = "default-src 'none'; style-src 'self'; img-src 'self' https: http: data:; \
-                   frame-ancestors 'none'; base-uri 'none'";
+/// The one script of the hosted pages, allowed by its hash.
+///
+/// First, clerk-js sends people to a sign-in page on another origin the way
+/// Clerk's Account Portal expects them: `…/sign-in#/?redirect_url=…`,
+/// parameters in the fragment, which a server never sees. This moves them
+/// into the query (keeping any already there) and loads the page again, so
+/// the server-rendered form knows where to go.
+///
+/// Then a "Show" button after each password field (NIST 800-63B 5.1.1.2:
+/// offer to display the secret while it is typed). Without script the
+/// forms work the same, minus the button.
+pub const PAGE_SCRIPT: &str = "(function(){var h=location.hash;if(h.indexOf('#/?')===0){\
+var q=new URLSearchParams(h.slice(3)),u=new URL(location.href);\
+q.forEach(function(v,k){if(!u.searchParams.has(k))u.searchParams.set(k,v)});\
+u.hash='';location.replace(u.toString());return}\
+document.addEventListener('DOMContentLoaded',function(){\
+document.querySelectorAll('input[type=password]').forEach(function(i){\
+var b=document.createElement('button');b.type='button';b.className='reveal';\
+b.setAttribute('aria-controls',i.id);\
+function set(shown){i.type=shown?'text':'password';b.textContent=shown?'Hide':'Show';\
+b.setAttribute('aria-pressed',String(shown));\
+b.setAttribute('aria-label',(shown?'Hide':'Show')+' password')}\
+set(false);b.addEventListener('click',function(){set(i.type==='password')});\
+i.insertAdjacentElement('afterend',b)})})})();";
+
+/// No script but [`PAGE_SCRIPT`] (by its hash), no frames, no plugins;
+/// styles and forms from Frontdesk only; images also from the configured
+/// logo's host. `form-action` is left out: Chromium applies it to the
+/// redirects after a POST, and a sign-in ends in one to the app's origin.
+fn csp() -> &'static HeaderValue {
+    static CSP: std::sync::LazyLock<HeaderValue> = std::sync::LazyLock::new(|| {
+        let hash = frontdesk_crypto::sha256_base64(PAGE_SCRIPT.as_bytes());
+        let text = format!(
+            "default-src 'none'; script-src 'sha256-{hash}'; style-src 'self'; \
+             img-src 'self' https: http: data:; frame-ancestors 'none'; base-uri 'none'"
+        );
+        HeaderValue::from_str(&text).unwrap_or(HeaderValue::from_static("default-src 'none'"))
+    });
+    &CSP
+}
 
 /// The cookie's name: `__Host-` where the browser enforces what it means
 /// (HTTPS: Secure, Path=/, no Domain, so a sibling subdomain cannot plant
@@ -133,7 +169,7 @@ pub async fn protect(State(state): State<AppState>, req: Request, next: Next) ->
 /// The headers every page is sent with.
 fn secured(mut res: Response) -> Response {
     let h = res.headers_mut();
-    h.insert(CONTENT_SECURITY_POLICY, HeaderValue::from_static(CSP));
+    h.insert(CONTENT_SECURITY_POLICY, csp().clone());
     h.insert(CACHE_CONTROL, HeaderValue::from_static("no-store"));
     h.insert(REFERRER_POLICY, HeaderValue::from_static("no-referrer"));
     h.insert(X_FRAME_OPTIONS, HeaderValue::from_static("DENY"));
@@ -150,10 +186,42 @@ pub enum Limit {
     Attempt,
 }
 
-/// The Frontend API's per-IP limits, answered with a page.
+/// Whether this form post is within its per-IP budget: set by
+/// [`rate_limit`] for the handler, which answers an exhausted budget with
+/// its own form, the values typed and the wait (not a bare page that loses
+/// them).
+#[derive(Clone, Copy, Debug, Default)]
+pub struct Budget {
+    wait_secs: Option<u64>,
+}
+
+impl Budget {
+    /// `Err(429, Retry-After)` when the budget is spent.
+    pub fn check(&self) -> Result<(), ApiError> {
+        match self.wait_secs {
+            Some(wait) => Err(ApiError::rate_limited(wait)),
+            None => Ok(()),
+        }
+    }
+}
+
+impl<S: Send + Sync> FromRequestParts<S> for Budget {
+    type Rejection = std::convert::Infallible;
+
+    async fn from_request_parts(parts: &mut Parts, _: &S) -> Result<Self, Self::Rejection> {
+        Ok(parts
+            .extensions
+            .get::<Budget>()
+            .copied()
+            .unwrap_or_default())
+    }
+}
+
+/// The Frontend API's per-IP limits on a form: spends one unit and tells
+/// the handler (through [`Budget`]) whether any was left.
 pub async fn rate_limit(
     State((state, limit)): State<(AppState, Limit)>,
-    req: Request,
+    mut req: Request,
     next: Next,
 ) -> Response {
     let limiter = match limit {
@@ -163,23 +231,9 @@ pub async fn rate_limit(
     if let Some(ip) = client_ip(&state, &req)
         && let Err(wait) = limiter.hit(&ip)
     {
-        let body = layout::message(
-            &state,
-            "Too many attempts",
-            &format!(
-                "Too many attempts from your network. Wait {wait} seconds, then go back and try again."
-            ),
-        );
-        let mut res = (
-            StatusCode::TOO_MANY_REQUESTS,
-            [(axum::http::header::CONTENT_TYPE, "text/html; charset=utf-8")],
-            body,
-        )
-            .into_response();
-        if let Ok(v) = HeaderValue::from_str(&wait.to_string()) {
-            res.headers_mut().insert(RETRY_AFTER, v);
-        }
-        return res;
+        req.extensions_mut().insert(Budget {
+            wait_secs: Some(wait),
+        });
     }
     next.run(req).await
 }

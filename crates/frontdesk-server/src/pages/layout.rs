@@ -4,7 +4,7 @@
 use axum::extract::State;
 use axum::http::header::{CACHE_CONTROL, CONTENT_TYPE};
 use axum::response::IntoResponse;
-use maud::{DOCTYPE, Markup, html};
+use maud::{DOCTYPE, Markup, PreEscaped, html};
 
 use super::guard::{CSRF_FIELD, CsrfToken};
 use crate::state::AppState;
@@ -20,6 +20,7 @@ pub fn shell(state: &AppState, title: &str, body: Markup) -> String {
                 meta name="viewport" content="width=device-width, initial-scale=1";
                 meta name="robots" content="noindex";
                 title { (title) " · " (brand.application_name) }
+                script { (PreEscaped(super::guard::PAGE_SCRIPT)) }
                 link rel="stylesheet" href="/assets/frontdesk.css";
             }
             body {
@@ -265,6 +266,8 @@ button { font: inherit; font-weight: 600; padding: .625rem 1rem; border-radius: 
   border: 1px solid var(--primary); background: var(--primary); color: #fff; }
 button.primary { width: 100%; }
 button.secondary { background: #fff; color: var(--primary); }
+button.reveal { margin-top: .25rem; padding: .125rem .5rem; font-size: .875rem; font-weight: 500;
+  background: #fff; color: var(--primary); }
 .actions { display: flex; flex-direction: column; gap: .5rem; margin-top: 1rem; }
 a { color: var(--primary); }
 .links { margin-top: 1.25rem; font-size: .875rem; }

@@ -16,6 +16,7 @@
 //! `no-referrer` and `frame-ancestors 'none'`. maud escapes every value.
 
 mod guard;
+mod home;
 mod layout;
 mod profile;
 mod reset;
@@ -40,6 +41,7 @@ pub fn router(state: &AppState) -> Router<AppState> {
         axum::middleware::from_fn_with_state((state.clone(), limiter), guard::rate_limit)
     };
     Router::new()
+        .route("/", get(home::show))
         .route(
             "/sign-in",
             get(sign_in::show).merge(post(sign_in::submit).layer(limited(guard::Limit::Create))),
@@ -82,7 +84,83 @@ pub fn router(state: &AppState) -> Router<AppState> {
             state.clone(),
             guard::protect,
         ))
+        .layer(axum::middleware::from_fn_with_state(
+            state.clone(),
+            adopt_dev_browser,
+        ))
         .route("/assets/frontdesk.css", get(layout::stylesheet))
+}
+
+/// Development instances: clerk-js sends people to a sign-in page on
+/// another origin with the app's dev browser in the query
+/// (`?__clerk_db_jwt=`), as it does for Clerk's Account Portal, so that the
+/// sign-in happens on the browser the app knows. The page adopts it as this
+/// browser's client cookie and loads again without it (the fragment, where
+/// clerk-js puts `redirect_url`, survives the redirect).
+async fn adopt_dev_browser(
+    axum::extract::State(state): axum::extract::State<AppState>,
+    req: axum::extract::Request,
+    next: axum::middleware::Next,
+) -> Response {
+    let development = state.instance.instance.mode == frontdesk_domain::InstanceMode::Development;
+    let Some(query) = req
+        .uri()
+        .query()
+        .filter(|_| development && req.method() == axum::http::Method::GET)
+    else {
+        return next.run(req).await;
+    };
+    let param = crate::routes::frontend::ctx::DEV_BROWSER_PARAM;
+    let (token, rest): (Vec<String>, Vec<(String, String)>) = {
+        let mut token = Vec::new();
+        let mut rest = Vec::new();
+        for (k, v) in form_urlencoded::parse(query.as_bytes()) {
+            if k == param {
+                token.push(v.into_owned());
+            } else {
+                rest.push((k.into_owned(), v.into_owned()));
+            }
+        }
+        (token, rest)
+    };
+    let Some(token) = token.into_iter().next() else {
+        return next.run(req).await;
+    };
+    let mut location = req.uri().path().to_owned();
+    if !rest.is_empty() {
+        let mut q = form_urlencoded::Serializer::new(String::new());
+        for (k, v) in &rest {
+            q.append_pair(k, v);
+        }
+        location.push('?');
+        location.push_str(&q.finish());
+    }
+    let mut res = (
+        StatusCode::SEE_OTHER,
+        [(axum::http::header::LOCATION, location)],
+    )
+        .into_response();
+    let known = token.len() <= 256
+        && state
+            .store
+            .find_client_by_token_hash(&frontdesk_crypto::sha256_hex(token.as_bytes()))
+            .await
+            .ok()
+            .flatten()
+            .is_some();
+    if known {
+        let secure = state.instance.public_url.url().scheme() == "https";
+        let name = crate::routes::frontend::ctx::client_cookie(secure);
+        let mut cookie =
+            format!("{name}={token}; Path=/; SameSite=Lax; Max-Age=31536000; HttpOnly");
+        if secure {
+            cookie.push_str("; Secure");
+        }
+        if let Ok(v) = axum::http::HeaderValue::from_str(&cookie) {
+            res.headers_mut().append(axum::http::header::SET_COOKIE, v);
+        }
+    }
+    res
 }
 
 /// `?redirect_url=` (or the hidden field of the same name), carried through
@@ -145,7 +223,7 @@ fn see_other(fapi: &Fapi, location: &str) -> Response {
 /// Where a browser goes once signed in: the target on Frontdesk itself, or
 /// through the handshake, which hands the session to the app on its origin.
 fn signed_in(state: &AppState, fapi: &Fapi, next: &Next) -> Response {
-    match next.target(state) {
+    match next.target(state).map(|t| same_site_loopback(state, t)) {
         Some(t) if t.origin() != state.instance.public_url.origin() => {
             let q = form_urlencoded::Serializer::new(String::new())
                 .append_pair("redirect_url", t.as_str())
@@ -157,9 +235,36 @@ fn signed_in(state: &AppState, fapi: &Fapi, next: &Next) -> Response {
     }
 }
 
+/// Development instances: an app opened at `127.0.0.1` while Frontdesk is
+/// at `localhost` (or the other way round) is another site to the browser,
+/// which keeps Frontdesk's cookie from the app's clerk-js there. The way
+/// back goes to the same page at Frontdesk's spelling of loopback, where
+/// the sign-in just made is seen by both.
+fn same_site_loopback(state: &AppState, target: RedirectUrl) -> RedirectUrl {
+    let development = state.instance.instance.mode == frontdesk_domain::InstanceMode::Development;
+    let ours = state.instance.public_url.url();
+    let (Some(theirs), Some(our_host)) = (target.as_url().host_str(), ours.host_str()) else {
+        return target;
+    };
+    if !development || !crate::routes::frontend::ctx::other_loopback_spelling(theirs, our_host) {
+        return target;
+    }
+    let mut moved = target.as_url().clone();
+    if moved.set_host(Some(our_host)).is_err() {
+        return target;
+    }
+    state
+        .instance
+        .redirects
+        .parse(moved.as_str())
+        .unwrap_or(target)
+}
+
 /// The message and the field an error is about, for the form to show.
 struct FormError {
     status: StatusCode,
+    /// Clerk's error code (`form_password_incorrect`, …).
+    code: String,
     field: Option<String>,
     message: String,
     retry_after: Option<u64>,
@@ -174,26 +279,53 @@ impl FormError {
                 status,
                 error,
                 retry_after,
-            } => Self {
-                status,
-                field: error
-                    .meta
-                    .get("param_name")
-                    .and_then(|v| v.as_str())
-                    .map(str::to_owned),
-                message: error.long_message.clone(),
-                retry_after,
-            },
+            } => {
+                let message = match retry_after {
+                    Some(wait) if status == StatusCode::TOO_MANY_REQUESTS => format!(
+                        "Too many attempts from your network. Wait {wait} seconds, then try again."
+                    ),
+                    _ => error.long_message.clone(),
+                };
+                Self {
+                    status,
+                    code: error.code.clone(),
+                    field: error
+                        .meta
+                        .get("param_name")
+                        .and_then(|v| v.as_str())
+                        .map(str::to_owned),
+                    message,
+                    retry_after,
+                }
+            }
             ApiError::Internal(cause) => {
                 tracing::error!(%cause, "hosted page failed");
                 Self {
                     status: StatusCode::INTERNAL_SERVER_ERROR,
+                    code: "internal_clerk_error".to_owned(),
                     field: None,
                     message: "Something went wrong on our side. Please try again.".to_owned(),
                     retry_after: None,
                 }
             }
         }
+    }
+
+    /// A wrong password and an unknown address read the same on the
+    /// sign-in form (OWASP ASVS 2.2 / V3: no account enumeration through
+    /// wording), under the form rather than under one field.
+    fn neutral_credentials(self) -> Self {
+        if matches!(
+            self.code.as_str(),
+            "form_password_incorrect" | "form_identifier_not_found"
+        ) {
+            return Self {
+                field: None,
+                message: "The email address or password is incorrect.".to_owned(),
+                ..self
+            };
+        }
+        self
     }
 
     /// The message if it is about `field`.

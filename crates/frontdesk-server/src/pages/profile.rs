@@ -12,6 +12,7 @@ use frontdesk_domain::entities::{Session, SessionStatus, User};
 use maud::{Markup, html};
 use serde::Deserialize;
 
+use super::guard::Budget;
 use super::layout::{self, Field, alert, csrf, hidden};
 use super::{CsrfToken, FormError, Next, page, see_other, status_of};
 use crate::routes::frontend::client::end_client_sessions;
@@ -246,6 +247,7 @@ pub async fn password(
     State(state): State<AppState>,
     Extension(token): Extension<CsrfToken>,
     fapi: Fapi,
+    budget: Budget,
     Form(form): Form<PasswordForm>,
 ) -> Response {
     let (session, user) = match require(&state, &fapi).await {
@@ -253,15 +255,20 @@ pub async fn password(
         Err(redirect) => return redirect,
     };
     let others = form.sign_out_of_other_sessions.as_deref() == Some("true");
-    let result = me::set_password(
-        &state,
-        &session,
-        &user,
-        &form.current_password,
-        &form.new_password,
-        others,
-    )
-    .await;
+    let result = match budget.check() {
+        Err(e) => Err(e),
+        Ok(()) => {
+            me::set_password(
+                &state,
+                &session,
+                &user,
+                &form.current_password,
+                &form.new_password,
+                others,
+            )
+            .await
+        }
+    };
     match result {
         Ok(_) => see_other(&fapi, "/user?done=password"),
         Err(e) => {

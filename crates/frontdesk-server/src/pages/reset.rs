@@ -13,6 +13,7 @@ use frontdesk_domain::flows::SignInAttempt;
 use maud::html;
 use serde::Deserialize;
 
+use super::guard::Budget;
 use super::layout::{self, Field, alert, csrf, hidden};
 use super::{CsrfToken, FormError, Next, page, see_other, signed_in};
 use crate::routes::frontend::sign_ups::load_flow;
@@ -81,9 +82,13 @@ pub async fn submit(
     State(state): State<AppState>,
     Extension(token): Extension<CsrfToken>,
     mut fapi: Fapi,
+    budget: Budget,
     Form(form): Form<ForgotForm>,
 ) -> Response {
-    let started = sign_ins::start(&state, &mut fapi, Some(form.identifier.clone()), None).await;
+    let started = match budget.check() {
+        Err(e) => Err(e),
+        Ok(()) => sign_ins::start(&state, &mut fapi, Some(form.identifier.clone()), None).await,
+    };
     let result = match started {
         Ok((attempt, _)) => sign_ins::prepare(&state, &fapi, &attempt.id, STRATEGY).await,
         Err(e) => Err(e),
@@ -180,11 +185,14 @@ pub async fn submit_reset(
     State(state): State<AppState>,
     Extension(token): Extension<CsrfToken>,
     mut fapi: Fapi,
+    budget: Budget,
     Form(form): Form<ResetForm>,
 ) -> Response {
     let mut verified = code_verified(&state, &fapi, &form.attempt).await;
-    let mut result = Ok(());
-    if !verified {
+    let mut result = budget.check();
+    if result.is_err() {
+        verified = false;
+    } else if !verified {
         result =
             match sign_ins::attempt(&state, &mut fapi, &form.attempt, STRATEGY, &form.code).await {
                 Ok((_, r)) => r,
@@ -192,7 +200,7 @@ pub async fn submit_reset(
             };
         verified = result.is_ok();
     }
-    if verified {
+    if verified && result.is_ok() {
         result = sign_ins::reset(&state, &mut fapi, &form.attempt, &form.password)
             .await
             .map(|_| ());

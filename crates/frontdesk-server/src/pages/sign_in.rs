@@ -9,6 +9,7 @@ use crate::extract::ApiBody as Form;
 use maud::html;
 use serde::Deserialize;
 
+use super::guard::Budget;
 use super::layout::{self, Field, alert, csrf, hidden};
 use super::{CodeForm, CsrfToken, FormError, Next, page, see_other, signed_in, status_of};
 use crate::routes::frontend::{Fapi, sign_ins};
@@ -97,10 +98,32 @@ pub async fn submit(
     State(state): State<AppState>,
     Extension(token): Extension<CsrfToken>,
     mut fapi: Fapi,
+    budget: Budget,
     Form(form): Form<SignInForm>,
 ) -> Response {
     let identifier = Some(form.identifier.clone());
-    let outcome = if form.action == "code" {
+    let missing = if form.identifier.trim().is_empty() {
+        Some(("identifier", "Enter your email address."))
+    } else if form.action != "code" && form.password.is_empty() {
+        Some((
+            "password",
+            "Enter your password, or choose to get a code by email.",
+        ))
+    } else {
+        None
+    };
+    if let Some((field, text)) = missing {
+        let e = FormError::from_api(crate::error::ApiError::bad_param(
+            field,
+            "form_param_missing",
+            text,
+        ));
+        let body = render(&state, &token, &form, Some(&e));
+        return page(&fapi, e.status, Some(&e), body);
+    }
+    let outcome = if let Err(e) = budget.check() {
+        Err(e)
+    } else if form.action == "code" {
         match sign_ins::start(&state, &mut fapi, identifier, None).await {
             Ok((attempt, _)) => sign_ins::prepare(&state, &fapi, &attempt.id, "email_code")
                 .await
@@ -118,6 +141,11 @@ pub async fn submit(
         Ok(None) => signed_in(&state, &fapi, &form.next),
         Err(e) => {
             let e = FormError::from_api(e);
+            let e = if form.action == "code" {
+                e
+            } else {
+                e.neutral_credentials()
+            };
             let body = render(&state, &token, &form, Some(&e));
             page(&fapi, e.status, Some(&e), body)
         }
@@ -133,17 +161,35 @@ fn code_url(state: &AppState, attempt: &str, next: &Next) -> String {
     format!("/sign-in/code?{}", q.finish())
 }
 
+/// The address the sign-in's code went to (as typed), for the page to say so.
+async fn address(state: &AppState, fapi: &Fapi, attempt: &str) -> Option<String> {
+    crate::routes::frontend::sign_ups::load_flow::<frontdesk_domain::flows::SignInAttempt>(
+        state, fapi, attempt, "sign_in",
+    )
+    .await
+    .ok()
+    .and_then(|(_, a)| a.identifier)
+}
+
 fn render_code(
     state: &AppState,
     token: &CsrfToken,
     form: &CodeForm,
+    to: Option<&str>,
     error: Option<&FormError>,
     notice: Option<&str>,
 ) -> String {
+    let intro = match to {
+        Some(to) => format!(
+            "If {to} has an account, we sent a 6-digit sign-in code there. It is valid for 10 minutes."
+        ),
+        None => "We sent a 6-digit sign-in code to your email address. It is valid for 10 minutes."
+            .to_owned(),
+    };
     layout::CodeStep {
         path: "/sign-in/code",
         title: "Check your email",
-        intro: "We sent a 6-digit sign-in code to your email address. It is valid for 10 minutes.",
+        intro: &intro,
         label: "Code",
         submit: "Continue",
         attempt: &form.attempt,
@@ -166,7 +212,14 @@ pub async fn show_code(
         &fapi,
         StatusCode::OK,
         None,
-        render_code(&state, &token, &form, None, None),
+        render_code(
+            &state,
+            &token,
+            &form,
+            address(&state, &fapi, &form.attempt).await.as_deref(),
+            None,
+            None,
+        ),
     )
 }
 
@@ -175,24 +228,34 @@ pub async fn submit_code(
     State(state): State<AppState>,
     Extension(token): Extension<CsrfToken>,
     mut fapi: Fapi,
+    budget: Budget,
     Form(form): Form<CodeForm>,
 ) -> Response {
     if form.action == "resend" {
-        let result = sign_ins::prepare(&state, &fapi, &form.attempt, "email_code").await;
+        let result = match budget.check() {
+            Err(e) => Err(e),
+            Ok(()) => sign_ins::prepare(&state, &fapi, &form.attempt, "email_code").await,
+        };
         let (error, notice) = match result {
             Ok(_) => (None, Some("We sent a new code.")),
             Err(e) => (Some(FormError::from_api(e)), None),
         };
-        let body = render_code(&state, &token, &form, error.as_ref(), notice);
+        let to = address(&state, &fapi, &form.attempt).await;
+        let body = render_code(&state, &token, &form, to.as_deref(), error.as_ref(), notice);
         return page(&fapi, status_of(error.as_ref()), error.as_ref(), body);
     }
-    let result =
-        sign_ins::attempt(&state, &mut fapi, &form.attempt, "email_code", &form.code).await;
+    let result = match budget.check() {
+        Err(e) => Err(e),
+        Ok(()) => {
+            sign_ins::attempt(&state, &mut fapi, &form.attempt, "email_code", &form.code).await
+        }
+    };
     match result {
         Ok((_, Ok(()))) => signed_in(&state, &fapi, &form.next),
         Ok((_, Err(e))) | Err(e) => {
             let e = FormError::from_api(e);
-            let body = render_code(&state, &token, &form, Some(&e), None);
+            let to = address(&state, &fapi, &form.attempt).await;
+            let body = render_code(&state, &token, &form, to.as_deref(), Some(&e), None);
             page(&fapi, e.status, Some(&e), body)
         }
     }

@@ -10,6 +10,7 @@ use crate::extract::ApiBody as Form;
 use maud::html;
 use serde::Deserialize;
 
+use super::guard::Budget;
 use super::layout::{self, Field, alert, csrf, hidden};
 use super::{CodeForm, CsrfToken, FormError, Next, page, see_other, signed_in};
 use crate::routes::frontend::Fapi;
@@ -100,6 +101,7 @@ pub async fn submit(
     State(state): State<AppState>,
     Extension(token): Extension<CsrfToken>,
     mut fapi: Fapi,
+    budget: Budget,
     Form(form): Form<SignUpForm>,
 ) -> Response {
     let fields = Fields {
@@ -109,7 +111,11 @@ pub async fn submit(
         last_name: Some(form.last_name.trim().to_owned()),
         ..Fields::default()
     };
-    let result = match sign_ups::start(&state, &mut fapi, fields).await {
+    let started = match budget.check() {
+        Err(e) => Err(e),
+        Ok(()) => sign_ups::start(&state, &mut fapi, fields).await,
+    };
+    let result = match started {
         Ok(attempt) => sign_ups::send_code(&state, &fapi, &attempt.id).await,
         Err(e) => Err(e),
     };
@@ -130,17 +136,32 @@ pub async fn submit(
     }
 }
 
+/// The address the sign-up's code went to, for the page to say so.
+async fn address(state: &AppState, fapi: &Fapi, attempt: &str) -> Option<String> {
+    sign_ups::load_flow::<frontdesk_domain::flows::SignUpAttempt>(state, fapi, attempt, "sign_up")
+        .await
+        .ok()
+        .and_then(|(_, a)| a.email_address)
+}
+
 fn render_verify(
     state: &AppState,
     token: &CsrfToken,
     form: &CodeForm,
+    to: Option<&str>,
     error: Option<&FormError>,
     notice: Option<&str>,
 ) -> String {
+    let intro = match to {
+        Some(to) => format!("We sent a 6-digit code to {to}. It is valid for 10 minutes."),
+        None => {
+            "We sent a 6-digit code to your email address. It is valid for 10 minutes.".to_owned()
+        }
+    };
     layout::CodeStep {
         path: "/sign-up/verify",
         title: "Verify your email",
-        intro: "We sent a 6-digit code to your email address. It is valid for 10 minutes.",
+        intro: &intro,
         label: "Verification code",
         submit: "Verify",
         attempt: &form.attempt,
@@ -161,7 +182,14 @@ pub async fn show_verify(
         &fapi,
         StatusCode::OK,
         None,
-        render_verify(&state, &token, &form, None, None),
+        render_verify(
+            &state,
+            &token,
+            &form,
+            address(&state, &fapi, &form.attempt).await.as_deref(),
+            None,
+            None,
+        ),
     )
 }
 
@@ -171,9 +199,12 @@ pub async fn submit_verify(
     State(state): State<AppState>,
     Extension(token): Extension<CsrfToken>,
     mut fapi: Fapi,
+    budget: Budget,
     Form(form): Form<CodeForm>,
 ) -> Response {
-    let result = if form.action == "resend" {
+    let result = if let Err(e) = budget.check() {
+        Err(e)
+    } else if form.action == "resend" {
         sign_ups::send_code(&state, &fapi, &form.attempt).await
     } else {
         sign_ups::verify(&state, &mut fapi, &form.attempt, &form.code).await
@@ -181,12 +212,21 @@ pub async fn submit_verify(
     match result {
         Ok(a) if a.status == "complete" => signed_in(&state, &fapi, &form.next),
         Ok(_) => {
-            let body = render_verify(&state, &token, &form, None, Some("We sent a new code."));
+            let to = address(&state, &fapi, &form.attempt).await;
+            let body = render_verify(
+                &state,
+                &token,
+                &form,
+                to.as_deref(),
+                None,
+                Some("We sent a new code."),
+            );
             page(&fapi, StatusCode::OK, None, body)
         }
         Err(e) => {
             let e = FormError::from_api(e);
-            let body = render_verify(&state, &token, &form, Some(&e), None);
+            let to = address(&state, &fapi, &form.attempt).await;
+            let body = render_verify(&state, &token, &form, to.as_deref(), Some(&e), None);
             page(&fapi, e.status, Some(&e), body)
         }
     }

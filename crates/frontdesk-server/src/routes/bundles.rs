@@ -3,11 +3,11 @@
 //!
 //! clerk-js is loaded from `/npm/@clerk/clerk-js@6/dist/clerk.browser.js` and
 //! then loads its lazy chunks with the exact version in the path
-//! (`@clerk/ui@1.36.0/dist/signin_ui_…_1.36.0.js`), so the version segment is
-//! ignored: whatever is installed in `bundles_dir` is served (clerk-protocol.md
-//! §2). The files come from the npm packages (`npm ci --prefix e2e` puts them in
-//! `e2e/node_modules/@clerk`, the default `bundles_dir`); they are never
-//! committed. Scripts are fetched with `crossorigin="anonymous"`, hence
+//! (`@clerk/ui@1.36.0/dist/signin_ui_…_1.36.0.js`). Where the files come from
+//! is [`crate::bundles`]: `bundles_dir` when it holds the package (any
+//! version in the URL gets it), else the named version from the npm registry,
+//! fetched once into the data directory. They are never committed. Scripts
+//! are fetched with `crossorigin="anonymous"`, hence
 //! `Access-Control-Allow-Origin: *`.
 
 use std::path::{Path as FsPath, PathBuf};
@@ -16,11 +16,9 @@ use axum::extract::{Path, State};
 use axum::http::{HeaderValue, header};
 use axum::response::{IntoResponse, Response};
 
+use crate::bundles::PACKAGES;
 use crate::error::ApiError;
 use crate::state::AppState;
-
-/// The packages served, by npm name under `@clerk/`.
-const PACKAGES: &[&str] = &["clerk-js", "ui"];
 
 /// `Content-Type` by file extension.
 fn content_type(file: &str) -> &'static str {
@@ -38,10 +36,10 @@ fn content_type(file: &str) -> &'static str {
     }
 }
 
-/// `@clerk/<package>@<version>/dist/<file…>` → (`<package>`, `<file…>` as
-/// relative path segments). `None` for anything else, including any `..`, `.`
-/// or empty segment and hidden files.
-fn parse(path: &str) -> Option<(&'static str, Vec<&str>)> {
+/// `@clerk/<package>@<version>/dist/<file…>` → (`<package>`, `<version>`,
+/// `<file…>` as relative path segments). `None` for anything else, including
+/// any `..`, `.` or empty segment and hidden files.
+fn parse(path: &str) -> Option<(&'static str, &str, Vec<&str>)> {
     let mut segments = path.trim_start_matches('/').split('/');
     if segments.next()? != "@clerk" {
         return None;
@@ -62,15 +60,12 @@ fn parse(path: &str) -> Option<(&'static str, Vec<&str>)> {
     if rest.is_empty() || rest.len() > 8 || !rest.iter().all(safe) {
         return None;
     }
-    Some((package, rest))
+    Some((package, version, rest))
 }
 
-/// The file on disk, only if it is (after resolving links) inside the
-/// package's `dist` directory.
-async fn locate(dir: &FsPath, package: &str, rest: &[&str]) -> Option<PathBuf> {
-    let dist = tokio::fs::canonicalize(dir.join(package).join("dist"))
-        .await
-        .ok()?;
+/// The file on disk, only if it is (after resolving links) inside `dist`.
+async fn locate(dist: &FsPath, rest: &[&str]) -> Option<PathBuf> {
+    let dist = tokio::fs::canonicalize(dist).await.ok()?;
     let file = tokio::fs::canonicalize(rest.iter().fold(dist.clone(), |p, s| p.join(s)))
         .await
         .ok()?;
@@ -87,10 +82,24 @@ fn with_cors(mut res: Response) -> Response {
 }
 
 pub async fn serve(State(state): State<AppState>, Path(path): Path<String>) -> Response {
-    let Some((package, rest)) = parse(&path) else {
+    let Some((package, version, rest)) = parse(&path) else {
         return with_cors(ApiError::not_found("file").into_response());
     };
-    let Some(file) = locate(&state.config.bundles_dir, package, &rest).await else {
+    let dist = match state.bundles.dist(package, version).await {
+        Ok(dist) => dist,
+        Err(e) => {
+            let error = frontdesk_types::ClerkError::new(
+                "bundle_unavailable",
+                "The UI bundle is not available",
+                format!("@clerk/{package}@{version}: {e}"),
+            );
+            return with_cors(
+                ApiError::client(axum::http::StatusCode::SERVICE_UNAVAILABLE, error)
+                    .into_response(),
+            );
+        }
+    };
+    let Some(file) = locate(&dist, &rest).await else {
         return with_cors(ApiError::not_found("file").into_response());
     };
     let bytes = match tokio::fs::read(&file).await {
@@ -119,15 +128,15 @@ mod tests {
     fn only_dist_files_of_the_two_packages() {
         assert_eq!(
             parse("@clerk/clerk-js@6/dist/clerk.browser.js"),
-            Some(("clerk-js", vec!["clerk.browser.js"]))
+            Some(("clerk-js", "6", vec!["clerk.browser.js"]))
         );
         assert_eq!(
             parse("@clerk/ui@1.36.0/dist/framework_ui_58d0c7_1.36.0.js"),
-            Some(("ui", vec!["framework_ui_58d0c7_1.36.0.js"]))
+            Some(("ui", "1.36.0", vec!["framework_ui_58d0c7_1.36.0.js"]))
         );
         assert_eq!(
             parse("@clerk/ui@latest/dist/themes/dark.js"),
-            Some(("ui", vec!["themes", "dark.js"]))
+            Some(("ui", "latest", vec!["themes", "dark.js"]))
         );
         for bad in [
             "@clerk/clerk-js/dist/clerk.browser.js",

@@ -47,8 +47,35 @@ pub async fn ensure_node_modules() {
         .await;
 }
 
+/// Run `e2e/<spec>` in Node.js with what every spec reads (`CHROMIUM`,
+/// `ARTIFACTS_DIR`, `DEADLINE_MS`) and `env`, allowing it `budget` (the spec
+/// stops itself at its deadline) and 15 s more before giving up on it.
+pub async fn run_spec(
+    spec: &str,
+    env: &[(&str, String)],
+    artifacts: &Path,
+    budget: std::time::Duration,
+) -> std::process::Output {
+    let run = tokio::process::Command::new("node")
+        .arg(e2e().join(spec))
+        .current_dir(e2e())
+        .envs(env.iter().map(|(k, v)| (*k, v.as_str())))
+        .env("ARTIFACTS_DIR", artifacts)
+        .env("CHROMIUM", CHROMIUM)
+        .env("DEADLINE_MS", budget.as_millis().to_string())
+        .env("NO_COLOR", "1")
+        .stdin(std::process::Stdio::null())
+        .kill_on_drop(true)
+        .output();
+    let limit = budget + std::time::Duration::from_secs(15);
+    tokio::time::timeout(limit, run)
+        .await
+        .unwrap_or_else(|_| panic!("{spec} did not finish within {limit:?}"))
+        .unwrap()
+}
+
 /// Serve `html` for every path on a loopback port; the page's origin is
-/// `http://localhost:<port>`, a different origin (and site) from Frontdesk's.
+/// `http://localhost:<port>`, a different origin from Frontdesk's.
 pub async fn serve_page(html: String) -> (String, tokio::task::JoinHandle<()>) {
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
     let port = listener.local_addr().unwrap().port();

@@ -45,7 +45,7 @@ both_backends!(
     },
     |app: TestApp| async move {
         if let Some(why) = missing().await {
-            eprintln!("skipping the clerk-js browser test: {why}");
+            frontdesk_testkit::skip("the clerk-js browser test", &why);
             app.stop().await;
             return;
         }

@@ -91,6 +91,8 @@ pub async fn fresh_config(
         // Tests make hundreds of browsers from 127.0.0.1 in seconds; the
         // per-address limit on new clients has its own test (f11).
         frontend_client_rate_limit: 0,
+        // The tests talk to 127.0.0.1; the listening port is filled in.
+        public_url: Some("http://127.0.0.1:0".to_owned()),
         ..Config::default()
     };
     let schema = match backend {
@@ -278,4 +280,14 @@ pub async fn mailed_code(app: &TestApp, to: &str) -> String {
         .find(|w| w.len() == 6)
         .unwrap()
         .to_owned()
+}
+
+/// A loopback port free right now (for a process started next, such as
+/// `next start`, which cannot be handed a listener).
+pub fn free_port() -> u16 {
+    std::net::TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port()
 }

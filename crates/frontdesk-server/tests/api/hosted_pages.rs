@@ -7,17 +7,13 @@
 //!
 //! Skips (with a printed reason) when `node`, `npm` or Chromium is missing.
 
-use std::process::Stdio;
 use std::time::Duration;
 
-use tokio::process::Command;
-
 use crate::both_backends;
-use crate::browser::{BROWSER, CHROMIUM, e2e, ensure_node_modules, missing, serve_page};
+use crate::browser::{BROWSER, ensure_node_modules, missing, run_spec, serve_page};
 use crate::helpers::TestApp;
 
 const SPEC_BUDGET: Duration = Duration::from_secs(60);
-const SPEC_TIMEOUT: Duration = Duration::from_secs(70);
 
 both_backends!(
     hosted_pages_sign_up_sign_in_reset_and_revoke_in_chromium,
@@ -28,10 +24,13 @@ both_backends!(
         // per-IP limits have their own tests (pages_security, sec_b3).
         c.frontend_create_rate_limit = 0;
         c.frontend_attempt_rate_limit = 0;
+        // Frontdesk's default spelling of loopback, the app's too: another
+        // origin (port), the same site.
+        c.public_url = Some("http://localhost:0".to_owned());
     },
     |app: TestApp| async move {
         if let Some(why) = missing().await {
-            eprintln!("skipping the hosted pages browser test: {why}");
+            frontdesk_testkit::skip("the hosted pages browser test", &why);
             app.stop().await;
             return;
         }
@@ -43,26 +42,18 @@ both_backends!(
             .prefix("frontdesk-pages-")
             .tempdir()
             .unwrap();
-        let run = Command::new("node")
-            .arg(e2e().join("hosted-pages.spec.mjs"))
-            .current_dir(e2e())
-            .env("FRONTDESK_URL", &app.base)
-            .env("APP_URL", &app_url)
-            .env("SECRET_KEY", app.secret_key.expose())
-            .env("ARTIFACTS_DIR", artifacts.path())
-            .env("CHROMIUM", CHROMIUM)
-            .env("DEADLINE_MS", SPEC_BUDGET.as_millis().to_string())
-            .env("NO_COLOR", "1")
-            .stdin(Stdio::null())
-            .kill_on_drop(true)
-            .output();
-        let out = tokio::time::timeout(SPEC_TIMEOUT, run).await;
+        let out = run_spec(
+            "hosted-pages.spec.mjs",
+            &[
+                ("FRONTDESK_URL", app.state.instance.public_url.origin()),
+                ("APP_URL", app_url.clone()),
+                ("SECRET_KEY", app.secret_key.expose().to_owned()),
+            ],
+            artifacts.path(),
+            SPEC_BUDGET,
+        )
+        .await;
         app_server.abort();
-        let out = out
-            .unwrap_or_else(|_| {
-                panic!("the hosted pages spec did not finish within {SPEC_TIMEOUT:?}")
-            })
-            .unwrap();
         let stdout = String::from_utf8_lossy(&out.stdout);
         let stderr = String::from_utf8_lossy(&out.stderr);
         if !out.status.success() {

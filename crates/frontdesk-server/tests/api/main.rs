@@ -9,10 +9,13 @@ mod node;
 mod receiver;
 
 mod bapi_errors;
+mod bundles;
 mod clerk_backend;
 mod clerk_js;
 mod credentials;
 mod errors;
+mod first_hour;
+mod fresh_app;
 mod frontend;
 mod frontend_security;
 mod handshake;

@@ -34,8 +34,8 @@ use serde_json::json;
 use tokio::process::{Child, Command};
 use tokio::sync::OnceCell;
 
-use crate::browser::{BROWSER, CHROMIUM, e2e, ensure_node_modules, missing};
-use crate::helpers::{Backend, TestApp, fresh_config, spawn_with};
+use crate::browser::{BROWSER, e2e, ensure_node_modules, missing, run_spec};
+use crate::helpers::{Backend, TestApp, free_port, fresh_config, spawn_with};
 use crate::node::{installed_version, npm_ci, repo_root};
 
 const NEXT_VERSION: &str = "16.4.6";
@@ -69,13 +69,14 @@ async fn ensure_app_modules() {
 /// plus the webhook secret and the database.
 fn app_env(app: &TestApp, webhook_secret: &str, database_url: &str) -> Vec<(String, String)> {
     let instance = &app.state.instance;
+    // The seed's app has its own /sign-in and /sign-up pages.
     let block = frontdesk_server::admin::nextjs_env(
         &instance.public_url.origin(),
         &instance.publishable_key,
-        instance.instance.mode,
         Some(app.secret_key.expose()),
+        frontdesk_server::admin::SignInPages::InApp,
     );
-    block
+    frontdesk_server::admin::env_vars(&block)
         .into_iter()
         .chain([
             ("CLERK_WEBHOOK_SECRET", webhook_secret.to_owned()),
@@ -94,15 +95,6 @@ fn next(args: &[&str], env: &[(String, String)]) -> Command {
         .stdin(Stdio::null())
         .kill_on_drop(true);
     cmd
-}
-
-/// A port free right now, for `next start`.
-fn free_port() -> u16 {
-    std::net::TcpListener::bind("127.0.0.1:0")
-        .unwrap()
-        .local_addr()
-        .unwrap()
-        .port()
 }
 
 async fn wait_for_app(url: &str, server: &mut Child) {
@@ -186,7 +178,7 @@ fn pinned_in_shared(file: &str, marker: &str) -> String {
 #[tokio::test]
 async fn served_bundles_match_what_the_pinned_clerk_nextjs_loads() {
     if !crate::node::available("npm").await {
-        eprintln!("skipping the bundle version check: npm is not on PATH");
+        frontdesk_testkit::skip("the bundle version check", "npm is not on PATH");
         return;
     }
     ensure_app_modules().await;
@@ -223,7 +215,7 @@ async fn the_seed_nextjs_app_runs_unchanged_on_a_production_instance() {
 
 async fn run(mode: InstanceMode) {
     if let Some(why) = missing().await {
-        eprintln!("skipping the Next.js drop-in test: {why}");
+        frontdesk_testkit::skip("the Next.js drop-in test", &why);
         return;
     }
     let Some(base_url) = TestSchema::base_url_or_skip("the Next.js drop-in test") else {
@@ -303,26 +295,17 @@ async fn run(mode: InstanceMode) {
         .prefix("frontdesk-nextjs-")
         .tempdir()
         .unwrap();
-    let run = Command::new("node")
-        .arg(e2e().join("nextjs.spec.mjs"))
-        .current_dir(e2e())
-        .env("APP_URL", &app_url)
-        .env("FRONTDESK_URL", &app.base)
-        .env("SECRET_KEY", app.secret_key.expose())
-        .envs((mode == InstanceMode::Production).then_some(("MAILBOX_URL", &mailbox_url)))
-        .env("ENDPOINT_ID", endpoint["id"].as_str().unwrap())
-        .env("TOKEN_LIFETIME", TOKEN_LIFETIME_SECS.to_string())
-        .env("ARTIFACTS_DIR", artifacts.path())
-        .env("CHROMIUM", CHROMIUM)
-        .env("DEADLINE_MS", SPEC_BUDGET.as_millis().to_string())
-        .env("NO_COLOR", "1")
-        .stdin(Stdio::null())
-        .kill_on_drop(true)
-        .output();
-    let out = tokio::time::timeout(SPEC_BUDGET + Duration::from_secs(15), run)
-        .await
-        .expect("the spec finished in time")
-        .unwrap();
+    let mut env = vec![
+        ("APP_URL", app_url.clone()),
+        ("FRONTDESK_URL", app.base.clone()),
+        ("SECRET_KEY", app.secret_key.expose().to_owned()),
+        ("ENDPOINT_ID", endpoint["id"].as_str().unwrap().to_owned()),
+        ("TOKEN_LIFETIME", TOKEN_LIFETIME_SECS.to_string()),
+    ];
+    if mode == InstanceMode::Production {
+        env.push(("MAILBOX_URL", mailbox_url.clone()));
+    }
+    let out = run_spec("nextjs.spec.mjs", &env, artifacts.path(), SPEC_BUDGET).await;
     let _ = server.kill().await;
     mailbox_server.abort();
     let stdout = String::from_utf8_lossy(&out.stdout);

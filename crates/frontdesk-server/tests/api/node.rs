@@ -113,7 +113,10 @@ fn summary_count(tap: &str, name: &str) -> Option<u32> {
 pub async fn run_compat_suite(app: &crate::helpers::TestApp, file: &str) {
     for program in ["node", "npm"] {
         if !available(program).await {
-            eprintln!("skipping compat/{file}: `{program}` is not on PATH");
+            frontdesk_testkit::skip(
+                &format!("compat/{file}"),
+                &format!("`{program}` is not on PATH"),
+            );
             return;
         }
     }

@@ -302,7 +302,7 @@ async fn codes_are_delivered_over_smtp() {
     let server = match SmtpServer::start().await {
         Ok(server) => server,
         Err(reason) => {
-            println!("skipping SMTP delivery test: {reason}");
+            frontdesk_testkit::skip("the SMTP delivery test", &reason);
             return;
         }
     };
@@ -382,7 +382,7 @@ async fn f05_smtp_down_changes_no_answer_and_the_mail_follows() {
         .unwrap()
         .port();
     if let Err(reason) = aiosmtpd_path().await {
-        println!("skipping SMTP retry test: {reason}");
+        frontdesk_testkit::skip("the SMTP retry test", &reason);
         return;
     }
     helpers::run(

@@ -22,6 +22,8 @@ impl Server {
             data_dir: dir.path().join("data"),
             argon2_memory_kib: 1024,
             argon2_iterations: 1,
+            // The tests talk to 127.0.0.1; the listening port is filled in.
+            public_url: Some("http://127.0.0.1:0".to_owned()),
             ..Config::default()
         };
         tweak(&mut config);

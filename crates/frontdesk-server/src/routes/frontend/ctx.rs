@@ -116,17 +116,15 @@ fn browser(ua: &str) -> (Option<String>, Option<String>) {
     (None, None)
 }
 
-impl FromRequestParts<AppState> for Fapi {
-    type Rejection = ApiError;
-
-    async fn from_request_parts(parts: &mut Parts, state: &AppState) -> Result<Self, ApiError> {
+impl Fapi {
+    /// A caller not yet identified.
+    fn blank(parts: &Parts, state: &AppState) -> Self {
         let origin = parts
             .headers
             .get(ORIGIN)
             .and_then(|v| v.to_str().ok())
             .map(str::to_owned);
-        let secure_cookies = state.instance.public_url.url().scheme() == "https";
-        let mut fapi = Fapi {
+        Fapi {
             client: None,
             dev_browser: false,
             client_is_new: false,
@@ -134,8 +132,29 @@ impl FromRequestParts<AppState> for Fapi {
             activity: activity(parts),
             ip: super::limits::peer_ip(state, parts),
             cookies: Vec::new(),
-            secure_cookies,
-        };
+            secure_cookies: state.instance.public_url.url().scheme() == "https",
+        }
+    }
+
+    /// The client the browser's cookie names. Of several cookies by that
+    /// name (one planted with a wider `Domain` or a longer `Path`), the first
+    /// that names a client; a planted one names at most the planter's own
+    /// client, whose token is replaced when anyone signs in on it.
+    async fn by_cookie(parts: &Parts, state: &AppState, secure: bool) -> ApiResult<Option<Client>> {
+        for token in cookies(&parts.headers, client_cookie(secure)).take(4) {
+            if let Some(client) = find(state, token).await? {
+                return Ok(Some(client));
+            }
+        }
+        Ok(None)
+    }
+}
+
+impl FromRequestParts<AppState> for Fapi {
+    type Rejection = ApiError;
+
+    async fn from_request_parts(parts: &mut Parts, state: &AppState) -> Result<Self, ApiError> {
+        let mut fapi = Fapi::blank(parts, state);
         if let Some(token) = query_param(parts, DEV_BROWSER_PARAM) {
             fapi.dev_browser = true;
             let client = find(state, &token)
@@ -143,18 +162,37 @@ impl FromRequestParts<AppState> for Fapi {
                 .ok_or_else(dev_browser_unauthenticated)?;
             fapi.client = Some(client);
         } else {
-            // Of several cookies by that name (one planted with a wider
-            // `Domain` or a longer `Path`), the first that names a client.
-            // A planted one names at most the planter's own client, whose
-            // token is replaced when anyone signs in on it.
-            for token in cookies(&parts.headers, client_cookie(secure_cookies)).take(4) {
-                if let Some(client) = find(state, token).await? {
-                    fapi.client = Some(client);
-                    break;
-                }
-            }
+            fapi.client = Fapi::by_cookie(parts, state, fapi.secure_cookies).await?;
         }
         Ok(fapi)
+    }
+}
+
+/// The caller of the handshake, which a browser reaches by a top-level
+/// navigation from an app: both identities it may present (the app's dev
+/// browser in the query, Frontdesk's cookie), neither refused when unknown.
+pub struct HandshakeCaller {
+    /// Cookies to set; `client` is left for the handshake to choose.
+    pub fapi: Fapi,
+    pub by_dev_browser: Option<(Client, String)>,
+    pub by_cookie: Option<Client>,
+}
+
+impl FromRequestParts<AppState> for HandshakeCaller {
+    type Rejection = ApiError;
+
+    async fn from_request_parts(parts: &mut Parts, state: &AppState) -> Result<Self, ApiError> {
+        let fapi = Fapi::blank(parts, state);
+        let by_dev_browser = match query_param(parts, DEV_BROWSER_PARAM) {
+            Some(token) => find(state, &token).await?.map(|c| (c, token)),
+            None => None,
+        };
+        let by_cookie = Fapi::by_cookie(parts, state, fapi.secure_cookies).await?;
+        Ok(Self {
+            fapi,
+            by_dev_browser,
+            by_cookie,
+        })
     }
 }
 
@@ -166,6 +204,51 @@ async fn find(state: &AppState, token: &str) -> ApiResult<Option<Client>> {
         .store
         .find_client_by_token_hash(&sha256_hex(token.as_bytes()))
         .await?)
+}
+
+/// Whether `theirs` and `ours` are two different names for loopback
+/// (`localhost`, `127.0.0.1`, `[::1]`): one machine, two sites to a browser.
+pub fn other_loopback_spelling(theirs: &str, ours: &str) -> bool {
+    let loopback = |h: &str| {
+        h.eq_ignore_ascii_case("localhost")
+            || h.trim_start_matches('[')
+                .trim_end_matches(']')
+                .parse::<std::net::IpAddr>()
+                .is_ok_and(|ip| ip.is_loopback())
+    };
+    !theirs.eq_ignore_ascii_case(ours) && loopback(theirs) && loopback(ours)
+}
+
+/// An app open at `localhost` calling a Frontdesk at `127.0.0.1` (or the
+/// other way round): two sites to the browser, which then never sends
+/// Frontdesk's cookie with the app's requests, so every step of a sign-in
+/// would find no browser. Said plainly, with the address that works (the
+/// app at the spelling Frontdesk uses), instead of "not found" later on.
+pub fn cross_site_loopback(state: &AppState, origin: Option<&str>) -> Option<ApiError> {
+    if state.instance.instance.mode != frontdesk_domain::InstanceMode::Development {
+        return None;
+    }
+    let origin = url::Url::parse(origin?).ok()?;
+    let ours = state.instance.public_url.url();
+    let (theirs_host, our_host) = (origin.host_str()?, ours.host_str()?);
+    if !other_loopback_spelling(theirs_host, our_host) {
+        return None;
+    }
+    let mut instead = origin.clone();
+    let _ = instead.set_host(Some(our_host));
+    let instead = instead.origin().ascii_serialization();
+    let theirs = origin.origin().ascii_serialization();
+    Some(ApiError::client(
+        StatusCode::UNPROCESSABLE_ENTITY,
+        ClerkError::new(
+            "origin_cross_site_loopback",
+            format!("Open this app at {instead}"),
+            format!(
+                "Open this app at {instead} instead of {theirs}: Frontdesk runs at {}, and browsers do not share its sign-in cookie between {theirs_host} and {our_host}.",
+                ours.origin().ascii_serialization()
+            ),
+        ),
+    ))
 }
 
 /// clerk-js recreates its dev browser when it sees this error.
@@ -216,6 +299,9 @@ impl Fapi {
         {
             return Err(dev_browser_unauthenticated());
         }
+        if let Some(e) = cross_site_loopback(state, self.origin.as_deref()) {
+            return Err(e);
+        }
         let (client, token) = new_client(state, "", self.ip).await?;
         self.set_client_cookie(&token);
         self.client = Some(client.clone());
@@ -253,7 +339,12 @@ impl Fapi {
             self.activity.clone(),
             now,
         );
-        let rotated = (!self.dev_browser && !self.client_is_new)
+        // Development instances keep the token: it is also the app's dev
+        // browser (the handshake hands it to the app), as on Clerk's
+        // development instances, whose dev browser lives as long as the
+        // browser does.
+        let production = state.instance.instance.mode == frontdesk_domain::InstanceMode::Production;
+        let rotated = (production && !self.dev_browser && !self.client_is_new)
             .then(|| frontdesk_types::id::random_base62(32));
         let token_hash = rotated.as_deref().map(|t| sha256_hex(t.as_bytes()));
         let events = state.events();

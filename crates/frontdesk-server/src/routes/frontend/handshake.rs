@@ -20,7 +20,7 @@ use frontdesk_domain::{InstanceMode, RedirectError, UnixMillis};
 use frontdesk_store::SessionQuery;
 use serde_json::{Value, json};
 
-use super::ctx::{Fapi, new_client};
+use super::ctx::{HandshakeCaller, new_client};
 use crate::error::{ApiError, ApiJson, ApiResult};
 use crate::extract::{BackendCaller, QueryParams};
 use crate::services::tokens::{self, SESSION_TOKEN_CATEGORY};
@@ -31,7 +31,7 @@ const NONCE_TTL_SECS: i64 = 60;
 
 pub async fn handshake(
     State(state): State<AppState>,
-    mut fapi: Fapi,
+    caller: HandshakeCaller,
     q: QueryParams,
 ) -> ApiResult<Response> {
     let raw = q.text("redirect_url").ok_or_else(|| {
@@ -56,29 +56,65 @@ pub async fn handshake(
         .clone();
     let dev = state.instance.instance.mode == InstanceMode::Development;
     let suffixed = q.text("suffixed_cookies").as_deref() == Some("true");
-    let mut dev_token = q.text("__clerk_db_jwt");
-    if dev && fapi.client.is_none() {
-        let (client, token) = new_client(&state, "dvb_", fapi.ip).await?;
-        fapi.client = Some(client);
-        dev_token = Some(token);
-    } else if let (true, None, Some(client)) = (dev, &dev_token, &fapi.client) {
-        // Known by its `__client` cookie (signed in on the hosted pages),
-        // the app has no dev browser for it yet: give the client a new
-        // token, which becomes both the cookie here and the app's dev
-        // browser, so both name the same client from now on.
-        let token = format!("dvb_{}", frontdesk_types::id::random_base62(32));
-        state
-            .store
-            .set_client_token(&client.id, &sha256_hex(token.as_bytes()))
-            .await?;
-        fapi.set_client_cookie(&token);
-        dev_token = Some(token);
+    let HandshakeCaller {
+        mut fapi,
+        by_dev_browser,
+        by_cookie,
+    } = caller;
+    // One client per browser. On development instances the app's dev
+    // browser (`__clerk_db_jwt`) and Frontdesk's `__client` cookie (which
+    // clerk-js, talking to a Frontdesk not on Clerk's domains, uses) must
+    // name the same client, or a sign-in made through one is invisible to
+    // the other: the cookie wins (it is what clerk-js signed in with), and
+    // the app's dev browser is pointed at it.
+    let mut dev_token: Option<String> = None;
+    match (dev, by_dev_browser, by_cookie) {
+        (false, _, cookie) => fapi.client = cookie,
+        (true, Some((db, token)), Some(cookie)) if db.id == cookie.id => {
+            fapi.client = Some(cookie);
+            dev_token = Some(token);
+        }
+        (true, _, Some(cookie)) => {
+            // Known by its cookie only (signed in on the hosted pages, or
+            // the app's dev browser names another client): a new token,
+            // both the cookie here and the app's dev browser from now on.
+            let token = format!("dvb_{}", frontdesk_types::id::random_base62(32));
+            state
+                .store
+                .set_client_token(&cookie.id, &sha256_hex(token.as_bytes()))
+                .await?;
+            fapi.set_client_cookie(&token);
+            fapi.client = Some(cookie);
+            dev_token = Some(token);
+        }
+        (true, Some((db, token)), None) => {
+            // The app's dev browser, and no cookie yet: the cookie names it
+            // too from now on (a top-level navigation may set it).
+            fapi.set_client_cookie(&token);
+            fapi.client = Some(db);
+            dev_token = Some(token);
+        }
+        (true, None, None) => {
+            let (client, token) = new_client(&state, "dvb_", fapi.ip).await?;
+            fapi.set_client_cookie(&token);
+            fapi.client = Some(client);
+            dev_token = Some(token);
+        }
     }
     let now = UnixMillis::now();
     let mut cookies: Vec<(String, String, String)> = Vec::new(); // (name, value, attributes)
+    let mut directives_extra: Vec<String> = Vec::new();
     let year = "Path=/; SameSite=Lax; Max-Age=31536000".to_owned();
+    // The dev browser under both names, whatever `suffixed_cookies` says:
+    // @clerk/backend reads only the suffixed one once clerk-js has written
+    // suffixed session cookies (after a sign-in), and a request that cannot
+    // take a handshake (a client-side navigation) would then be signed out.
+    let suffix = cookie_suffix(state.instance.publishable_key.as_str());
     if let (true, Some(token)) = (dev, &dev_token) {
         cookies.push(("__clerk_db_jwt".into(), token.clone(), year.clone()));
+        if !suffixed {
+            directives_extra.push(format!("__clerk_db_jwt_{suffix}={token}; {year}"));
+        }
     }
     let live = match &fapi.client {
         Some(c) => {
@@ -125,11 +161,11 @@ pub async fn handshake(
             cookies.push(("__client_uat".into(), "0".into(), year.clone()));
         }
     }
-    let suffix = cookie_suffix(state.instance.publishable_key.as_str());
     let mut directives: Vec<String> = cookies
         .iter()
         .map(|(n, v, a)| format!("{n}={v}; {a}"))
         .collect();
+    directives.extend(directives_extra);
     if suffixed {
         directives.extend(
             cookies
