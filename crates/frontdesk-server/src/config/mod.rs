@@ -33,8 +33,10 @@ pub const ENV_PREFIX: &str = "FRONTDESK_";
 const NON_SETTING_VARS: &[&str] = &[
     "config",
     "log",
-    // The test runner's (scripts/test-runner, frontdesk-testkit).
+    // The tests' (scripts/test-runner, frontdesk-testkit,
+    // frontdesk-openapi-check).
     "test_database_url",
+    "openapi_dir",
     "test_postgres_unavailable",
     "skip_log",
 ];
