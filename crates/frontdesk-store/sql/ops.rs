@@ -1,15 +1,22 @@
 // Store operations written once for both databases.
 //
-// This file is not a module of `frontdesk-store`: each adapter `include!`s it
-// into a child module after defining
+// This file and its siblings (`ops_instance.rs`: instance, keys, clients;
+// `ops_users.rs`: users, email addresses, sessions; `ops_webhooks.rs`: the
+// webhook outbox) are not modules of `frontdesk-store`: each adapter
+// `include!`s them into one child module after defining
 //   type Db = sqlx::Sqlite | sqlx::Postgres;
 //   type ThisStore = SqliteStore | PostgresStore;      // with a `pool` field
-//   fn q(sql: &str) -> std::borrow::Cow<'_, str>;   // the dialect's placeholders
+//   fn q(sql: &str) -> std::borrow::Cow<'_, str>;   // `$n` → the dialect's placeholders
 //   const SKIP_LOCKED: bool;                          // row locks that skip
-// and an `insert_events(&mut Transaction<'_, Db>, &[OutboxEvent])` in scope.
-// The statements come from `frontdesk_store::sql`; what is left here is the
-// binding and the sequence of each transaction, the same on both databases,
-// compiled once per concrete database type (no generic bounds to spell out).
+//   const STRPOS: &str;                               // strpos | instr
+//   const GREATEST: &str;                             // GREATEST | MAX
+// and an adapter method `claim_due` (the webhook claim, the one statement
+// whose shape differs). Every statement is written with `$n` placeholders
+// and passed through `q`; statements shared as text live in
+// `frontdesk_store::sql`. What is here is the binding and the sequence of
+// each transaction, the same on both databases, compiled once per concrete
+// database type (no generic bounds to spell out). The conformance suite
+// (`frontdesk-store-tests`) is the contract both compilations meet.
 
 use frontdesk_domain::{AuthState, Lockout};
 use frontdesk_store::rows::{AuthStateRow, QueuedMailRow};
