@@ -438,6 +438,30 @@ test('instance.get returns the instance', async () => {
   assert.match(instance.environmentType, /^(development|production)$/);
 });
 
+test('one path, two APIs: /v1/organizations is routed by credential', async () => {
+  // With the secret key: the Backend API's list (no organizations exist).
+  const list = await clerk.organizations.getOrganizationList();
+  assert.equal(list.totalCount, 0);
+  assert.deepEqual(list.data, []);
+  // The same path as clerk-js calls it (a form POST from a dev browser): the
+  // Frontend API's "create an organization", refused as Clerk refuses it on
+  // an instance without organizations.
+  const dvb = await (await fetch(`${apiUrl}/v1/dev_browser`, { method: 'POST' })).json();
+  const created = await fetch(`${apiUrl}/v1/organizations?__clerk_db_jwt=${dvb.id}`, {
+    method: 'POST',
+    headers: { 'content-type': 'application/x-www-form-urlencoded' },
+    body: 'name=Acme',
+  });
+  assert.equal(created.status, 403);
+  assert.equal((await created.json()).errors[0].code, 'organization_not_enabled_in_instance');
+  // The Backend API's path without its key: the Backend API's 401.
+  const keyless = await fetch(`${apiUrl}/v1/organizations`);
+  assert.equal(keyless.status, 401);
+  // A secret key on a browser-only path: the Backend API has no such route.
+  const client = await fetch(`${apiUrl}/v1/client`, { headers: { authorization: `Bearer ${secretKey}` } });
+  assert.equal(client.status, 404);
+});
+
 test('a wrong secret key is rejected with 401', async () => {
   const wrong = createClerkClient({ apiUrl, secretKey: `sk_test_${randomBytes(24).toString('hex')}` });
   await assert.rejects(wrong.users.getUser(userA.id), apiError(401));

@@ -203,6 +203,22 @@ try {
   check(claims(token3).sid === second.session, 'a token for the new session');
   log('still signed in after a reload');
 
+  // 6. One path, two APIs: clerk-js creates organizations at the Frontend
+  //    API's /v1/organizations, where @clerk/backend lists them with a secret
+  //    key (compat/backend.test.mjs). The Frontend API answers, as Clerk does
+  //    on an instance without organizations.
+  const created = await page.evaluate(() =>
+    window.Clerk.createOrganization({ name: 'Acme' }).then(
+      () => 'created',
+      (e) => e?.errors?.[0]?.code ?? String(e?.message ?? e),
+    ),
+  );
+  check(
+    created === 'organization_not_enabled_in_instance',
+    `createOrganization is answered by the Frontend API (got ${created})`,
+  );
+  log('createOrganization reached the Frontend API at /v1/organizations');
+
   check(seen.blocked.length === 0, `no request left loopback (blocked: ${seen.blocked.join(', ')})`);
   const fapiCalls = network.filter((l) => / \/v1\//.test(l));
   const failed = fapiCalls.filter((l) => !/^2\d\d /.test(l));

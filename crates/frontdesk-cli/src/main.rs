@@ -7,6 +7,7 @@
 mod keys;
 mod mail;
 mod rfc3339;
+mod settings;
 mod template;
 mod webhooks;
 
@@ -70,6 +71,10 @@ enum Command {
     /// Publishable key, secret keys and signing keys
     #[command(subcommand)]
     Keys(keys::KeysCommand),
+    /// Instance settings: sign-in and sign-up methods, password policy,
+    /// session lifetimes, allowed origins, branding (stored in the database)
+    #[command(subcommand)]
+    Settings(settings::SettingsCommand),
     /// Extra claims in every session token (the session token template)
     #[command(subcommand, name = "session-template")]
     SessionTemplate(template::TemplateCommand),
@@ -232,6 +237,7 @@ async fn run(cli: Cli) -> Result<(), Failure> {
         Command::Config(ConfigCommand::PrintDefault) => Ok(()),
         Command::Keys(cmd) => keys::run(cmd, config).await,
         Command::SessionTemplate(cmd) => template::run(cmd, config).await,
+        Command::Settings(cmd) => settings::run(cmd, config).await,
         Command::Webhooks(cmd) => webhooks::run(cmd, config).await,
         Command::Mail { limit } => mail::run(config, limit).await,
         Command::Bundles(BundlesCommand::Fetch { clerk_js, ui }) => {

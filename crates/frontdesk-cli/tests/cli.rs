@@ -428,3 +428,58 @@ async fn mail_prints_the_development_mailbox() {
         "{text}"
     );
 }
+
+/// `frontdesk settings`: the instance settings in the database, seeded from
+/// the configuration on first use, changed together or not at all.
+#[test]
+fn settings_are_read_and_changed_in_the_database() {
+    let dir = tempfile::tempdir().unwrap();
+    let d = dir.path();
+    let o = frontdesk(d, &["settings", "get", "passwords.min_length"], &[]);
+    assert!(o.status.success(), "{}", stderr(&o));
+    assert_eq!(stdout(&o).trim(), "8");
+
+    let o = frontdesk(
+        d,
+        &[
+            "settings",
+            "set",
+            "passwords.min_length=12",
+            "branding.application_name=Acme Inc",
+        ],
+        &[],
+    );
+    assert!(o.status.success(), "{}", stderr(&o));
+    let shown: serde_json::Value = serde_json::from_str(&stdout(&o)).unwrap();
+    assert_eq!(shown["passwords.min_length"], 12);
+    assert_eq!(shown["branding.application_name"], "Acme Inc");
+
+    // One bad change refuses them all, with the reason; exit code 2.
+    let o = frontdesk(
+        d,
+        &[
+            "settings",
+            "set",
+            "sessions.lifetime_secs=3600",
+            "passwords.min_length=4",
+        ],
+        &[],
+    );
+    assert_eq!(o.status.code(), Some(2));
+    assert!(
+        stderr(&o).contains("passwords.min_length"),
+        "{}",
+        stderr(&o)
+    );
+    let o = frontdesk(d, &["settings", "get"], &[]);
+    let all: serde_json::Value = serde_json::from_str(&stdout(&o)).unwrap();
+    assert_eq!(all["passwords"]["min_length"], 12);
+    assert_eq!(
+        all["sessions"]["lifetime_secs"], 604_800,
+        "nothing of the refused change"
+    );
+
+    let o = frontdesk(d, &["settings", "set", "no.such=1"], &[]);
+    assert_eq!(o.status.code(), Some(2));
+    assert!(stderr(&o).contains("no such setting"), "{}", stderr(&o));
+}

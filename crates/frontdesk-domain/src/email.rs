@@ -55,6 +55,14 @@ pub const MAX_ADDRESS: usize = 254;
 pub struct EmailAddress(String);
 
 impl EmailAddress {
+    /// Whether the local part carries a `+tag` (`alice+news@example.com`),
+    /// which most providers deliver to `alice`'s mailbox.
+    pub fn has_subaddress(&self) -> bool {
+        self.0
+            .rsplit_once('@')
+            .is_some_and(|(local, _)| local.contains('+'))
+    }
+
     pub fn as_str(&self) -> &str {
         &self.0
     }

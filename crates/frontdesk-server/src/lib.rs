@@ -8,6 +8,7 @@
 pub mod admin;
 pub mod bundles;
 pub mod config;
+pub mod engine;
 pub mod error;
 pub mod extract;
 pub mod keys;
@@ -17,6 +18,7 @@ pub mod pages;
 pub mod rate_limit;
 pub mod render;
 pub mod routes;
+pub mod routing;
 pub mod serve;
 pub mod services;
 pub mod startup;

@@ -32,8 +32,27 @@ fn request_id(req: &Request) -> String {
         .unwrap_or_else(|| format!("req_{}", frontdesk_types::id::random_base62(12)))
 }
 
-/// Wraps every request.
-pub async fn observe(State(state): State<AppState>, req: Request, next: Next) -> Response {
+/// Marks a request already logged and counted, for routers that hand
+/// requests on to other routers (`routing`).
+#[derive(Clone, Copy)]
+struct Observed;
+
+/// [`observe`] for a router whose unmatched requests fall through to
+/// another router: those are left for that router to observe, under the
+/// route it matches.
+pub async fn observe_routed(state: State<AppState>, req: Request, next: Next) -> Response {
+    if req.extensions().get::<MatchedPath>().is_none() {
+        return next.run(req).await;
+    }
+    observe(state, req, next).await
+}
+
+/// Wraps every request (once, however many routers it passes through).
+pub async fn observe(State(state): State<AppState>, mut req: Request, next: Next) -> Response {
+    if req.extensions().get::<Observed>().is_some() {
+        return next.run(req).await;
+    }
+    req.extensions_mut().insert(Observed);
     let started = Instant::now();
     let id = request_id(&req);
     let method = req.method().clone();
@@ -44,7 +63,7 @@ pub async fn observe(State(state): State<AppState>, req: Request, next: Next) ->
         .unwrap_or_else(|| "unmatched".to_owned());
     let span = tracing::info_span!("request", request_id = %id, method = %method, route = %route);
     let meta = crate::services::events::RequestMeta {
-        client_ip: crate::routes::frontend::limits::client_ip(&state, &req)
+        client_ip: crate::extract::client_ip(&state, &req)
             .map(|ip| ip.to_string())
             .unwrap_or_default(),
         user_agent: req

@@ -12,8 +12,6 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use axum::Router;
-use axum::extract::DefaultBodyLimit;
-use axum::routing::get;
 use frontdesk_domain::entities::Instance;
 use frontdesk_domain::{SecretKey, UnixMillis};
 use frontdesk_store::Store;
@@ -21,16 +19,13 @@ use frontdesk_store_postgres::PostgresStore;
 use frontdesk_store_sqlite::{OpenError, SqliteStore};
 use frontdesk_types::InstanceId;
 use tokio::net::TcpListener;
-use tower_http::catch_panic::CatchPanicLayer;
 
 use crate::admin;
 use crate::config::{Config, ConfigError, Database, Validated, default_public_url, redact_url};
-use crate::error::route_not_found;
 use crate::keys::{KeyRing, KeyRingError};
 use crate::metrics::Metrics;
-use crate::middleware;
 use crate::rate_limit::RateLimiter;
-use crate::routes;
+use crate::services::settings::SettingsHolder;
 use crate::state::{AppState, InstanceInfo};
 
 /// Why the server could not start. Every variant prints as one line that names
@@ -206,6 +201,15 @@ impl Application {
             None
         };
 
+        let seed = crate::services::settings::seed_from(&config, instance.mode);
+        let (settings, seeded) =
+            crate::services::settings::load_or_seed(store.as_ref(), &seed).await?;
+        if !seeded {
+            for line in crate::services::settings::drift(&config, instance.mode, &settings) {
+                tracing::warn!("{line}");
+            }
+        }
+
         let keys =
             Arc::new(KeyRing::load(store.as_ref(), config.retired_key_retention_secs).await?);
         let hasher = frontdesk_crypto::PasswordHasher::new(
@@ -240,12 +244,12 @@ impl Application {
         let state = AppState {
             store,
             keys,
+            settings: Arc::new(SettingsHolder::new(
+                settings,
+                public_url.url().clone(),
+                instance.mode,
+            )),
             instance: Arc::new(InstanceInfo {
-                redirects: frontdesk_domain::RedirectPolicy::new(
-                    public_url.url().clone(),
-                    &config.allowed_origins,
-                    instance.mode == frontdesk_domain::InstanceMode::Development,
-                ),
                 instance,
                 public_url,
                 publishable_key,
@@ -331,9 +335,11 @@ impl Application {
             stopped_mail,
         ));
         let upkeep = tokio::spawn(crate::services::upkeep::run(self.state.clone()));
+        let settings = tokio::spawn(follow_settings(self.state.clone()));
         let result = crate::serve::serve(self.listener, self.router, limits, shutdown).await;
         refresher.abort();
         upkeep.abort();
+        settings.abort();
         let _ = stop_mail.send(true);
         let _ = tokio::time::timeout(Duration::from_secs(5), mailer).await;
         if let Some(worker) = worker {
@@ -362,64 +368,19 @@ async fn refresh_keys(state: AppState) {
     }
 }
 
-/// The whole HTTP surface. Public so tests can drive it without a socket.
-pub fn router(state: AppState) -> Router {
-    let max_body = state.config.max_body_bytes;
-    let body_timeout = Duration::from_secs(state.config.body_read_timeout_secs.into());
-    let routes = Router::new()
-        .route("/healthz", get(routes::health::healthz))
-        .route("/readyz", get(routes::health::readyz))
-        .route("/metrics", get(routes::health::metrics))
-        .route("/.well-known/jwks.json", get(routes::jwks::public))
-        .route("/v1/jwks", get(routes::jwks::backend))
-        .route("/v1/instance", get(routes::instance::get))
-        .route(
-            "/v1/instance/session_token_template",
-            get(routes::instance::template)
-                .put(routes::instance::put_template)
-                .delete(routes::instance::delete_template),
-        )
-        .merge(routes::users::router())
-        .merge(routes::email_addresses::router())
-        .merge(routes::sessions::router())
-        .merge(routes::clients::router())
-        .merge(routes::webhooks::router())
-        .merge(routes::frontend::router(&state))
-        .merge(crate::pages::router(&state))
-        .route("/v1/dev/emails", get(routes::dev::emails))
-        .route(
-            "/v1/clients/handshake_payload",
-            get(routes::frontend::handshake_payload),
-        )
-        .route("/avatar.svg", get(routes::health::avatar))
-        .route("/favicon.ico", get(routes::health::favicon))
-        .route("/npm/{*path}", get(routes::bundles::serve))
-        .fallback(route_not_found)
-        .method_not_allowed_fallback(crate::error::method_not_allowed)
-        .layer(axum::middleware::from_fn_with_state(
-            state.clone(),
-            middleware::observe,
-        ))
-        .layer(DefaultBodyLimit::max(max_body))
-        .layer(tower_http::timeout::RequestBodyTimeoutLayer::new(
-            body_timeout,
-        ))
-        .with_state(state.clone());
-    // Layers outside the routes, so that they run before routing: the method
-    // override must change the method before a route is chosen; admission
-    // and the URI check come before any work.
-    Router::new()
-        .fallback_service(routes)
-        .layer(axum::middleware::from_fn(routes::frontend::method_override))
-        .layer(axum::middleware::from_fn(
-            middleware::reject_control_characters,
-        ))
-        .layer(axum::middleware::from_fn_with_state(
-            state,
-            middleware::admission,
-        ))
-        .layer(CatchPanicLayer::custom(middleware::panic_response))
+/// Re-read the instance settings every second, so that a change made on
+/// another node or with `frontdesk settings` is in force here within about
+/// a second.
+async fn follow_settings(state: AppState) {
+    let mut tick = tokio::time::interval(Duration::from_secs(1));
+    tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+    loop {
+        tick.tick().await;
+        state.settings.reload(state.store.as_ref()).await;
+    }
 }
+
+pub use crate::routing::router;
 
 /// Resolves on SIGTERM or Ctrl-C.
 ///

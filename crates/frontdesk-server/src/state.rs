@@ -19,8 +19,6 @@ pub struct InstanceInfo {
     pub instance: Instance,
     pub public_url: PublicUrl,
     pub publishable_key: PublishableKey,
-    /// Where browsers may be sent after signing in (`redirect_url`).
-    pub redirects: frontdesk_domain::RedirectPolicy,
 }
 
 /// Application state, cheap to clone (every field is shared).
@@ -35,6 +33,8 @@ pub struct AppState {
     pub hashes: Arc<crate::services::passwords::HashPool>,
     /// When failed attempts lock an account, and for how long.
     pub lockout: frontdesk_domain::Lockout,
+    /// The instance settings in force ([`crate::services::settings`]).
+    pub settings: Arc<crate::services::settings::SettingsHolder>,
     /// Extra claims for every session token.
     pub session_template: Arc<crate::services::template::TemplateHolder>,
     /// Sessions recently read for minting ([`crate::services::tokens::MintCache`]).
@@ -105,6 +105,17 @@ impl SecretKeyCache {
 }
 
 impl AppState {
+    /// The instance settings in force on this node (no await).
+    pub fn settings(&self) -> Arc<crate::services::settings::Snapshot> {
+        self.settings.get()
+    }
+
+    /// The instance settings as stored now: for what must show a change at
+    /// once on every node (`/v1/environment`, the hosted pages).
+    pub async fn fresh_settings(&self) -> Arc<crate::services::settings::Snapshot> {
+        self.settings.reload(self.store.as_ref()).await
+    }
+
     /// Revoke a secret key; this node stops accepting it immediately.
     pub async fn revoke_secret_key(&self, id: &SecretKeyId) -> frontdesk_store::StoreResult<()> {
         let result = self

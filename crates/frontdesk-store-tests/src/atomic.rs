@@ -37,6 +37,7 @@ pub async fn run_all<S: Store>(store: &S) {
     mail_is_claimed_by_one_worker_at_a_time(store).await;
     digest_upgrades_never_undo_a_password_change(store).await;
     purge_removes_only_what_outlived_its_use(store).await;
+    setting_swaps_are_each_applied(store).await;
 }
 
 async fn new_user<S: Store>(store: &S, tag: &str) -> User {
@@ -649,5 +650,52 @@ pub async fn purge_removes_only_what_outlived_its_use<S: Store>(store: &S) {
             .await
             .unwrap()
             .is_some()
+    );
+}
+
+/// 50 writers each add their own key to one settings document by
+/// compare-and-swap (read, change, swap; again on a lost race): every key is
+/// there at the end, and only one writer could create the document.
+pub async fn setting_swaps_are_each_applied<S: Store>(store: &S) {
+    let name = unique("swapped");
+    let at = UnixMillis(1_700_400_000_000);
+    let empty = json!({});
+    let creators =
+        join_all((0..WRITERS).map(|_| store.swap_setting(&name, None, &empty, at))).await;
+    assert_eq!(
+        creators.iter().filter(|c| *c.as_ref().unwrap()).count(),
+        1,
+        "one writer creates the document"
+    );
+    let writer = |i: usize| {
+        let name = name.clone();
+        async move {
+            loop {
+                let mut doc = store.setting(&name).await.unwrap().unwrap();
+                let old = doc.clone();
+                doc[format!("w{i}")] = json!(i);
+                if store
+                    .swap_setting(&name, Some(&old), &doc, at)
+                    .await
+                    .unwrap()
+                {
+                    return;
+                }
+            }
+        }
+    };
+    join_all((0..WRITERS).map(writer)).await;
+    let doc = store.setting(&name).await.unwrap().unwrap();
+    assert_eq!(
+        doc.as_object().unwrap().len(),
+        WRITERS,
+        "no writer's change was lost: {doc}"
+    );
+    assert!(
+        !store
+            .swap_setting(&name, Some(&json!({})), &json!({"late": true}), at)
+            .await
+            .unwrap(),
+        "a swap over a stale copy is refused"
     );
 }

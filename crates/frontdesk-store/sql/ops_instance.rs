@@ -234,4 +234,39 @@ impl InstanceStore for ThisStore {
         }
         Ok(())
     }
+
+    async fn swap_setting(
+        &self,
+        name: &str,
+        expected: Option<&serde_json::Value>,
+        new: &serde_json::Value,
+        at: UnixMillis,
+    ) -> StoreResult<bool> {
+        // The stored text is `Value::to_string` of what was written, and a
+        // value read back prints the same text, so comparing the text
+        // compares the documents.
+        let done = match expected {
+            None => {
+                sqlx::query(&q(
+                    "INSERT INTO settings (name, value, updated_at) VALUES ($1, $2, $3) \
+                 ON CONFLICT (name) DO NOTHING",
+                ))
+                .bind(name)
+                .bind(new.to_string())
+                .bind(at.0)
+                .execute(&self.pool)
+                .await?
+            }
+            Some(old) => sqlx::query(&q(
+                "UPDATE settings SET value = $2, updated_at = $3 WHERE name = $1 AND value = $4",
+            ))
+            .bind(name)
+            .bind(new.to_string())
+            .bind(at.0)
+            .bind(old.to_string())
+            .execute(&self.pool)
+            .await?,
+        };
+        Ok(done.rows_affected() == 1)
+    }
 }

@@ -96,6 +96,17 @@ pub trait InstanceStore: Send + Sync {
         value: Option<&serde_json::Value>,
         at: UnixMillis,
     ) -> StoreResult<()>;
+
+    /// Compare-and-swap a setting: write `new` only if the setting still
+    /// holds `expected` (`None`: only if it is absent). `false` means another
+    /// writer came first; read again and redo the change on what it wrote.
+    async fn swap_setting(
+        &self,
+        name: &str,
+        expected: Option<&serde_json::Value>,
+        new: &serde_json::Value,
+        at: UnixMillis,
+    ) -> StoreResult<bool>;
 }
 
 /// Backend API secret keys and JWT signing keys.

@@ -63,9 +63,9 @@ fn cookies(parts: &Parts) -> HashMap<String, String> {
         .get_all(COOKIE)
         .iter()
         .filter_map(|v| v.to_str().ok())
-        .flat_map(|v| v.split(';'))
-        .filter_map(|kv| kv.trim().split_once('='))
-        .map(|(k, v)| (k.to_owned(), v.to_owned()))
+        .flat_map(cookie::Cookie::split_parse)
+        .filter_map(Result::ok)
+        .map(|c| (c.name().to_owned(), c.value().to_owned()))
         .collect()
 }
 
@@ -362,14 +362,14 @@ async fn resolve_handshake(
         return Outcome::signed_out("handshake-invalid");
     };
     let session = directives.iter().find_map(|d| {
-        let (name, rest) = d.split_once('=')?;
-        let value = rest.split(';').next()?;
+        let c = cookie::Cookie::parse(d.as_str()).ok()?;
+        let name = c.name();
         (name == "__session" || name.starts_with("__session_"))
-            .then_some(value)
+            .then(|| c.value().to_owned())
             .filter(|v| !v.is_empty())
     });
     let state = match session {
-        Some(token) => match verify_token(token, &settings.keys, &settings.verify).await {
+        Some(token) => match verify_token(&token, &settings.keys, &settings.verify).await {
             Ok(claims) => AuthState::SignedIn(claims),
             Err(VerifyError::Expired) => AuthState::SignedOut("handshake-token-expired"),
             Err(_) => AuthState::SignedOut("handshake-token-invalid"),

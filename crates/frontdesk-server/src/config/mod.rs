@@ -456,7 +456,7 @@ impl Config {
             return Err(ConfigError::new("max_body_bytes", "must be at least 1024"));
         }
         self.smtp.validate()?;
-        self.branding.validate()?;
+        branding::validate(&self.branding)?;
         self.webhooks.validate()?;
         Ok(Validated {
             database,

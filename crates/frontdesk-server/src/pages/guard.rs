@@ -15,7 +15,7 @@ use frontdesk_crypto::constant_time_eq;
 
 use super::layout;
 use crate::error::ApiError;
-use crate::routes::frontend::limits::client_ip;
+use crate::extract::client_ip;
 use crate::state::AppState;
 
 /// The hidden form field carrying the token.
@@ -83,7 +83,7 @@ fn secure(state: &AppState) -> bool {
 
 /// This browser's token, if its cookie holds a plausible one.
 fn cookie(headers: &HeaderMap, name: &str) -> Option<String> {
-    crate::routes::frontend::ctx::cookie(headers, name)
+    crate::extract::cookie(headers, name)
         .filter(|v| (16..=64).contains(&v.len()))
         .map(str::to_owned)
 }
@@ -155,10 +155,14 @@ pub async fn protect(State(state): State<AppState>, req: Request, next: Next) ->
     req.extensions_mut().insert(CsrfToken(token.clone()));
     let mut res = secured(next.run(req).await);
     if existing.is_none() {
-        let mut c = format!("{name}={token}; Path=/; HttpOnly; SameSite=Strict");
-        if secure(&state) {
-            c.push_str("; Secure");
-        }
+        let c = crate::extract::set_cookie_header(
+            name,
+            &token,
+            cookie::SameSite::Strict,
+            None,
+            true,
+            secure(&state),
+        );
         if let Ok(v) = HeaderValue::from_str(&c) {
             res.headers_mut().append(SET_COOKIE, v);
         }

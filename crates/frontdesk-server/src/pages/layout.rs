@@ -11,7 +11,8 @@ use crate::state::AppState;
 
 /// A whole page: `title` in the tab and the heading, `body` below it.
 pub fn shell(state: &AppState, title: &str, body: Markup) -> String {
-    let brand = &state.config.branding;
+    let settings = state.settings();
+    let brand = &settings.settings.branding;
     html! {
         (DOCTYPE)
         html lang="en" {
@@ -171,6 +172,11 @@ impl<'a> Field<'a> {
         self
     }
 
+    pub fn required(mut self, yes: bool) -> Self {
+        self.required = yes;
+        self
+    }
+
     pub fn error(mut self, e: Option<&'a str>) -> Self {
         self.error = e;
         self
@@ -227,7 +233,7 @@ impl<'a> Field<'a> {
 pub async fn stylesheet(State(state): State<AppState>) -> impl IntoResponse {
     let css = STYLES.replace(
         "__PRIMARY__",
-        &state.config.branding.primary_color.to_string(),
+        &state.settings().settings.branding.primary_color.to_string(),
     );
     (
         [

@@ -1,10 +1,10 @@
 //! Frontdesk's own hosted pages: sign-in, sign-up, email verification,
 //! password reset, the profile (`/user`) and sign-out.
 //!
-//! Server-rendered HTML forms, no script: each form posts back to its page,
-//! whose handler runs the same flow steps as the Frontend API
-//! (`routes::frontend::{sign_ins, sign_ups, me}`), on the same client, found
-//! by the `__client` cookie on Frontdesk's own host. After a sign-in the
+//! Server-rendered HTML forms: each form posts back to its page, whose
+//! handler is an adapter over the same engine steps as the Frontend API
+//! ([`crate::engine`]), on the same client, found by the `__client` cookie
+//! on Frontdesk's own host. Nothing here reaches into `routes`. After a sign-in the
 //! browser goes to `redirect_url` (checked against the instance's
 //! [`RedirectPolicy`](frontdesk_domain::RedirectPolicy)); an app on another
 //! origin receives the session through the Frontend API handshake, as with
@@ -31,7 +31,7 @@ use frontdesk_domain::RedirectUrl;
 use serde::Deserialize;
 
 use crate::error::ApiError;
-use crate::routes::frontend::Fapi;
+use crate::extract::Browser;
 use crate::state::AppState;
 
 pub use guard::CsrfToken;
@@ -110,7 +110,7 @@ async fn adopt_dev_browser(
     else {
         return next.run(req).await;
     };
-    let param = crate::routes::frontend::ctx::DEV_BROWSER_PARAM;
+    let param = crate::extract::DEV_BROWSER_PARAM;
     let (token, rest): (Vec<String>, Vec<(String, String)>) = {
         let mut token = Vec::new();
         let mut rest = Vec::new();
@@ -150,12 +150,15 @@ async fn adopt_dev_browser(
             .is_some();
     if known {
         let secure = state.instance.public_url.url().scheme() == "https";
-        let name = crate::routes::frontend::ctx::client_cookie(secure);
-        let mut cookie =
-            format!("{name}={token}; Path=/; SameSite=Lax; Max-Age=31536000; HttpOnly");
-        if secure {
-            cookie.push_str("; Secure");
-        }
+        let name = crate::extract::client_cookie(secure);
+        let cookie = crate::extract::set_cookie_header(
+            name,
+            &token,
+            cookie::SameSite::Lax,
+            Some(31_536_000),
+            true,
+            secure,
+        );
         if let Ok(v) = axum::http::HeaderValue::from_str(&cookie) {
             res.headers_mut().append(axum::http::header::SET_COOKIE, v);
         }
@@ -175,7 +178,7 @@ impl Next {
     /// default, `/user`, is used), never followed.
     fn target(&self, state: &AppState) -> Option<RedirectUrl> {
         let raw = self.redirect_url.as_deref()?;
-        state.instance.redirects.parse(raw).ok()
+        state.settings().redirects.parse(raw).ok()
     }
 
     /// `?redirect_url=…` for links between pages, or nothing.
@@ -211,7 +214,7 @@ pub struct CodeForm {
 }
 
 /// `303 See Other` to `location`, with the cookies the flow set.
-fn see_other(fapi: &Fapi, location: &str) -> Response {
+fn see_other(fapi: &Browser, location: &str) -> Response {
     let res = (
         StatusCode::SEE_OTHER,
         [(axum::http::header::LOCATION, location.to_owned())],
@@ -222,7 +225,7 @@ fn see_other(fapi: &Fapi, location: &str) -> Response {
 
 /// Where a browser goes once signed in: the target on Frontdesk itself, or
 /// through the handshake, which hands the session to the app on its origin.
-fn signed_in(state: &AppState, fapi: &Fapi, next: &Next) -> Response {
+fn signed_in(state: &AppState, fapi: &Browser, next: &Next) -> Response {
     match next.target(state).map(|t| same_site_loopback(state, t)) {
         Some(t) if t.origin() != state.instance.public_url.origin() => {
             let q = form_urlencoded::Serializer::new(String::new())
@@ -246,7 +249,7 @@ fn same_site_loopback(state: &AppState, target: RedirectUrl) -> RedirectUrl {
     let (Some(theirs), Some(our_host)) = (target.as_url().host_str(), ours.host_str()) else {
         return target;
     };
-    if !development || !crate::routes::frontend::ctx::other_loopback_spelling(theirs, our_host) {
+    if !development || !crate::extract::other_loopback_spelling(theirs, our_host) {
         return target;
     }
     let mut moved = target.as_url().clone();
@@ -254,7 +257,7 @@ fn same_site_loopback(state: &AppState, target: RedirectUrl) -> RedirectUrl {
         return target;
     }
     state
-        .instance
+        .settings()
         .redirects
         .parse(moved.as_str())
         .unwrap_or(target)
@@ -343,7 +346,7 @@ impl FormError {
 }
 
 /// An HTML page with the flow's cookies (and `Retry-After` on a 429).
-fn page(fapi: &Fapi, status: StatusCode, error: Option<&FormError>, body: String) -> Response {
+fn page(fapi: &Browser, status: StatusCode, error: Option<&FormError>, body: String) -> Response {
     let mut res = (
         status,
         [(axum::http::header::CONTENT_TYPE, "text/html; charset=utf-8")],

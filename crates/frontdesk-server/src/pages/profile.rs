@@ -15,13 +15,13 @@ use serde::Deserialize;
 use super::guard::Budget;
 use super::layout::{self, Field, alert, csrf, hidden};
 use super::{CsrfToken, FormError, Next, page, see_other, status_of};
-use crate::routes::frontend::client::end_client_sessions;
-use crate::routes::frontend::{Fapi, me};
+use crate::engine::account;
+use crate::extract::Browser;
 use crate::state::AppState;
 
 /// The signed-in session and user, or a redirect to sign in and come back.
-async fn require(state: &AppState, fapi: &Fapi) -> Result<(Session, User), Response> {
-    me::signed_in(state, fapi, None)
+async fn require(state: &AppState, fapi: &Browser) -> Result<(Session, User), Response> {
+    account::signed_in(state, fapi, None)
         .await
         .map_err(|_| see_other(fapi, "/sign-in?redirect_url=%2Fuser"))
 }
@@ -75,7 +75,7 @@ fn render(
     let err = |s: Section| error.filter(|(at, _)| *at == s).map(|(_, e)| e);
     let names = err(Section::Names);
     let password = err(Section::Password);
-    let min = state.config.min_password_length;
+    let min = state.settings().settings.passwords.min_length;
     let hint = format!("At least {min} characters.");
     let notice = match done {
         Some("profile") => Some("Your name was saved."),
@@ -173,7 +173,7 @@ fn render(
 async fn show_with(
     state: &AppState,
     token: &CsrfToken,
-    fapi: &Fapi,
+    fapi: &Browser,
     error: Option<(Section, FormError)>,
     done: Option<&str>,
 ) -> Response {
@@ -181,7 +181,9 @@ async fn show_with(
         Ok(v) => v,
         Err(redirect) => return redirect,
     };
-    let sessions = me::live_sessions(state, &user).await.unwrap_or_default();
+    let sessions = account::live_sessions(state, &user)
+        .await
+        .unwrap_or_default();
     let status = status_of(error.as_ref().map(|(_, e)| e));
     let body = render(
         state,
@@ -199,7 +201,7 @@ async fn show_with(
 pub async fn show(
     State(state): State<AppState>,
     Extension(token): Extension<CsrfToken>,
-    fapi: Fapi,
+    fapi: Browser,
     Query(shown): Query<Shown>,
 ) -> Response {
     show_with(&state, &token, &fapi, None, shown.done.as_deref()).await
@@ -217,14 +219,14 @@ pub struct NamesForm {
 pub async fn rename(
     State(state): State<AppState>,
     Extension(token): Extension<CsrfToken>,
-    fapi: Fapi,
+    fapi: Browser,
     Form(form): Form<NamesForm>,
 ) -> Response {
     let (_, user) = match require(&state, &fapi).await {
         Ok(v) => v,
         Err(redirect) => return redirect,
     };
-    match me::rename(&state, &user, Some(form.first_name), Some(form.last_name)).await {
+    match account::rename(&state, &user, Some(form.first_name), Some(form.last_name)).await {
         Ok(_) => see_other(&fapi, "/user?done=profile"),
         Err(e) => {
             let e = (Section::Names, FormError::from_api(e));
@@ -246,7 +248,7 @@ pub struct PasswordForm {
 pub async fn password(
     State(state): State<AppState>,
     Extension(token): Extension<CsrfToken>,
-    fapi: Fapi,
+    fapi: Browser,
     budget: Budget,
     Form(form): Form<PasswordForm>,
 ) -> Response {
@@ -258,7 +260,7 @@ pub async fn password(
     let result = match budget.check() {
         Err(e) => Err(e),
         Ok(()) => {
-            me::set_password(
+            account::set_password(
                 &state,
                 &session,
                 &user,
@@ -282,14 +284,14 @@ pub async fn password(
 pub async fn revoke(
     State(state): State<AppState>,
     Extension(token): Extension<CsrfToken>,
-    mut fapi: Fapi,
+    mut fapi: Browser,
     Path(id): Path<String>,
 ) -> Response {
     let (session, user) = match require(&state, &fapi).await {
         Ok(v) => v,
         Err(redirect) => return redirect,
     };
-    match me::revoke(&state, &user, &id).await {
+    match account::revoke(&state, &user, &id).await {
         Ok(ended) if ended.id == session.id => {
             fapi.set_client_uat(&state, 0);
             see_other(&fapi, "/sign-in")
@@ -306,7 +308,7 @@ pub async fn revoke(
 pub async fn show_sign_out(
     State(state): State<AppState>,
     Extension(token): Extension<CsrfToken>,
-    fapi: Fapi,
+    fapi: Browser,
     Query(next): Query<Next>,
 ) -> Response {
     let body = layout::shell(
@@ -328,11 +330,11 @@ pub async fn show_sign_out(
 /// `POST /sign-out`: end every session on this browser.
 pub async fn sign_out(
     State(state): State<AppState>,
-    mut fapi: Fapi,
+    mut fapi: Browser,
     Form(next): Form<Next>,
 ) -> Response {
     if let Some(c) = fapi.client.clone()
-        && let Err(e) = end_client_sessions(&state, &c.id, SessionStatus::Ended).await
+        && let Err(e) = account::end_client_sessions(&state, &c.id, SessionStatus::Ended).await
     {
         let e = FormError::from_api(e);
         let body = layout::message(&state, "Sign out failed", &e.message);

@@ -9,18 +9,18 @@ use axum::http::StatusCode;
 use axum::response::Response;
 
 use crate::extract::ApiBody as Form;
-use frontdesk_domain::flows::SignInAttempt;
+use frontdesk_domain::flows::{FirstFactor, SignInStatus};
 use maud::html;
 use serde::Deserialize;
 
 use super::guard::Budget;
 use super::layout::{self, Field, alert, csrf, hidden};
 use super::{CsrfToken, FormError, Next, page, see_other, signed_in};
-use crate::routes::frontend::sign_ups::load_flow;
-use crate::routes::frontend::{Fapi, sign_ins};
+use crate::engine::sign_in;
+use crate::extract::Browser;
 use crate::state::AppState;
 
-const STRATEGY: &str = "reset_password_email_code";
+const STRATEGY: FirstFactor = FirstFactor::ResetPasswordEmailCode;
 
 #[derive(Deserialize, Default)]
 pub struct ForgotForm {
@@ -62,7 +62,7 @@ fn render(
 pub async fn show(
     State(state): State<AppState>,
     Extension(token): Extension<CsrfToken>,
-    fapi: Fapi,
+    fapi: Browser,
     Query(next): Query<Next>,
 ) -> Response {
     let form = ForgotForm {
@@ -81,16 +81,16 @@ pub async fn show(
 pub async fn submit(
     State(state): State<AppState>,
     Extension(token): Extension<CsrfToken>,
-    mut fapi: Fapi,
+    mut fapi: Browser,
     budget: Budget,
     Form(form): Form<ForgotForm>,
 ) -> Response {
     let started = match budget.check() {
         Err(e) => Err(e),
-        Ok(()) => sign_ins::start(&state, &mut fapi, Some(form.identifier.clone()), None).await,
+        Ok(()) => sign_in::start(&state, &mut fapi, Some(form.identifier.clone()), None).await,
     };
     let result = match started {
-        Ok((attempt, _)) => sign_ins::prepare(&state, &fapi, &attempt.id, STRATEGY).await,
+        Ok((attempt, _)) => sign_in::prepare(&state, &fapi, &attempt.id, STRATEGY).await,
         Err(e) => Err(e),
     };
     match result {
@@ -129,7 +129,7 @@ fn render_reset(
     code_verified: bool,
     error: Option<&FormError>,
 ) -> String {
-    let min = state.config.min_password_length;
+    let min = state.settings().settings.passwords.min_length;
     let hint = format!("At least {min} characters.");
     layout::shell(
         state,
@@ -162,17 +162,17 @@ fn render_reset(
 
 /// Whether the attempt's code was already accepted (a new password was
 /// refused after it): then only the password is asked again.
-async fn code_verified(state: &AppState, fapi: &Fapi, attempt: &str) -> bool {
-    load_flow::<SignInAttempt>(state, fapi, attempt, "sign_in")
+async fn code_verified(state: &AppState, fapi: &Browser, attempt: &str) -> bool {
+    sign_in::get(state, fapi, attempt)
         .await
-        .is_ok_and(|(_, a)| a.status == "needs_new_password")
+        .is_ok_and(|a| a.status == SignInStatus::NeedsNewPassword)
 }
 
 /// `GET /forgot-password/reset?attempt=`.
 pub async fn show_reset(
     State(state): State<AppState>,
     Extension(token): Extension<CsrfToken>,
-    fapi: Fapi,
+    fapi: Browser,
     Query(form): Query<ResetForm>,
 ) -> Response {
     let verified = code_verified(&state, &fapi, &form.attempt).await;
@@ -184,7 +184,7 @@ pub async fn show_reset(
 pub async fn submit_reset(
     State(state): State<AppState>,
     Extension(token): Extension<CsrfToken>,
-    mut fapi: Fapi,
+    mut fapi: Browser,
     budget: Budget,
     Form(form): Form<ResetForm>,
 ) -> Response {
@@ -194,14 +194,14 @@ pub async fn submit_reset(
         verified = false;
     } else if !verified {
         result =
-            match sign_ins::attempt(&state, &mut fapi, &form.attempt, STRATEGY, &form.code).await {
+            match sign_in::attempt(&state, &mut fapi, &form.attempt, STRATEGY, &form.code).await {
                 Ok((_, r)) => r,
                 Err(e) => Err(e),
             };
         verified = result.is_ok();
     }
     if verified && result.is_ok() {
-        result = sign_ins::reset(&state, &mut fapi, &form.attempt, &form.password)
+        result = sign_in::reset(&state, &mut fapi, &form.attempt, &form.password)
             .await
             .map(|_| ());
     }

@@ -12,8 +12,10 @@ use serde::Deserialize;
 use super::guard::Budget;
 use super::layout::{self, Field, alert, csrf, hidden};
 use super::{CodeForm, CsrfToken, FormError, Next, page, see_other, signed_in, status_of};
-use crate::routes::frontend::{Fapi, sign_ins};
+use crate::engine::sign_in;
+use crate::extract::Browser;
 use crate::state::AppState;
+use frontdesk_domain::flows::FirstFactor;
 
 #[derive(Deserialize, Default)]
 pub struct SignInForm {
@@ -54,8 +56,10 @@ fn render(
                     .render())
                 div class="actions" {
                     button class="primary" type="submit" name="action" value="password" { "Sign in" }
-                    button class="secondary" type="submit" name="action" value="code" {
-                        "Email me a sign-in code instead"
+                    @if state.settings().settings.sign_in.email_code {
+                        button class="secondary" type="submit" name="action" value="code" {
+                            "Email me a sign-in code instead"
+                        }
                     }
                 }
             }
@@ -72,10 +76,10 @@ fn render(
 pub async fn show(
     State(state): State<AppState>,
     Extension(token): Extension<CsrfToken>,
-    fapi: Fapi,
+    fapi: Browser,
     Query(next): Query<Next>,
 ) -> Response {
-    if crate::routes::frontend::me::signed_in(&state, &fapi, None)
+    if crate::engine::account::signed_in(&state, &fapi, None)
         .await
         .is_ok()
     {
@@ -97,7 +101,7 @@ pub async fn show(
 pub async fn submit(
     State(state): State<AppState>,
     Extension(token): Extension<CsrfToken>,
-    mut fapi: Fapi,
+    mut fapi: Browser,
     budget: Budget,
     Form(form): Form<SignInForm>,
 ) -> Response {
@@ -124,14 +128,16 @@ pub async fn submit(
     let outcome = if let Err(e) = budget.check() {
         Err(e)
     } else if form.action == "code" {
-        match sign_ins::start(&state, &mut fapi, identifier, None).await {
-            Ok((attempt, _)) => sign_ins::prepare(&state, &fapi, &attempt.id, "email_code")
-                .await
-                .map(|a| Some(a.id)),
+        match sign_in::start(&state, &mut fapi, identifier, None).await {
+            Ok((attempt, _)) => {
+                sign_in::prepare(&state, &fapi, &attempt.id, FirstFactor::EmailCode)
+                    .await
+                    .map(|a| Some(a.id))
+            }
             Err(e) => Err(e),
         }
     } else {
-        match sign_ins::start(&state, &mut fapi, identifier, Some(form.password.clone())).await {
+        match sign_in::start(&state, &mut fapi, identifier, Some(form.password.clone())).await {
             Ok((_, Ok(()))) => Ok(None),
             Ok((_, Err(e))) | Err(e) => Err(e),
         }
@@ -162,13 +168,11 @@ fn code_url(state: &AppState, attempt: &str, next: &Next) -> String {
 }
 
 /// The address the sign-in's code went to (as typed), for the page to say so.
-async fn address(state: &AppState, fapi: &Fapi, attempt: &str) -> Option<String> {
-    crate::routes::frontend::sign_ups::load_flow::<frontdesk_domain::flows::SignInAttempt>(
-        state, fapi, attempt, "sign_in",
-    )
-    .await
-    .ok()
-    .and_then(|(_, a)| a.identifier)
+async fn address(state: &AppState, fapi: &Browser, attempt: &str) -> Option<String> {
+    sign_in::get(state, fapi, attempt)
+        .await
+        .ok()
+        .and_then(|a| a.identifier)
 }
 
 fn render_code(
@@ -205,7 +209,7 @@ fn render_code(
 pub async fn show_code(
     State(state): State<AppState>,
     Extension(token): Extension<CsrfToken>,
-    fapi: Fapi,
+    fapi: Browser,
     Query(form): Query<CodeForm>,
 ) -> Response {
     page(
@@ -227,14 +231,14 @@ pub async fn show_code(
 pub async fn submit_code(
     State(state): State<AppState>,
     Extension(token): Extension<CsrfToken>,
-    mut fapi: Fapi,
+    mut fapi: Browser,
     budget: Budget,
     Form(form): Form<CodeForm>,
 ) -> Response {
     if form.action == "resend" {
         let result = match budget.check() {
             Err(e) => Err(e),
-            Ok(()) => sign_ins::prepare(&state, &fapi, &form.attempt, "email_code").await,
+            Ok(()) => sign_in::prepare(&state, &fapi, &form.attempt, FirstFactor::EmailCode).await,
         };
         let (error, notice) = match result {
             Ok(_) => (None, Some("We sent a new code.")),
@@ -247,7 +251,14 @@ pub async fn submit_code(
     let result = match budget.check() {
         Err(e) => Err(e),
         Ok(()) => {
-            sign_ins::attempt(&state, &mut fapi, &form.attempt, "email_code", &form.code).await
+            sign_in::attempt(
+                &state,
+                &mut fapi,
+                &form.attempt,
+                FirstFactor::EmailCode,
+                &form.code,
+            )
+            .await
         }
     };
     match result {

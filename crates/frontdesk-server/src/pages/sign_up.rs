@@ -13,9 +13,11 @@ use serde::Deserialize;
 use super::guard::Budget;
 use super::layout::{self, Field, alert, csrf, hidden};
 use super::{CodeForm, CsrfToken, FormError, Next, page, see_other, signed_in};
-use crate::routes::frontend::Fapi;
-use crate::routes::frontend::sign_ups::{self, Fields};
+use crate::engine::sign_up::{self, Fields};
+use crate::extract::Browser;
 use crate::state::AppState;
+use frontdesk_domain::flows::SignUpStatus;
+use frontdesk_domain::settings::{Attribute, SignUpSettings};
 
 #[derive(Deserialize, Default)]
 pub struct SignUpForm {
@@ -24,6 +26,8 @@ pub struct SignUpForm {
     #[serde(default)]
     last_name: String,
     #[serde(default)]
+    username: String,
+    #[serde(default)]
     email_address: String,
     #[serde(default)]
     password: String,
@@ -31,7 +35,35 @@ pub struct SignUpForm {
     next: Next,
 }
 
-const FIELDS: &[&str] = &["first_name", "last_name", "email_address", "password"];
+const FIELDS: &[&str] = &[
+    "first_name",
+    "last_name",
+    "username",
+    "email_address",
+    "password",
+];
+
+/// The fields the instance asks for on this form besides the address and
+/// the password: `(name, label, autocomplete, setting)`.
+fn named_fields(
+    rules: &SignUpSettings,
+) -> [(&'static str, &'static str, &'static str, Attribute); 3] {
+    [
+        ("first_name", "First name", "given-name", rules.first_name),
+        ("last_name", "Last name", "family-name", rules.last_name),
+        ("username", "Username", "username", rules.username),
+    ]
+}
+
+impl SignUpForm {
+    fn named(&self, name: &str) -> &str {
+        match name {
+            "first_name" => &self.first_name,
+            "last_name" => &self.last_name,
+            _ => &self.username,
+        }
+    }
+}
 
 fn render(
     state: &AppState,
@@ -40,14 +72,12 @@ fn render(
     error: Option<&FormError>,
 ) -> String {
     let on = |f: &str| error.and_then(|e| e.on(f));
-    let min = state.config.min_password_length;
+    let min = state.settings().settings.passwords.min_length;
     let hint = format!("At least {min} characters. A few unrelated words make a strong password.");
     let value = |v: &str| Some(v.to_owned()).filter(|s| !s.is_empty());
-    let (first, last, email) = (
-        value(&form.first_name),
-        value(&form.last_name),
-        value(&form.email_address),
-    );
+    let email = value(&form.email_address);
+    let settings = state.settings();
+    let named = named_fields(&settings.settings.sign_up);
     layout::shell(
         state,
         "Create your account",
@@ -56,11 +86,11 @@ fn render(
             form method="post" action="/sign-up" novalidate {
                 (csrf(token))
                 (hidden("redirect_url", form.next.raw(state).as_deref()))
-                (Field::new("first_name", "First name", "text", "given-name")
-                    .optional().value(first.as_deref()).error(on("first_name"))
-                    .focus(error.is_none()).render())
-                (Field::new("last_name", "Last name", "text", "family-name")
-                    .optional().value(last.as_deref()).error(on("last_name")).render())
+                @for (i, (name, label, autocomplete, attr)) in named.iter().filter(|f| f.3.enabled).enumerate() {
+                    (Field::new(name, label, "text", autocomplete)
+                        .required(attr.required).value(Some(form.named(name)).filter(|s| !s.is_empty()))
+                        .error(on(name)).focus(error.is_none() && i == 0).render())
+                }
                 (Field::new("email_address", "Email address", "email", "email")
                     .value(email.as_deref()).error(on("email_address")).render())
                 (Field::new("password", "Password", "password", "new-password")
@@ -81,7 +111,7 @@ fn render(
 pub async fn show(
     State(state): State<AppState>,
     Extension(token): Extension<CsrfToken>,
-    fapi: Fapi,
+    fapi: Browser,
     Query(next): Query<Next>,
 ) -> Response {
     let form = SignUpForm {
@@ -100,23 +130,43 @@ pub async fn show(
 pub async fn submit(
     State(state): State<AppState>,
     Extension(token): Extension<CsrfToken>,
-    mut fapi: Fapi,
+    mut fapi: Browser,
     budget: Budget,
     Form(form): Form<SignUpForm>,
 ) -> Response {
+    let rules = state.settings().settings.sign_up.clone();
+    let given = |name: &str| {
+        let attr = named_fields(&rules)
+            .into_iter()
+            .find(|f| f.0 == name)
+            .map(|f| f.3)
+            .unwrap_or_default();
+        attr.enabled.then(|| form.named(name).trim().to_owned())
+    };
     let fields = Fields {
         email_address: Some(form.email_address.clone()),
         password: Some(form.password.clone()),
-        first_name: Some(form.first_name.trim().to_owned()),
-        last_name: Some(form.last_name.trim().to_owned()),
+        first_name: given("first_name"),
+        last_name: given("last_name"),
+        username: given("username").filter(|u| !u.is_empty()),
         ..Fields::default()
     };
-    let started = match budget.check() {
-        Err(e) => Err(e),
-        Ok(()) => sign_ups::start(&state, &mut fapi, fields).await,
+    // The form asks for what the instance requires, so a sign-up started
+    // here can complete with the code alone.
+    let missing = named_fields(&rules)
+        .into_iter()
+        .find(|(name, _, _, attr)| attr.required && form.named(name).trim().is_empty());
+    let started = match (budget.check(), missing) {
+        (Err(e), _) => Err(e),
+        (Ok(()), Some((name, label, _, _))) => Err(crate::error::ApiError::bad_param(
+            name,
+            "form_param_missing",
+            format!("Enter your {}.", label.to_lowercase()),
+        )),
+        (Ok(()), None) => sign_up::start(&state, &mut fapi, fields).await,
     };
     let result = match started {
-        Ok(attempt) => sign_ups::send_code(&state, &fapi, &attempt.id).await,
+        Ok(attempt) => sign_up::send_code(&state, &fapi, &attempt.id).await,
         Err(e) => Err(e),
     };
     match result {
@@ -137,11 +187,11 @@ pub async fn submit(
 }
 
 /// The address the sign-up's code went to, for the page to say so.
-async fn address(state: &AppState, fapi: &Fapi, attempt: &str) -> Option<String> {
-    sign_ups::load_flow::<frontdesk_domain::flows::SignUpAttempt>(state, fapi, attempt, "sign_up")
+async fn address(state: &AppState, fapi: &Browser, attempt: &str) -> Option<String> {
+    sign_up::get(state, fapi, attempt)
         .await
         .ok()
-        .and_then(|(_, a)| a.email_address)
+        .and_then(|a| a.email_address)
 }
 
 fn render_verify(
@@ -175,7 +225,7 @@ fn render_verify(
 pub async fn show_verify(
     State(state): State<AppState>,
     Extension(token): Extension<CsrfToken>,
-    fapi: Fapi,
+    fapi: Browser,
     Query(form): Query<CodeForm>,
 ) -> Response {
     page(
@@ -198,19 +248,19 @@ pub async fn show_verify(
 pub async fn submit_verify(
     State(state): State<AppState>,
     Extension(token): Extension<CsrfToken>,
-    mut fapi: Fapi,
+    mut fapi: Browser,
     budget: Budget,
     Form(form): Form<CodeForm>,
 ) -> Response {
     let result = if let Err(e) = budget.check() {
         Err(e)
     } else if form.action == "resend" {
-        sign_ups::send_code(&state, &fapi, &form.attempt).await
+        sign_up::send_code(&state, &fapi, &form.attempt).await
     } else {
-        sign_ups::verify(&state, &mut fapi, &form.attempt, &form.code).await
+        sign_up::verify(&state, &mut fapi, &form.attempt, &form.code).await
     };
     match result {
-        Ok(a) if a.status == "complete" => signed_in(&state, &fapi, &form.next),
+        Ok(a) if a.status == SignUpStatus::Complete => signed_in(&state, &fapi, &form.next),
         Ok(_) => {
             let to = address(&state, &fapi, &form.attempt).await;
             let body = render_verify(

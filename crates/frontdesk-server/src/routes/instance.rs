@@ -18,7 +18,19 @@ pub async fn get(_caller: BackendCaller, State(state): State<AppState>) -> ApiJs
         object: "instance".to_owned(),
         id: info.instance.id.clone(),
         environment_type: info.instance.mode.as_str().to_owned(),
-        allowed_origins: Some(vec![info.public_url.origin()]),
+        // Frontdesk's own origin, then the apps'.
+        allowed_origins: Some(
+            std::iter::once(info.public_url.origin())
+                .chain(
+                    state
+                        .fresh_settings()
+                        .await
+                        .settings
+                        .allowed_origins
+                        .clone(),
+                )
+                .collect(),
+        ),
         workspace_id: None,
     })
 }

@@ -7,7 +7,7 @@
 
 use frontdesk_crypto::{constant_time_eq, random_digits, sha256_hex};
 use frontdesk_domain::UnixMillis;
-use frontdesk_domain::flows::CodeChallenge;
+use frontdesk_domain::flows::{CodeChallenge, CodeStrategy};
 
 use crate::error::{ApiError, ApiResult};
 use crate::services::mail;
@@ -24,7 +24,7 @@ pub fn issue(
     state: &AppState,
     attempt_id: &str,
     address: &str,
-    strategy: &str,
+    strategy: CodeStrategy,
     previous: Option<&CodeChallenge>,
     now: UnixMillis,
 ) -> ApiResult<(CodeChallenge, String)> {

@@ -55,7 +55,7 @@ impl Denied {
     /// or banned account answers exactly like a wrong credential (finding
     /// F15's setting): nothing tells an attacker the account exists.
     pub fn error(self, state: &AppState, credential: Credential) -> ApiError {
-        let hide = state.config.hide_user_existence;
+        let hide = state.settings().settings.hide_user_existence;
         match self {
             Self::Locked { retry_after } if !hide => {
                 let mut error = ClerkError::new(

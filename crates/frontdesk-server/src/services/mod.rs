@@ -7,6 +7,7 @@ pub mod events;
 pub mod mail;
 pub mod passwords;
 pub mod sessions;
+pub mod settings;
 pub mod template;
 pub mod tokens;
 pub mod upkeep;

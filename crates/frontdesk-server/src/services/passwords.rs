@@ -153,7 +153,9 @@ pub fn parse_new(
     param: &str,
     context: &[&str],
 ) -> ApiResult<NewPassword> {
-    let mut words: Vec<&str> = vec!["frontdesk", &state.config.branding.application_name];
+    let settings = state.settings();
+    let min_length = usize::try_from(settings.settings.passwords.min_length).unwrap_or(usize::MAX);
+    let mut words: Vec<&str> = vec!["frontdesk", &settings.settings.branding.application_name];
     for c in context {
         words.push(c);
         // The local part of an address alone is the likelier guess.
@@ -161,7 +163,7 @@ pub fn parse_new(
             words.push(local);
         }
     }
-    NewPassword::parse_checked(text, state.config.min_password_length, &words)
+    NewPassword::parse_checked(text, min_length, &words)
         .map_err(|e| ApiError::bad_param(param, e.code(), e.to_string()))
 }
 

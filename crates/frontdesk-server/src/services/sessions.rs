@@ -35,8 +35,9 @@ pub fn new_session(
     activity: SessionActivity,
     now: UnixMillis,
 ) -> Session {
-    let lifetime = i64::from(state.config.session_lifetime_secs);
-    let idle = i64::from(state.config.session_inactivity_timeout_secs);
+    let sessions = state.settings().settings.sessions.clone();
+    let lifetime = i64::from(sessions.lifetime_secs);
+    let idle = i64::from(sessions.inactivity_timeout_secs);
     let expire_at = now.plus_secs(lifetime);
     let abandon_at = if idle > 0 {
         now.plus_secs(idle).min(expire_at)

@@ -3,18 +3,19 @@
 use axum::extract::State;
 use axum::http::{HeaderValue, StatusCode};
 use axum::response::{IntoResponse, Response};
-use frontdesk_domain::UnixMillis;
 use frontdesk_domain::entities::SessionStatus;
-use frontdesk_store::SessionQuery;
 use serde_json::json;
 
-use super::ctx::{Fapi, new_client};
 use super::render;
 use crate::error::ApiResult;
+use crate::extract::{Browser, new_client};
 use crate::state::AppState;
 
 /// `POST /v1/dev_browser`: a new browser identity for a development instance.
-pub async fn create_dev_browser(State(state): State<AppState>, fapi: Fapi) -> ApiResult<Response> {
+pub async fn create_dev_browser(
+    State(state): State<AppState>,
+    fapi: Browser,
+) -> ApiResult<Response> {
     if state.instance.instance.mode != frontdesk_domain::InstanceMode::Development {
         return Err(crate::error::ApiError::not_found("dev browser"));
     }
@@ -30,7 +31,7 @@ pub async fn create_dev_browser(State(state): State<AppState>, fapi: Fapi) -> Ap
 }
 
 /// `GET /v1/client`: `{response: Client|null, client: null}`.
-pub async fn get(State(state): State<AppState>, fapi: Fapi) -> ApiResult<Response> {
+pub async fn get(State(state): State<AppState>, fapi: Browser) -> ApiResult<Response> {
     let response = match &fapi.client {
         Some(c) => Some(render::client(&state, c, fapi.origin.as_deref()).await?),
         None => None,
@@ -39,13 +40,13 @@ pub async fn get(State(state): State<AppState>, fapi: Fapi) -> ApiResult<Respons
 }
 
 /// `DELETE /v1/client`: sign out of every session on this browser.
-pub async fn delete(State(state): State<AppState>, mut fapi: Fapi) -> ApiResult<Response> {
+pub async fn delete(State(state): State<AppState>, mut fapi: Browser) -> ApiResult<Response> {
     let Some(client) = fapi.client.clone() else {
         return Ok(fapi
             .respond(&json!({"response": null, "client": null}))
             .into_response());
     };
-    end_client_sessions(&state, &client.id, SessionStatus::Ended).await?;
+    crate::engine::account::end_client_sessions(&state, &client.id, SessionStatus::Ended).await?;
     fapi.reload(&state).await?;
     fapi.set_client_uat(&state, 0);
     let c = render::client(
@@ -55,30 +56,4 @@ pub async fn delete(State(state): State<AppState>, mut fapi: Fapi) -> ApiResult<
     )
     .await?;
     Ok(fapi.respond(&json!({"response": c, "client": null})))
-}
-
-/// End every live session of a client.
-pub async fn end_client_sessions(
-    state: &AppState,
-    client_id: &frontdesk_types::ClientId,
-    status: SessionStatus,
-) -> ApiResult<()> {
-    let now = UnixMillis::now();
-    let live = state
-        .store
-        .list_sessions(&SessionQuery {
-            user_id: None,
-            client_id: Some(client_id.clone()),
-            status: Some(SessionStatus::Active),
-            limit: 500,
-            offset: 0,
-        })
-        .await?;
-    for s in live {
-        match crate::services::sessions::end(state, &s, status, now).await {
-            Ok(_) | Err(frontdesk_store::StoreError::NotFound) => {}
-            Err(e) => return Err(e.into()),
-        }
-    }
-    Ok(())
 }

@@ -20,9 +20,9 @@ use frontdesk_domain::{InstanceMode, RedirectError, UnixMillis};
 use frontdesk_store::SessionQuery;
 use serde_json::{Value, json};
 
-use super::ctx::{HandshakeCaller, new_client};
 use crate::error::{ApiError, ApiJson, ApiResult};
 use crate::extract::{BackendCaller, QueryParams};
+use crate::extract::{HandshakeCaller, new_client};
 use crate::services::tokens::{self, SESSION_TOKEN_CATEGORY};
 use crate::state::AppState;
 
@@ -42,7 +42,7 @@ pub async fn handshake(
         )
     })?;
     let mut target = state
-        .instance
+        .settings()
         .redirects
         .parse(&raw)
         .map_err(|e| {

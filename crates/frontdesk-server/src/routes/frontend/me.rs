@@ -1,64 +1,29 @@
-//! `/v1/me…`: the signed-in user managing their own account — names,
-//! password, and the devices they are signed in on.
+//! `/v1/me…`: the wire of [`crate::engine::account`] — the signed-in user's
+//! names, password, and the devices they are signed in on.
 
 use axum::extract::{Path, State};
 use axum::response::Response;
 use frontdesk_domain::UnixMillis;
-use frontdesk_domain::entities::{Session, SessionStatus, User};
-use frontdesk_store::{EndSessions, SessionQuery, UserPatch};
-use frontdesk_types::SessionId;
+use frontdesk_domain::entities::{Session, User};
 use serde::Deserialize;
 use serde_json::json;
 
-use super::ctx::Fapi;
-use super::sign_ups::envelope;
-use crate::error::{ApiError, ApiResult};
-use crate::extract::{ApiBody, QueryParams};
+use super::envelope;
+use crate::engine::account;
+use crate::error::ApiResult;
+use crate::extract::{ApiBody, Browser, QueryParams};
 use crate::render::{self, frontend_user};
-use crate::services::credentials::{self, Credential};
-use crate::services::{passwords, sessions};
 use crate::state::AppState;
 
 /// The caller's live session (`_clerk_session_id`, else the client's active
 /// one) and its user; 401 when signed out.
-async fn current(state: &AppState, fapi: &Fapi, q: &QueryParams) -> ApiResult<(Session, User)> {
-    signed_in(state, fapi, q.text("_clerk_session_id").as_deref()).await
-}
-
-/// The live session `session_id` (else the client's active one) of the
-/// caller's client, and its user; 401 when signed out.
-pub(crate) async fn signed_in(
-    state: &AppState,
-    fapi: &Fapi,
-    session_id: Option<&str>,
-) -> ApiResult<(Session, User)> {
-    let signed_out = || ApiError::unauthorized("You are signed out.");
-    let client = fapi.client.as_ref().ok_or_else(signed_out)?;
-    let id: SessionId = match session_id {
-        Some(raw) => raw.parse().map_err(|_| signed_out())?,
-        None => client
-            .last_active_session_id
-            .clone()
-            .ok_or_else(signed_out)?,
-    };
-    let now = UnixMillis::now();
-    let session = state
-        .store
-        .get_session(&id)
-        .await?
-        .filter(|s| s.client_id == client.id && s.status_at(now).is_live())
-        .ok_or_else(signed_out)?;
-    let user = state
-        .store
-        .get_user(&session.user_id)
-        .await?
-        .ok_or_else(signed_out)?;
-    Ok((session, user))
+async fn current(state: &AppState, fapi: &Browser, q: &QueryParams) -> ApiResult<(Session, User)> {
+    account::signed_in(state, fapi, q.text("_clerk_session_id").as_deref()).await
 }
 
 pub async fn get(
     State(state): State<AppState>,
-    mut fapi: Fapi,
+    mut fapi: Browser,
     q: QueryParams,
 ) -> ApiResult<Response> {
     let (_, user) = current(&state, &fapi, &q).await?;
@@ -72,52 +37,16 @@ pub struct Update {
     last_name: Option<String>,
 }
 
-fn name(param: &str, v: &str) -> ApiResult<Option<String>> {
-    frontdesk_domain::PersonName::parse(v)
-        .map(|n| n.map(frontdesk_domain::PersonName::into_string))
-        .map_err(|e| {
-            ApiError::bad_param(param, "form_param_format_invalid", format!("{param} {e}"))
-        })
-}
-
 pub async fn update(
     State(state): State<AppState>,
-    mut fapi: Fapi,
+    mut fapi: Browser,
     q: QueryParams,
     ApiBody(body): ApiBody<Update>,
 ) -> ApiResult<Response> {
     let (_, user) = current(&state, &fapi, &q).await?;
-    let user = rename(&state, &user, body.first_name, body.last_name).await?;
+    let user = account::rename(&state, &user, body.first_name, body.last_name).await?;
     let body = frontend_user(&state, &user, user.updated_at);
     envelope(&state, &mut fapi, body).await
-}
-
-/// Change the user's names (`None`: unchanged; empty: cleared), and only them.
-pub(crate) async fn rename(
-    state: &AppState,
-    user: &User,
-    first_name: Option<String>,
-    last_name: Option<String>,
-) -> ApiResult<User> {
-    let patch = UserPatch {
-        first_name: first_name
-            .as_deref()
-            .map(|v| name("first_name", v))
-            .transpose()?,
-        last_name: last_name
-            .as_deref()
-            .map(|v| name("last_name", v))
-            .transpose()?,
-        ..UserPatch::default()
-    };
-    let events = state.events();
-    let done = state
-        .store
-        .patch_user(&user.id, &patch, UnixMillis::now(), &|u, _| {
-            vec![events.user_updated(u)]
-        })
-        .await?;
-    Ok(done.user)
 }
 
 #[derive(Deserialize)]
@@ -131,7 +60,7 @@ pub struct ChangePassword {
 /// Change the password; the current one is required (security.md A8).
 pub async fn change_password(
     State(state): State<AppState>,
-    mut fapi: Fapi,
+    mut fapi: Browser,
     q: QueryParams,
     ApiBody(body): ApiBody<ChangePassword>,
 ) -> ApiResult<Response> {
@@ -140,7 +69,7 @@ pub async fn change_password(
         body.sign_out_of_other_sessions.as_deref(),
         Some("true") | Some("1")
     );
-    let user = set_password(
+    let user = account::set_password(
         &state,
         &session,
         &user,
@@ -153,81 +82,15 @@ pub async fn change_password(
     envelope(&state, &mut fapi, body).await
 }
 
-/// Replace the password of the signed-in `user`, who proves they know the
-/// current one (a wrong one counts toward the account's lockout, like any
-/// other failed password: finding F16); with `sign_out_others`, every other
-/// session is revoked in the same transaction.
-pub(crate) async fn set_password(
-    state: &AppState,
-    session: &Session,
-    user: &User,
-    current_password: &str,
-    new_password: &str,
-    sign_out_others: bool,
-) -> ApiResult<User> {
-    let new = passwords::parse_new(
-        state,
-        new_password,
-        "new_password",
-        &passwords::context_of(user),
-    )?;
-    if user.password_digest.is_some() {
-        if let Err(denied) =
-            credentials::check_password(state, Some(&user.id), current_password).await?
-        {
-            return Err(denied.error(state, Credential::CurrentPassword));
-        }
-        if let Err(denied) = credentials::standing(state, &user.id).await? {
-            return Err(denied.error(state, Credential::CurrentPassword));
-        }
-    }
-    let patch = UserPatch {
-        password_digest: Some(Some(passwords::hash(state, &new).await?)),
-        end_sessions: sign_out_others.then(|| EndSessions {
-            status: SessionStatus::Revoked,
-            except: Some(session.id.clone()),
-        }),
-        ..UserPatch::default()
-    };
-    let events = state.events();
-    let done = state
-        .store
-        .patch_user(&user.id, &patch, UnixMillis::now(), &|u, ended| {
-            let mut out = vec![events.user_updated(u)];
-            out.extend(ended.iter().filter_map(|s| events.session_ended(s, u)));
-            out
-        })
-        .await?;
-    Ok(done.user)
-}
-
-/// The user's live sessions, on every device.
-pub(crate) async fn live_sessions(state: &AppState, user: &User) -> ApiResult<Vec<Session>> {
-    let now = UnixMillis::now();
-    Ok(state
-        .store
-        .list_sessions(&SessionQuery {
-            user_id: Some(user.id.clone()),
-            client_id: None,
-            status: Some(SessionStatus::Active),
-            limit: 100,
-            offset: 0,
-        })
-        .await?
-        .into_iter()
-        .filter(|s| s.status_at(now).is_live())
-        .collect())
-}
-
 /// The user's live sessions with their devices.
 pub async fn sessions(
     State(state): State<AppState>,
-    fapi: Fapi,
+    fapi: Browser,
     q: QueryParams,
 ) -> ApiResult<Response> {
     let (_, user) = current(&state, &fapi, &q).await?;
     let now = UnixMillis::now();
-    let list: Vec<_> = live_sessions(&state, &user)
+    let list: Vec<_> = account::live_sessions(&state, &user)
         .await?
         .iter()
         .map(|s| render::session(s, now))
@@ -238,32 +101,16 @@ pub async fn sessions(
 /// Sign out one of the user's devices.
 pub async fn revoke_session(
     State(state): State<AppState>,
-    mut fapi: Fapi,
+    mut fapi: Browser,
     q: QueryParams,
     Path(id): Path<String>,
 ) -> ApiResult<Response> {
     let (_, user) = current(&state, &fapi, &q).await?;
-    let ended = revoke(&state, &user, &id).await?;
+    let ended = account::revoke(&state, &user, &id).await?;
     envelope(
         &state,
         &mut fapi,
         render::session(&ended, UnixMillis::now()),
     )
     .await
-}
-
-/// Revoke the user's session `id` (any of their devices).
-pub(crate) async fn revoke(state: &AppState, user: &User, id: &str) -> ApiResult<Session> {
-    let id: SessionId = id.parse().map_err(|_| ApiError::not_found("session"))?;
-    let target = state
-        .store
-        .get_session(&id)
-        .await?
-        .filter(|s| s.user_id == user.id)
-        .ok_or_else(|| ApiError::not_found("session"))?;
-    match sessions::end(state, &target, SessionStatus::Revoked, UnixMillis::now()).await {
-        Ok(s) => Ok(s),
-        Err(frontdesk_store::StoreError::NotFound) => Ok(target),
-        Err(e) => Err(e.into()),
-    }
 }

@@ -8,16 +8,15 @@
 //! development instances or by the `__client` cookie; every response carries
 //! CORS headers for the exact calling origin with credentials.
 
-pub(crate) mod client;
-pub(crate) mod ctx;
+mod client;
 mod environment;
 mod handshake;
 pub(crate) mod limits;
-pub(crate) mod me;
+mod me;
 mod render;
 mod sessions;
-pub(crate) mod sign_ins;
-pub(crate) mod sign_ups;
+mod sign_ins;
+mod sign_ups;
 
 use axum::Router;
 use axum::extract::{Request, State};
@@ -26,10 +25,25 @@ use axum::middleware::Next;
 use axum::response::{IntoResponse, Response};
 use axum::routing::{get, post};
 
-pub use ctx::Fapi;
 pub use handshake::payload as handshake_payload;
 
+use crate::error::ApiResult;
+use crate::extract::Browser;
 use crate::state::AppState;
+
+/// `{response, client}` with the caller's client as it is now.
+pub async fn envelope<T: serde::Serialize>(
+    state: &AppState,
+    fapi: &mut Browser,
+    response: T,
+) -> ApiResult<Response> {
+    fapi.reload(state).await?;
+    let client = match &fapi.client {
+        Some(c) => Some(render::client(state, c, fapi.origin.as_deref()).await?),
+        None => None,
+    };
+    Ok(fapi.respond(&serde_json::json!({"response": response, "client": client})))
+}
 
 pub fn router(state: &AppState) -> Router<AppState> {
     let creates = Router::new()
@@ -89,6 +103,10 @@ pub fn router(state: &AppState) -> Router<AppState> {
         .route("/v1/me", get(me::get).patch(me::update))
         .route("/v1/me/sessions/active", get(me::sessions))
         .route("/v1/me/sessions/{id}/revoke", post(me::revoke_session))
+        .route(
+            "/v1/organizations",
+            post(crate::routes::organizations::create),
+        )
         .merge(creates)
         .merge(attempts)
         .layer(axum::middleware::from_fn_with_state(
@@ -111,7 +129,7 @@ async fn trusted_origin(State(state): State<AppState>, req: Request, next: Next)
         .map(|v| v.to_str().unwrap_or("null"));
     if changes && let Some(origin) = origin {
         // The policy trusts Frontdesk's own origin too.
-        if !state.instance.redirects.trusts_origin(origin) {
+        if !state.settings().redirects.trusts_origin(origin) {
             return crate::error::ApiError::client(
                 StatusCode::FORBIDDEN,
                 frontdesk_types::ClerkError::new(
@@ -160,7 +178,7 @@ async fn cors(State(state): State<AppState>, req: Request, next: Next) -> Respon
         .get(header::ORIGIN)
         .filter(|o| {
             o.to_str()
-                .is_ok_and(|o| state.instance.redirects.trusts_origin(o))
+                .is_ok_and(|o| state.settings().redirects.trusts_origin(o))
         })
         .cloned();
     let preflight = req.method() == Method::OPTIONS;

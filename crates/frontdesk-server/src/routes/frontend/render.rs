@@ -2,7 +2,11 @@
 
 use frontdesk_domain::UnixMillis;
 use frontdesk_domain::entities::{Client, Session, SessionStatus, User};
-use frontdesk_domain::flows::{CodeChallenge, SignInAttempt, SignUpAttempt};
+use frontdesk_domain::flows::{
+    CodeChallenge, CodeStatus, FirstFactor, SignInAttempt, SignInStatus, SignUpAttempt,
+    SignUpStatus,
+};
+use frontdesk_domain::settings::{SignInSettings, SignUpSettings};
 use frontdesk_store::SessionQuery;
 use frontdesk_types::common::Token;
 use frontdesk_types::frontend as fe;
@@ -16,49 +20,43 @@ pub fn verification(c: &CodeChallenge) -> fe::Verification {
     fe::Verification {
         object: "verification_otp".to_owned(),
         status: c.status.as_str().to_owned(),
-        strategy: c.strategy.clone(),
+        strategy: c.strategy.as_str().to_owned(),
         attempts: Some(c.attempts),
         expire_at: Some(c.expire_at.0),
         next_action: Some(
-            if c.status.as_str() == "unverified" {
+            if c.status == CodeStatus::Unverified {
                 "needs_attempt"
             } else {
                 ""
             }
             .to_owned(),
         ),
-        supported_strategies: Some(vec![c.strategy.clone()]),
+        supported_strategies: Some(vec![c.strategy.as_str().to_owned()]),
     }
 }
 
-pub fn sign_up(a: &SignUpAttempt) -> fe::SignUp {
-    let verified = a
-        .email_verification
-        .as_ref()
-        .is_some_and(|v| v.status.as_str() == "verified");
-    let mut missing = Vec::new();
-    if a.email_address.is_none() {
-        missing.push("email_address".to_owned());
-    }
-    if a.password_digest.is_none() {
-        missing.push("password".to_owned());
+pub fn sign_up(a: &SignUpAttempt, rules: &SignUpSettings) -> fe::SignUp {
+    let owned = |fields: Vec<&str>| fields.into_iter().map(str::to_owned).collect();
+    let (mut required, mut optional) = (vec!["email_address", "password"], Vec::new());
+    for (name, attr) in [
+        ("first_name", rules.first_name),
+        ("last_name", rules.last_name),
+        ("username", rules.username),
+    ] {
+        match (attr.enabled, attr.required) {
+            (true, true) => required.push(name),
+            (true, false) => optional.push(name),
+            (false, _) => {}
+        }
     }
     fe::SignUp {
         object: "sign_up_attempt".to_owned(),
         id: a.id.clone(),
-        status: a.status.clone(),
-        required_fields: vec!["email_address".to_owned(), "password".to_owned()],
-        optional_fields: vec![
-            "first_name".to_owned(),
-            "last_name".to_owned(),
-            "username".to_owned(),
-        ],
-        missing_fields: missing,
-        unverified_fields: if a.email_address.is_some() && !verified {
-            vec!["email_address".to_owned()]
-        } else {
-            Vec::new()
-        },
+        status: a.status.as_str().to_owned(),
+        required_fields: owned(required),
+        optional_fields: owned(optional),
+        missing_fields: owned(a.missing_fields(rules)),
+        unverified_fields: owned(a.unverified_fields()),
         verifications: fe::SignUpVerifications {
             // Null until a code is sent (`prepare_verification`). @clerk/ui
             // takes an `unverified` `email_code` verification to mean "the
@@ -100,33 +98,31 @@ pub fn safe_identifier(email: &str) -> String {
     }
 }
 
-pub fn sign_in(a: &SignInAttempt) -> fe::SignIn {
+pub fn sign_in(a: &SignInAttempt, rules: &SignInSettings) -> fe::SignIn {
     let factors = a.identifier.as_ref().map(|identifier| {
-        vec![
-            fe::SignInFactor {
-                strategy: "password".to_owned(),
-                safe_identifier: None,
-                email_address_id: None,
-                primary: None,
-            },
-            fe::SignInFactor {
-                strategy: "email_code".to_owned(),
-                safe_identifier: Some(safe_identifier(identifier)),
-                email_address_id: a.email_address_id.clone(),
-                primary: Some(true),
-            },
-            fe::SignInFactor {
-                strategy: "reset_password_email_code".to_owned(),
-                safe_identifier: Some(safe_identifier(identifier)),
-                email_address_id: a.email_address_id.clone(),
-                primary: Some(true),
-            },
-        ]
+        FirstFactor::ALL
+            .into_iter()
+            .filter(|f| f.enabled(rules))
+            .map(|factor| match factor {
+                FirstFactor::Password => fe::SignInFactor {
+                    strategy: factor.as_str().to_owned(),
+                    safe_identifier: None,
+                    email_address_id: None,
+                    primary: None,
+                },
+                FirstFactor::EmailCode | FirstFactor::ResetPasswordEmailCode => fe::SignInFactor {
+                    strategy: factor.as_str().to_owned(),
+                    safe_identifier: Some(safe_identifier(identifier)),
+                    email_address_id: a.email_address_id.clone(),
+                    primary: Some(true),
+                },
+            })
+            .collect()
     });
     fe::SignIn {
         object: "sign_in_attempt".to_owned(),
         id: a.id.clone(),
-        status: a.status.clone(),
+        status: a.status.as_str().to_owned(),
         supported_identifiers: vec!["email_address".to_owned()],
         supported_first_factors: factors,
         supported_second_factors: None,
@@ -209,15 +205,15 @@ pub async fn client(state: &AppState, c: &Client, origin: Option<&str>) -> ApiRe
     let sign_in = match state.store.latest_flow(&c.id, "sign_in").await? {
         Some(f) => serde_json::from_value::<SignInAttempt>(f.data)
             .ok()
-            .filter(|a| a.status != "complete" && a.abandon_at > now)
-            .map(|a| sign_in(&a)),
+            .filter(|a| a.status != SignInStatus::Complete && a.abandon_at > now)
+            .map(|a| sign_in(&a, &state.settings().settings.sign_in)),
         None => None,
     };
     let sign_up = match state.store.latest_flow(&c.id, "sign_up").await? {
         Some(f) => serde_json::from_value::<SignUpAttempt>(f.data)
             .ok()
-            .filter(|a| a.status != "complete" && a.abandon_at > now)
-            .map(|a| sign_up(&a)),
+            .filter(|a| a.status != SignUpStatus::Complete && a.abandon_at > now)
+            .map(|a| sign_up(&a, &state.settings().settings.sign_up)),
         None => None,
     };
     let last_active = c

@@ -7,17 +7,16 @@ use frontdesk_domain::entities::{Session, SessionStatus};
 use frontdesk_types::SessionId;
 use frontdesk_types::common::Token;
 
-use super::client::end_client_sessions;
-use super::ctx::Fapi;
+use super::envelope;
 use super::render;
-use super::sign_ups::envelope;
 use crate::error::{ApiError, ApiResult};
+use crate::extract::Browser;
 use crate::services::tokens;
 use crate::state::AppState;
 
 /// The session `id` if it belongs to the caller's client. Signed-out callers
 /// get 401, which clerk-js treats as "signed out".
-async fn own_session(state: &AppState, fapi: &Fapi, id: &str) -> ApiResult<Session> {
+async fn own_session(state: &AppState, fapi: &Browser, id: &str) -> ApiResult<Session> {
     let unauthenticated = || ApiError::unauthorized("You are signed out.");
     let client = fapi.client.as_ref().ok_or_else(unauthenticated)?;
     let id: SessionId = id.parse().map_err(|_| ApiError::not_found("session"))?;
@@ -32,12 +31,12 @@ async fn own_session(state: &AppState, fapi: &Fapi, id: &str) -> ApiResult<Sessi
 
 pub async fn touch(
     State(state): State<AppState>,
-    mut fapi: Fapi,
+    mut fapi: Browser,
     Path(id): Path<String>,
 ) -> ApiResult<Response> {
     let s = own_session(&state, &fapi, &id).await?;
     let now = UnixMillis::now();
-    let idle = i64::from(state.config.session_inactivity_timeout_secs);
+    let idle = i64::from(state.settings().settings.sessions.inactivity_timeout_secs);
     let abandon_at = if idle > 0 {
         now.plus_secs(idle).min(s.expire_at)
     } else {
@@ -61,7 +60,7 @@ pub async fn touch(
 /// `POST /v1/client/sessions/{id}/tokens`: a bare `{object:"token",jwt}`.
 pub async fn token(
     State(state): State<AppState>,
-    fapi: Fapi,
+    fapi: Browser,
     Path(id): Path<String>,
 ) -> ApiResult<Response> {
     let s = own_session(&state, &fapi, &id).await?;
@@ -73,7 +72,7 @@ pub async fn token(
 
 async fn finish(
     state: &AppState,
-    mut fapi: Fapi,
+    mut fapi: Browser,
     id: &str,
     status: SessionStatus,
 ) -> ApiResult<Response> {
@@ -96,7 +95,7 @@ async fn finish(
 
 pub async fn end(
     State(state): State<AppState>,
-    fapi: Fapi,
+    fapi: Browser,
     Path(id): Path<String>,
 ) -> ApiResult<Response> {
     finish(&state, fapi, &id, SessionStatus::Ended).await
@@ -104,16 +103,16 @@ pub async fn end(
 
 pub async fn remove(
     State(state): State<AppState>,
-    fapi: Fapi,
+    fapi: Browser,
     Path(id): Path<String>,
 ) -> ApiResult<Response> {
     finish(&state, fapi, &id, SessionStatus::Removed).await
 }
 
 /// `DELETE /v1/client/sessions`: sign out of everything on this browser.
-pub async fn sign_out_all(State(state): State<AppState>, mut fapi: Fapi) -> ApiResult<Response> {
+pub async fn sign_out_all(State(state): State<AppState>, mut fapi: Browser) -> ApiResult<Response> {
     if let Some(c) = fapi.client.clone() {
-        end_client_sessions(&state, &c.id, SessionStatus::Ended).await?;
+        crate::engine::account::end_client_sessions(&state, &c.id, SessionStatus::Ended).await?;
     }
     fapi.set_client_uat(&state, 0);
     fapi.reload(&state).await?;

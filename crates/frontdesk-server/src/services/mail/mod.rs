@@ -20,7 +20,6 @@ pub mod outbox;
 use std::fmt;
 use std::time::Duration;
 
-use frontdesk_domain::InstanceMode;
 use lettre::message::{Mailbox, MultiPart};
 use lettre::transport::smtp::authentication::Credentials;
 use lettre::transport::smtp::client::{Tls, TlsParameters};
@@ -31,12 +30,13 @@ pub use outbox::{Purpose, send_code, worker};
 use crate::config::{ConfigError, SmtpConfig, SmtpTls};
 use crate::state::AppState;
 
-/// The code `+clerk_test` addresses accept on development instances.
+/// The code `+clerk_test` addresses accept while the instance is in test mode
+/// (`test_mode`, on by default on development instances).
 pub const TEST_CODE: &str = "424242";
 
 /// Whether `address` is a test address whose code is [`TEST_CODE`].
 pub fn is_test_address(state: &AppState, address: &str) -> bool {
-    state.instance.instance.mode == InstanceMode::Development && address.contains("+clerk_test")
+    state.settings().settings.test_mode && address.contains("+clerk_test")
 }
 
 /// A rendered message: subject, plain text and HTML.

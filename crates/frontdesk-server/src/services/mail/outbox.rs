@@ -105,7 +105,8 @@ pub async fn send_code(
     }
     let now = UnixMillis::now();
     within_quota(state, to, purpose, now).await?;
-    let app = &state.config.branding.application_name;
+    let settings = state.settings();
+    let app = &settings.settings.branding.application_name;
     let email: Email = match purpose {
         Purpose::SignUpTaken => taken_email(app),
         _ => code_email(code, purpose.words(), app),

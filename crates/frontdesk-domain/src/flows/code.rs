@@ -1,12 +1,7 @@
-//! Sign-up and sign-in attempts and their one-time codes.
-//!
-//! Attempts are state machines stored as JSON documents (`FlowRecord`). The
-//! rules about codes live here, apart from HTTP: a code is 6 digits from a
-//! CSPRNG, stored only as a hash, valid 10 minutes, single-use, and void after
-//! 5 wrong tries (security.md C1).
+//! One-time codes: 6 digits from a CSPRNG, stored only as a hash, valid 10
+//! minutes, single-use, and void after 5 wrong tries (security.md C1).
 
 use serde::{Deserialize, Serialize};
-use serde_json::{Map, Value};
 
 use crate::UnixMillis;
 
@@ -16,8 +11,6 @@ pub const CODE_TTL_SECS: i64 = 600;
 pub const CODE_MAX_ATTEMPTS: i32 = 5;
 /// Minimum time between two sends of a code.
 pub const CODE_RESEND_SECS: i64 = 30;
-/// How long an unfinished attempt lives.
-pub const ATTEMPT_TTL_SECS: i64 = 86_400;
 
 /// Verification states of a code challenge.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
@@ -40,11 +33,30 @@ impl CodeStatus {
     }
 }
 
+/// What a code proves, as Clerk names the strategy on the wire (and in the
+/// stored attempt, whose JSON keeps these names).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum CodeStrategy {
+    /// Sign-up verification, or a passwordless sign-in.
+    EmailCode,
+    /// The first step of a password reset.
+    ResetPasswordEmailCode,
+}
+
+impl CodeStrategy {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::EmailCode => "email_code",
+            Self::ResetPasswordEmailCode => "reset_password_email_code",
+        }
+    }
+}
+
 /// A one-time code sent to an address.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct CodeChallenge {
-    /// `email_code`, `reset_password_email_code`.
-    pub strategy: String,
+    pub strategy: CodeStrategy,
     pub status: CodeStatus,
     /// Hash of the code, salted with the attempt id.
     pub code_hash: Option<String>,
@@ -67,9 +79,9 @@ pub enum CodeOutcome {
 
 impl CodeChallenge {
     /// A fresh challenge for a code whose hash is `code_hash`.
-    pub fn new(strategy: &str, code_hash: String, now: UnixMillis) -> Self {
+    pub fn new(strategy: CodeStrategy, code_hash: String, now: UnixMillis) -> Self {
         Self {
-            strategy: strategy.to_owned(),
+            strategy,
             status: CodeStatus::Unverified,
             code_hash: Some(code_hash),
             attempts: 0,
@@ -111,45 +123,6 @@ impl CodeChallenge {
     }
 }
 
-/// A sign-up in progress.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
-pub struct SignUpAttempt {
-    pub id: String,
-    /// `missing_requirements`, `complete` or `abandoned`.
-    pub status: String,
-    pub email_address: Option<String>,
-    pub password_digest: Option<String>,
-    pub first_name: Option<String>,
-    pub last_name: Option<String>,
-    pub username: Option<String>,
-    #[serde(default)]
-    pub unsafe_metadata: Map<String, Value>,
-    pub email_verification: Option<CodeChallenge>,
-    pub created_user_id: Option<String>,
-    pub created_session_id: Option<String>,
-    pub abandon_at: UnixMillis,
-}
-
-/// A sign-in in progress.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
-pub struct SignInAttempt {
-    pub id: String,
-    /// `needs_identifier`, `needs_first_factor`, `needs_new_password`, `complete`.
-    pub status: String,
-    pub identifier: Option<String>,
-    /// The account, when the identifier matched one. Absent for unknown
-    /// identifiers, which still get a convincing attempt (no enumeration).
-    pub user_id: Option<String>,
-    /// The email address the factors point at (real or decoy id).
-    pub email_address_id: Option<String>,
-    pub first_factor: Option<CodeChallenge>,
-    /// Set when a password factor failed last, for the response.
-    #[serde(default)]
-    pub password_attempted: bool,
-    pub created_session_id: Option<String>,
-    pub abandon_at: UnixMillis,
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -157,7 +130,7 @@ mod tests {
     #[test]
     fn codes_are_single_use() {
         let now = UnixMillis(0);
-        let mut c = CodeChallenge::new("email_code", "h".into(), now);
+        let mut c = CodeChallenge::new(CodeStrategy::EmailCode, "h".into(), now);
         assert_eq!(c.attempt(true, now), CodeOutcome::Verified);
         assert_eq!(c.attempt(true, now), CodeOutcome::NotPending);
     }
@@ -165,7 +138,7 @@ mod tests {
     #[test]
     fn codes_fail_after_five_wrong_tries() {
         let now = UnixMillis(0);
-        let mut c = CodeChallenge::new("email_code", "h".into(), now);
+        let mut c = CodeChallenge::new(CodeStrategy::EmailCode, "h".into(), now);
         for _ in 0..4 {
             assert_eq!(c.attempt(false, now), CodeOutcome::Incorrect);
         }
@@ -180,7 +153,7 @@ mod tests {
     #[test]
     fn codes_expire_after_ten_minutes() {
         let now = UnixMillis(0);
-        let mut c = CodeChallenge::new("email_code", "h".into(), now);
+        let mut c = CodeChallenge::new(CodeStrategy::EmailCode, "h".into(), now);
         assert_eq!(
             c.attempt(true, now.plus_secs(CODE_TTL_SECS)),
             CodeOutcome::Expired
@@ -190,7 +163,7 @@ mod tests {
     #[test]
     fn resends_wait_thirty_seconds() {
         let now = UnixMillis(0);
-        let c = CodeChallenge::new("email_code", "h".into(), now);
+        let c = CodeChallenge::new(CodeStrategy::EmailCode, "h".into(), now);
         assert_eq!(c.resend_wait(now.plus_secs(10)), Some(20));
         assert_eq!(c.resend_wait(now.plus_secs(30)), None);
     }

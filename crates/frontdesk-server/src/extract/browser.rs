@@ -6,6 +6,7 @@ use axum::http::header::{COOKIE, ORIGIN, SET_COOKIE, USER_AGENT};
 use axum::http::request::Parts;
 use axum::http::{HeaderMap, HeaderValue, StatusCode};
 use axum::response::{IntoResponse, Response};
+use cookie::{Cookie, SameSite};
 use frontdesk_crypto::{cookie_suffix, sha256_hex};
 use frontdesk_domain::UnixMillis;
 use frontdesk_domain::entities::{Client, Session, SessionActivity, User};
@@ -31,7 +32,7 @@ pub fn client_cookie(secure: bool) -> &'static str {
 }
 
 /// A Frontend API request's caller.
-pub struct Fapi {
+pub struct Browser {
     pub client: Option<Client>,
     /// Identified by a dev browser token (no cookies involved).
     pub dev_browser: bool,
@@ -59,10 +60,31 @@ pub fn cookies<'a>(headers: &'a HeaderMap, name: &'a str) -> impl Iterator<Item 
         .get_all(COOKIE)
         .iter()
         .filter_map(|v| v.to_str().ok())
-        .flat_map(|v| v.split(';'))
-        .filter_map(|kv| kv.trim().split_once('='))
-        .filter(move |(k, _)| *k == name)
-        .map(|(_, v)| v)
+        .flat_map(Cookie::split_parse)
+        .filter_map(Result::ok)
+        .filter(move |c| c.name() == name)
+        .filter_map(|c| c.value_raw())
+}
+
+/// A `Set-Cookie` value for one of Frontdesk's cookies on its own host
+/// (`Path=/`, no `Domain`; `Secure` on https).
+pub fn set_cookie_header(
+    name: &str,
+    value: &str,
+    same_site: SameSite,
+    max_age_secs: Option<i64>,
+    http_only: bool,
+    secure: bool,
+) -> String {
+    let mut c = Cookie::build((name, value))
+        .path("/")
+        .same_site(same_site)
+        .http_only(http_only)
+        .secure(secure);
+    if let Some(secs) = max_age_secs {
+        c = c.max_age(cookie::time::Duration::seconds(secs));
+    }
+    c.build().to_string()
 }
 
 fn query_param(parts: &Parts, name: &str) -> Option<String> {
@@ -116,7 +138,7 @@ fn browser(ua: &str) -> (Option<String>, Option<String>) {
     (None, None)
 }
 
-impl Fapi {
+impl Browser {
     /// A caller not yet identified.
     fn blank(parts: &Parts, state: &AppState) -> Self {
         let origin = parts
@@ -124,13 +146,13 @@ impl Fapi {
             .get(ORIGIN)
             .and_then(|v| v.to_str().ok())
             .map(str::to_owned);
-        Fapi {
+        Browser {
             client: None,
             dev_browser: false,
             client_is_new: false,
             origin,
             activity: activity(parts),
-            ip: super::limits::peer_ip(state, parts),
+            ip: super::peer::peer_ip(state, parts),
             cookies: Vec::new(),
             secure_cookies: state.instance.public_url.url().scheme() == "https",
         }
@@ -150,11 +172,11 @@ impl Fapi {
     }
 }
 
-impl FromRequestParts<AppState> for Fapi {
+impl FromRequestParts<AppState> for Browser {
     type Rejection = ApiError;
 
     async fn from_request_parts(parts: &mut Parts, state: &AppState) -> Result<Self, ApiError> {
-        let mut fapi = Fapi::blank(parts, state);
+        let mut fapi = Browser::blank(parts, state);
         if let Some(token) = query_param(parts, DEV_BROWSER_PARAM) {
             fapi.dev_browser = true;
             let client = find(state, &token)
@@ -162,7 +184,7 @@ impl FromRequestParts<AppState> for Fapi {
                 .ok_or_else(dev_browser_unauthenticated)?;
             fapi.client = Some(client);
         } else {
-            fapi.client = Fapi::by_cookie(parts, state, fapi.secure_cookies).await?;
+            fapi.client = Browser::by_cookie(parts, state, fapi.secure_cookies).await?;
         }
         Ok(fapi)
     }
@@ -173,7 +195,7 @@ impl FromRequestParts<AppState> for Fapi {
 /// browser in the query, Frontdesk's cookie), neither refused when unknown.
 pub struct HandshakeCaller {
     /// Cookies to set; `client` is left for the handshake to choose.
-    pub fapi: Fapi,
+    pub fapi: Browser,
     pub by_dev_browser: Option<(Client, String)>,
     pub by_cookie: Option<Client>,
 }
@@ -182,12 +204,12 @@ impl FromRequestParts<AppState> for HandshakeCaller {
     type Rejection = ApiError;
 
     async fn from_request_parts(parts: &mut Parts, state: &AppState) -> Result<Self, ApiError> {
-        let fapi = Fapi::blank(parts, state);
+        let fapi = Browser::blank(parts, state);
         let by_dev_browser = match query_param(parts, DEV_BROWSER_PARAM) {
             Some(token) => find(state, &token).await?.map(|c| (c, token)),
             None => None,
         };
-        let by_cookie = Fapi::by_cookie(parts, state, fapi.secure_cookies).await?;
+        let by_cookie = Browser::by_cookie(parts, state, fapi.secure_cookies).await?;
         Ok(Self {
             fapi,
             by_dev_browser,
@@ -288,7 +310,7 @@ pub async fn new_client(
     Ok((client, token))
 }
 
-impl Fapi {
+impl Browser {
     /// The caller's client, created on first need (cookie mode sets `__client`).
     pub async fn ensure_client(&mut self, state: &AppState) -> ApiResult<Client> {
         if let Some(c) = &self.client {
@@ -392,14 +414,14 @@ impl Fapi {
     }
 
     fn set_cookie(&mut self, name: &str, value: &str, http_only: bool, max_age: i64) {
-        let mut c = format!("{name}={value}; Path=/; SameSite=Lax; Max-Age={max_age}");
-        if http_only {
-            c.push_str("; HttpOnly");
-        }
-        if self.secure_cookies {
-            c.push_str("; Secure");
-        }
-        self.cookies.push(c);
+        self.cookies.push(set_cookie_header(
+            name,
+            value,
+            SameSite::Lax,
+            Some(max_age),
+            http_only,
+            self.secure_cookies,
+        ));
     }
 
     /// In cookie mode, tell apps on this site when the client last changed

@@ -1,0 +1,77 @@
+//! `frontdesk settings …`: the instance settings stored in the database
+//! (what Clerk's dashboard toggles). Running servers pick a change up within
+//! a second, and `/v1/environment` at once.
+
+use clap::Subcommand;
+use frontdesk_server::Config;
+use frontdesk_server::services::settings::{self, SettingsError};
+
+use crate::Failure;
+use crate::keys::open;
+
+#[derive(Subcommand)]
+pub enum SettingsCommand {
+    /// Print every setting as JSON, or one by its dotted path
+    /// (`sessions.lifetime_secs`)
+    Get {
+        /// A dotted path; all settings when absent
+        path: Option<String>,
+    },
+    /// Change settings, e.g. `passwords.min_length=12 branding.application_name=Acme`;
+    /// values are JSON when they parse as JSON, text otherwise
+    Set {
+        /// `path=value` pairs, applied together or not at all
+        #[arg(required = true)]
+        changes: Vec<String>,
+    },
+}
+
+pub async fn run(cmd: SettingsCommand, config: Config) -> Result<(), Failure> {
+    let opened = open(config.clone()).await?;
+    let store = opened.store.as_ref();
+    let mode = store
+        .instance()
+        .await?
+        .map(|i| i.mode)
+        .unwrap_or(config.mode);
+    let seed = settings::seed_from(&config, mode);
+    let (current, _) = settings::load_or_seed(store, &seed).await?;
+    let shown = match cmd {
+        SettingsCommand::Get { path } => settings::get_path(&current, path.as_deref())
+            .map_err(|e| Failure::usage(e.to_string()))?,
+        SettingsCommand::Set { changes } => {
+            let pairs = changes
+                .iter()
+                .map(|c| {
+                    c.split_once('=').ok_or_else(|| {
+                        Failure::usage(format!("`{c}`: write a change as path=value"))
+                    })
+                })
+                .collect::<Result<Vec<_>, _>>()?;
+            let updated = settings::update(store, &seed, |s| {
+                pairs
+                    .iter()
+                    .try_for_each(|(path, value)| settings::set_path(s, path.trim(), value))
+            })
+            .await;
+            let new = match updated {
+                Ok(Ok(new)) => new,
+                Ok(Err(e)) | Err(SettingsError::Invalid(e)) => {
+                    return Err(Failure::usage(format!("refused: {e}")));
+                }
+                Err(SettingsError::Store(e)) => return Err(e.into()),
+            };
+            let paths: Vec<&str> = pairs.iter().map(|(p, _)| p.trim()).collect();
+            let mut out = serde_json::Map::new();
+            for p in paths {
+                let v =
+                    settings::get_path(&new, Some(p)).map_err(|e| Failure::usage(e.to_string()))?;
+                out.insert(p.to_owned(), v);
+            }
+            serde_json::Value::Object(out)
+        }
+    };
+    let text = serde_json::to_string_pretty(&shown).map_err(|e| Failure::usage(e.to_string()))?;
+    println!("{text}");
+    Ok(())
+}

@@ -1,0 +1,326 @@
+//! Sign-in: password, emailed code, and password reset.
+//!
+//! Unknown identifiers get an attempt that looks like any other (decoy email
+//! address id, a dummy password verification that costs the same time, codes
+//! that are queued for nobody), so answers do not reveal who has an account.
+//! Every decision on the account (wrong password counted, locked, banned) is
+//! taken on its state in the database after the check
+//! ([`crate::services::credentials`]); every decision on the attempt is a
+//! transition of [`SignInAttempt`] run under compare-and-swap.
+
+use frontdesk_domain::UnixMillis;
+use frontdesk_domain::entities::{Session, SessionStatus};
+use frontdesk_domain::flows::{
+    ATTEMPT_TTL_SECS, AfterCode, CodeOutcome, CodeStrategy, FirstFactor, SignInAttempt,
+    SignInStatus,
+};
+use frontdesk_store::{EndSessions, UserPatch};
+use frontdesk_types::{EmailAddressId, UserId};
+
+use super::{code_error, flows};
+use crate::error::{ApiError, ApiResult};
+use crate::extract::Browser;
+use crate::services::credentials::{self, Credential, Denied};
+use crate::services::mail::Purpose;
+use crate::services::{codes, mail, passwords};
+use crate::state::AppState;
+
+/// A sign-in's answer: the attempt as stored now, and whether the step was
+/// accepted (a refused password still leaves an attempt to render).
+pub type Step = (SignInAttempt, ApiResult<()>);
+
+fn user_id_of(a: &SignInAttempt) -> ApiResult<Option<UserId>> {
+    a.user_id
+        .as_deref()
+        .map(|id| id.parse().map_err(ApiError::internal))
+        .transpose()
+}
+
+/// Mark the attempt complete with its session.
+async fn completed(
+    state: &AppState,
+    browser: &Browser,
+    id: &str,
+    session: &Session,
+) -> ApiResult<SignInAttempt> {
+    let (attempt, ()) = flows::change::<SignInAttempt, _>(state, browser, id, |a| {
+        a.complete(session.id.to_string());
+    })
+    .await?;
+    Ok(attempt)
+}
+
+/// Check a password for the attempt's account (spending the same time
+/// whether or not there is one) and, if it is right, sign in.
+async fn with_password(
+    state: &AppState,
+    browser: &mut Browser,
+    a: &SignInAttempt,
+    password: &str,
+) -> ApiResult<Result<SignInAttempt, ApiError>> {
+    let user_id = user_id_of(a)?;
+    let refused = |d: Denied| d.error(state, Credential::Password);
+    let user = match credentials::check_password(state, user_id.as_ref(), password).await? {
+        Ok(user) => user,
+        Err(denied) => {
+            flows::change::<SignInAttempt, _>(state, browser, &a.id, |a| a.password_failed())
+                .await?;
+            return Ok(Err(refused(denied)));
+        }
+    };
+    let now = UnixMillis::now();
+    match browser.sign_in(state, &user.id, now).await? {
+        Ok((_, session)) => Ok(Ok(completed(state, browser, &a.id, &session).await?)),
+        Err(denied) => Ok(Err(refused(denied))),
+    }
+}
+
+/// Start a sign-in for `identifier`, checking `password` at once when given.
+/// The attempt is stored whatever the outcome.
+pub async fn start(
+    state: &AppState,
+    browser: &mut Browser,
+    identifier: Option<String>,
+    password: Option<String>,
+) -> ApiResult<Step> {
+    let client = browser.ensure_client(state).await?;
+    let now = UnixMillis::now();
+    let identifier = identifier
+        .map(|s| s.trim().to_owned())
+        .filter(|s| !s.is_empty());
+    let user = match identifier
+        .as_deref()
+        .map(str::parse::<frontdesk_domain::EmailAddress>)
+    {
+        Some(Ok(email)) => state.store.find_user_by_email(email.as_str()).await?,
+        _ => None,
+    };
+    let email_address_id = identifier.as_ref().map(|_| {
+        user.as_ref()
+            .and_then(|u| u.primary_email_address_id.clone())
+            .unwrap_or_else(EmailAddressId::generate)
+            .to_string()
+    });
+    let attempt = SignInAttempt::new(
+        format!("sia_{}", frontdesk_types::id::random_base62(16)),
+        identifier,
+        user.as_ref().map(|u| u.id.to_string()),
+        email_address_id,
+        now.plus_secs(ATTEMPT_TTL_SECS),
+    );
+    flows::insert(state, &client.id, &attempt, now).await?;
+    match password {
+        Some(pw) if attempt.identifier.is_some() => {
+            match with_password(state, browser, &attempt, &pw).await? {
+                Ok(done) => Ok((done, Ok(()))),
+                Err(e) => Ok((attempt, Err(e))),
+            }
+        }
+        _ => Ok((attempt, Ok(()))),
+    }
+}
+
+/// The caller's attempt `id`.
+pub async fn get(state: &AppState, browser: &Browser, id: &str) -> ApiResult<SignInAttempt> {
+    Ok(flows::load::<SignInAttempt>(state, browser, id).await?.1)
+}
+
+/// The instance's factors only.
+fn offered(state: &AppState, factor: FirstFactor) -> ApiResult<()> {
+    if factor.enabled(&state.settings().settings.sign_in) {
+        return Ok(());
+    }
+    Err(ApiError::bad_param(
+        "strategy",
+        "strategy_for_user_invalid",
+        format!("`{}` is not enabled on this instance.", factor.as_str()),
+    ))
+}
+
+/// Get a first factor ready: for the code factors, queue a code (mailed to
+/// real accounts only; the work and the answer are the same either way).
+pub async fn prepare(
+    state: &AppState,
+    browser: &Browser,
+    id: &str,
+    factor: FirstFactor,
+) -> ApiResult<SignInAttempt> {
+    offered(state, factor)?;
+    let Some(strategy) = factor.code() else {
+        return get(state, browser, id).await;
+    };
+    let purpose = match strategy {
+        CodeStrategy::EmailCode => Purpose::SignIn,
+        CodeStrategy::ResetPasswordEmailCode => Purpose::Reset,
+    };
+    let now = UnixMillis::now();
+    let (attempt, issued) = flows::change::<SignInAttempt, _>(state, browser, id, |a| {
+        let identifier = a.identifier.clone().ok_or_else(|| {
+            ApiError::bad_param(
+                "identifier",
+                "form_param_missing",
+                "Enter your email address first",
+            )
+        })?;
+        let (challenge, code) = codes::issue(
+            state,
+            &a.id,
+            &identifier,
+            strategy,
+            a.previous_code(strategy),
+            now,
+        )?;
+        a.code_sent(challenge);
+        Ok::<_, ApiError>((identifier, code))
+    })
+    .await?;
+    let (identifier, code) = issued?;
+    let to = identifier
+        .parse::<frontdesk_domain::EmailAddress>()
+        .map_or(identifier, |e| e.as_str().to_owned());
+    mail::send_code(state, &to, &code, purpose, attempt.user_id.is_some()).await?;
+    Ok(attempt)
+}
+
+/// Try a first factor: `secret` is the password or the code, as `factor`
+/// says. Tries are counted whatever the outcome.
+pub async fn attempt(
+    state: &AppState,
+    browser: &mut Browser,
+    id: &str,
+    factor: FirstFactor,
+    secret: &str,
+) -> ApiResult<Step> {
+    offered(state, factor)?;
+    let current = get(state, browser, id).await?;
+    if current.is_complete() {
+        return Err(ApiError::bad_param(
+            "strategy",
+            "sign_in_complete",
+            "This sign-in is already complete.",
+        ));
+    }
+    match factor.code() {
+        None => match with_password(state, browser, &current, secret).await? {
+            Ok(done) => Ok((done, Ok(()))),
+            Err(e) => Ok((current, Err(e))),
+        },
+        Some(strategy) => check_code(state, browser, id, strategy, secret).await,
+    }
+}
+
+/// Count the try on the attempt (one compare-and-swap: parallel tries each
+/// count, a code is used once), then carry out what the attempt decided: a
+/// wrong code counts against the account too; a right one signs in (or, for
+/// a reset, asks for the new password) unless the account is locked or
+/// banned now.
+async fn check_code(
+    state: &AppState,
+    browser: &mut Browser,
+    id: &str,
+    strategy: CodeStrategy,
+    code: &str,
+) -> ApiResult<Step> {
+    let now = UnixMillis::now();
+    let (attempt, next) = flows::change::<SignInAttempt, _>(state, browser, id, |a| {
+        let salt = a.id.clone();
+        let outcome = a.try_code(strategy, |c| codes::matches(&salt, c, code), now);
+        a.after_code(strategy, outcome)
+    })
+    .await?;
+    let refused = |d: Denied| d.error(state, Credential::Code);
+    let user_id = user_id_of(&attempt)?;
+    let (next, Some(user_id)) = (next, user_id) else {
+        let outcome = match next {
+            AfterCode::Refuse(o) | AfterCode::CountFailure(o) => o,
+            AfterCode::SignIn | AfterCode::AskNewPassword => CodeOutcome::Incorrect,
+        };
+        return Ok((attempt, Err(code_error(outcome))));
+    };
+    match next {
+        AfterCode::Refuse(outcome) => Ok((attempt, Err(code_error(outcome)))),
+        AfterCode::CountFailure(outcome) => {
+            let denied = credentials::count_failure(state, &user_id).await?;
+            let error = match denied {
+                Denied::Incorrect => code_error(outcome),
+                other => refused(other),
+            };
+            Ok((attempt, Err(error)))
+        }
+        AfterCode::AskNewPassword => {
+            if let Err(denied) = credentials::standing(state, &user_id).await? {
+                return Ok((attempt, Err(refused(denied))));
+            }
+            let (attempt, ()) =
+                flows::change::<SignInAttempt, _>(state, browser, id, |a| a.await_new_password())
+                    .await?;
+            Ok((attempt, Ok(())))
+        }
+        AfterCode::SignIn => match browser.sign_in(state, &user_id, now).await? {
+            Ok((_, session)) => Ok((completed(state, browser, id, &session).await?, Ok(()))),
+            Err(denied) => Ok((attempt, Err(refused(denied)))),
+        },
+    }
+}
+
+fn reset_not_verified() -> ApiError {
+    ApiError::bad_param(
+        "password",
+        "verification_not_pending",
+        "Verify the reset code first.",
+    )
+}
+
+/// Set a new password after a verified reset code, end every session of the
+/// user (one transaction), and sign in on this browser. Whoever knew the old
+/// password must not stay signed in, so other sessions end whatever the
+/// form asked.
+pub async fn reset(
+    state: &AppState,
+    browser: &mut Browser,
+    id: &str,
+    password: &str,
+) -> ApiResult<SignInAttempt> {
+    let attempt = get(state, browser, id).await?;
+    if attempt.status != SignInStatus::NeedsNewPassword {
+        return Err(reset_not_verified());
+    }
+    let user_id = user_id_of(&attempt)?.ok_or_else(|| ApiError::not_found("user"))?;
+    let user = state
+        .store
+        .get_user(&user_id)
+        .await?
+        .ok_or_else(|| ApiError::not_found("user"))?;
+    let parsed = passwords::parse_new(state, password, "password", &passwords::context_of(&user))?;
+    let digest = passwords::hash(state, &parsed).await?;
+    // The attempt is used up before the password changes, so one verified
+    // code sets one password.
+    let (_, claimed) =
+        flows::change::<SignInAttempt, _>(state, browser, id, |a| a.take_new_password_turn())
+            .await?;
+    if !claimed {
+        return Err(reset_not_verified());
+    }
+    let now = UnixMillis::now();
+    let events = state.events();
+    let patch = UserPatch {
+        password_digest: Some(Some(digest)),
+        end_sessions: Some(EndSessions {
+            status: SessionStatus::Ended,
+            except: None,
+        }),
+        ..UserPatch::default()
+    };
+    state
+        .store
+        .patch_user(&user_id, &patch, now, &|u, ended| {
+            let mut out = vec![events.user_updated(u)];
+            out.extend(ended.iter().filter_map(|s| events.session_ended(s, u)));
+            out
+        })
+        .await?;
+    match browser.sign_in(state, &user_id, now).await? {
+        Ok((_, session)) => completed(state, browser, id, &session).await,
+        Err(denied) => Err(denied.error(state, Credential::Password)),
+    }
+}
