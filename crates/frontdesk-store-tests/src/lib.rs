@@ -7,6 +7,7 @@
 #![allow(clippy::unwrap_used)]
 
 pub mod atomic;
+pub mod sessions;
 pub mod webhooks;
 
 use frontdesk_domain::entities::{
@@ -14,9 +15,7 @@ use frontdesk_domain::entities::{
     SessionStatus, SigningKeyRecord, User, Verification, VerificationStatus,
 };
 use frontdesk_domain::{EmailAddress, InstanceMode, UnixMillis};
-use frontdesk_store::{
-    SessionQuery, Store, StoreError, UserFilter, UserOrderField, UserPatch, UserQuery,
-};
+use frontdesk_store::{Store, StoreError, UserFilter, UserOrderField, UserPatch, UserQuery};
 use frontdesk_types::{ClientId, InstanceId, SecretKeyId, SessionId, SigningKeyId, UserId};
 use serde_json::json;
 
@@ -28,12 +27,12 @@ pub async fn run_all<S: Store>(store: &S) {
     users_round_trip_with_email_addresses(store).await;
     a_taken_email_is_a_conflict_and_writes_nothing(store).await;
     users_update_and_delete(store).await;
-    sessions_end_once_and_move_client_updated_at(store).await;
-    deleting_a_user_removes_its_sessions(store).await;
+    sessions::sessions_end_once_and_move_client_updated_at(store).await;
+    sessions::deleting_a_user_removes_its_sessions(store).await;
     users_list_with_filters_order_and_pages(store).await;
     email_addresses_are_added_updated_and_deleted(store).await;
-    sessions_list_by_filter_and_end_in_bulk(store).await;
-    touching_a_session_records_activity(store).await;
+    sessions::sessions_list_by_filter_and_end_in_bulk(store).await;
+    sessions::touching_a_session_records_activity(store).await;
     flows_are_versioned_and_found_per_client(store).await;
     dev_emails_list_newest_first(store).await;
     settings_are_set_replaced_and_removed(store).await;
@@ -416,102 +415,6 @@ async fn client_and_session<S: Store>(store: &S, user: &User, at: UnixMillis) ->
     (client, session)
 }
 
-pub async fn sessions_end_once_and_move_client_updated_at<S: Store>(store: &S) {
-    let user = sample_user(&unique("sess"));
-    store.create_user(&user, &[]).await.unwrap();
-    let t0 = UnixMillis(1_700_000_100_000);
-    let (client, session) = client_and_session(store, &user, t0).await;
-
-    assert_eq!(
-        store.get_session(&session.id).await.unwrap(),
-        Some(session.clone())
-    );
-    let (for_token, client_updated) = store.session_for_token(&session.id).await.unwrap().unwrap();
-    assert_eq!(for_token, session);
-    assert_eq!(
-        client_updated, session.created_at,
-        "the client's updated_at comes along"
-    );
-    assert_eq!(
-        store
-            .session_for_token(&SessionId::generate())
-            .await
-            .unwrap(),
-        None
-    );
-    let c = store.get_client(&client.id).await.unwrap().unwrap();
-    assert_eq!(c.last_active_session_id, Some(session.id.clone()));
-    assert_eq!(
-        c.updated_at, session.created_at,
-        "new session bumps the client"
-    );
-    assert_eq!(
-        store
-            .find_client_by_token_hash(&client.token_hash)
-            .await
-            .unwrap()
-            .map(|c| c.id),
-        Some(client.id.clone())
-    );
-
-    let ended = store
-        .end_session(
-            &session.id,
-            SessionStatus::Revoked,
-            t0.plus_secs(60),
-            &|_| None,
-        )
-        .await
-        .unwrap();
-    assert_eq!(ended.status, SessionStatus::Revoked);
-    assert!(
-        matches!(
-            store
-                .end_session(&session.id, SessionStatus::Ended, t0.plus_secs(61), &|_| {
-                    None
-                })
-                .await,
-            Err(StoreError::NotFound)
-        ),
-        "an ended session cannot end again"
-    );
-    assert_eq!(
-        store
-            .get_client(&client.id)
-            .await
-            .unwrap()
-            .unwrap()
-            .updated_at,
-        t0.plus_secs(60)
-    );
-    // The client's updated_at never moves backwards.
-    let (_, other) = client_and_session(store, &user, t0).await;
-    store
-        .end_session(&other.id, SessionStatus::Ended, UnixMillis(5), &|_| None)
-        .await
-        .unwrap();
-    let c2 = store.get_client(&other.client_id).await.unwrap().unwrap();
-    assert_eq!(c2.updated_at, other.created_at);
-
-    let listed = store.list_sessions_for_user(&user.id).await.unwrap();
-    assert_eq!(listed.len(), 2);
-}
-
-pub async fn deleting_a_user_removes_its_sessions<S: Store>(store: &S) {
-    let user = sample_user(&unique("gone"));
-    store.create_user(&user, &[]).await.unwrap();
-    let (_, session) = client_and_session(store, &user, UnixMillis(1_700_000_200_000)).await;
-    store.delete_user(&user.id, &[]).await.unwrap();
-    assert_eq!(store.get_session(&session.id).await.unwrap(), None);
-    assert!(
-        store
-            .list_sessions_for_user(&user.id)
-            .await
-            .unwrap()
-            .is_empty()
-    );
-}
-
 pub async fn users_list_with_filters_order_and_pages<S: Store>(store: &S) {
     let tag = format!("lst{}", &UserId::generate().as_str()[20..]).to_lowercase();
     let mut ids = Vec::new();
@@ -697,146 +600,6 @@ pub async fn email_addresses_are_added_updated_and_deleted<S: Store>(store: &S) 
         Err(StoreError::NotFound)
     ));
     assert_eq!(store.get_email(&primary).await.unwrap(), None);
-}
-
-pub async fn sessions_list_by_filter_and_end_in_bulk<S: Store>(store: &S) {
-    let user = sample_user(&unique("bulk"));
-    store.create_user(&user, &[]).await.unwrap();
-    let t0 = UnixMillis(1_700_000_300_000);
-    let (c1, s1) = client_and_session(store, &user, t0).await;
-    let (_, s2) = client_and_session(store, &user, t0.plus_secs(10)).await;
-    let q = |user_id: Option<UserId>, client_id: Option<ClientId>, status| SessionQuery {
-        user_id,
-        client_id,
-        status,
-        limit: 10,
-        offset: 0,
-    };
-    let ids = |v: Vec<Session>| v.into_iter().map(|s| s.id).collect::<Vec<_>>();
-    assert_eq!(
-        ids(store
-            .list_sessions(&q(Some(user.id.clone()), None, None))
-            .await
-            .unwrap()),
-        [s2.id.clone(), s1.id.clone()]
-    );
-    assert_eq!(
-        ids(store
-            .list_sessions(&q(None, Some(c1.id.clone()), None))
-            .await
-            .unwrap()),
-        vec![s1.id.clone()]
-    );
-    assert_eq!(
-        ids(store
-            .list_sessions(&SessionQuery {
-                limit: 1,
-                offset: 1,
-                ..q(Some(user.id.clone()), None, None)
-            })
-            .await
-            .unwrap()),
-        vec![s1.id.clone()]
-    );
-    let ended = store
-        .end_user_sessions(&user.id, SessionStatus::Revoked, t0.plus_secs(100), &|_| {
-            None
-        })
-        .await
-        .unwrap();
-    assert_eq!(ended.len(), 2);
-    assert!(
-        store
-            .end_user_sessions(&user.id, SessionStatus::Revoked, t0.plus_secs(101), &|_| {
-                None
-            })
-            .await
-            .unwrap()
-            .is_empty()
-    );
-    assert_eq!(
-        ids(store
-            .list_sessions(&q(
-                Some(user.id.clone()),
-                None,
-                Some(SessionStatus::Revoked)
-            ))
-            .await
-            .unwrap())
-        .len(),
-        2
-    );
-    assert!(
-        store
-            .list_sessions(&q(Some(user.id.clone()), None, Some(SessionStatus::Active)))
-            .await
-            .unwrap()
-            .is_empty()
-    );
-    assert_eq!(
-        store.get_client(&c1.id).await.unwrap().unwrap().updated_at,
-        t0.plus_secs(100)
-    );
-    let clients = store.list_clients(500, 0).await.unwrap();
-    assert!(clients.iter().any(|c| c.id == c1.id));
-}
-
-pub async fn touching_a_session_records_activity<S: Store>(store: &S) {
-    let user = sample_user(&unique("touch"));
-    store.create_user(&user, &[]).await.unwrap();
-    let t0 = UnixMillis(1_700_000_400_000);
-    let (client, session) = client_and_session(store, &user, t0).await;
-    let seen = SessionActivity {
-        ip_address: Some("10.0.0.9".into()),
-        user_agent: Some("Firefox".into()),
-        browser_name: Some("Firefox".into()),
-        browser_version: Some("140".into()),
-        device_type: Some("desktop".into()),
-        is_mobile: false,
-        city: None,
-        country: None,
-    };
-    let later = t0.plus_secs(30);
-    let touched = store
-        .touch_session(&session.id, later, later.plus_secs(3600), &seen)
-        .await
-        .unwrap();
-    assert_eq!(touched.last_active_at, later);
-    assert_eq!(touched.abandon_at, later.plus_secs(3600));
-    assert_eq!(
-        touched.latest_activity.ip_address.as_deref(),
-        Some("10.0.0.9")
-    );
-    let c = store.get_client(&client.id).await.unwrap().unwrap();
-    assert_eq!(c.updated_at, later);
-    assert_eq!(c.last_active_session_id, Some(session.id.clone()));
-    // Past its end, or once ended, a session cannot be touched.
-    assert!(matches!(
-        store
-            .touch_session(
-                &session.id,
-                session.expire_at,
-                session.expire_at.plus_secs(1),
-                &seen
-            )
-            .await,
-        Err(StoreError::NotFound)
-    ));
-    store
-        .end_session(
-            &session.id,
-            SessionStatus::Ended,
-            later.plus_secs(1),
-            &|_| None,
-        )
-        .await
-        .unwrap();
-    assert!(matches!(
-        store
-            .touch_session(&session.id, later.plus_secs(2), later.plus_secs(99), &seen)
-            .await,
-        Err(StoreError::NotFound)
-    ));
 }
 
 pub async fn flows_are_versioned_and_found_per_client<S: Store>(store: &S) {
