@@ -17,6 +17,7 @@ pub mod account;
 pub mod flows;
 pub mod sign_in;
 pub mod sign_up;
+pub mod users;
 
 use frontdesk_domain::flows::{CodeOutcome, UnknownStrategy};
 
