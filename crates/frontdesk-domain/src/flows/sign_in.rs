@@ -64,15 +64,6 @@ impl FirstFactor {
             Self::EmailCode => rules.email_code,
         }
     }
-
-    /// The emailed code this factor is proven with, if it is one.
-    pub fn code(self) -> Option<CodeStrategy> {
-        match self {
-            Self::Password => None,
-            Self::EmailCode => Some(CodeStrategy::EmailCode),
-            Self::ResetPasswordEmailCode => Some(CodeStrategy::ResetPasswordEmailCode),
-        }
-    }
 }
 
 impl FromStr for FirstFactor {

@@ -146,12 +146,14 @@ pub async fn prepare(
     factor: FirstFactor,
 ) -> ApiResult<SignInAttempt> {
     offered(state, factor)?;
-    let Some(strategy) = factor.code() else {
-        return get(state, browser, id).await;
-    };
-    let purpose = match strategy {
-        CodeStrategy::EmailCode => Purpose::SignIn,
-        CodeStrategy::ResetPasswordEmailCode => Purpose::Reset,
+    // Every factor is named here, so that a new one does not compile
+    // until it says how it is prepared.
+    let (strategy, purpose) = match factor {
+        FirstFactor::Password => return get(state, browser, id).await,
+        FirstFactor::EmailCode => (CodeStrategy::EmailCode, Purpose::SignIn),
+        FirstFactor::ResetPasswordEmailCode => {
+            (CodeStrategy::ResetPasswordEmailCode, Purpose::Reset)
+        }
     };
     let now = UnixMillis::now();
     let (attempt, issued) = flows::change::<SignInAttempt, _>(state, browser, id, |a| {
@@ -200,12 +202,26 @@ pub async fn attempt(
             "This sign-in is already complete.",
         ));
     }
-    match factor.code() {
-        None => match with_password(state, browser, &current, secret).await? {
+    // Every factor is named here, so that a new one does not compile until
+    // it says how it is checked.
+    match factor {
+        FirstFactor::Password => match with_password(state, browser, &current, secret).await? {
             Ok(done) => Ok((done, Ok(()))),
             Err(e) => Ok((current, Err(e))),
         },
-        Some(strategy) => check_code(state, browser, id, strategy, secret).await,
+        FirstFactor::EmailCode => {
+            check_code(state, browser, id, CodeStrategy::EmailCode, secret).await
+        }
+        FirstFactor::ResetPasswordEmailCode => {
+            check_code(
+                state,
+                browser,
+                id,
+                CodeStrategy::ResetPasswordEmailCode,
+                secret,
+            )
+            .await
+        }
     }
 }
 
