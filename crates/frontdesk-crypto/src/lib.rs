@@ -8,6 +8,7 @@
 mod digest;
 mod password;
 mod signing;
+pub mod totp;
 mod webhook;
 
 pub use digest::{
