@@ -11,7 +11,7 @@ use frontdesk_crypto::{cookie_suffix, sha256_hex};
 use frontdesk_domain::UnixMillis;
 use frontdesk_domain::entities::{Client, Session, SessionActivity, User};
 use frontdesk_store::{NewSignIn, SignInOutcome};
-use frontdesk_types::{ClerkError, ClientId, UserId};
+use frontdesk_types::{ClerkError, UserId};
 use serde::Serialize;
 
 use crate::error::{ApiError, ApiResult, json_response};
@@ -297,16 +297,8 @@ pub async fn new_client(
     {
         return Err(ApiError::rate_limited(wait));
     }
-    let now = UnixMillis::now();
     let token = format!("{prefix}{}", frontdesk_types::id::random_base62(32));
-    let client = Client {
-        id: ClientId::generate(),
-        token_hash: sha256_hex(token.as_bytes()),
-        last_active_session_id: None,
-        created_at: now,
-        updated_at: now,
-    };
-    state.store.create_client(&client).await?;
+    let client = crate::services::sessions::store_client(state, &token, UnixMillis::now()).await?;
     Ok((client, token))
 }
 

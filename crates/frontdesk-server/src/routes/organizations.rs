@@ -5,14 +5,12 @@
 //! with their own issue; until then an instance has none and cannot enable
 //! them (`organizations.enabled` is refused by the settings).
 
-use axum::extract::State;
 use axum::http::StatusCode;
 use axum::response::Response;
 use serde_json::{Value, json};
 
 use crate::error::{ApiError, ApiJson};
 use crate::extract::{BackendCaller, Browser};
-use crate::state::AppState;
 
 /// Backend API `GET /v1/organizations`: Clerk's paginated list, empty.
 pub async fn list(_caller: BackendCaller) -> ApiJson<Value> {
@@ -20,20 +18,14 @@ pub async fn list(_caller: BackendCaller) -> ApiJson<Value> {
 }
 
 /// Frontend API `POST /v1/organizations`: refused as Clerk refuses it on an
-/// instance without organizations.
-pub async fn create(State(state): State<AppState>, fapi: Browser) -> Response {
-    let enabled = state.settings().settings.organizations.enabled;
-    let error = if enabled {
-        ApiError::internal("organizations are enabled but not implemented")
-    } else {
-        ApiError::client(
-            StatusCode::FORBIDDEN,
-            frontdesk_types::ClerkError::new(
-                "organization_not_enabled_in_instance",
-                "Organizations are not enabled",
-                "The organizations feature is not enabled for this instance.",
-            ),
-        )
-    };
-    fapi.respond_error(error)
+/// instance without organizations (the settings cannot enable them yet).
+pub async fn create(fapi: Browser) -> Response {
+    fapi.respond_error(ApiError::client(
+        StatusCode::FORBIDDEN,
+        frontdesk_types::ClerkError::new(
+            "organization_not_enabled_in_instance",
+            "Organizations are not enabled",
+            "The organizations feature is not enabled for this instance.",
+        ),
+    ))
 }

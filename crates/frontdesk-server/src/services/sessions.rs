@@ -60,10 +60,8 @@ pub fn new_session(
     }
 }
 
-/// A client that no browser holds (`POST /v1/sessions`, for tests and
-/// automation): its token is random and immediately forgotten.
-pub async fn create_headless_client(state: &AppState, now: UnixMillis) -> ApiResult<Client> {
-    let token = frontdesk_types::id::random_base62(32);
+/// Store a new client identified by `token` (kept only as its hash).
+pub async fn store_client(state: &AppState, token: &str, now: UnixMillis) -> ApiResult<Client> {
     let client = Client {
         id: ClientId::generate(),
         token_hash: sha256_hex(token.as_bytes()),
@@ -73,4 +71,10 @@ pub async fn create_headless_client(state: &AppState, now: UnixMillis) -> ApiRes
     };
     state.store.create_client(&client).await?;
     Ok(client)
+}
+
+/// A client that no browser holds (`POST /v1/sessions`, for tests and
+/// automation): its token is random and immediately forgotten.
+pub async fn create_headless_client(state: &AppState, now: UnixMillis) -> ApiResult<Client> {
+    store_client(state, &frontdesk_types::id::random_base62(32), now).await
 }

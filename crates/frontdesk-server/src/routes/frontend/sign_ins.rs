@@ -108,13 +108,11 @@ pub async fn attempt_first_factor(
     answer(&state, &mut fapi, step).await
 }
 
+/// clerk-js also sends `sign_out_of_other_sessions`; a reset ends every
+/// other session whatever it says, so it is not read.
 #[derive(Deserialize)]
 pub struct Reset {
     password: String,
-    /// Read and ignored: a reset ends every other session whatever it says.
-    #[serde(default)]
-    #[allow(dead_code)]
-    sign_out_of_other_sessions: Option<String>,
 }
 
 pub async fn reset_password(
