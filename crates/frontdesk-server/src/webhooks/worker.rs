@@ -100,6 +100,21 @@ pub async fn run(state: AppState, mut stop: watch::Receiver<bool>) {
                 }
             };
             claimed_any |= !claimed.is_empty();
+            if claimed.is_empty() {
+                continue;
+            }
+            // Sign with the secrets as they are now, not as the list read up
+            // to a second ago had them: a rotation must show in the next
+            // delivery (both secrets sign during the overlap). A disabled or
+            // deleted endpoint gets nothing; its leases lapse.
+            let endpoint = match state.store.get_endpoint(&endpoint.id).await {
+                Ok(Some(fresh)) if !fresh.disabled => Arc::new(fresh),
+                Ok(_) => continue,
+                Err(e) => {
+                    tracing::warn!(error = %e, "webhooks: could not re-read an endpoint");
+                    endpoint.clone()
+                }
+            };
             for delivery in claimed {
                 *in_flight.entry(endpoint.id.clone()).or_default() += 1;
                 total += 1;
