@@ -268,6 +268,19 @@ test('users.verifyPassword rejects a wrong password with 422', async () => {
   );
 });
 
+test('users: second-factor fields, and the MFA methods on a user without one', async () => {
+  const user = await clerk.users.getUser(userB.id);
+  assert.equal(user.twoFactorEnabled, false);
+  assert.equal(user.totpEnabled, false);
+  assert.equal(user.backupCodeEnabled, false);
+  // Clearing nothing is fine (the Rust tests cover users with an app).
+  await clerk.users.disableUserMFA(userB.id);
+  await clerk.users.deleteUserTOTP(userB.id);
+  await clerk.users.deleteUserBackupCodes(userB.id);
+  await assert.rejects(clerk.users.verifyTOTP({ userId: userB.id, code: '123456' }), apiError(400));
+  await assert.rejects(clerk.users.disableUserMFA('user_nobody'), apiError(404));
+});
+
 test('users.banUser / unbanUser toggle banned', async () => {
   const banned = await clerk.users.banUser(userB.id);
   assert.equal(banned.id, userB.id);

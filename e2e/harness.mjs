@@ -2,6 +2,8 @@
 // Chromium with the flags this machine needs, a guard that fails any request
 // leaving loopback, and a log of the network and the console for failures.
 
+import crypto from 'node:crypto';
+
 import { chromium } from 'playwright-core';
 
 /// A required setting (or its fallback).
@@ -125,3 +127,26 @@ export class Recorder {
     console.error(`--- blocked (${this.blocked.length})\n${this.blocked.join('\n')}`);
   }
 }
+
+// An authenticator app, for the two-step verification specs.
+
+/// RFC 4648 base32 without padding.
+function base32(text) {
+  const alphabet = 'ABCDEFGHIJKLMNOPQRSTUVWXYZ234567';
+  let bits = '';
+  for (const c of text.replace(/=+$/, '')) bits += alphabet.indexOf(c).toString(2).padStart(5, '0');
+  const bytes = [];
+  for (let i = 0; i + 8 <= bits.length; i += 8) bytes.push(parseInt(bits.slice(i, i + 8), 2));
+  return Buffer.from(bytes);
+}
+
+/// The 6-digit TOTP of `secret` for time step `step` (RFC 6238, SHA-1).
+export function totp(secret, step) {
+  const counter = Buffer.alloc(8);
+  counter.writeBigUInt64BE(BigInt(step));
+  const mac = crypto.createHmac('sha1', base32(secret)).update(counter).digest();
+  const offset = mac[mac.length - 1] & 0x0f;
+  const n = (mac.readUInt32BE(offset) & 0x7fffffff) % 1_000_000;
+  return String(n).padStart(6, '0');
+}
+export const stepNow = () => Math.floor(Date.now() / 30_000);

@@ -2,7 +2,9 @@
 // dev mailbox) and land on an app on another origin through the handshake,
 // see the profile, sign out, sign in with a password, sign in with an email
 // code on a second device, sign the first device out from the profile page,
-// reset the password and see the other session end.
+// reset the password and see the other session end; turn on two-step
+// verification with an authenticator app and sign in with its code, then
+// with a backup code (once).
 //
 // Run by crates/frontdesk-server/tests/api/hosted_pages.rs, which sets:
 //   FRONTDESK_URL   Frontdesk's base URL (http://127.0.0.1:<port>)
@@ -16,7 +18,7 @@
 
 import path from 'node:path';
 
-import { Recorder, env, launch, log } from './harness.mjs';
+import { Recorder, env, launch, log, stepNow, totp } from './harness.mjs';
 
 const FRONTDESK = env('FRONTDESK_URL');
 const APP = env('APP_URL');
@@ -211,6 +213,62 @@ try {
   await b.getByRole('button', { name: 'Sign in', exact: true }).click();
   await b.waitForURL(/\/user$/);
   log('the new password works, the old one does not');
+
+  // 9. Two-step verification: add an app from the profile (on the phone).
+  await b.getByRole('button', { name: 'Add an authenticator app' }).click();
+  await b.waitForSelector('figure.qr svg');
+  await accessible(b, 'authenticator app setup');
+  const secret = (await b.textContent('#totp-secret')).trim();
+  const enrolStep = stepNow();
+  await b.getByLabel('Code from the app').fill('000000' === totp(secret, enrolStep) ? '111111' : '000000');
+  await b.getByRole('button', { name: 'Turn on two-step verification' }).click();
+  await b.waitForSelector('#f-code[aria-invalid=true]');
+  check((await b.textContent('#totp-secret')).trim() === secret, 'a wrong code keeps the same secret');
+  await b.getByLabel('Code from the app').fill(totp(secret, enrolStep));
+  await b.getByRole('button', { name: 'Turn on two-step verification' }).click();
+  await b.waitForSelector('#backup-codes');
+  const backup = await b.$$eval('#backup-codes code', (els) => els.map((e) => e.textContent.trim()));
+  check(backup.length === 10, `ten backup codes shown once (${backup.length})`);
+  await b.getByRole('link', { name: 'Done' }).click();
+  await b.waitForURL(/done=two-step/);
+  check((await b.textContent('body')).includes('Authenticator app'), 'the profile says the app is on');
+  log('two-step verification on; backup codes shown');
+
+  // 10. The laptop signs out, then in: password, then the app's next code.
+  await a.goto(`${FRONTDESK}/sign-out`);
+  await a.getByRole('button', { name: 'Sign out' }).click();
+  await a.waitForURL(/\/sign-in/);
+  await a.getByLabel('Email address').fill(EMAIL);
+  await a.getByLabel('Password', { exact: true }).fill(NEW_PASSWORD);
+  await a.getByRole('button', { name: 'Sign in', exact: true }).click();
+  await a.waitForURL(/\/sign-in\/factor-two\?/);
+  await accessible(a, 'two-step sign-in');
+  await a.getByLabel('Authenticator code').fill(totp(secret, enrolStep + 1));
+  await a.getByRole('button', { name: 'Continue' }).click();
+  await a.waitForURL(/\/user$/);
+  log('signed in with password + app code');
+
+  // 11. Then with a backup code, which works once.
+  for (const round of ['first', 'again']) {
+    await a.goto(`${FRONTDESK}/sign-out`);
+    await a.getByRole('button', { name: 'Sign out' }).click();
+    await a.waitForURL(/\/sign-in/);
+    await a.getByLabel('Email address').fill(EMAIL);
+    await a.getByLabel('Password', { exact: true }).fill(NEW_PASSWORD);
+    await a.getByRole('button', { name: 'Sign in', exact: true }).click();
+    await a.waitForURL(/\/sign-in\/factor-two\?/);
+    await a.getByRole('link', { name: 'Use a backup code instead' }).click();
+    await a.getByLabel('Backup code').fill(backup[3]);
+    await a.getByRole('button', { name: 'Continue' }).click();
+    if (round === 'first') {
+      await a.waitForURL(/\/user$/);
+      log('signed in with password + backup code');
+    } else {
+      await a.waitForSelector('#f-code[aria-invalid=true]');
+      check((await a.textContent('#f-code-error')).includes('Incorrect'), 'a spent backup code is refused');
+      log('the same backup code again is refused');
+    }
+  }
 
   check(seen.blocked.length === 0, `no request left loopback: ${seen.blocked.join(', ')}`);
   console.log('PASS');

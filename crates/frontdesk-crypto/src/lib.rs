@@ -5,6 +5,7 @@
 //! speed of the machine's best RSA implementation, which is what the token
 //! minting benchmark compares against.
 
+pub mod backup;
 mod digest;
 mod password;
 mod signing;

@@ -127,6 +127,25 @@ impl PasswordHasher {
         .to_string())
     }
 
+    /// The argon2id of `secret` under a given salt, as hex: for short
+    /// one-time secrets (backup codes) compared by equality, so one
+    /// derivation checks a candidate against a whole set.
+    pub fn derive_in(
+        &self,
+        secret: &str,
+        salt: &[u8],
+        memory: &mut HashMemory,
+    ) -> Result<String, argon2::Error> {
+        let mut out = [0u8; 32];
+        self.argon2().hash_password_into_with_memory(
+            secret.as_bytes(),
+            salt,
+            &mut out,
+            memory.blocks(self.params.block_count()),
+        )?;
+        Ok(out.iter().map(|b| format!("{b:02x}")).collect())
+    }
+
     /// Check `password` against a stored digest (argon2id or bcrypt).
     pub fn verify(&self, password: &str, digest: &str) -> PasswordCheck {
         self.verify_in(password, digest, &mut HashMemory::default())

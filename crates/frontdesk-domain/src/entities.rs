@@ -144,8 +144,69 @@ pub struct User {
     /// Bumped by every change; a change computed from a copy is written only
     /// over the version it was computed from (compare-and-swap).
     pub version: i64,
+    /// Which second factors the user has; kept with the user row, changed
+    /// only in the transactions that change the factors themselves.
+    pub mfa: Mfa,
     /// Loaded with the user: every lookup that renders a user needs them.
     pub email_addresses: Vec<EmailAddressRecord>,
+}
+
+/// A user's second factors, as the user row summarises them.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct Mfa {
+    /// A verified authenticator app.
+    pub totp_enabled: bool,
+    /// Unused backup codes remain.
+    pub backup_code_enabled: bool,
+    /// When the user last went from no second factor to one.
+    pub enabled_at: Option<UnixMillis>,
+    /// When the user last went from a second factor to none.
+    pub disabled_at: Option<UnixMillis>,
+}
+
+impl Mfa {
+    /// A real second factor exists (backup codes alone are not one: they
+    /// recover a second factor, they do not replace it).
+    pub fn two_factor_enabled(&self) -> bool {
+        self.totp_enabled
+    }
+}
+
+/// A user's authenticator app secret. There is at most one per user:
+/// pending (`verified: false`) until a code from the app confirms it.
+#[derive(Clone, PartialEq, Eq)]
+pub struct TotpRecord {
+    pub id: String,
+    pub user_id: UserId,
+    /// Base32 (RFC 4648, no padding), as the user's app received it.
+    pub secret: String,
+    pub verified: bool,
+    /// The last time step a code was accepted for; codes of that step and
+    /// earlier are refused (RFC 6238 §5.2, no replay).
+    pub last_used_step: Option<i64>,
+    pub created_at: UnixMillis,
+    pub updated_at: UnixMillis,
+}
+
+impl std::fmt::Debug for TotpRecord {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("TotpRecord")
+            .field("id", &self.id)
+            .field("user_id", &self.user_id)
+            .field("secret", &"[redacted]")
+            .field("verified", &self.verified)
+            .field("last_used_step", &self.last_used_step)
+            .finish()
+    }
+}
+
+/// A set of backup codes as stored: a salt shared by the set and each
+/// code's argon2id hash under it, so that checking a code costs one hash
+/// whatever the number of codes, and a database dump gives no code away.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct BackupCodeSet {
+    pub salt: String,
+    pub hashes: Vec<String>,
 }
 
 impl User {
@@ -175,6 +236,7 @@ impl User {
             created_at: now,
             updated_at: now,
             version: 0,
+            mfa: Mfa::default(),
             email_addresses: Vec::new(),
         }
     }
@@ -296,6 +358,11 @@ pub struct Session {
     /// Impersonation: who is acting as the user (`{"sub": …}`), if anyone.
     pub actor: Option<Value>,
     pub latest_activity: SessionActivity,
+    /// When a first factor was last checked for this session (sign-in, or
+    /// re-verification): the first age of the token's `fva` claim.
+    pub first_factor_verified_at: UnixMillis,
+    /// When a second factor was last checked, if ever: the second age.
+    pub second_factor_verified_at: Option<UnixMillis>,
     pub created_at: UnixMillis,
     pub updated_at: UnixMillis,
 }
@@ -304,6 +371,16 @@ impl Session {
     /// The status as of `now`: a stored `active` session past its
     /// `expire_at`/`abandon_at` is reported as expired/abandoned even before a
     /// sweeper rewrites the row.
+    /// The token's `fva` claim: whole minutes since each factor was checked,
+    /// -1 for a factor never checked in this session.
+    pub fn factor_ages(&self, now: UnixMillis) -> [i64; 2] {
+        let minutes = |at: UnixMillis| (now.0 - at.0).max(0) / 60_000;
+        [
+            minutes(self.first_factor_verified_at),
+            self.second_factor_verified_at.map_or(-1, minutes),
+        ]
+    }
+
     pub fn status_at(&self, now: UnixMillis) -> SessionStatus {
         match self.status {
             SessionStatus::Active | SessionStatus::Pending if now >= self.expire_at => {
@@ -350,6 +427,8 @@ mod tests {
             last_active_organization_id: None,
             actor: None,
             latest_activity: SessionActivity::default(),
+            first_factor_verified_at: now,
+            second_factor_verified_at: None,
             created_at: now,
             updated_at: now,
         };

@@ -40,6 +40,7 @@ pub struct InstanceSettings {
     pub hide_user_existence: bool,
     pub sign_in: SignInSettings,
     pub sign_up: SignUpSettings,
+    pub mfa: MfaSettings,
     pub passwords: PasswordSettings,
     pub sessions: SessionSettings,
     pub branding: Branding,
@@ -60,6 +61,7 @@ impl Default for InstanceSettings {
             hide_user_existence: false,
             sign_in: SignInSettings::default(),
             sign_up: SignUpSettings::default(),
+            mfa: MfaSettings::default(),
             passwords: PasswordSettings::default(),
             sessions: SessionSettings::default(),
             branding: Branding::default(),
@@ -80,6 +82,38 @@ pub struct SignInSettings {
 impl Default for SignInSettings {
     fn default() -> Self {
         Self { email_code: true }
+    }
+}
+
+/// Second factors: which ones users may add, and whether everyone must.
+///
+/// New instances offer every factor; each user opts in. With `required`,
+/// a user without a second factor is sent to add one after signing in.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct MfaSettings {
+    /// An authenticator app (TOTP, RFC 6238).
+    pub totp: bool,
+    /// One-time recovery codes, offered once a real second factor exists.
+    pub backup_codes: bool,
+    /// Every user must have a second factor.
+    pub required: bool,
+}
+
+impl Default for MfaSettings {
+    fn default() -> Self {
+        Self {
+            totp: true,
+            backup_codes: true,
+            required: false,
+        }
+    }
+}
+
+impl MfaSettings {
+    /// Whether any second factor can be added at all.
+    pub fn any(&self) -> bool {
+        self.totp
     }
 }
 
@@ -311,6 +345,12 @@ impl InstanceSettings {
             return Err(SettingError::new(
                 "sessions.lifetime_secs",
                 "must be at least 60",
+            ));
+        }
+        if self.mfa.required && !self.mfa.any() {
+            return Err(SettingError::new(
+                "mfa.required",
+                "needs a second factor users can add (mfa.totp)",
             ));
         }
         let name = self.branding.application_name.trim();

@@ -9,6 +9,7 @@ use std::str::FromStr;
 use std::time::Duration;
 
 use frontdesk_domain::UnixMillis;
+use frontdesk_domain::entities::{BackupCodeSet, TotpRecord};
 use frontdesk_domain::entities::{
     Client, DevEmail, EmailAddressRecord, FlowRecord, Instance, SecretKeyRecord, Session,
     SessionActivity, SessionStatus, SigningKeyRecord, User,
@@ -17,12 +18,12 @@ use frontdesk_domain::webhooks::OutboxEvent;
 use frontdesk_store::query::Dialect;
 use frontdesk_store::rows::{
     ClientRow, DevEmailRow, EmailRow, FlowRow, InstanceRow, SecretKeyRow, SessionRow,
-    SessionWithClientRow, SigningKeyRow, UserRow,
+    SessionWithClientRow, SigningKeyRow, TotpRow, UserRow,
 };
 use frontdesk_store::sql::{CLIENT_COLUMNS, EMAIL_COLUMNS, SESSION_COLUMNS, USER_COLUMNS};
 use frontdesk_store::{
-    ClientStore, InstanceStore, KeyStore, SessionEvents, SessionQuery, SessionStore, StoreError,
-    StoreResult, UserFilter, UserQuery, UserStore,
+    ClientStore, FactorStore, InstanceStore, KeyStore, SessionEvents, SessionQuery, SessionStore,
+    StoreError, StoreResult, UserFilter, UserQuery, UserStore,
 };
 
 mod webhooks;
@@ -180,6 +181,7 @@ mod ops {
     include!("../../frontdesk-store/sql/ops.rs");
     include!("../../frontdesk-store/sql/ops_instance.rs");
     include!("../../frontdesk-store/sql/ops_users.rs");
+    include!("../../frontdesk-store/sql/ops_factors.rs");
     include!("../../frontdesk-store/sql/ops_webhooks.rs");
 }
 

@@ -22,7 +22,7 @@ use serde_json::{Value, json};
 use super::{client_and_session, sample_user, unique};
 
 /// Writers per story.
-const WRITERS: usize = 50;
+pub(crate) const WRITERS: usize = 50;
 
 pub async fn run_all<S: Store>(store: &S) {
     failed_attempts_are_each_counted(store).await;
@@ -40,7 +40,7 @@ pub async fn run_all<S: Store>(store: &S) {
     setting_swaps_are_each_applied(store).await;
 }
 
-async fn new_user<S: Store>(store: &S, tag: &str) -> User {
+pub(crate) async fn new_user<S: Store>(store: &S, tag: &str) -> User {
     let user = sample_user(&unique(tag));
     store.create_user(&user, &[]).await.unwrap();
     user
@@ -208,6 +208,8 @@ fn new_session(user: &User, client: &Client, at: UnixMillis) -> Session {
         last_active_organization_id: None,
         actor: None,
         latest_activity: Default::default(),
+        first_factor_verified_at: at,
+        second_factor_verified_at: None,
         created_at: at,
         updated_at: at,
     }

@@ -7,6 +7,7 @@
 #![allow(clippy::unwrap_used)]
 
 pub mod atomic;
+pub mod factors;
 pub mod sessions;
 pub mod webhooks;
 
@@ -38,6 +39,7 @@ pub async fn run_all<S: Store>(store: &S) {
     settings_are_set_replaced_and_removed(store).await;
     client_tokens_are_replaced(store).await;
     atomic::run_all(store).await;
+    factors::run_all(store).await;
     webhooks::run_all(store).await;
 }
 
@@ -408,6 +410,8 @@ async fn client_and_session<S: Store>(store: &S, user: &User, at: UnixMillis) ->
             city: None,
             country: None,
         },
+        first_factor_verified_at: at.plus_secs(1),
+        second_factor_verified_at: Some(at.plus_secs(2)),
         created_at: at.plus_secs(1),
         updated_at: at.plus_secs(1),
     };

@@ -186,6 +186,8 @@ async fn insert_session(tx: &mut Tx<'_>, s: &Session) -> StoreResult<()> {
         .bind(&a.country)
         .bind(s.created_at.0)
         .bind(s.updated_at.0)
+        .bind(s.first_factor_verified_at.0)
+        .bind(s.second_factor_verified_at.map(|t| t.0))
         .execute(&mut **tx)
         .await?;
     Ok(())

@@ -20,10 +20,12 @@ pub mod webhook_rows;
 
 use async_trait::async_trait;
 use frontdesk_domain::entities::{
+    BackupCodeSet, DevEmail, FlowRecord, SessionActivity, TotpRecord,
+};
+use frontdesk_domain::entities::{
     Client, EmailAddressRecord, Instance, SecretKeyRecord, Session, SessionStatus,
     SigningKeyRecord, User,
 };
-use frontdesk_domain::entities::{DevEmail, FlowRecord, SessionActivity};
 use frontdesk_domain::webhooks::{
     ClaimedDelivery, DeliveryAttempt, DeliveryOutcome, DeliveryStatus, EndpointMessage,
     OutboxEvent, WebhookEndpoint,
@@ -46,6 +48,7 @@ pub trait Store:
     InstanceStore
     + KeyStore
     + UserStore
+    + FactorStore
     + ClientStore
     + SessionStore
     + FlowStore
@@ -59,6 +62,7 @@ impl<T> Store for T where
     T: InstanceStore
         + KeyStore
         + UserStore
+        + FactorStore
         + ClientStore
         + SessionStore
         + FlowStore
@@ -184,6 +188,75 @@ pub trait UserStore: Send + Sync {
     ) -> StoreResult<()>;
     /// Delete an email address; clears the user's primary pointer if it was primary.
     async fn delete_email(&self, id: &EmailAddressId, events: &[OutboxEvent]) -> StoreResult<()>;
+}
+
+/// Second factors: a user's authenticator app and backup codes.
+///
+/// Each decision is one statement on the current row: a TOTP code is
+/// accepted only for a step after the last accepted one, a backup code only
+/// while unused, so parallel requests cannot spend one code twice. The user
+/// row's summary (`User::mfa`) changes in the same transaction as the factor.
+#[async_trait]
+pub trait FactorStore: Send + Sync {
+    /// The user's authenticator app secret, verified or pending.
+    async fn totp(&self, user_id: &UserId) -> StoreResult<Option<TotpRecord>>;
+    /// Keep `totp` as the user's pending secret, replacing a pending one;
+    /// `false` (nothing written) when the user already has a verified one.
+    async fn put_pending_totp(&self, totp: &TotpRecord) -> StoreResult<bool>;
+    /// Accept a code of `step` from the user's verified app: `true` only if
+    /// no code of that step or a later one was accepted before.
+    async fn spend_totp_step(
+        &self,
+        user_id: &UserId,
+        step: i64,
+        at: UnixMillis,
+    ) -> StoreResult<bool>;
+    /// Confirm the pending secret `totp_id` with a code of `step`, turning the
+    /// app on and, with `backup`, replacing the backup codes, in one
+    /// transaction. `None` if that secret is no longer pending or the step
+    /// was spent.
+    async fn enable_totp(
+        &self,
+        user_id: &UserId,
+        totp_id: &str,
+        step: i64,
+        backup: Option<&BackupCodeSet>,
+        at: UnixMillis,
+        events: UserEvents<'_>,
+    ) -> StoreResult<Option<User>>;
+    /// Remove the user's app (pending or verified) and, with it, the backup
+    /// codes (they recover a factor that is gone). `None` if there was none.
+    async fn delete_totp(
+        &self,
+        user_id: &UserId,
+        at: UnixMillis,
+        events: UserEvents<'_>,
+    ) -> StoreResult<Option<User>>;
+    /// Replace the user's backup codes with `set`. `NotFound` if no user.
+    async fn replace_backup_codes(
+        &self,
+        user_id: &UserId,
+        set: &BackupCodeSet,
+        at: UnixMillis,
+        events: UserEvents<'_>,
+    ) -> StoreResult<User>;
+    /// Remove the user's backup codes. `None` if there were none.
+    async fn delete_backup_codes(
+        &self,
+        user_id: &UserId,
+        at: UnixMillis,
+        events: UserEvents<'_>,
+    ) -> StoreResult<Option<User>>;
+    /// The salt of the user's unused backup codes, if any remain.
+    async fn backup_code_salt(&self, user_id: &UserId) -> StoreResult<Option<String>>;
+    /// Spend the unused backup code with this hash, once. When it was the
+    /// last one, the user row stops offering backup codes.
+    async fn spend_backup_code(
+        &self,
+        user_id: &UserId,
+        code_hash: &str,
+        at: UnixMillis,
+    ) -> StoreResult<bool>;
 }
 
 /// Clients (browsers).

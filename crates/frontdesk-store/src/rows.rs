@@ -7,8 +7,9 @@
 //! parsed back into typed ids and enums — is written once.
 
 use frontdesk_domain::entities::{
-    Client, DevEmail, EmailAddressRecord, FlowRecord, Instance, SecretKeyRecord, Session,
-    SessionActivity, SessionStatus, SigningKeyRecord, User, Verification, VerificationStatus,
+    Client, DevEmail, EmailAddressRecord, FlowRecord, Instance, Mfa, SecretKeyRecord, Session,
+    SessionActivity, SessionStatus, SigningKeyRecord, TotpRecord, User, Verification,
+    VerificationStatus,
 };
 use frontdesk_domain::{InstanceMode, UnixMillis};
 use serde_json::Value;
@@ -116,6 +117,10 @@ pub struct UserRow {
     pub created_at: i64,
     pub updated_at: i64,
     pub version: i64,
+    pub totp_enabled: bool,
+    pub backup_code_enabled: bool,
+    pub mfa_enabled_at: Option<i64>,
+    pub mfa_disabled_at: Option<i64>,
 }
 
 impl UserRow {
@@ -145,6 +150,12 @@ impl UserRow {
             created_at: UnixMillis(self.created_at),
             updated_at: UnixMillis(self.updated_at),
             version: self.version,
+            mfa: Mfa {
+                totp_enabled: self.totp_enabled,
+                backup_code_enabled: self.backup_code_enabled,
+                enabled_at: ms(self.mfa_enabled_at),
+                disabled_at: ms(self.mfa_disabled_at),
+            },
             email_addresses: emails
                 .into_iter()
                 .map(EmailAddressRecord::try_from)
@@ -234,6 +245,8 @@ pub struct SessionRow {
     pub country: Option<String>,
     pub created_at: i64,
     pub updated_at: i64,
+    pub first_factor_verified_at: i64,
+    pub second_factor_verified_at: Option<i64>,
 }
 
 impl TryFrom<SessionRow> for Session {
@@ -260,6 +273,8 @@ impl TryFrom<SessionRow> for Session {
                 city: r.city,
                 country: r.country,
             },
+            first_factor_verified_at: UnixMillis(r.first_factor_verified_at),
+            second_factor_verified_at: ms(r.second_factor_verified_at),
             created_at: UnixMillis(r.created_at),
             updated_at: UnixMillis(r.updated_at),
         })
@@ -368,4 +383,30 @@ pub struct SessionWithClientRow {
     #[sqlx(flatten)]
     pub session: SessionRow,
     pub client_updated_at: i64,
+}
+
+#[derive(Debug, sqlx::FromRow)]
+pub struct TotpRow {
+    pub id: String,
+    pub user_id: String,
+    pub secret: String,
+    pub verified: bool,
+    pub last_used_step: Option<i64>,
+    pub created_at: i64,
+    pub updated_at: i64,
+}
+
+impl TryFrom<TotpRow> for TotpRecord {
+    type Error = StoreError;
+    fn try_from(r: TotpRow) -> Result<Self, StoreError> {
+        Ok(TotpRecord {
+            id: r.id,
+            user_id: parse("user id", &r.user_id)?,
+            secret: r.secret,
+            verified: r.verified,
+            last_used_step: r.last_used_step,
+            created_at: UnixMillis(r.created_at),
+            updated_at: UnixMillis(r.updated_at),
+        })
+    }
 }

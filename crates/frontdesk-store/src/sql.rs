@@ -22,7 +22,8 @@ macro_rules! user_columns {
         "id, external_id, username, first_name, last_name, image_url, \
          public_metadata, private_metadata, unsafe_metadata, password_digest, password_last_updated_at, \
          primary_email_address_id, banned, locked_at, failed_attempts, last_sign_in_at, last_active_at, \
-         legal_accepted_at, delete_self_enabled, create_organization_enabled, created_at, updated_at, version"
+         legal_accepted_at, delete_self_enabled, create_organization_enabled, created_at, updated_at, version, \
+         totp_enabled, backup_code_enabled, mfa_enabled_at, mfa_disabled_at"
     };
 }
 
@@ -31,7 +32,8 @@ macro_rules! session_columns {
     () => {
         "id, client_id, user_id, status, last_active_at, expire_at, abandon_at, \
          last_active_organization_id, actor, ip_address, user_agent, browser_name, browser_version, \
-         device_type, is_mobile, city, country, created_at, updated_at"
+         device_type, is_mobile, city, country, created_at, updated_at, \
+         first_factor_verified_at, second_factor_verified_at"
     };
 }
 
@@ -112,7 +114,7 @@ pub const END_USER_SESSIONS: &str = concat!(
 pub const INSERT_SESSION: &str = concat!(
     "INSERT INTO sessions (",
     session_columns!(),
-    ") VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $18, $19)"
+    ") VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $18, $19, $20, $21)"
 );
 
 /// A client changed: `$1` id, `$2` now (`updated_at` only moves forward: it

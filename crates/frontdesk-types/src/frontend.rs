@@ -144,3 +144,28 @@ pub struct Envelope<T> {
     pub response: T,
     pub client: Option<Client>,
 }
+
+/// An authenticator app (`/v1/me/totp`). `secret` and `uri` are sent only
+/// while it is being added; `backup_codes` only in the answer that confirms
+/// it, the one time they are shown.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Totp {
+    pub object: String,
+    pub id: String,
+    pub secret: Option<String>,
+    pub uri: Option<String>,
+    pub verified: bool,
+    pub backup_codes: Option<Vec<String>>,
+    pub created_at: i64,
+    pub updated_at: i64,
+}
+
+/// A fresh set of backup codes (`/v1/me/backup_codes`), shown once.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct BackupCodes {
+    pub object: String,
+    pub id: String,
+    pub codes: Vec<String>,
+    pub created_at: i64,
+    pub updated_at: i64,
+}

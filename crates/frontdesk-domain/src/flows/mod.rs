@@ -20,7 +20,10 @@ pub use code::{
     CODE_MAX_ATTEMPTS, CODE_RESEND_SECS, CODE_TTL_SECS, CodeChallenge, CodeOutcome, CodeStatus,
     CodeStrategy,
 };
-pub use sign_in::{AfterCode, FirstFactor, SignInAttempt, SignInStatus};
+pub use sign_in::{
+    AfterCode, AfterFirstFactor, FirstFactor, SecondFactor, SecondFactorTry, SignInAttempt,
+    SignInStatus,
+};
 pub use sign_up::{SignUpAttempt, SignUpStatus, SignUpVerification};
 
 /// How long an unfinished attempt lives.

@@ -15,6 +15,8 @@ use crate::settings::SignInSettings;
 pub enum SignInStatus {
     NeedsIdentifier,
     NeedsFirstFactor,
+    /// The first factor was right; the account has a second factor to check.
+    NeedsSecondFactor,
     /// A reset code was verified; the next step sets the password.
     NeedsNewPassword,
     Complete,
@@ -25,6 +27,7 @@ impl SignInStatus {
         match self {
             Self::NeedsIdentifier => "needs_identifier",
             Self::NeedsFirstFactor => "needs_first_factor",
+            Self::NeedsSecondFactor => "needs_second_factor",
             Self::NeedsNewPassword => "needs_new_password",
             Self::Complete => "complete",
         }
@@ -77,6 +80,55 @@ impl FromStr for FirstFactor {
     }
 }
 
+/// The second factors a sign-in may ask for. `prepare_second_factor` is
+/// never needed for these: the user's app or their saved list holds the code.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum SecondFactor {
+    Totp,
+    BackupCode,
+}
+
+impl SecondFactor {
+    /// In the order clerk-js prefers them (it starts with the first).
+    pub const ALL: [SecondFactor; 2] = [Self::Totp, Self::BackupCode];
+
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::Totp => "totp",
+            Self::BackupCode => "backup_code",
+        }
+    }
+}
+
+impl FromStr for SecondFactor {
+    type Err = UnknownStrategy;
+
+    fn from_str(s: &str) -> Result<Self, Self::Err> {
+        Self::ALL
+            .into_iter()
+            .find(|f| f.as_str() == s)
+            .ok_or_else(|| UnknownStrategy(s.to_owned()))
+    }
+}
+
+/// The last try of a second factor, for `second_factor_verification`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+pub struct SecondFactorTry {
+    pub strategy: SecondFactor,
+    pub attempts: i32,
+    pub verified: bool,
+}
+
+/// What follows a right first factor.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum AfterFirstFactor {
+    /// No second factor: sign the account in.
+    SignIn,
+    /// Ask for one of the account's second factors.
+    AskSecondFactor,
+}
+
 /// A sign-in in progress.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct SignInAttempt {
@@ -94,6 +146,14 @@ pub struct SignInAttempt {
     pub password_attempted: bool,
     pub created_session_id: Option<String>,
     pub abandon_at: UnixMillis,
+    /// When the first factor was found right (the session's first `fva` age).
+    #[serde(default)]
+    pub first_factor_verified_at: Option<UnixMillis>,
+    /// What the account offers as a second factor, once one is needed.
+    #[serde(default)]
+    pub second_factors: Vec<SecondFactor>,
+    #[serde(default)]
+    pub second_factor: Option<SecondFactorTry>,
 }
 
 /// What the engine must do after a code was tried, decided on the attempt as
@@ -134,7 +194,63 @@ impl SignInAttempt {
             password_attempted: false,
             created_session_id: None,
             abandon_at,
+            first_factor_verified_at: None,
+            second_factors: Vec::new(),
+            second_factor: None,
         }
+    }
+
+    /// Whether a first factor may still be tried (not once it was right).
+    pub fn awaits_first_factor(&self) -> bool {
+        matches!(
+            self.status,
+            SignInStatus::NeedsIdentifier | SignInStatus::NeedsFirstFactor
+        )
+    }
+
+    /// The first factor was right at `now`; `factors` are the account's
+    /// second factors (empty: none).
+    pub fn first_factor_passed(
+        &mut self,
+        factors: Vec<SecondFactor>,
+        now: UnixMillis,
+    ) -> AfterFirstFactor {
+        self.first_factor_verified_at = Some(now);
+        if factors.is_empty() {
+            return AfterFirstFactor::SignIn;
+        }
+        self.status = SignInStatus::NeedsSecondFactor;
+        self.second_factors = factors;
+        AfterFirstFactor::AskSecondFactor
+    }
+
+    /// Whether `factor` may be tried now.
+    pub fn awaits_second_factor(&self, factor: SecondFactor) -> bool {
+        self.status == SignInStatus::NeedsSecondFactor && self.second_factors.contains(&factor)
+    }
+
+    /// Count a try of a second factor (the check itself is the store's: a
+    /// TOTP step or a backup code is spent by one atomic statement). A right
+    /// one takes the attempt's turn to sign in: `false` when it was no
+    /// longer waiting (another right code came first).
+    pub fn second_factor_tried(&mut self, factor: SecondFactor, right: bool) -> bool {
+        if !self.awaits_second_factor(factor) {
+            return false;
+        }
+        let attempts = self
+            .second_factor
+            .filter(|t| t.strategy == factor)
+            .map_or(0, |t| t.attempts);
+        self.second_factor = Some(SecondFactorTry {
+            strategy: factor,
+            attempts: attempts + 1,
+            verified: right,
+        });
+        if right {
+            // The session is named by `complete` once it exists.
+            self.status = SignInStatus::Complete;
+        }
+        true
     }
 
     pub fn is_complete(&self) -> bool {
@@ -280,6 +396,56 @@ mod tests {
             CodeOutcome::NotPending,
             "a code is tried only for the strategy it was sent for"
         );
+    }
+
+    #[test]
+    fn a_second_factor_is_asked_only_when_the_account_has_one() {
+        let mut a = attempt(true);
+        assert_eq!(
+            a.first_factor_passed(Vec::new(), UnixMillis(5)),
+            AfterFirstFactor::SignIn
+        );
+        let mut a = attempt(true);
+        let next = a.first_factor_passed(vec![SecondFactor::Totp], UnixMillis(5));
+        assert_eq!(next, AfterFirstFactor::AskSecondFactor);
+        assert_eq!(a.status, SignInStatus::NeedsSecondFactor);
+        assert!(!a.awaits_first_factor(), "the first factor is done");
+        assert!(a.awaits_second_factor(SecondFactor::Totp));
+        assert!(
+            !a.awaits_second_factor(SecondFactor::BackupCode),
+            "only the account's own factors"
+        );
+        assert!(a.second_factor_tried(SecondFactor::Totp, false));
+        assert!(a.second_factor_tried(SecondFactor::Totp, true));
+        assert!(
+            !a.second_factor_tried(SecondFactor::Totp, true),
+            "one right code signs in once"
+        );
+        assert_eq!(
+            a.second_factor,
+            Some(SecondFactorTry {
+                strategy: SecondFactor::Totp,
+                attempts: 2,
+                verified: true
+            })
+        );
+        for f in SecondFactor::ALL {
+            assert_eq!(f.as_str().parse::<SecondFactor>(), Ok(f));
+        }
+    }
+
+    #[test]
+    fn attempts_stored_before_second_factors_still_load() {
+        let mut json = serde_json::to_value(attempt(true)).expect("serialises");
+        for k in [
+            "first_factor_verified_at",
+            "second_factors",
+            "second_factor",
+        ] {
+            json.as_object_mut().expect("object").remove(k);
+        }
+        let a: SignInAttempt = serde_json::from_value(json).expect("old attempts load");
+        assert!(a.second_factors.is_empty());
     }
 
     #[test]

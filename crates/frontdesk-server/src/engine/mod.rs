@@ -15,6 +15,7 @@
 
 pub mod account;
 pub mod flows;
+pub mod mfa;
 pub mod sign_in;
 pub mod sign_up;
 pub mod users;

@@ -11,13 +11,13 @@
 use frontdesk_domain::UnixMillis;
 use frontdesk_domain::entities::{Session, SessionStatus};
 use frontdesk_domain::flows::{
-    ATTEMPT_TTL_SECS, AfterCode, CodeOutcome, CodeStrategy, FirstFactor, SignInAttempt,
-    SignInStatus,
+    ATTEMPT_TTL_SECS, AfterCode, AfterFirstFactor, CodeOutcome, CodeStrategy, FirstFactor,
+    SecondFactor, SignInAttempt, SignInStatus,
 };
 use frontdesk_store::{EndSessions, UserPatch};
 use frontdesk_types::{EmailAddressId, UserId};
 
-use super::{code_error, flows};
+use super::{code_error, flows, mfa};
 use crate::error::{ApiError, ApiResult};
 use crate::extract::Browser;
 use crate::services::credentials::{self, Credential, Denied};
@@ -68,10 +68,77 @@ async fn with_password(
             return Ok(Err(refused(denied)));
         }
     };
+    first_factor_passed(state, browser, &a.id, &user.id, UnixMillis::now()).await
+}
+
+/// The first factor was right: ask for a second one when the account has
+/// one (a reset or an emailed code never skips it), else sign in.
+async fn first_factor_passed(
+    state: &AppState,
+    browser: &mut Browser,
+    id: &str,
+    user_id: &UserId,
+    now: UnixMillis,
+) -> ApiResult<Result<SignInAttempt, ApiError>> {
+    let user = state
+        .store
+        .get_user(user_id)
+        .await?
+        .ok_or_else(|| ApiError::not_found("user"))?;
+    let factors = mfa::second_factors(state, &user);
+    let (attempt, next) = flows::change::<SignInAttempt, _>(state, browser, id, |a| {
+        a.first_factor_passed(factors.clone(), now)
+    })
+    .await?;
+    match next {
+        AfterFirstFactor::AskSecondFactor => Ok(Ok(attempt)),
+        AfterFirstFactor::SignIn => match browser.sign_in(state, user_id, None, now).await? {
+            Ok((_, session)) => Ok(Ok(completed(state, browser, id, &session).await?)),
+            Err(denied) => Ok(Err(denied.error(state, Credential::Password))),
+        },
+    }
+}
+
+/// Try a second factor. The code is checked (and spent) by the store first;
+/// the try is then counted on the attempt, which takes only one right code.
+pub async fn attempt_second(
+    state: &AppState,
+    browser: &mut Browser,
+    id: &str,
+    factor: SecondFactor,
+    code: &str,
+) -> ApiResult<Step> {
+    let current = get(state, browser, id).await?;
+    if !current.awaits_second_factor(factor) {
+        return Err(ApiError::bad_param(
+            "strategy",
+            "verification_not_pending",
+            format!("This sign-in does not ask for `{}` now.", factor.as_str()),
+        ));
+    }
+    let user_id = user_id_of(&current)?.ok_or_else(|| ApiError::not_found("user"))?;
     let now = UnixMillis::now();
-    match browser.sign_in(state, &user.id, now).await? {
-        Ok((_, session)) => Ok(Ok(completed(state, browser, &a.id, &session).await?)),
-        Err(denied) => Ok(Err(refused(denied))),
+    let checked = mfa::check(state, &user_id, factor, code, now).await?;
+    let (attempt, took) = flows::change::<SignInAttempt, _>(state, browser, id, |a| {
+        a.second_factor_tried(factor, checked.is_ok())
+    })
+    .await?;
+    if let Err(e) = checked {
+        return Ok((attempt, Err(e)));
+    }
+    if !took {
+        return Ok((
+            attempt,
+            Err(ApiError::bad_param(
+                "strategy",
+                "sign_in_complete",
+                "This sign-in is already complete.",
+            )),
+        ));
+    }
+    match browser.sign_in(state, &user_id, Some(now), now).await? {
+        Ok((_, session)) => Ok((completed(state, browser, id, &session).await?, Ok(()))),
+        Err(denied) => Ok((attempt, Err(denied.error(state, Credential::Code)))),
     }
 }
 
@@ -195,7 +262,7 @@ pub async fn attempt(
 ) -> ApiResult<Step> {
     offered(state, factor)?;
     let current = get(state, browser, id).await?;
-    if current.is_complete() {
+    if !current.awaits_first_factor() {
         return Err(ApiError::bad_param(
             "strategy",
             "sign_in_complete",
@@ -272,9 +339,9 @@ async fn check_code(
                     .await?;
             Ok((attempt, Ok(())))
         }
-        AfterCode::SignIn => match browser.sign_in(state, &user_id, now).await? {
-            Ok((_, session)) => Ok((completed(state, browser, id, &session).await?, Ok(()))),
-            Err(denied) => Ok((attempt, Err(refused(denied)))),
+        AfterCode::SignIn => match first_factor_passed(state, browser, id, &user_id, now).await? {
+            Ok(next) => Ok((next, Ok(()))),
+            Err(e) => Ok((attempt, Err(e))),
         },
     }
 }
@@ -335,8 +402,6 @@ pub async fn reset(
             out
         })
         .await?;
-    match browser.sign_in(state, &user_id, now).await? {
-        Ok((_, session)) => completed(state, browser, id, &session).await,
-        Err(denied) => Err(denied.error(state, Credential::Password)),
-    }
+    // A reset proves the email address, not the second factor (security.md C7).
+    first_factor_passed(state, browser, id, &user_id, now).await?
 }

@@ -321,7 +321,7 @@ async fn complete(
             other => other.into(),
         })?;
     let (_, session) = browser
-        .sign_in(state, &user.id, now)
+        .sign_in(state, &user.id, None, now)
         .await?
         .map_err(|d| d.error(state, crate::services::credentials::Credential::Password))?;
     let (attempt, ()) = flows::change::<SignUpAttempt, _>(state, browser, &attempt.id, |a| {

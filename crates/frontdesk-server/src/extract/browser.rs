@@ -343,16 +343,20 @@ impl Browser {
         &mut self,
         state: &AppState,
         user_id: &UserId,
+        second_factor_at: Option<UnixMillis>,
         now: UnixMillis,
     ) -> ApiResult<Result<(User, Session), Denied>> {
         let client = self.ensure_client(state).await?;
-        let session = crate::services::sessions::new_session(
-            state,
-            user_id,
-            &client.id,
-            self.activity.clone(),
-            now,
-        );
+        let session = Session {
+            second_factor_verified_at: second_factor_at,
+            ..crate::services::sessions::new_session(
+                state,
+                user_id,
+                &client.id,
+                self.activity.clone(),
+                now,
+            )
+        };
         // Development instances keep the token: it is also the app's dev
         // browser (the handshake hands it to the app), as on Clerk's
         // development instances, whose dev browser lives as long as the

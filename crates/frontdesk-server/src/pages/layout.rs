@@ -98,6 +98,13 @@ pub struct CodeStep<'a> {
     pub redirect_url: Option<String>,
     /// Links under the form.
     pub footer: Markup,
+    /// Offer "Send a new code" (mailed codes; not an app's or a backup code).
+    pub resend: bool,
+    /// One more hidden field the step posts (name, value).
+    pub carry: Option<(&'a str, &'a str)>,
+    /// The code is six digits (mailed and app codes), not a backup code:
+    /// numeric keyboard and one-time-code autofill.
+    pub digits: bool,
 }
 
 impl CodeStep<'_> {
@@ -118,14 +125,19 @@ impl CodeStep<'_> {
                 form method="post" action=(self.path) novalidate {
                     (csrf(token))
                     (hidden("attempt", Some(self.attempt)))
+                    @if let Some((name, value)) = self.carry {
+                        (hidden(name, Some(value)))
+                    }
                     (hidden("redirect_url", self.redirect_url.as_deref()))
-                    (Field::new("code", self.label, "text", "one-time-code")
+                    (Field::new("code", self.label, "text", if self.digits { "one-time-code" } else { "off" })
                         .error(error.and_then(|e| e.on("code")))
                         .focus(true)
                         .render())
                     div class="actions" {
                         button class="primary" type="submit" name="action" value="verify" { (self.submit) }
-                        button class="secondary" type="submit" name="action" value="resend" { "Send a new code" }
+                        @if self.resend {
+                            button class="secondary" type="submit" name="action" value="resend" { "Send a new code" }
+                        }
                     }
                 }
                 (self.footer)
@@ -280,5 +292,7 @@ a { color: var(--primary); }
 .check { display: flex; gap: .5rem; align-items: center; font-weight: 400; }
 table { width: 100%; border-collapse: collapse; font-size: .9375rem; }
 th, td { text-align: left; padding: .5rem .25rem; border-bottom: 1px solid #e5e7eb; vertical-align: top; }
+.qr { margin: 0 0 1rem; } .qr svg { width: 200px; height: 200px; }
+.codes { display: grid; grid-template-columns: repeat(2, 1fr); gap: .25rem 1rem; padding-left: 1.25rem; }
 .badge { font-size: .75rem; padding: 0 .375rem; border-radius: 4px; background: #eef; color: var(--text); }
 "#;

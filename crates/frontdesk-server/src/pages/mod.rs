@@ -15,6 +15,7 @@
 //! `__Host-` cookie. Every page is sent with a strict CSP, `no-store`,
 //! `no-referrer` and `frame-ancestors 'none'`. maud escapes every value.
 
+mod factor_two;
 mod guard;
 mod home;
 mod layout;
@@ -22,6 +23,7 @@ mod profile;
 mod reset;
 mod sign_in;
 mod sign_up;
+mod two_step;
 
 use axum::Router;
 use axum::http::StatusCode;
@@ -52,6 +54,11 @@ pub fn router(state: &AppState) -> Router<AppState> {
                 .merge(post(sign_in::submit_code).layer(limited(guard::Limit::Attempt))),
         )
         .route(
+            "/sign-in/factor-two",
+            get(factor_two::show)
+                .merge(post(factor_two::submit).layer(limited(guard::Limit::Attempt))),
+        )
+        .route(
             "/sign-up",
             get(sign_up::show).merge(post(sign_up::submit).layer(limited(guard::Limit::Create))),
         )
@@ -76,6 +83,13 @@ pub fn router(state: &AppState) -> Router<AppState> {
             post(profile::password).layer(limited(guard::Limit::Attempt)),
         )
         .route("/user/sessions/{id}/revoke", post(profile::revoke))
+        .route("/user/two-step/start", post(two_step::start))
+        .route(
+            "/user/two-step/verify",
+            post(two_step::verify).layer(limited(guard::Limit::Attempt)),
+        )
+        .route("/user/two-step/backup-codes", post(two_step::backup_codes))
+        .route("/user/two-step/remove", post(two_step::remove))
         .route(
             "/sign-out",
             get(profile::show_sign_out).post(profile::sign_out),
@@ -225,6 +239,20 @@ fn see_other(fapi: &Browser, location: &str) -> Response {
 
 /// Where a browser goes once signed in: the target on Frontdesk itself, or
 /// through the handshake, which hands the session to the app on its origin.
+/// After a right first factor: the second step when the sign-in asks for
+/// one, else on to where the user was going.
+fn after_first_factor(
+    state: &AppState,
+    fapi: &Browser,
+    attempt: &frontdesk_domain::flows::SignInAttempt,
+    next: &Next,
+) -> Response {
+    if attempt.status == frontdesk_domain::flows::SignInStatus::NeedsSecondFactor {
+        return see_other(fapi, &factor_two::url(state, &attempt.id, None, next));
+    }
+    signed_in(state, fapi, next)
+}
+
 fn signed_in(state: &AppState, fapi: &Browser, next: &Next) -> Response {
     match next.target(state).map(|t| same_site_loopback(state, t)) {
         Some(t) if t.origin() != state.instance.public_url.origin() => {

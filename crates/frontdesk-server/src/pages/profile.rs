@@ -20,7 +20,7 @@ use crate::extract::Browser;
 use crate::state::AppState;
 
 /// The signed-in session and user, or a redirect to sign in and come back.
-async fn require(state: &AppState, fapi: &Browser) -> Result<(Session, User), Response> {
+pub(super) async fn require(state: &AppState, fapi: &Browser) -> Result<(Session, User), Response> {
     account::signed_in(state, fapi, None)
         .await
         .map_err(|_| see_other(fapi, "/sign-in?redirect_url=%2Fuser"))
@@ -81,6 +81,8 @@ fn render(
         Some("profile") => Some("Your name was saved."),
         Some("password") => Some("Your password was changed."),
         Some("device") => Some("That device was signed out."),
+        Some("two-step") => Some("Two-step verification is on."),
+        Some("two-step-off") => Some("The authenticator app was removed."),
         _ => None,
     };
     let devices: Markup = html! {
@@ -161,6 +163,7 @@ fn render(
                     button type="submit" { "Change password" }
                 }
             }
+            (super::two_step::section(state, token, user))
             section aria-labelledby="h-devices" {
                 h2 id="h-devices" { "Devices" }
                 (devices)

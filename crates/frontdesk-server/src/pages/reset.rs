@@ -15,7 +15,7 @@ use serde::Deserialize;
 
 use super::guard::Budget;
 use super::layout::{self, Field, alert, csrf, hidden};
-use super::{CsrfToken, FormError, Next, page, see_other, signed_in};
+use super::{CsrfToken, FormError, Next, after_first_factor, page, see_other, signed_in};
 use crate::engine::sign_in;
 use crate::extract::Browser;
 use crate::state::AppState;
@@ -200,14 +200,16 @@ pub async fn submit_reset(
             };
         verified = result.is_ok();
     }
+    let mut done = None;
     if verified && result.is_ok() {
         result = sign_in::reset(&state, &mut fapi, &form.attempt, &form.password)
             .await
-            .map(|_| ());
+            .map(|a| done = Some(a));
     }
-    match result {
-        Ok(()) => signed_in(&state, &fapi, &form.next),
-        Err(e) => {
+    match (result, done) {
+        (Ok(()), Some(attempt)) => after_first_factor(&state, &fapi, &attempt, &form.next),
+        (Ok(()), None) => signed_in(&state, &fapi, &form.next),
+        (Err(e), _) => {
             let e = FormError::from_api(e);
             let body = render_reset(&state, &token, &form, verified, Some(&e));
             page(&fapi, e.status, Some(&e), body)

@@ -11,7 +11,9 @@ use serde::Deserialize;
 
 use super::guard::Budget;
 use super::layout::{self, Field, alert, csrf, hidden};
-use super::{CodeForm, CsrfToken, FormError, Next, page, see_other, signed_in, status_of};
+use super::{
+    CodeForm, CsrfToken, FormError, Next, after_first_factor, page, see_other, signed_in, status_of,
+};
 use crate::engine::sign_in;
 use crate::extract::Browser;
 use crate::state::AppState;
@@ -132,19 +134,19 @@ pub async fn submit(
             Ok((attempt, _)) => {
                 sign_in::prepare(&state, &fapi, &attempt.id, FirstFactor::EmailCode)
                     .await
-                    .map(|a| Some(a.id))
+                    .map(|a| (a, true))
             }
             Err(e) => Err(e),
         }
     } else {
         match sign_in::start(&state, &mut fapi, identifier, Some(form.password.clone())).await {
-            Ok((_, Ok(()))) => Ok(None),
+            Ok((attempt, Ok(()))) => Ok((attempt, false)),
             Ok((_, Err(e))) | Err(e) => Err(e),
         }
     };
     match outcome {
-        Ok(Some(attempt)) => see_other(&fapi, &code_url(&state, &attempt, &form.next)),
-        Ok(None) => signed_in(&state, &fapi, &form.next),
+        Ok((attempt, true)) => see_other(&fapi, &code_url(&state, &attempt.id, &form.next)),
+        Ok((attempt, false)) => after_first_factor(&state, &fapi, &attempt, &form.next),
         Err(e) => {
             let e = FormError::from_api(e);
             let e = if form.action == "code" {
@@ -201,6 +203,9 @@ fn render_code(
         footer: html! {
             p class="links" { a href=(format!("/sign-in{}", form.next.query(state))) { "Use another method" } }
         },
+        resend: true,
+        carry: None,
+        digits: true,
     }
     .render(state, token, error, notice)
 }
@@ -262,7 +267,7 @@ pub async fn submit_code(
         }
     };
     match result {
-        Ok((_, Ok(()))) => signed_in(&state, &fapi, &form.next),
+        Ok((attempt, Ok(()))) => after_first_factor(&state, &fapi, &attempt, &form.next),
         Ok((_, Err(e))) | Err(e) => {
             let e = FormError::from_api(e);
             let to = address(&state, &fapi, &form.attempt).await;

@@ -217,6 +217,9 @@ fn render_verify(
         attempt: &form.attempt,
         redirect_url: form.next.raw(state),
         footer: html! {},
+        resend: true,
+        carry: None,
+        digits: true,
     }
     .render(state, token, error, notice)
 }

@@ -11,5 +11,6 @@ pub mod instance_settings;
 pub mod jwks;
 pub mod organizations;
 pub mod sessions;
+pub mod user_factors;
 pub mod users;
 pub mod webhooks;

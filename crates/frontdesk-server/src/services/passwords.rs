@@ -190,6 +190,22 @@ pub async fn hash(state: &AppState, password: &NewPassword) -> ApiResult<String>
         .map_err(ApiError::internal)
 }
 
+/// The argon2id of each of `secrets` under `salt` (hex), in one job on the
+/// hashing threads: backup codes as stored, or a candidate to compare.
+pub async fn derive(state: &AppState, secrets: Vec<String>, salt: &str) -> ApiResult<Vec<String>> {
+    let salt = salt.as_bytes().to_vec();
+    state
+        .hashes
+        .run(move |h, memory| {
+            secrets
+                .iter()
+                .map(|s| h.derive_in(s, &salt, memory))
+                .collect::<Result<Vec<_>, _>>()
+        })
+        .await?
+        .map_err(ApiError::internal)
+}
+
 /// Check a password against a digest (`None`: a user without a password,
 /// which costs the same time as a mismatch). A match with an imported or
 /// weaker digest is upgraded, only if the digest is still the one checked (a

@@ -55,6 +55,8 @@ pub fn new_session(
         last_active_organization_id: None,
         actor: None,
         latest_activity: activity,
+        first_factor_verified_at: now,
+        second_factor_verified_at: None,
         created_at: now,
         updated_at: now,
     }

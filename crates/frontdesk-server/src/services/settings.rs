@@ -36,7 +36,11 @@ pub struct Snapshot {
 
 /// The current [`Snapshot`], shared by every request of this node.
 pub struct SettingsHolder {
-    current: RwLock<Arc<Snapshot>>,
+    /// The snapshot, and how many times it was replaced: a reload puts what
+    /// it read in force only if nothing replaced the snapshot while it was
+    /// reading (else a change made on this node meanwhile would be undone by
+    /// the older copy for up to a second).
+    current: RwLock<(Arc<Snapshot>, u64)>,
     own: Url,
     mode: InstanceMode,
 }
@@ -45,7 +49,7 @@ impl SettingsHolder {
     pub fn new(settings: InstanceSettings, own: Url, mode: InstanceMode) -> Self {
         let snapshot = Arc::new(snapshot(settings, &own, mode));
         Self {
-            current: RwLock::new(snapshot),
+            current: RwLock::new((snapshot, 0)),
             own,
             mode,
         }
@@ -55,21 +59,39 @@ impl SettingsHolder {
         self.current
             .read()
             .unwrap_or_else(|p| p.into_inner())
+            .0
             .clone()
+    }
+
+    fn generation(&self) -> u64 {
+        self.current.read().unwrap_or_else(|p| p.into_inner()).1
     }
 
     /// Put `settings` in force on this node.
     pub fn set(&self, settings: InstanceSettings) -> Arc<Snapshot> {
+        self.set_if(settings, None)
+    }
+
+    /// Put `settings` in force unless the snapshot was replaced since
+    /// `generation` (then keep, and return, the newer one).
+    fn set_if(&self, settings: InstanceSettings, generation: Option<u64>) -> Arc<Snapshot> {
         let next = Arc::new(snapshot(settings, &self.own, self.mode));
-        *self.current.write().unwrap_or_else(|p| p.into_inner()) = next.clone();
+        let mut current = self.current.write().unwrap_or_else(|p| p.into_inner());
+        if generation.is_some_and(|g| g != current.1) {
+            return current.0.clone();
+        }
+        *current = (next.clone(), current.1 + 1);
         next
     }
 
     /// Read the stored settings and put them in force. If the database
     /// cannot be read, the snapshot in memory is kept and returned.
     pub async fn reload(&self, store: &dyn Store) -> Arc<Snapshot> {
+        let generation = self.generation();
         match read(store).await {
-            Ok(Some(settings)) if settings != self.get().settings => self.set(settings),
+            Ok(Some(settings)) if settings != self.get().settings => {
+                self.set_if(settings, Some(generation))
+            }
             Ok(_) => self.get(),
             Err(e) => {
                 tracing::warn!(error = %e, "could not read the instance settings; keeping the last ones");
@@ -248,5 +270,25 @@ mod tests {
             get_path(&s, Some("sessions.lifetime_secs")).expect("gets"),
             serde_json::json!(3600)
         );
+    }
+
+    #[test]
+    fn a_reload_that_read_before_a_change_does_not_undo_it() {
+        let own: Url = "http://127.0.0.1:4000".parse().expect("url");
+        let holder =
+            SettingsHolder::new(InstanceSettings::default(), own, InstanceMode::Development);
+        let read_at = holder.generation();
+        let mut newer = InstanceSettings::default();
+        newer.passwords.min_length = 14;
+        holder.set(newer.clone());
+        // The reload's copy was read before `set`: it is dropped.
+        let kept = holder.set_if(InstanceSettings::default(), Some(read_at));
+        assert_eq!(kept.settings, newer);
+        assert_eq!(holder.get().settings, newer);
+        // A reload that read after the change puts what it read in force.
+        let mut later = newer.clone();
+        later.passwords.min_length = 16;
+        holder.set_if(later.clone(), Some(holder.generation()));
+        assert_eq!(holder.get().settings, later);
     }
 }

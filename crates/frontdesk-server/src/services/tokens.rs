@@ -162,7 +162,7 @@ pub async fn mint(
     let claims = SessionClaims {
         azp,
         exp: iat + lifetime,
-        fva: [(now.0 - session.created_at.0).max(0) / 60_000, -1],
+        fva: session.factor_ages(now),
         iat,
         iss: state.instance.public_url.origin(),
         nbf: iat - 10,
@@ -199,6 +199,8 @@ mod tests {
             last_active_organization_id: None,
             actor: None,
             latest_activity: SessionActivity::default(),
+            first_factor_verified_at: now,
+            second_factor_verified_at: None,
             created_at: now,
             updated_at: now,
         }

@@ -31,9 +31,8 @@ use crate::helpers::TestApp;
 /// before expiry (15 s leeway + 2 s lead, `tokenCache`).
 const TOKEN_LIFETIME_SECS: u32 = 20;
 
-/// The spec's own budget, and a little more for the process around it.
+/// The spec's own budget (the process gets a little more).
 const SPEC_BUDGET: Duration = Duration::from_secs(75);
-const SPEC_TIMEOUT: Duration = Duration::from_secs(85);
 
 both_backends!(
     real_clerk_js_signs_up_refreshes_signs_out_and_signs_in,
@@ -52,56 +51,13 @@ both_backends!(
         ensure_node_modules().await;
         let _one_browser = BROWSER.lock().await;
 
-        let pk = PublishableKey::for_host(
-            InstanceMode::Development,
-            "frontdesk-test.clerk.accounts.dev",
+        let stdout = run_on_clerk_page(
+            &app,
+            "clerk-js.spec.mjs",
+            &[("TOKEN_LIFETIME", TOKEN_LIFETIME_SECS.to_string())],
+            SPEC_BUDGET,
         )
-        .unwrap();
-        let html = std::fs::read_to_string(e2e().join("clerk-page.html"))
-            .unwrap()
-            .replace("__FRONTDESK_URL__", &app.base)
-            .replace("__PUBLISHABLE_KEY__", pk.as_str());
-        let (page_url, page_server) = serve_page(html).await;
-        let artifacts = tempfile::Builder::new()
-            .prefix("frontdesk-clerk-js-")
-            .tempdir()
-            .unwrap();
-
-        let run = Command::new("node")
-            .arg(e2e().join("clerk-js.spec.mjs"))
-            .current_dir(e2e())
-            .env("FRONTDESK_URL", &app.base)
-            .env("PAGE_URL", &page_url)
-            .env("TOKEN_LIFETIME", TOKEN_LIFETIME_SECS.to_string())
-            .env("ARTIFACTS_DIR", artifacts.path())
-            .env("CHROMIUM", CHROMIUM)
-            .env("CLERK_JS_VERSION", CLERK_JS_VERSION)
-            .env("CLERK_UI_VERSION", CLERK_UI_VERSION)
-            .env("DEADLINE_MS", SPEC_BUDGET.as_millis().to_string())
-            .env("NO_COLOR", "1")
-            .stdin(Stdio::null())
-            .kill_on_drop(true)
-            .output();
-        let out = tokio::time::timeout(SPEC_TIMEOUT, run).await;
-        page_server.abort();
-        let out = out
-            .unwrap_or_else(|_| panic!("the clerk-js spec did not finish within {SPEC_TIMEOUT:?}"))
-            .unwrap();
-        let stdout = String::from_utf8_lossy(&out.stdout);
-        let stderr = String::from_utf8_lossy(&out.stderr);
-        if !out.status.success() {
-            // Keep the screenshot for whoever reads the failure.
-            let kept = artifacts.keep();
-            panic!(
-                "clerk-js {CLERK_JS_VERSION} / @clerk/ui {CLERK_UI_VERSION} in Chromium against Frontdesk failed ({}); artifacts in {}:\n{stdout}\n{stderr}",
-                out.status,
-                kept.display()
-            );
-        }
-        assert!(
-            stdout.lines().any(|l| l.trim() == "PASS"),
-            "no PASS from the spec:\n{stdout}\n{stderr}"
-        );
+        .await;
         assert!(
             stdout.contains(&format!(
                 "loaded clerk-js {CLERK_JS_VERSION}, ui {CLERK_UI_VERSION}"
@@ -112,6 +68,69 @@ both_backends!(
         app.stop().await;
     }
 );
+
+/// Serve `e2e/clerk-page.html` on its own origin for `app` and run the
+/// Playwright `spec` against it with `envs`; its output, after asserting
+/// that it passed. Callers hold [`BROWSER`].
+pub async fn run_on_clerk_page(
+    app: &TestApp,
+    spec: &str,
+    envs: &[(&str, String)],
+    budget: Duration,
+) -> String {
+    let pk = PublishableKey::for_host(
+        InstanceMode::Development,
+        "frontdesk-test.clerk.accounts.dev",
+    )
+    .unwrap();
+    let html = std::fs::read_to_string(e2e().join("clerk-page.html"))
+        .unwrap()
+        .replace("__FRONTDESK_URL__", &app.base)
+        .replace("__PUBLISHABLE_KEY__", pk.as_str());
+    let (page_url, page_server) = serve_page(html).await;
+    let artifacts = tempfile::Builder::new()
+        .prefix("frontdesk-clerk-js-")
+        .tempdir()
+        .unwrap();
+    let mut cmd = Command::new("node");
+    cmd.arg(e2e().join(spec))
+        .current_dir(e2e())
+        .env("FRONTDESK_URL", &app.base)
+        .env("PAGE_URL", &page_url)
+        .env("ARTIFACTS_DIR", artifacts.path())
+        .env("CHROMIUM", CHROMIUM)
+        .env("CLERK_JS_VERSION", CLERK_JS_VERSION)
+        .env("CLERK_UI_VERSION", CLERK_UI_VERSION)
+        .env("DEADLINE_MS", budget.as_millis().to_string())
+        .env("NO_COLOR", "1")
+        .stdin(Stdio::null())
+        .kill_on_drop(true);
+    for (k, v) in envs {
+        cmd.env(k, v);
+    }
+    let limit = budget + Duration::from_secs(10);
+    let out = tokio::time::timeout(limit, cmd.output()).await;
+    page_server.abort();
+    let out = out
+        .unwrap_or_else(|_| panic!("{spec} did not finish within {limit:?}"))
+        .unwrap();
+    let stdout = String::from_utf8_lossy(&out.stdout).into_owned();
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    if !out.status.success() {
+        // Keep the screenshot for whoever reads the failure.
+        let kept = artifacts.keep();
+        panic!(
+            "{spec} (clerk-js {CLERK_JS_VERSION} / @clerk/ui {CLERK_UI_VERSION}, Chromium) against Frontdesk failed ({}); artifacts in {}:\n{stdout}\n{stderr}",
+            out.status,
+            kept.display()
+        );
+    }
+    assert!(
+        stdout.lines().any(|l| l.trim() == "PASS"),
+        "no PASS from {spec}:\n{stdout}\n{stderr}"
+    );
+    stdout
+}
 
 /// Fake bundles in the test's own temporary directory (next to `data_dir`),
 /// plus things that must never be served: a file outside `dist` and a link

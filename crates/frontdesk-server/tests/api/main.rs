@@ -4,6 +4,7 @@
 #![allow(clippy::unwrap_used)]
 
 mod browser;
+mod fapi;
 mod helpers;
 mod node;
 mod receiver;
@@ -26,6 +27,8 @@ mod hosted_pages;
 mod instance;
 mod jwks;
 mod keys;
+mod mfa;
+mod mfa_browser;
 mod nextjs;
 mod pages_security;
 mod routing;

@@ -21,6 +21,18 @@ fn attr(enabled: bool, required: bool, first: &[&str], verifications: &[&str]) -
     })
 }
 
+/// A second-factor attribute: `<UserProfile/>` offers "Two-step
+/// verification" when one is enabled with a non-empty `second_factors`.
+fn second_factor(enabled: bool, strategy: &str) -> Value {
+    let factors: &[&str] = if enabled { &[strategy] } else { &[] };
+    json!({
+        "enabled": enabled, "required": false, "name": "",
+        "used_for_first_factor": false, "first_factors": [],
+        "used_for_second_factor": enabled, "second_factors": factors,
+        "verifications": [], "verify_at_sign_up": false,
+    })
+}
+
 fn named(a: Attribute) -> Value {
     attr(a.enabled, a.required, &[], &[])
 }
@@ -81,8 +93,12 @@ pub async fn get(State(state): State<AppState>, fapi: Browser) -> Response {
                 "last_name": named(settings.sign_up.last_name),
                 "username": named(settings.sign_up.username),
                 "phone_number": attr(false, false, &[], &[]),
+                "web3_wallet": attr(false, false, &[], &[]),
+                "authenticator_app": second_factor(settings.mfa.totp, "totp"),
+                "backup_code": second_factor(settings.mfa.totp && settings.mfa.backup_codes, "backup_code"),
+                "passkey": attr(false, false, &[], &[]),
             },
-            "sign_in": {"second_factor": {"required": false}},
+            "sign_in": {"second_factor": {"required": settings.mfa.required}},
             "sign_up": {"mode": settings.sign_up.mode.as_str(), "captcha_enabled": false, "captcha_widget_type": "smart", "progressive": true, "legal_consent_enabled": false, "custom_action_required": false},
             "password_settings": {
                 "min_length": settings.passwords.min_length,

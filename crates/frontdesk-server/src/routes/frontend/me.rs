@@ -17,7 +17,11 @@ use crate::state::AppState;
 
 /// The caller's live session (`_clerk_session_id`, else the client's active
 /// one) and its user; 401 when signed out.
-async fn current(state: &AppState, fapi: &Browser, q: &QueryParams) -> ApiResult<(Session, User)> {
+pub(super) async fn current(
+    state: &AppState,
+    fapi: &Browser,
+    q: &QueryParams,
+) -> ApiResult<(Session, User)> {
     account::signed_in(state, fapi, q.text("_clerk_session_id").as_deref()).await
 }
 

@@ -13,6 +13,7 @@ mod environment;
 mod handshake;
 pub(crate) mod limits;
 mod me;
+mod me_factors;
 mod render;
 mod sessions;
 mod sign_ins;
@@ -67,6 +68,14 @@ pub fn router(state: &AppState) -> Router<AppState> {
             post(sign_ins::reset_password),
         )
         .route("/v1/me/change_password", post(me::change_password))
+        .route(
+            "/v1/client/sign_ins/{id}/attempt_second_factor",
+            post(sign_ins::attempt_second_factor),
+        )
+        .route(
+            "/v1/me/totp/attempt_verification",
+            post(me_factors::verify_totp),
+        )
         .route_layer(axum::middleware::from_fn_with_state(
             state.clone(),
             limits::attempts,
@@ -102,6 +111,20 @@ pub fn router(state: &AppState) -> Router<AppState> {
         .route("/v1/client/sessions/{id}/remove", post(sessions::remove))
         .route("/v1/me", get(me::get).patch(me::update))
         .route("/v1/me/sessions/active", get(me::sessions))
+        .route(
+            "/v1/me/totp",
+            post(me_factors::create_totp).delete(me_factors::delete_totp),
+        )
+        // clerk-js posts to `…/backup_codes/` (trailing slash).
+        .route("/v1/me/backup_codes", post(me_factors::create_backup_codes))
+        .route(
+            "/v1/me/backup_codes/",
+            post(me_factors::create_backup_codes),
+        )
+        .route(
+            "/v1/client/sign_ins/{id}/prepare_second_factor",
+            post(sign_ins::prepare_second_factor),
+        )
         .route("/v1/me/sessions/{id}/revoke", post(me::revoke_session))
         .route(
             "/v1/organizations",

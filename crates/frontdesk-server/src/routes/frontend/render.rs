@@ -125,9 +125,27 @@ pub fn sign_in(a: &SignInAttempt, rules: &SignInSettings) -> fe::SignIn {
         status: a.status.as_str().to_owned(),
         supported_identifiers: vec!["email_address".to_owned()],
         supported_first_factors: factors,
-        supported_second_factors: None,
+        supported_second_factors: (!a.second_factors.is_empty()).then(|| {
+            a.second_factors
+                .iter()
+                .map(|f| fe::SignInFactor {
+                    strategy: f.as_str().to_owned(),
+                    safe_identifier: None,
+                    email_address_id: None,
+                    primary: None,
+                })
+                .collect()
+        }),
         first_factor_verification: a.first_factor.as_ref().map(verification),
-        second_factor_verification: None,
+        second_factor_verification: a.second_factor.map(|t| fe::Verification {
+            object: format!("verification_{}", t.strategy.as_str()),
+            status: if t.verified { "verified" } else { "unverified" }.to_owned(),
+            strategy: t.strategy.as_str().to_owned(),
+            attempts: Some(t.attempts),
+            expire_at: None,
+            next_action: None,
+            supported_strategies: None,
+        }),
         identifier: a.identifier.clone(),
         user_data: None,
         created_session_id: a.created_session_id.clone(),
@@ -176,7 +194,7 @@ pub async fn session(
             user_id: Some(user.id.to_string()),
         },
         user: Some(fe_user),
-        factor_verification_age: Some([(now.0 - s.created_at.0).max(0) / 60_000, -1]),
+        factor_verification_age: Some(s.factor_ages(now)),
         tasks: None,
         created_at: s.created_at.0,
         updated_at: s.updated_at.0,

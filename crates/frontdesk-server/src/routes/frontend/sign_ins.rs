@@ -2,7 +2,7 @@
 
 use axum::extract::{Path, State};
 use axum::response::Response;
-use frontdesk_domain::flows::FirstFactor;
+use frontdesk_domain::flows::{FirstFactor, SecondFactor};
 use serde::Deserialize;
 
 use super::envelope;
@@ -122,6 +122,44 @@ pub async fn reset_password(
     ApiBody(body): ApiBody<Reset>,
 ) -> ApiResult<Response> {
     let attempt = sign_in::reset(&state, &mut fapi, &id, &body.password).await?;
+    envelope(
+        &state,
+        &mut fapi,
+        render::sign_in(&attempt, &state.settings().settings.sign_in),
+    )
+    .await
+}
+
+#[derive(Deserialize)]
+pub struct AttemptSecond {
+    strategy: String,
+    code: Option<String>,
+}
+
+/// `totp` or `backup_code`: the code is all there is to send.
+pub async fn attempt_second_factor(
+    State(state): State<AppState>,
+    mut fapi: Browser,
+    Path(id): Path<String>,
+    ApiBody(body): ApiBody<AttemptSecond>,
+) -> ApiResult<Response> {
+    let factor: SecondFactor = body.strategy.parse()?;
+    let code = body.code.unwrap_or_default();
+    let step = sign_in::attempt_second(&state, &mut fapi, &id, factor, &code).await?;
+    answer(&state, &mut fapi, step).await
+}
+
+/// Nothing to prepare for an app's code or a backup code (clerk-js does not
+/// call this for them); the attempt is returned as it is, so that a client
+/// that does call it carries on.
+pub async fn prepare_second_factor(
+    State(state): State<AppState>,
+    mut fapi: Browser,
+    Path(id): Path<String>,
+    ApiBody(body): ApiBody<Prepare>,
+) -> ApiResult<Response> {
+    let _: SecondFactor = body.strategy.parse()?;
+    let attempt = sign_in::get(&state, &fapi, &id).await?;
     envelope(
         &state,
         &mut fapi,
