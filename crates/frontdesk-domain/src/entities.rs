@@ -200,6 +200,27 @@ impl std::fmt::Debug for TotpRecord {
     }
 }
 
+/// An uploaded profile image: checked to be PNG, JPEG, GIF or WebP by its
+/// first bytes (never SVG, which can carry script), served as stored.
+#[derive(Clone, PartialEq, Eq)]
+pub struct ImageRecord {
+    pub id: String,
+    pub user_id: UserId,
+    pub content_type: String,
+    pub bytes: Vec<u8>,
+    pub created_at: UnixMillis,
+}
+
+impl std::fmt::Debug for ImageRecord {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("ImageRecord")
+            .field("id", &self.id)
+            .field("content_type", &self.content_type)
+            .field("bytes", &self.bytes.len())
+            .finish()
+    }
+}
+
 /// A set of backup codes as stored: a salt shared by the set and each
 /// code's argon2id hash under it, so that checking a code costs one hash
 /// whatever the number of codes, and a database dump gives no code away.

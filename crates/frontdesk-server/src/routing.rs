@@ -160,6 +160,9 @@ pub fn router(state: AppState) -> Router {
         .fallback_service(dispatch)
         .layer(axum::middleware::from_fn(routes::frontend::method_override))
         .layer(axum::middleware::from_fn(
+            routes::frontend::trim_trailing_slash,
+        ))
+        .layer(axum::middleware::from_fn(
             middleware::reject_control_characters,
         ))
         .layer(axum::middleware::from_fn_with_state(

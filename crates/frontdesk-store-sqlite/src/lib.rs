@@ -9,7 +9,7 @@ use std::str::FromStr;
 use std::time::Duration;
 
 use frontdesk_domain::UnixMillis;
-use frontdesk_domain::entities::{BackupCodeSet, TotpRecord};
+use frontdesk_domain::entities::{BackupCodeSet, ImageRecord, TotpRecord};
 use frontdesk_domain::entities::{
     Client, DevEmail, EmailAddressRecord, FlowRecord, Instance, SecretKeyRecord, Session,
     SessionActivity, SessionStatus, SigningKeyRecord, User,
@@ -22,8 +22,8 @@ use frontdesk_store::rows::{
 };
 use frontdesk_store::sql::{CLIENT_COLUMNS, EMAIL_COLUMNS, SESSION_COLUMNS, USER_COLUMNS};
 use frontdesk_store::{
-    ClientStore, FactorStore, InstanceStore, KeyStore, SessionEvents, SessionQuery, SessionStore,
-    StoreError, StoreResult, UserFilter, UserQuery, UserStore,
+    ClientStore, FactorStore, ImageStore, InstanceStore, KeyStore, SessionEvents, SessionQuery,
+    SessionStore, StoreError, StoreResult, UserFilter, UserQuery, UserStore,
 };
 
 mod webhooks;
@@ -182,6 +182,7 @@ mod ops {
     include!("../../frontdesk-store/sql/ops_instance.rs");
     include!("../../frontdesk-store/sql/ops_users.rs");
     include!("../../frontdesk-store/sql/ops_factors.rs");
+    include!("../../frontdesk-store/sql/ops_images.rs");
     include!("../../frontdesk-store/sql/ops_webhooks.rs");
 }
 

@@ -8,6 +8,7 @@
 
 pub mod atomic;
 pub mod factors;
+pub mod images;
 pub mod sessions;
 pub mod webhooks;
 
@@ -40,6 +41,7 @@ pub async fn run_all<S: Store>(store: &S) {
     client_tokens_are_replaced(store).await;
     atomic::run_all(store).await;
     factors::run_all(store).await;
+    images::run_all(store).await;
     webhooks::run_all(store).await;
 }
 

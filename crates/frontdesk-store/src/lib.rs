@@ -20,7 +20,7 @@ pub mod webhook_rows;
 
 use async_trait::async_trait;
 use frontdesk_domain::entities::{
-    BackupCodeSet, DevEmail, FlowRecord, SessionActivity, TotpRecord,
+    BackupCodeSet, DevEmail, FlowRecord, ImageRecord, SessionActivity, TotpRecord,
 };
 use frontdesk_domain::entities::{
     Client, EmailAddressRecord, Instance, SecretKeyRecord, Session, SessionStatus,
@@ -49,6 +49,7 @@ pub trait Store:
     + KeyStore
     + UserStore
     + FactorStore
+    + ImageStore
     + ClientStore
     + SessionStore
     + FlowStore
@@ -63,6 +64,7 @@ impl<T> Store for T where
         + KeyStore
         + UserStore
         + FactorStore
+        + ImageStore
         + ClientStore
         + SessionStore
         + FlowStore
@@ -257,6 +259,30 @@ pub trait FactorStore: Send + Sync {
         code_hash: &str,
         at: UnixMillis,
     ) -> StoreResult<bool>;
+}
+
+/// Profile images, one per user.
+#[async_trait]
+pub trait ImageStore: Send + Sync {
+    /// Keep `image` as its user's profile image (the earlier one goes) and
+    /// point the user's `image_url` at `url`, in one transaction; the user
+    /// as left. `NotFound` if there is no such user.
+    async fn set_profile_image(
+        &self,
+        image: &ImageRecord,
+        url: &str,
+        at: UnixMillis,
+        events: UserEvents<'_>,
+    ) -> StoreResult<User>;
+    async fn image(&self, id: &str) -> StoreResult<Option<ImageRecord>>;
+    /// Remove the user's profile image (uploaded or set by URL). `None` if
+    /// there was none.
+    async fn remove_profile_image(
+        &self,
+        user_id: &UserId,
+        at: UnixMillis,
+        events: UserEvents<'_>,
+    ) -> StoreResult<Option<User>>;
 }
 
 /// Clients (browsers).

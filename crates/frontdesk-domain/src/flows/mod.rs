@@ -13,6 +13,7 @@
 //! and its arm in each `match`, which the compiler lists.
 
 mod code;
+mod email;
 mod sign_in;
 mod sign_up;
 
@@ -20,6 +21,7 @@ pub use code::{
     CODE_MAX_ATTEMPTS, CODE_RESEND_SECS, CODE_TTL_SECS, CodeChallenge, CodeOutcome, CodeStatus,
     CodeStrategy,
 };
+pub use email::EmailVerification;
 pub use sign_in::{
     AfterCode, AfterFirstFactor, FirstFactor, SecondFactor, SecondFactorTry, SignInAttempt,
     SignInStatus,
@@ -34,6 +36,8 @@ pub const ATTEMPT_TTL_SECS: i64 = 86_400;
 pub enum FlowKind {
     SignIn,
     SignUp,
+    /// An address a signed-in user added, being verified.
+    EmailVerification,
 }
 
 impl FlowKind {
@@ -42,6 +46,7 @@ impl FlowKind {
         match self {
             Self::SignIn => "sign_in",
             Self::SignUp => "sign_up",
+            Self::EmailVerification => "email_verification",
         }
     }
 }
@@ -66,6 +71,13 @@ impl Attempt for SignInAttempt {
 
 impl Attempt for SignUpAttempt {
     const KIND: FlowKind = FlowKind::SignUp;
+    fn id(&self) -> &str {
+        &self.id
+    }
+}
+
+impl Attempt for EmailVerification {
+    const KIND: FlowKind = FlowKind::EmailVerification;
     fn id(&self) -> &str {
         &self.id
     }

@@ -14,7 +14,9 @@
 //! atomic store operation each. See `docs/architecture.md`.
 
 pub mod account;
+pub mod emails;
 pub mod flows;
+pub mod images;
 pub mod mfa;
 pub mod sign_in;
 pub mod sign_up;

@@ -84,3 +84,26 @@ impl<'a> Browser<'a> {
         json(res).await
     }
 }
+
+/// A browser signed in with `email`'s password; its session id.
+pub async fn signed_in<'a>(app: &'a TestApp, email: &str, password: &str) -> (Browser<'a>, String) {
+    let b = Browser::new(app).await;
+    let (status, body) = b
+        .post(
+            "/v1/client/sign_ins",
+            &[("identifier", email), ("password", password)],
+        )
+        .await;
+    assert_eq!(status, 200, "{body}");
+    assert_eq!(body["response"]["status"], "complete", "{body}");
+    let sid = body["response"]["created_session_id"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    (b, sid)
+}
+
+/// A `/v1/me…` path for session `sid`, as clerk-js addresses it.
+pub fn me(path: &str, sid: &str) -> String {
+    format!("{path}?_clerk_session_id={sid}")
+}

@@ -9,6 +9,8 @@ mod helpers;
 mod node;
 mod receiver;
 
+mod account;
+mod account_browser;
 mod bapi_errors;
 mod bundles;
 mod clerk_backend;

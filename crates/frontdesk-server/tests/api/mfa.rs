@@ -11,7 +11,7 @@ use reqwest::Method;
 use serde_json::{Value, json};
 
 use crate::both_backends;
-use crate::fapi::{Browser, assert_frontend_schema, fast};
+use crate::fapi::{Browser, assert_frontend_schema, fast, me, signed_in};
 use crate::helpers::{
     TestApp, assert_response, assert_schema, json, mailed_code, user_with_password,
 };
@@ -42,22 +42,6 @@ async fn password_sign_in(b: &Browser<'_>, email: &str) -> Value {
     assert_eq!(status, 200, "{body}");
     assert_frontend_schema("Client.ClientWrappedSignIn", &body);
     body
-}
-
-/// A signed-in browser for a user with a password; its session id.
-async fn signed_in<'a>(app: &'a TestApp, email: &str) -> (Browser<'a>, String) {
-    let b = Browser::new(app).await;
-    let body = password_sign_in(&b, email).await;
-    assert_eq!(body["response"]["status"], "complete", "{body}");
-    let sid = body["response"]["created_session_id"]
-        .as_str()
-        .unwrap()
-        .to_owned();
-    (b, sid)
-}
-
-fn me(path: &str, sid: &str) -> String {
-    format!("{path}?_clerk_session_id={sid}")
 }
 
 /// Add an app for the signed-in user; its secret and the backup codes.
@@ -93,7 +77,7 @@ both_backends!(
     |app: TestApp| async move {
         let email = format!("enrol{}@example.com", app.port);
         let uid = user_with_password(&app, &email, PASSWORD).await;
-        let (b, sid) = signed_in(&app, &email).await;
+        let (b, sid) = signed_in(&app, &email, PASSWORD).await;
 
         let env = b.get("/v1/environment").await;
         let attrs = &env["user_settings"]["attributes"];
@@ -222,7 +206,7 @@ both_backends!(
     |app: TestApp| async move {
         let email = format!("second{}@example.com", app.port);
         user_with_password(&app, &email, PASSWORD).await;
-        let (b, sid) = signed_in(&app, &email).await;
+        let (b, sid) = signed_in(&app, &email, PASSWORD).await;
         let (secret, backup) = enrol(&b, &sid).await;
         let enrolled_at = now_step();
 
@@ -347,7 +331,7 @@ both_backends!(
     |app: TestApp| async move {
         let email = format!("race{}@example.com", app.port);
         user_with_password(&app, &email, PASSWORD).await;
-        let (b, sid) = signed_in(&app, &email).await;
+        let (b, sid) = signed_in(&app, &email, PASSWORD).await;
         let (secret, _) = enrol(&b, &sid).await;
         let mut browsers = Vec::new();
         for _ in 0..8 {
@@ -385,7 +369,7 @@ both_backends!(
     |app: TestApp| async move {
         let email = format!("lock{}@example.com", app.port);
         let uid = user_with_password(&app, &email, PASSWORD).await;
-        let (b, sid) = signed_in(&app, &email).await;
+        let (b, sid) = signed_in(&app, &email, PASSWORD).await;
         let (secret, _) = enrol(&b, &sid).await;
         let b2 = Browser::new(&app).await;
         let id = password_sign_in(&b2, &email).await["response"]["id"]
@@ -431,7 +415,7 @@ both_backends!(
     |app: TestApp| async move {
         let email = format!("reset{}@example.com", app.port);
         user_with_password(&app, &email, PASSWORD).await;
-        let (b, sid) = signed_in(&app, &email).await;
+        let (b, sid) = signed_in(&app, &email, PASSWORD).await;
         enrol(&b, &sid).await;
         let b2 = Browser::new(&app).await;
         let (_, body) = b2
@@ -482,7 +466,7 @@ both_backends!(
             )
             .await;
         assert_eq!(status, 400, "no app yet: {body}");
-        let (b, sid) = signed_in(&app, &email).await;
+        let (b, sid) = signed_in(&app, &email, PASSWORD).await;
         let (secret, backup) = enrol(&b, &sid).await;
 
         let path = format!("/v1/users/{uid}/verify_totp");
@@ -548,7 +532,7 @@ both_backends!(
     |app: TestApp| async move {
         let email = format!("policy{}@example.com", app.port);
         user_with_password(&app, &email, PASSWORD).await;
-        let (b, sid) = signed_in(&app, &email).await;
+        let (b, sid) = signed_in(&app, &email, PASSWORD).await;
         enrol(&b, &sid).await;
         let res = app
             .bapi(

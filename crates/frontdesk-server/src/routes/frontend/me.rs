@@ -39,6 +39,7 @@ pub async fn get(
 pub struct Update {
     first_name: Option<String>,
     last_name: Option<String>,
+    primary_email_address_id: Option<String>,
 }
 
 pub async fn update(
@@ -47,8 +48,13 @@ pub async fn update(
     q: QueryParams,
     ApiBody(body): ApiBody<Update>,
 ) -> ApiResult<Response> {
-    let (_, user) = current(&state, &fapi, &q).await?;
-    let user = account::rename(&state, &user, body.first_name, body.last_name).await?;
+    let (_, mut user) = current(&state, &fapi, &q).await?;
+    if let Some(primary) = body.primary_email_address_id.as_deref() {
+        user = crate::engine::emails::make_primary(&state, &user, primary).await?;
+    }
+    if body.first_name.is_some() || body.last_name.is_some() {
+        user = account::rename(&state, &user, body.first_name, body.last_name).await?;
+    }
     let body = frontend_user(&state, &user, user.updated_at);
     envelope(&state, &mut fapi, body).await
 }

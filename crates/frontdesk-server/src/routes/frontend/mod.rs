@@ -13,7 +13,9 @@ mod environment;
 mod handshake;
 pub(crate) mod limits;
 mod me;
+mod me_emails;
 mod me_factors;
+mod me_image;
 mod render;
 mod sessions;
 mod sign_ins;
@@ -76,6 +78,10 @@ pub fn router(state: &AppState) -> Router<AppState> {
             "/v1/me/totp/attempt_verification",
             post(me_factors::verify_totp),
         )
+        .route(
+            "/v1/me/email_addresses/{id}/attempt_verification",
+            post(me_emails::attempt),
+        )
         .route_layer(axum::middleware::from_fn_with_state(
             state.clone(),
             limits::attempts,
@@ -109,7 +115,31 @@ pub fn router(state: &AppState) -> Router<AppState> {
         .route("/v1/client/sessions/{id}/tokens", post(sessions::token))
         .route("/v1/client/sessions/{id}/end", post(sessions::end))
         .route("/v1/client/sessions/{id}/remove", post(sessions::remove))
-        .route("/v1/me", get(me::get).patch(me::update))
+        .route(
+            "/v1/me",
+            get(me::get).patch(me::update).delete(me_emails::delete_me),
+        )
+        .route(
+            "/v1/me/profile_image",
+            post(me_image::upload).delete(me_image::remove).layer(
+                axum::extract::DefaultBodyLimit::max(
+                    crate::engine::images::MAX_IMAGE_BYTES + 64 * 1024,
+                ),
+            ),
+        )
+        .route("/v1/images/{id}", get(me_image::serve))
+        .route(
+            "/v1/me/email_addresses",
+            get(me_emails::list).post(me_emails::add),
+        )
+        .route(
+            "/v1/me/email_addresses/{id}",
+            get(me_emails::show).delete(me_emails::remove),
+        )
+        .route(
+            "/v1/me/email_addresses/{id}/prepare_verification",
+            post(me_emails::prepare),
+        )
         .route("/v1/me/sessions/active", get(me::sessions))
         .route(
             "/v1/me/totp",
@@ -162,6 +192,24 @@ async fn trusted_origin(State(state): State<AppState>, req: Request, next: Next)
                 ),
             )
             .into_response();
+        }
+    }
+    next.run(req).await
+}
+
+/// `/v1/me/email_addresses/` is `/v1/me/email_addresses`: clerk-js adds a
+/// trailing slash to some collection paths (`createEmailAddress`,
+/// `createBackupCode`), which Clerk's API accepts. Runs before routing.
+pub async fn trim_trailing_slash(mut req: Request, next: Next) -> Response {
+    let path = req.uri().path();
+    if path.len() > 4 && path.starts_with("/v1/") && path.ends_with('/') {
+        let trimmed = path.trim_end_matches('/');
+        let rebuilt = match req.uri().query() {
+            Some(q) => format!("{trimmed}?{q}"),
+            None => trimmed.to_owned(),
+        };
+        if let Ok(uri) = rebuilt.parse() {
+            *req.uri_mut() = uri;
         }
     }
     next.run(req).await
