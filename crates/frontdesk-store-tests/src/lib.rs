@@ -35,6 +35,7 @@ pub async fn run_all<S: Store>(store: &S) {
     email_addresses_are_added_updated_and_deleted(store).await;
     sessions::sessions_list_by_filter_and_end_in_bulk(store).await;
     sessions::touching_a_session_records_activity(store).await;
+    sessions::factor_checks_are_recorded_on_live_sessions(store).await;
     flows_are_versioned_and_found_per_client(store).await;
     dev_emails_list_newest_first(store).await;
     settings_are_set_replaced_and_removed(store).await;

@@ -245,3 +245,36 @@ pub async fn touching_a_session_records_activity<S: Store>(store: &S) {
         Err(StoreError::NotFound)
     ));
 }
+
+pub async fn factor_checks_are_recorded_on_live_sessions<S: Store>(store: &S) {
+    let user = sample_user(&unique("reverify"));
+    store.create_user(&user, &[]).await.unwrap();
+    let t0 = UnixMillis(1_700_000_500_000);
+    let (_, session) = client_and_session(store, &user, t0).await;
+    let later = t0.plus_secs(600);
+    let s = store
+        .record_factor_check(&session.id, Some(later), None, later)
+        .await
+        .unwrap();
+    assert_eq!(s.first_factor_verified_at, later);
+    assert_eq!(
+        s.second_factor_verified_at, session.second_factor_verified_at,
+        "a factor not checked keeps its time"
+    );
+    let s = store
+        .record_factor_check(&session.id, None, Some(later.plus_secs(1)), later)
+        .await
+        .unwrap();
+    assert_eq!(s.second_factor_verified_at, Some(later.plus_secs(1)));
+    assert_eq!(s.first_factor_verified_at, later);
+    store
+        .end_session(&session.id, SessionStatus::Revoked, later, &|_| None)
+        .await
+        .unwrap();
+    assert!(matches!(
+        store
+            .record_factor_check(&session.id, Some(later), None, later)
+            .await,
+        Err(StoreError::NotFound)
+    ));
+}

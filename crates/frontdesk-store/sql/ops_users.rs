@@ -411,6 +411,30 @@ impl SessionStore for ThisStore {
         ops::sign_in_op(&self.pool, req, at).await
     }
 
+    async fn record_factor_check(
+        &self,
+        id: &SessionId,
+        first: Option<UnixMillis>,
+        second: Option<UnixMillis>,
+        at: UnixMillis,
+    ) -> StoreResult<Session> {
+        let row = sqlx::query_as::<_, SessionRow>(&q(&format!(
+            "UPDATE sessions SET updated_at = $2, \
+             first_factor_verified_at = COALESCE($3, first_factor_verified_at), \
+             second_factor_verified_at = COALESCE($4, second_factor_verified_at) \
+             WHERE id = $1 AND status IN ('active', 'pending') AND expire_at > $2 AND abandon_at > $2 \
+             RETURNING {SESSION_COLUMNS}"
+        )))
+        .bind(id.as_str())
+        .bind(at.0)
+        .bind(first.map(|t| t.0))
+        .bind(second.map(|t| t.0))
+        .fetch_optional(&self.pool)
+        .await?
+        .ok_or(StoreError::NotFound)?;
+        Session::try_from(row)
+    }
+
     async fn touch_session(
         &self,
         id: &SessionId,

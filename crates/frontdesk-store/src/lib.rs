@@ -334,6 +334,16 @@ pub trait SessionStore: Send + Sync {
     /// client's other live sessions, insert the new one and (optionally) give
     /// the client a new token, all in one transaction.
     async fn sign_in(&self, req: &NewSignIn<'_>, at: UnixMillis) -> StoreResult<SignInOutcome>;
+    /// Record that a factor was checked again on a live session
+    /// (re-verification): each given time replaces the stored one.
+    /// `NotFound` if the session is not live.
+    async fn record_factor_check(
+        &self,
+        id: &SessionId,
+        first: Option<UnixMillis>,
+        second: Option<UnixMillis>,
+        at: UnixMillis,
+    ) -> StoreResult<Session>;
     /// Record activity on a live session: `last_active_at`, a new `abandon_at`
     /// and the device seen; make it the client's active session. `NotFound`
     /// if the session is not live.

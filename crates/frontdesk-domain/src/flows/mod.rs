@@ -14,6 +14,7 @@
 
 mod code;
 mod email;
+pub mod reverify;
 mod sign_in;
 mod sign_up;
 
@@ -38,6 +39,8 @@ pub enum FlowKind {
     SignUp,
     /// An address a signed-in user added, being verified.
     EmailVerification,
+    /// A signed-in user proving a factor again (step-up).
+    SessionVerification,
 }
 
 impl FlowKind {
@@ -47,6 +50,7 @@ impl FlowKind {
             Self::SignIn => "sign_in",
             Self::SignUp => "sign_up",
             Self::EmailVerification => "email_verification",
+            Self::SessionVerification => "session_verification",
         }
     }
 }
@@ -78,6 +82,13 @@ impl Attempt for SignUpAttempt {
 
 impl Attempt for EmailVerification {
     const KIND: FlowKind = FlowKind::EmailVerification;
+    fn id(&self) -> &str {
+        &self.id
+    }
+}
+
+impl Attempt for reverify::SessionVerification {
+    const KIND: FlowKind = FlowKind::SessionVerification;
     fn id(&self) -> &str {
         &self.id
     }

@@ -91,6 +91,10 @@ pub fn router(state: &AppState) -> Router<AppState> {
         .route("/user/two-step/backup-codes", post(two_step::backup_codes))
         .route("/user/two-step/remove", post(two_step::remove))
         .route(
+            "/user/verify",
+            post(two_step::confirm).layer(limited(guard::Limit::Attempt)),
+        )
+        .route(
             "/sign-out",
             get(profile::show_sign_out).post(profile::sign_out),
         )

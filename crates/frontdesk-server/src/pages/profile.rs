@@ -83,6 +83,7 @@ fn render(
         Some("device") => Some("That device was signed out."),
         Some("two-step") => Some("Two-step verification is on."),
         Some("two-step-off") => Some("The authenticator app was removed."),
+        Some("verified") => Some("Thanks. You can make the change now."),
         _ => None,
     };
     let devices: Markup = html! {

@@ -7,7 +7,7 @@ use axum::Extension;
 use axum::extract::State;
 use axum::http::StatusCode;
 use axum::response::Response;
-use frontdesk_domain::entities::{TotpRecord, User};
+use frontdesk_domain::entities::{Session, TotpRecord, User};
 use maud::{Markup, PreEscaped, html};
 use serde::Deserialize;
 
@@ -113,6 +113,103 @@ pub fn section(state: &AppState, token: &CsrfToken, user: &User) -> Markup {
     }
 }
 
+/// "Confirm it's you": the password and (for a user with an app) a code,
+/// before a sensitive change (security.md C8).
+fn render_verify(
+    state: &AppState,
+    token: &CsrfToken,
+    user: &User,
+    error: Option<&FormError>,
+) -> String {
+    let app = !mfa::second_factors(state, user).is_empty();
+    layout::shell(
+        state,
+        "Confirm it's you",
+        html! {
+            p { "To change how you sign in, confirm it's you. Then try again." }
+            (alert(error.and_then(|e| e.general(&["current_password", "code"]))))
+            form method="post" action="/user/verify" novalidate {
+                (csrf(token))
+                @if user.password_digest.is_some() {
+                    (Field::new("current_password", "Password", "password", "current-password")
+                        .error(error.and_then(|e| e.on("current_password")))
+                        .focus(true)
+                        .render())
+                }
+                @if app {
+                    (Field::new("code", "Code from your authenticator app (or a backup code)", "text", "off")
+                        .error(error.and_then(|e| e.on("code")))
+                        .render())
+                }
+                div class="actions" { button class="primary" type="submit" { "Confirm" } }
+            }
+            p class="links" { a href="/user" { "Cancel" } }
+        },
+    )
+}
+
+/// The signed-in user, when their session checked a factor recently enough
+/// for a sensitive change; else the "confirm it's you" page.
+async fn recent(
+    state: &AppState,
+    token: &CsrfToken,
+    fapi: &Browser,
+) -> Result<(Session, User), Response> {
+    let (session, user) = require(state, fapi).await?;
+    match crate::engine::reverify::require_recent(state, &session, &user) {
+        Ok(()) => Ok((session, user)),
+        Err(_) => Err(page(
+            fapi,
+            StatusCode::FORBIDDEN,
+            None,
+            render_verify(state, token, &user, None),
+        )),
+    }
+}
+
+#[derive(Deserialize)]
+pub struct VerifyForm {
+    #[serde(default)]
+    current_password: String,
+    #[serde(default)]
+    code: String,
+}
+
+/// `POST /user/verify`: prove the factors again, then back to the profile.
+pub async fn confirm(
+    State(state): State<AppState>,
+    Extension(token): Extension<CsrfToken>,
+    fapi: Browser,
+    budget: Budget,
+    Form(form): Form<VerifyForm>,
+) -> Response {
+    let (session, user) = match require(&state, &fapi).await {
+        Ok(v) => v,
+        Err(redirect) => return redirect,
+    };
+    let result = match budget.check() {
+        Err(e) => Err(e),
+        Ok(()) => {
+            crate::engine::reverify::confirm(
+                &state,
+                &session,
+                &user,
+                &form.current_password,
+                &form.code,
+            )
+            .await
+        }
+    };
+    match result {
+        Ok(()) => see_other(&fapi, "/user?done=verified"),
+        Err(e) => {
+            let e = FormError::from_api(e);
+            let body = render_verify(&state, &token, &user, Some(&e));
+            page(&fapi, e.status, Some(&e), body)
+        }
+    }
+}
+
 fn failed(state: &AppState, fapi: &Browser, e: crate::error::ApiError) -> Response {
     let e = FormError::from_api(e);
     let body = layout::message(state, "Two-step verification", &e.message);
@@ -125,9 +222,9 @@ pub async fn start(
     Extension(token): Extension<CsrfToken>,
     fapi: Browser,
 ) -> Response {
-    let (_, user) = match require(&state, &fapi).await {
+    let (_, user) = match recent(&state, &token, &fapi).await {
         Ok(v) => v,
-        Err(redirect) => return redirect,
+        Err(page) => return page,
     };
     match mfa::create_totp(&state, &user).await {
         Ok(pending) => page(
@@ -154,13 +251,23 @@ pub async fn verify(
     budget: Budget,
     Form(form): Form<CodeForm>,
 ) -> Response {
-    let (_, user) = match require(&state, &fapi).await {
+    let (session, user) = match require(&state, &fapi).await {
         Ok(v) => v,
         Err(redirect) => return redirect,
     };
     let result = match budget.check() {
         Err(e) => Err(e),
         Ok(()) => mfa::verify_totp(&state, &user, &form.code).await,
+    };
+    let result = match result {
+        Ok(done) => crate::engine::reverify::proven(
+            &state,
+            &session,
+            frontdesk_domain::flows::reverify::Proven::Second,
+        )
+        .await
+        .map(|_| done),
+        Err(e) => Err(e),
     };
     match result {
         Ok((_, codes, _)) => {
@@ -183,10 +290,14 @@ pub async fn verify(
 }
 
 /// `POST /user/two-step/backup-codes`: a new set, shown once.
-pub async fn backup_codes(State(state): State<AppState>, fapi: Browser) -> Response {
-    let (_, user) = match require(&state, &fapi).await {
+pub async fn backup_codes(
+    State(state): State<AppState>,
+    Extension(token): Extension<CsrfToken>,
+    fapi: Browser,
+) -> Response {
+    let (_, user) = match recent(&state, &token, &fapi).await {
         Ok(v) => v,
-        Err(redirect) => return redirect,
+        Err(page) => return page,
     };
     match mfa::regenerate_backup_codes(&state, &user).await {
         Ok((codes, _)) => {
@@ -198,10 +309,14 @@ pub async fn backup_codes(State(state): State<AppState>, fapi: Browser) -> Respo
 }
 
 /// `POST /user/two-step/remove`.
-pub async fn remove(State(state): State<AppState>, fapi: Browser) -> Response {
-    let (_, user) = match require(&state, &fapi).await {
+pub async fn remove(
+    State(state): State<AppState>,
+    Extension(token): Extension<CsrfToken>,
+    fapi: Browser,
+) -> Response {
+    let (_, user) = match recent(&state, &token, &fapi).await {
         Ok(v) => v,
-        Err(redirect) => return redirect,
+        Err(page) => return page,
     };
     match mfa::delete_totp(&state, &user.id).await {
         Ok(_) => see_other(&fapi, "/user?done=two-step-off"),

@@ -33,6 +33,7 @@ mod mfa;
 mod mfa_browser;
 mod nextjs;
 mod pages_security;
+mod reverify;
 mod routing;
 mod session_template;
 mod sessions;

@@ -75,6 +75,7 @@ pub async fn change_password(
     ApiBody(body): ApiBody<ChangePassword>,
 ) -> ApiResult<Response> {
     let (session, user) = current(&state, &fapi, &q).await?;
+    crate::engine::reverify::require_recent(&state, &session, &user)?;
     let others = matches!(
         body.sign_out_of_other_sessions.as_deref(),
         Some("true") | Some("1")

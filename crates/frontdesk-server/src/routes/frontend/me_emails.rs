@@ -8,7 +8,7 @@ use serde::Deserialize;
 
 use super::envelope;
 use super::me::current;
-use crate::engine::emails;
+use crate::engine::{emails, reverify};
 use crate::error::ApiResult;
 use crate::extract::{ApiBody, Browser, QueryParams};
 use crate::render;
@@ -35,7 +35,8 @@ pub async fn add(
     q: QueryParams,
     ApiBody(body): ApiBody<Add>,
 ) -> ApiResult<Response> {
-    let (_, user) = current(&state, &fapi, &q).await?;
+    let (session, user) = current(&state, &fapi, &q).await?;
+    reverify::require_recent(&state, &session, &user)?;
     let added = emails::add(&state, &user, &body.email_address).await?;
     envelope(&state, &mut fapi, render::email(&added)).await
 }
@@ -57,7 +58,8 @@ pub async fn remove(
     q: QueryParams,
     Path(id): Path<String>,
 ) -> ApiResult<Response> {
-    let (_, user) = current(&state, &fapi, &q).await?;
+    let (session, user) = current(&state, &fapi, &q).await?;
+    reverify::require_recent(&state, &session, &user)?;
     let gone = emails::remove(&state, &user, &id).await?;
     envelope(
         &state,
@@ -114,7 +116,8 @@ pub async fn delete_me(
     mut fapi: Browser,
     q: QueryParams,
 ) -> ApiResult<Response> {
-    let (_, user) = current(&state, &fapi, &q).await?;
+    let (session, user) = current(&state, &fapi, &q).await?;
+    reverify::require_recent(&state, &session, &user)?;
     let id = emails::delete_self(&state, &user).await?;
     envelope(&state, &mut fapi, DeletedObject::new("user", id.as_str())).await
 }

@@ -11,10 +11,11 @@ use serde::Deserialize;
 
 use super::envelope;
 use super::me::current;
-use crate::engine::mfa;
+use crate::engine::{mfa, reverify};
 use crate::error::{ApiError, ApiResult};
 use crate::extract::{ApiBody, Browser, QueryParams};
 use crate::state::AppState;
+use frontdesk_domain::flows::reverify::Proven;
 
 fn totp(record: &TotpRecord, uri: Option<String>, backup_codes: Option<Vec<String>>) -> fe::Totp {
     fe::Totp {
@@ -36,7 +37,8 @@ pub async fn create_totp(
     mut fapi: Browser,
     q: QueryParams,
 ) -> ApiResult<Response> {
-    let (_, user) = current(&state, &fapi, &q).await?;
+    let (session, user) = current(&state, &fapi, &q).await?;
+    reverify::require_recent(&state, &session, &user)?;
     let record = mfa::create_totp(&state, &user).await?;
     let uri = mfa::uri(&state, &user, &record)?;
     envelope(&state, &mut fapi, totp(&record, Some(uri), None)).await
@@ -54,12 +56,13 @@ pub async fn verify_totp(
     q: QueryParams,
     ApiBody(body): ApiBody<Verify>,
 ) -> ApiResult<Response> {
-    let (_, user) = current(&state, &fapi, &q).await?;
+    let (session, user) = current(&state, &fapi, &q).await?;
     let code = body.code.unwrap_or_default();
     let (record, codes, _) = match mfa::verify_totp(&state, &user, &code).await {
         Ok(done) => done,
         Err(e) => return Ok(fapi.respond_error(e)),
     };
+    reverify::proven(&state, &session, Proven::Second).await?;
     envelope(&state, &mut fapi, totp(&record, None, codes)).await
 }
 
@@ -69,7 +72,8 @@ pub async fn delete_totp(
     mut fapi: Browser,
     q: QueryParams,
 ) -> ApiResult<Response> {
-    let (_, user) = current(&state, &fapi, &q).await?;
+    let (session, user) = current(&state, &fapi, &q).await?;
+    reverify::require_recent(&state, &session, &user)?;
     let (id, _) = mfa::delete_totp(&state, &user.id)
         .await?
         .ok_or_else(|| ApiError::not_found("totp"))?;
@@ -82,7 +86,8 @@ pub async fn create_backup_codes(
     mut fapi: Browser,
     q: QueryParams,
 ) -> ApiResult<Response> {
-    let (_, user) = current(&state, &fapi, &q).await?;
+    let (session, user) = current(&state, &fapi, &q).await?;
+    reverify::require_recent(&state, &session, &user)?;
     let (codes, updated) = mfa::regenerate_backup_codes(&state, &user).await?;
     let set = fe::BackupCodes {
         object: "backup_code".to_owned(),

@@ -17,6 +17,7 @@ mod me_emails;
 mod me_factors;
 mod me_image;
 mod render;
+mod reverify;
 mod sessions;
 mod sign_ins;
 mod sign_ups;
@@ -82,6 +83,14 @@ pub fn router(state: &AppState) -> Router<AppState> {
             "/v1/me/email_addresses/{id}/attempt_verification",
             post(me_emails::attempt),
         )
+        .route(
+            "/v1/client/sessions/{id}/verify/attempt_first_factor",
+            post(reverify::attempt_first),
+        )
+        .route(
+            "/v1/client/sessions/{id}/verify/attempt_second_factor",
+            post(reverify::attempt_second),
+        )
         .route_layer(axum::middleware::from_fn_with_state(
             state.clone(),
             limits::attempts,
@@ -112,6 +121,11 @@ pub fn router(state: &AppState) -> Router<AppState> {
             axum::routing::delete(sessions::sign_out_all),
         )
         .route("/v1/client/sessions/{id}/touch", post(sessions::touch))
+        .route("/v1/client/sessions/{id}/verify", post(reverify::start))
+        .route(
+            "/v1/client/sessions/{id}/verify/prepare_first_factor",
+            post(reverify::prepare_first),
+        )
         .route("/v1/client/sessions/{id}/tokens", post(sessions::token))
         .route("/v1/client/sessions/{id}/end", post(sessions::end))
         .route("/v1/client/sessions/{id}/remove", post(sessions::remove))
