@@ -144,7 +144,10 @@ pub fn session(s: &Session, now: UnixMillis) -> wire_session::Session {
         abandon_at: s.abandon_at.0,
         updated_at: s.updated_at.0,
         created_at: s.created_at.0,
-        tasks: None,
+        // A pending session has one task: adding the second factor the
+        // instance requires (clerk-js then shows `<TaskSetupMFA/>`).
+        tasks: (s.status == frontdesk_domain::entities::SessionStatus::Pending)
+            .then(|| vec![serde_json::json!({"key": crate::engine::mfa::SETUP_TASK})]),
     }
 }
 

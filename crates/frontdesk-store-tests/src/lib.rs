@@ -36,6 +36,7 @@ pub async fn run_all<S: Store>(store: &S) {
     sessions::sessions_list_by_filter_and_end_in_bulk(store).await;
     sessions::touching_a_session_records_activity(store).await;
     sessions::factor_checks_are_recorded_on_live_sessions(store).await;
+    sessions::pending_sessions_become_active_once_their_task_is_done(store).await;
     flows_are_versioned_and_found_per_client(store).await;
     dev_emails_list_newest_first(store).await;
     settings_are_set_replaced_and_removed(store).await;

@@ -278,3 +278,35 @@ pub async fn factor_checks_are_recorded_on_live_sessions<S: Store>(store: &S) {
         Err(StoreError::NotFound)
     ));
 }
+
+pub async fn pending_sessions_become_active_once_their_task_is_done<S: Store>(store: &S) {
+    let user = sample_user(&unique("pending"));
+    store.create_user(&user, &[]).await.unwrap();
+    let t0 = UnixMillis(1_700_000_600_000);
+    let (client, session) = client_and_session(store, &user, t0).await;
+    let pending = Session {
+        id: SessionId::generate(),
+        status: SessionStatus::Pending,
+        ..session.clone()
+    };
+    store.create_session(&pending, &[]).await.unwrap();
+    let later = t0.plus_secs(5);
+    let done = store
+        .activate_pending_sessions(&user.id, later)
+        .await
+        .unwrap();
+    assert_eq!(
+        done.iter().map(|s| s.id.clone()).collect::<Vec<_>>(),
+        vec![pending.id.clone()]
+    );
+    assert_eq!(done[0].status, SessionStatus::Active);
+    let c = store.get_client(&client.id).await.unwrap().unwrap();
+    assert!(c.updated_at >= later, "the client moved on");
+    assert!(
+        store
+            .activate_pending_sessions(&user.id, later)
+            .await
+            .unwrap()
+            .is_empty()
+    );
+}

@@ -411,6 +411,32 @@ impl SessionStore for ThisStore {
         ops::sign_in_op(&self.pool, req, at).await
     }
 
+    async fn activate_pending_sessions(
+        &self,
+        user_id: &UserId,
+        at: UnixMillis,
+    ) -> StoreResult<Vec<Session>> {
+        let mut tx = self.pool.begin().await?;
+        let rows = sqlx::query_as::<_, SessionRow>(&q(&format!(
+            "UPDATE sessions SET status = 'active', updated_at = $2 \
+             WHERE user_id = $1 AND status = 'pending' RETURNING {SESSION_COLUMNS}"
+        )))
+        .bind(user_id.as_str())
+        .bind(at.0)
+        .fetch_all(&mut *tx)
+        .await?;
+        let sessions: Vec<Session> = rows
+            .into_iter()
+            .map(Session::try_from)
+            .collect::<Result<_, _>>()?;
+        // Clients see the change (`__client_uat`), so tokens say `active`.
+        for s in &sessions {
+            touch_client(&mut tx, &s.client_id, None, at).await?;
+        }
+        tx.commit().await?;
+        Ok(sessions)
+    }
+
     async fn record_factor_check(
         &self,
         id: &SessionId,

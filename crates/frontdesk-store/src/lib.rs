@@ -334,6 +334,13 @@ pub trait SessionStore: Send + Sync {
     /// client's other live sessions, insert the new one and (optionally) give
     /// the client a new token, all in one transaction.
     async fn sign_in(&self, req: &NewSignIn<'_>, at: UnixMillis) -> StoreResult<SignInOutcome>;
+    /// Make the user's pending sessions active (their task is done: a
+    /// second factor was added), returning them.
+    async fn activate_pending_sessions(
+        &self,
+        user_id: &UserId,
+        at: UnixMillis,
+    ) -> StoreResult<Vec<Session>>;
     /// Record that a factor was checked again on a live session
     /// (re-verification): each given time replaces the stored one.
     /// `NotFound` if the session is not live.

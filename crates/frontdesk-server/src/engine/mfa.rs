@@ -32,6 +32,15 @@ pub fn second_factors(state: &AppState, user: &User) -> Vec<SecondFactor> {
     out
 }
 
+/// Whether `user` must add a second factor before their session is active
+/// (the instance requires one and they have none).
+pub fn setup_required(state: &AppState, user: &User) -> bool {
+    state.settings().settings.mfa.required && second_factors(state, user).is_empty()
+}
+
+/// The key of the session task that asks for a second factor.
+pub const SETUP_TASK: &str = "setup-mfa";
+
 fn unix_secs(now: UnixMillis) -> u64 {
     u64::try_from(now.as_secs()).unwrap_or(0)
 }
@@ -208,6 +217,8 @@ pub async fn verify_totp(
         )
         .await?
         .ok_or_else(|| super::code_error(frontdesk_domain::flows::CodeOutcome::Incorrect))?;
+    // A session waiting for a second factor has one now.
+    state.store.activate_pending_sessions(&user.id, now).await?;
     let record = TotpRecord {
         verified: true,
         last_used_step: Some(step),

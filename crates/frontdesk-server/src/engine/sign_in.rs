@@ -92,7 +92,10 @@ async fn first_factor_passed(
     .await?;
     match next {
         AfterFirstFactor::AskSecondFactor => Ok(Ok(attempt)),
-        AfterFirstFactor::SignIn => match browser.sign_in(state, user_id, None, now).await? {
+        AfterFirstFactor::SignIn => match browser
+            .sign_in(state, user_id, None, mfa::setup_required(state, &user), now)
+            .await?
+        {
             Ok((_, session)) => Ok(Ok(completed(state, browser, id, &session).await?)),
             Err(denied) => Ok(Err(denied.error(state, Credential::Password))),
         },
@@ -136,7 +139,10 @@ pub async fn attempt_second(
             )),
         ));
     }
-    match browser.sign_in(state, &user_id, Some(now), now).await? {
+    match browser
+        .sign_in(state, &user_id, Some(now), false, now)
+        .await?
+    {
         Ok((_, session)) => Ok((completed(state, browser, id, &session).await?, Ok(()))),
         Err(denied) => Ok((attempt, Err(denied.error(state, Credential::Code)))),
     }

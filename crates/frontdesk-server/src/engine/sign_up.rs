@@ -321,7 +321,13 @@ async fn complete(
             other => other.into(),
         })?;
     let (_, session) = browser
-        .sign_in(state, &user.id, None, now)
+        .sign_in(
+            state,
+            &user.id,
+            None,
+            super::mfa::setup_required(state, &user),
+            now,
+        )
         .await?
         .map_err(|d| d.error(state, crate::services::credentials::Credential::Password))?;
     let (attempt, ()) = flows::change::<SignUpAttempt, _>(state, browser, &attempt.id, |a| {

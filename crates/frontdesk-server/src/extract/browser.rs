@@ -344,11 +344,19 @@ impl Browser {
         state: &AppState,
         user_id: &UserId,
         second_factor_at: Option<UnixMillis>,
+        setup_mfa: bool,
         now: UnixMillis,
     ) -> ApiResult<Result<(User, Session), Denied>> {
         let client = self.ensure_client(state).await?;
         let session = Session {
             second_factor_verified_at: second_factor_at,
+            // The instance requires a second factor this user lacks: the
+            // session waits on its `setup-mfa` task.
+            status: if setup_mfa {
+                frontdesk_domain::entities::SessionStatus::Pending
+            } else {
+                frontdesk_domain::entities::SessionStatus::Active
+            },
             ..crate::services::sessions::new_session(
                 state,
                 user_id,

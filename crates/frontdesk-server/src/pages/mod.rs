@@ -245,7 +245,7 @@ fn see_other(fapi: &Browser, location: &str) -> Response {
 /// through the handshake, which hands the session to the app on its origin.
 /// After a right first factor: the second step when the sign-in asks for
 /// one, else on to where the user was going.
-fn after_first_factor(
+async fn after_first_factor(
     state: &AppState,
     fapi: &Browser,
     attempt: &frontdesk_domain::flows::SignInAttempt,
@@ -254,8 +254,25 @@ fn after_first_factor(
     if attempt.status == frontdesk_domain::flows::SignInStatus::NeedsSecondFactor {
         return see_other(fapi, &factor_two::url(state, &attempt.id, None, next));
     }
+    let pending = match attempt.created_session_id.as_deref().map(str::parse) {
+        Some(Ok(id)) => state
+            .store
+            .get_session(&id)
+            .await
+            .ok()
+            .flatten()
+            .is_some_and(|s| s.status == frontdesk_domain::entities::SessionStatus::Pending),
+        _ => false,
+    };
+    if pending {
+        return see_other(fapi, SETUP_MFA);
+    }
     signed_in(state, fapi, next)
 }
+
+/// Where a browser whose session waits on its `setup-mfa` task goes: the
+/// profile, to add an authenticator app (its app would see it signed out).
+const SETUP_MFA: &str = "/user?done=setup-mfa";
 
 fn signed_in(state: &AppState, fapi: &Browser, next: &Next) -> Response {
     match next.target(state).map(|t| same_site_loopback(state, t)) {

@@ -84,6 +84,9 @@ fn render(
         Some("two-step") => Some("Two-step verification is on."),
         Some("two-step-off") => Some("The authenticator app was removed."),
         Some("verified") => Some("Thanks. You can make the change now."),
+        Some("setup-mfa") => Some(
+            "This application requires two-step verification: add an authenticator app to finish signing in.",
+        ),
         _ => None,
     };
     let devices: Markup = html! {

@@ -207,7 +207,7 @@ pub async fn submit_reset(
             .map(|a| done = Some(a));
     }
     match (result, done) {
-        (Ok(()), Some(attempt)) => after_first_factor(&state, &fapi, &attempt, &form.next),
+        (Ok(()), Some(attempt)) => after_first_factor(&state, &fapi, &attempt, &form.next).await,
         (Ok(()), None) => signed_in(&state, &fapi, &form.next),
         (Err(e), _) => {
             let e = FormError::from_api(e);

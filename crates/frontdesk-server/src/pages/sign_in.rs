@@ -81,10 +81,10 @@ pub async fn show(
     fapi: Browser,
     Query(next): Query<Next>,
 ) -> Response {
-    if crate::engine::account::signed_in(&state, &fapi, None)
-        .await
-        .is_ok()
-    {
+    if let Ok((session, _)) = crate::engine::account::signed_in(&state, &fapi, None).await {
+        if session.status == frontdesk_domain::entities::SessionStatus::Pending {
+            return see_other(&fapi, super::SETUP_MFA);
+        }
         return signed_in(&state, &fapi, &next);
     }
     let form = SignInForm {
@@ -146,7 +146,7 @@ pub async fn submit(
     };
     match outcome {
         Ok((attempt, true)) => see_other(&fapi, &code_url(&state, &attempt.id, &form.next)),
-        Ok((attempt, false)) => after_first_factor(&state, &fapi, &attempt, &form.next),
+        Ok((attempt, false)) => after_first_factor(&state, &fapi, &attempt, &form.next).await,
         Err(e) => {
             let e = FormError::from_api(e);
             let e = if form.action == "code" {
@@ -267,7 +267,7 @@ pub async fn submit_code(
         }
     };
     match result {
-        Ok((attempt, Ok(()))) => after_first_factor(&state, &fapi, &attempt, &form.next),
+        Ok((attempt, Ok(()))) => after_first_factor(&state, &fapi, &attempt, &form.next).await,
         Ok((_, Err(e))) | Err(e) => {
             let e = FormError::from_api(e);
             let to = address(&state, &fapi, &form.attempt).await;

@@ -563,3 +563,90 @@ both_backends!(
         assert_eq!(res.status(), 422, "requiring MFA needs a factor to add");
     }
 );
+
+both_backends!(
+    a_required_second_factor_is_added_after_sign_in,
+    fast,
+    |app: TestApp| async move {
+        let res = app
+            .bapi(
+                Method::PATCH,
+                "/v1/instance/settings",
+                Some(json!({"mfa": {"required": true}})),
+            )
+            .await;
+        assert_eq!(res.status(), 200);
+        let email = format!("required{}@example.com", app.port);
+        user_with_password(&app, &email, PASSWORD).await;
+        let b = Browser::new(&app).await;
+        let env = b.get("/v1/environment").await;
+        assert_eq!(
+            env["user_settings"]["sign_in"]["second_factor"]["required"],
+            true
+        );
+        let body = password_sign_in(&b, &email).await;
+        assert_eq!(body["response"]["status"], "complete");
+        let sid = body["response"]["created_session_id"]
+            .as_str()
+            .unwrap()
+            .to_owned();
+        let session = &body["client"]["sessions"][0];
+        assert_eq!(session["status"], "pending", "{session}");
+        assert_eq!(session["tasks"], json!([{"key": "setup-mfa"}]));
+        let (_, token) = b
+            .post(&format!("/v1/client/sessions/{sid}/tokens"), &[])
+            .await;
+        assert_eq!(claims(token["jwt"].as_str().unwrap())["sts"], "pending");
+
+        // The task: add an app (allowed on the pending session).
+        let (status, created) = b.post(&me("/v1/me/totp", &sid), &[]).await;
+        assert_eq!(status, 200, "{created}");
+        let secret = created["response"]["secret"].as_str().unwrap().to_owned();
+        let (status, body) = b
+            .post(
+                &me("/v1/me/totp/attempt_verification", &sid),
+                &[("code", &code(&secret, now_step()))],
+            )
+            .await;
+        assert_eq!(status, 200, "{body}");
+        let session = &body["client"]["sessions"][0];
+        assert_eq!(session["status"], "active", "the task is done: {session}");
+        assert_eq!(session["tasks"], Value::Null);
+        let (_, token) = b
+            .post(&format!("/v1/client/sessions/{sid}/tokens"), &[])
+            .await;
+        assert_eq!(claims(token["jwt"].as_str().unwrap())["sts"], "active");
+        let bapi = json(app.bapi_get(&format!("/v1/sessions/{sid}")).await).await;
+        assert_eq!(bapi["status"], "active");
+
+        // The hosted pages send such a user to add one too.
+        let other = format!("hosted-required{}@example.com", app.port);
+        user_with_password(&app, &other, PASSWORD).await;
+        let hb = crate::pages_security::browser();
+        let (_, csrf) = crate::pages_security::page(&hb, &app, "/sign-in").await;
+        let res = crate::pages_security::post_form(
+            &hb,
+            &app,
+            "/sign-in",
+            &[
+                ("csrf_token", &csrf),
+                ("identifier", &other),
+                ("password", PASSWORD),
+                ("action", "password"),
+            ],
+            &[],
+        )
+        .await;
+        assert_eq!(res.status(), 303);
+        assert_eq!(
+            crate::pages_security::location(&res),
+            "/user?done=setup-mfa"
+        );
+        let res = hb.get(app.url("/sign-in")).send().await.unwrap();
+        assert_eq!(
+            crate::pages_security::location(&res),
+            "/user?done=setup-mfa",
+            "no loop between the app and the sign-in page"
+        );
+    }
+);

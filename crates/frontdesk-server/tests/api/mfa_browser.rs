@@ -42,3 +42,41 @@ both_backends!(
         app.stop().await;
     }
 );
+
+both_backends!(
+    real_clerk_js_completes_the_setup_mfa_task,
+    |c: &mut frontdesk_server::Config| {
+        c.argon2_memory_kib = 1024;
+        c.argon2_iterations = 1;
+        c.bundles_dir = e2e().join("node_modules/@clerk");
+    },
+    |app: TestApp| async move {
+        if let Some(why) = missing().await {
+            frontdesk_testkit::skip("the required two-step verification browser test", &why);
+            app.stop().await;
+            return;
+        }
+        ensure_node_modules().await;
+        let _one_browser = BROWSER.lock().await;
+        let res = app
+            .bapi(
+                reqwest::Method::PATCH,
+                "/v1/instance/settings",
+                Some(serde_json::json!({"mfa": {"required": true}})),
+            )
+            .await;
+        assert_eq!(res.status(), 200);
+        let email = format!("mfa-required-{}@example.com", app.port);
+        let password = "correct horse required steps";
+        user_with_password(&app, &email, password).await;
+        let stdout = run_on_clerk_page(
+            &app,
+            "mfa-required.spec.mjs",
+            &[("EMAIL", email), ("PASSWORD", password.to_owned())],
+            Duration::from_secs(60),
+        )
+        .await;
+        println!("{stdout}");
+        app.stop().await;
+    }
+);

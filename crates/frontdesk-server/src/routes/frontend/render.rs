@@ -195,7 +195,10 @@ pub async fn session(
         },
         user: Some(fe_user),
         factor_verification_age: Some(s.factor_ages(now)),
-        tasks: None,
+        // A pending session has one task: adding the second factor the
+        // instance requires (clerk-js then shows `<TaskSetupMFA/>`).
+        tasks: (s.status == SessionStatus::Pending)
+            .then(|| vec![serde_json::json!({"key": crate::engine::mfa::SETUP_TASK})]),
         created_at: s.created_at.0,
         updated_at: s.updated_at.0,
     })
@@ -209,7 +212,8 @@ pub async fn client(state: &AppState, c: &Client, origin: Option<&str>) -> ApiRe
         .list_sessions(&SessionQuery {
             user_id: None,
             client_id: Some(c.id.clone()),
-            status: Some(SessionStatus::Active),
+            // Active and pending (a task to do) sessions, newest first.
+            status: None,
             limit: 100,
             offset: 0,
         })
