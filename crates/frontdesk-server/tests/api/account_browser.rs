@@ -6,40 +6,22 @@
 use std::time::Duration;
 
 use crate::both_backends;
-use crate::browser::{BROWSER, e2e, ensure_node_modules, missing};
-use crate::clerk_js::run_on_clerk_page;
-use crate::helpers::{TestApp, user_with_password};
+use crate::clerk_js::{on_clerk_page, run_for_user};
+use crate::helpers::TestApp;
 
 both_backends!(
     real_clerk_js_adds_an_address_an_image_and_deletes_the_account,
-    |c: &mut frontdesk_server::Config| {
-        c.argon2_memory_kib = 1024;
-        c.argon2_iterations = 1;
-        c.bundles_dir = e2e().join("node_modules/@clerk");
-    },
+    on_clerk_page,
     |app: TestApp| async move {
-        if let Some(why) = missing().await {
-            frontdesk_testkit::skip("the account page browser test", &why);
-            app.stop().await;
-            return;
-        }
-        ensure_node_modules().await;
-        let _one_browser = BROWSER.lock().await;
         let email = format!("account-e2e-{}@example.com", app.port);
-        let password = "correct horse account page";
-        user_with_password(&app, &email, password).await;
-        let stdout = run_on_clerk_page(
-            &app,
+        run_for_user(
+            app,
+            "the account page browser test",
             "account.spec.mjs",
-            &[
-                ("EMAIL", email),
-                ("PASSWORD", password.to_owned()),
-                ("SECRET_KEY", app.secret_key.expose().to_owned()),
-            ],
+            email,
+            "correct horse account page",
             Duration::from_secs(90),
         )
         .await;
-        println!("{stdout}");
-        app.stop().await;
     }
 );

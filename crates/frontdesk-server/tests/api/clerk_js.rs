@@ -69,6 +69,52 @@ both_backends!(
     }
 );
 
+/// The server settings of a test on `e2e/clerk-page.html`: cheap hashing,
+/// the pinned clerk-js and `@clerk/ui` from `e2e/node_modules`, and no
+/// per-IP limits (one browser signs in several times within seconds; the
+/// limits have their own tests).
+pub fn on_clerk_page(c: &mut frontdesk_server::Config) {
+    c.argon2_memory_kib = 1024;
+    c.argon2_iterations = 1;
+    c.bundles_dir = e2e().join("node_modules/@clerk");
+    c.frontend_attempt_rate_limit = 0;
+    c.frontend_create_rate_limit = 0;
+}
+
+/// [`run_on_clerk_page`] for a user with `email` and `password` made first,
+/// holding the one browser; `None` (a counted skip) when node or Chromium
+/// is missing. Stops the app.
+pub async fn run_for_user(
+    app: TestApp,
+    what: &str,
+    spec: &str,
+    email: String,
+    password: &str,
+    budget: Duration,
+) {
+    if let Some(why) = missing().await {
+        frontdesk_testkit::skip(what, &why);
+        app.stop().await;
+        return;
+    }
+    ensure_node_modules().await;
+    let _one_browser = BROWSER.lock().await;
+    crate::helpers::user_with_password(&app, &email, password).await;
+    let stdout = run_on_clerk_page(
+        &app,
+        spec,
+        &[
+            ("EMAIL", email),
+            ("PASSWORD", password.to_owned()),
+            ("SECRET_KEY", app.secret_key.expose().to_owned()),
+        ],
+        budget,
+    )
+    .await;
+    println!("{stdout}");
+    app.stop().await;
+}
+
 /// Serve `e2e/clerk-page.html` on its own origin for `app` and run the
 /// Playwright `spec` against it with `envs`; its output, after asserting
 /// that it passed. Callers hold [`BROWSER`].
