@@ -118,6 +118,15 @@ export class Recorder {
           session: c.session ? { id: c.session.id, status: c.session.status } : null,
           sessions: c.client?.sessions?.map((s) => `${s.id}:${s.status}`) ?? null,
           signUp: c.client?.signUp?.status ?? null,
+          // What the components rendered from (a fallback environment after
+          // a failed fetch turns optional fields off).
+          environment: c.__internal_environment
+            ? {
+                id: c.__internal_environment.id ?? null,
+                firstNameEnabled:
+                  c.__internal_environment.userSettings?.attributes?.first_name?.enabled ?? null,
+              }
+            : null,
         };
       });
       if (clerk) console.error(`window.Clerk: ${JSON.stringify(clerk)}`);
