@@ -45,7 +45,8 @@ async fn password_sign_in(b: &Browser<'_>, email: &str) -> Value {
 }
 
 /// Add an app for the signed-in user; its secret and the backup codes.
-async fn enrol(b: &Browser<'_>, sid: &str) -> (String, Vec<String>) {
+/// Also returns the time step of the code that confirmed the app (spent).
+async fn enrol(b: &Browser<'_>, sid: &str) -> (String, Vec<String>, u64) {
     let (status, body) = b.post(&me("/v1/me/totp", sid), &[]).await;
     assert_eq!(status, 200, "{body}");
     let secret = body["response"]["secret"].as_str().unwrap().to_owned();
@@ -63,7 +64,7 @@ async fn enrol(b: &Browser<'_>, sid: &str) -> (String, Vec<String>) {
         .iter()
         .map(|c| c.as_str().unwrap().to_owned())
         .collect();
-    (secret, codes)
+    (secret, codes, step)
 }
 
 fn claims(jwt: &str) -> Value {
@@ -207,8 +208,7 @@ both_backends!(
         let email = format!("second{}@example.com", app.port);
         user_with_password(&app, &email, PASSWORD).await;
         let (b, sid) = signed_in(&app, &email, PASSWORD).await;
-        let (secret, backup) = enrol(&b, &sid).await;
-        let enrolled_at = now_step();
+        let (secret, backup, enrolled_at) = enrol(&b, &sid).await;
 
         let b2 = Browser::new(&app).await;
         let body = password_sign_in(&b2, &email).await;
@@ -332,7 +332,7 @@ both_backends!(
         let email = format!("race{}@example.com", app.port);
         user_with_password(&app, &email, PASSWORD).await;
         let (b, sid) = signed_in(&app, &email, PASSWORD).await;
-        let (secret, _) = enrol(&b, &sid).await;
+        let (secret, _, _) = enrol(&b, &sid).await;
         let mut browsers = Vec::new();
         for _ in 0..8 {
             let b = Browser::new(&app).await;
@@ -370,7 +370,7 @@ both_backends!(
         let email = format!("lock{}@example.com", app.port);
         let uid = user_with_password(&app, &email, PASSWORD).await;
         let (b, sid) = signed_in(&app, &email, PASSWORD).await;
-        let (secret, _) = enrol(&b, &sid).await;
+        let (secret, _, _) = enrol(&b, &sid).await;
         let b2 = Browser::new(&app).await;
         let id = password_sign_in(&b2, &email).await["response"]["id"]
             .as_str()
@@ -467,7 +467,7 @@ both_backends!(
             .await;
         assert_eq!(status, 400, "no app yet: {body}");
         let (b, sid) = signed_in(&app, &email, PASSWORD).await;
-        let (secret, backup) = enrol(&b, &sid).await;
+        let (secret, backup, _) = enrol(&b, &sid).await;
 
         let path = format!("/v1/users/{uid}/verify_totp");
         let (status, body) = app

@@ -30,13 +30,19 @@ fn verify(sid: &str, step: &str) -> String {
     format!("/v1/client/sessions/{sid}/verify{step}")
 }
 
-fn totp_code(secret: &str, offset: u64) -> String {
+/// The time step now; codes are computed for steps counted from one such
+/// reading, so a step boundary passing mid-test changes nothing.
+fn step_now() -> u64 {
     let secs = std::time::SystemTime::now()
         .duration_since(std::time::UNIX_EPOCH)
         .unwrap()
         .as_secs();
+    frontdesk_crypto::totp::step_at(secs)
+}
+
+fn totp_code(secret: &str, step: u64) -> String {
     let secret = frontdesk_crypto::totp::TotpSecret::from_base32(secret).unwrap();
-    frontdesk_crypto::totp::code_at(&secret, frontdesk_crypto::totp::step_at(secs) + offset, 6)
+    frontdesk_crypto::totp::code_at(&secret, step, 6)
 }
 
 both_backends!(
@@ -148,10 +154,11 @@ both_backends!(
         let (b, sid) = signed_in(&app, &email, PASSWORD).await;
         let (_, body) = b.post(&me("/v1/me/totp", &sid), &[]).await;
         let secret = body["response"]["secret"].as_str().unwrap().to_owned();
+        let enrolled = step_now();
         let (status, _) = b
             .post(
                 &me("/v1/me/totp/attempt_verification", &sid),
-                &[("code", &totp_code(&secret, 0))],
+                &[("code", &totp_code(&secret, enrolled))],
             )
             .await;
         assert_eq!(status, 200);
@@ -177,14 +184,20 @@ both_backends!(
         let (status, _) = b
             .post(
                 &verify(&sid, "/attempt_second_factor"),
-                &[("strategy", "totp"), ("code", &totp_code(&secret, 0))],
+                &[
+                    ("strategy", "totp"),
+                    ("code", &totp_code(&secret, enrolled)),
+                ],
             )
             .await;
         assert_eq!(status, 422, "the code that enabled the app was spent");
         let (status, body) = b
             .post(
                 &verify(&sid, "/attempt_second_factor"),
-                &[("strategy", "totp"), ("code", &totp_code(&secret, 1))],
+                &[
+                    ("strategy", "totp"),
+                    ("code", &totp_code(&secret, enrolled + 1)),
+                ],
             )
             .await;
         assert_eq!(status, 200, "{body}");
