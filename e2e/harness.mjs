@@ -159,3 +159,47 @@ export function totp(secret, step) {
   return String(n).padStart(6, '0');
 }
 export const stepNow = () => Math.floor(Date.now() / 30_000);
+
+/// The clerk-page.html page has run `Clerk.load()` (it sets
+/// `body[data-loaded]`); a failed load is an error with the page's status.
+export async function clerkReady(page, until) {
+  const state = await until('Clerk.load()', () => page.evaluate(() => document.body?.dataset.loaded));
+  if (state !== 'true') throw new Error(`Clerk.load failed: ${await page.textContent('#status')}`);
+}
+
+/// <SignIn/> with `email` and `password`: the password on the identifier's
+/// screen or on the next one.
+export async function passwordSignIn(page, until, pageUrl, email, password, timeout) {
+  await page.goto(`${pageUrl}/sign-in`);
+  await clerkReady(page, until);
+  const identifier = page.locator('input[name="identifier"]');
+  await identifier.waitFor({ state: 'visible', timeout });
+  await identifier.fill(email);
+  const field = page.locator('input[name="password"]');
+  if (!(await field.isVisible())) {
+    await page.locator('.cl-formButtonPrimary').click();
+    await field.waitFor({ state: 'visible', timeout });
+  }
+  await field.fill(password);
+  await page.locator('.cl-formButtonPrimary').click();
+}
+
+/// A platform authenticator in Chromium (DevTools `WebAuthn` domain): it
+/// keeps resident credentials, verifies the user (as a fingerprint would)
+/// and answers without a prompt. Returns the CDP session and its id.
+export async function virtualAuthenticator(page) {
+  const cdp = await page.context().newCDPSession(page);
+  await cdp.send('WebAuthn.enable', { enableUI: false });
+  const { authenticatorId } = await cdp.send('WebAuthn.addVirtualAuthenticator', {
+    options: {
+      protocol: 'ctap2',
+      ctap2Version: 'ctap2_1',
+      transport: 'internal',
+      hasResidentKey: true,
+      hasUserVerification: true,
+      isUserVerified: true,
+      automaticPresenceSimulation: true,
+    },
+  });
+  return { cdp, authenticatorId };
+}

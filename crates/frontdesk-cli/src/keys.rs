@@ -30,6 +30,12 @@ pub enum KeysCommand {
     Secret(SecretCommand),
     /// Start signing with a new key; the old one stays published for the retention period
     Rotate,
+    /// Print a new encryption key for secrets at rest (`encryption_key`)
+    NewEncryptionKey,
+    /// Seal every TOTP secret, signing key and webhook secret under the
+    /// current `encryption_key` (values in the clear, or sealed under one of
+    /// `previous_encryption_keys`)
+    RotateEncryption,
 }
 
 #[derive(Subcommand)]
@@ -101,6 +107,22 @@ pub(crate) async fn open(config: Config) -> Result<Opened, Failure> {
 use frontdesk_server::StartupError;
 
 pub async fn run(cmd: KeysCommand, config: Config) -> Result<(), Failure> {
+    match cmd {
+        KeysCommand::NewEncryptionKey => {
+            println!("{}", frontdesk_crypto::Sealer::generate_key());
+            return Ok(());
+        }
+        KeysCommand::RotateEncryption
+            if config.encryption_key.is_none() && config.encryption_key_file.is_none() =>
+        {
+            return Err(ConfigError::new(
+                "encryption_key",
+                "set the key to seal with (FRONTDESK_ENCRYPTION_KEY or encryption_key_file)",
+            )
+            .into());
+        }
+        _ => {}
+    }
     let o = open(config).await?;
     let store = o.store.as_ref();
     let instance = store
@@ -176,6 +198,15 @@ pub async fn run(cmd: KeysCommand, config: Config) -> Result<(), Failure> {
                 }),
                 Err(e) => Err(e.into()),
             }
+        }
+        KeysCommand::NewEncryptionKey => Ok(()),
+        KeysCommand::RotateEncryption => {
+            let done = store.reseal_secrets().await?;
+            println!(
+                "sealed under the current key: {} TOTP secrets, {} signing keys, {} webhook secrets",
+                done.totp_secrets, done.signing_keys, done.webhook_secrets
+            );
+            Ok(())
         }
         KeysCommand::Rotate => {
             let kid = admin::rotate_signing_key(store)

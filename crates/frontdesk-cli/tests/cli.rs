@@ -483,3 +483,36 @@ fn settings_are_read_and_changed_in_the_database() {
     assert_eq!(o.status.code(), Some(2));
     assert!(stderr(&o).contains("no such setting"), "{}", stderr(&o));
 }
+
+#[test]
+fn an_encryption_key_is_made_and_secrets_are_resealed_under_it() {
+    let dir = tempfile::tempdir().unwrap();
+    let d = dir.path();
+    let o = frontdesk(d, &["keys", "new-encryption-key"], &[]);
+    assert!(o.status.success(), "{}", stderr(&o));
+    let k1 = stdout(&o).trim().to_owned();
+    assert_eq!(k1.len(), 44, "base64 of 32 bytes: {k1}");
+    assert_ne!(
+        stdout(&frontdesk(d, &["keys", "new-encryption-key"], &[])).trim(),
+        k1
+    );
+
+    // Without a key there is nothing to seal with: said, not done.
+    let o = frontdesk(d, &["keys", "rotate-encryption"], &[]);
+    assert_one_line_error(&o, 2, "encryption_key");
+
+    // A development instance made without a key: its signing key is
+    // plain; rotate-encryption seals it, and the instance still works
+    // under the key (keys show reads the signing key back).
+    assert!(frontdesk(d, &["keys", "show"], &[]).status.success());
+    let env = [("FRONTDESK_ENCRYPTION_KEY", k1.as_str())];
+    let o = frontdesk(d, &["keys", "rotate-encryption"], &env);
+    assert!(o.status.success(), "{}", stderr(&o));
+    assert!(stdout(&o).contains("1 signing keys"), "{}", stdout(&o));
+    let o = frontdesk(d, &["keys", "show", "--format", "json"], &env);
+    assert!(o.status.success(), "{}", stderr(&o));
+    // And not without it.
+    let o = frontdesk(d, &["keys", "show", "--format", "json"], &[]);
+    assert!(!o.status.success());
+    assert!(!stderr(&o).contains(&k1), "the key is never printed");
+}

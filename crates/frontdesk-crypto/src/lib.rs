@@ -8,6 +8,7 @@
 pub mod backup;
 mod digest;
 mod password;
+pub mod sealed;
 mod signing;
 pub mod totp;
 mod webhook;
@@ -16,5 +17,6 @@ pub use digest::{
     constant_time_eq, cookie_suffix, random_digits, sha256_base64, sha256_hex, sha512_integrity,
 };
 pub use password::{HashMemory, ImportError, PasswordCheck, PasswordHasher};
+pub use sealed::{SealError, Sealer};
 pub use signing::{CryptoError, SigningKey, b64url};
 pub use webhook::svix_signature;

@@ -149,6 +149,9 @@ pub struct User {
     pub mfa: Mfa,
     /// Loaded with the user: every lookup that renders a user needs them.
     pub email_addresses: Vec<EmailAddressRecord>,
+    /// The user's verified passkeys, as the user row lists them (changed in
+    /// the transactions that change the passkeys themselves).
+    pub passkeys: Vec<PasskeySummary>,
 }
 
 /// A user's second factors, as the user row summarises them.
@@ -169,6 +172,55 @@ impl Mfa {
     /// recover a second factor, they do not replace it).
     pub fn two_factor_enabled(&self) -> bool {
         self.totp_enabled
+    }
+}
+
+/// A verified passkey as `user.passkeys[]` shows it: what the user row keeps,
+/// so that rendering a user needs no join.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct PasskeySummary {
+    pub id: String,
+    pub name: String,
+    pub last_used_at: Option<UnixMillis>,
+    pub created_at: UnixMillis,
+    pub updated_at: UnixMillis,
+}
+
+/// A passkey: pending while its registration ceremony runs (`registration`
+/// holds the ceremony's state), verified once the browser's credential
+/// checked out (`credential` holds the public key and signature counter, as
+/// webauthn-rs serialises them; the server crate owns that format).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct PasskeyRecord {
+    pub id: String,
+    pub user_id: UserId,
+    pub name: String,
+    /// The credential id (base64url, no padding) once verified; unique.
+    pub credential_id: Option<String>,
+    pub credential: Option<String>,
+    pub registration: Option<String>,
+    /// The relying party the credential is bound to (a registrable domain).
+    pub rp_id: String,
+    pub verified: bool,
+    /// A pending registration is refused after this.
+    pub expire_at: UnixMillis,
+    pub last_used_at: Option<UnixMillis>,
+    pub created_at: UnixMillis,
+    pub updated_at: UnixMillis,
+    /// Bumped by every use: a counter update is written only over the
+    /// version it was computed from.
+    pub version: i64,
+}
+
+impl PasskeyRecord {
+    pub fn summary(&self) -> PasskeySummary {
+        PasskeySummary {
+            id: self.id.clone(),
+            name: self.name.clone(),
+            last_used_at: self.last_used_at,
+            created_at: self.created_at,
+            updated_at: self.updated_at,
+        }
     }
 }
 
@@ -259,6 +311,7 @@ impl User {
             version: 0,
             mfa: Mfa::default(),
             email_addresses: Vec::new(),
+            passkeys: Vec::new(),
         }
     }
 

@@ -77,11 +77,23 @@ impl Default for InstanceSettings {
 pub struct SignInSettings {
     /// A code mailed to the address, instead of the password.
     pub email_code: bool,
+    /// Passkeys (WebAuthn): users may register them and sign in with one.
+    pub passkey: bool,
+    /// The relying party passkeys are bound to. Unset: the host of the page
+    /// that registers or uses the passkey (the app, or the hosted pages).
+    /// Set it to the registrable domain the app and Frontdesk share (say
+    /// `example.com` for `app.example.com` and `auth.example.com`) so that
+    /// one passkey works on both.
+    pub passkey_rp_id: Option<String>,
 }
 
 impl Default for SignInSettings {
     fn default() -> Self {
-        Self { email_code: true }
+        Self {
+            email_code: true,
+            passkey: true,
+            passkey_rp_id: None,
+        }
     }
 }
 

@@ -2,7 +2,8 @@
 
 use frontdesk_domain::UnixMillis;
 use frontdesk_domain::entities::{
-    Client, EmailAddressRecord, Session, User, Verification, VerificationStatus,
+    Client, EmailAddressRecord, PasskeyRecord, PasskeySummary, Session, User, Verification,
+    VerificationStatus,
 };
 use frontdesk_domain::metadata::as_object;
 use frontdesk_types::session as wire_session;
@@ -74,7 +75,18 @@ pub fn user(state: &AppState, u: &User, now: UnixMillis) -> wire_user::User {
         email_addresses: u.email_addresses.iter().map(email).collect(),
         phone_numbers: Vec::new(),
         web3_wallets: Vec::new(),
-        passkeys: Vec::new(),
+        // The Backend API's schema wants a time: a passkey never used to
+        // sign in was last used when it was registered.
+        passkeys: u
+            .passkeys
+            .iter()
+            .map(|p| wire_user::Passkey {
+                last_used_at: Some(p.last_used_at.unwrap_or(p.created_at).0),
+                created_at: None,
+                updated_at: None,
+                ..passkey(p)
+            })
+            .collect(),
         password_enabled: u.password_digest.is_some(),
         two_factor_enabled: u.mfa.two_factor_enabled(),
         totp_enabled: u.mfa.totp_enabled,
@@ -105,10 +117,46 @@ pub fn user(state: &AppState, u: &User, now: UnixMillis) -> wire_user::User {
     }
 }
 
+/// A verified passkey on a user, as the Frontend API shows it.
+pub fn passkey(p: &PasskeySummary) -> wire_user::Passkey {
+    wire_user::Passkey {
+        id: p.id.clone(),
+        object: "passkey".to_owned(),
+        name: p.name.clone(),
+        last_used_at: p.last_used_at.map(|t| t.0),
+        verification: Some(wire_user::PasskeyVerification {
+            object: "verification_passkey".to_owned(),
+            status: "verified".to_owned(),
+            strategy: "passkey".to_owned(),
+            attempts: None,
+            expire_at: Some(p.created_at.0),
+            nonce: None,
+        }),
+        created_at: Some(p.created_at.0),
+        updated_at: Some(p.updated_at.0),
+    }
+}
+
+/// A passkey record (pending or verified) as the Frontend API shows it: a
+/// pending one carries its creation options in `verification.nonce`.
+pub fn passkey_record(p: &PasskeyRecord) -> wire_user::Passkey {
+    let mut out = passkey(&p.summary());
+    if let (false, Some(v)) = (p.verified, out.verification.as_mut()) {
+        let open = UnixMillis::now() < p.expire_at;
+        v.status = if open { "unverified" } else { "expired" }.to_owned();
+        v.expire_at = Some(p.expire_at.0);
+        v.nonce = open
+            .then(|| crate::engine::passkeys::creation_options(p))
+            .flatten();
+    }
+    out
+}
+
 /// A Frontend API user: the Backend API user without private metadata, with
 /// organization memberships.
 pub fn frontend_user(state: &AppState, u: &User, now: UnixMillis) -> wire_user::User {
     wire_user::User {
+        passkeys: u.passkeys.iter().map(passkey).collect(),
         private_metadata: None,
         organization_memberships: Some(Vec::new()),
         // The Frontend API types this as an integer; organizations are off.

@@ -73,7 +73,10 @@ pub async fn open_store(
                         ),
                     ),
                 })?;
-            Ok(Arc::new(store))
+            Ok(match crate::secrets::cipher(config)? {
+                Some(cipher) => Arc::new(store.with_cipher(cipher)),
+                None => Arc::new(store),
+            })
         }
         Database::Postgres(url) => {
             let store = PostgresStore::connect(url.expose()).await.map_err(|e| {
@@ -86,7 +89,10 @@ pub async fn open_store(
                     ),
                 )
             })?;
-            Ok(Arc::new(store))
+            Ok(match crate::secrets::cipher(config)? {
+                Some(cipher) => Arc::new(store.with_cipher(cipher)),
+                None => Arc::new(store),
+            })
         }
     }
 }
@@ -181,6 +187,7 @@ impl Application {
 
         let store = open_store(&config, &validated).await?;
         let instance = ensure_instance(store.as_ref(), &config).await?;
+        crate::secrets::check_mode(&config, instance.mode)?;
         let publishable_key = public_url.publishable_key(instance.mode)?;
         admin::ensure_signing_key(store.as_ref()).await?;
 
@@ -241,7 +248,16 @@ impl Application {
             config.frontend_create_rate_limit,
             config.frontend_attempt_rate_limit,
         );
+        let geoip = match &config.geoip_database {
+            Some(path) => {
+                Some(Arc::new(crate::geoip::GeoIp::open(path).map_err(|e| {
+                    ConfigError::new("geoip_database", e.to_string())
+                })?))
+            }
+            None => None,
+        };
         let state = AppState {
+            geoip,
             store,
             keys,
             settings: Arc::new(SettingsHolder::new(

@@ -57,6 +57,8 @@ pub struct AppState {
     pub bundles: Arc<crate::bundles::Bundles>,
     /// Webhook delivery: address policy, HTTP client, the worker's wake-up.
     pub webhooks: Arc<crate::webhooks::Webhooks>,
+    /// The operator's GeoIP database (`geoip_database`), if any.
+    pub geoip: Option<Arc<crate::geoip::GeoIp>>,
 }
 
 /// Recently verified secret keys, by hash, so that a busy Backend API caller

@@ -38,9 +38,18 @@ pub mod testing;
 #[derive(Clone)]
 pub struct PostgresStore {
     pool: PgPool,
+    /// Seals the secrets at rest ([`frontdesk_store::secrets`]); none: kept as given.
+    cipher: Option<std::sync::Arc<dyn frontdesk_store::Cipher>>,
 }
 
 impl PostgresStore {
+    /// Seal TOTP secrets, signing keys and webhook secrets with `cipher` from
+    /// now on, and open those it sealed.
+    pub fn with_cipher(mut self, cipher: std::sync::Arc<dyn frontdesk_store::Cipher>) -> Self {
+        self.cipher = Some(cipher);
+        self
+    }
+
     /// Connect to `url` (`postgres://…`) and apply migrations.
     pub async fn connect(url: &str) -> StoreResult<Self> {
         let options: PgConnectOptions = url.parse()?;
@@ -63,7 +72,7 @@ impl PostgresStore {
             .acquire_timeout(Duration::from_secs(5))
             .connect_with(options)
             .await?;
-        let store = Self { pool };
+        let store = Self { pool, cipher: None };
         store.migrate().await?;
         Ok(store)
     }
@@ -110,6 +119,8 @@ mod ops {
     include!("../../frontdesk-store/sql/ops_instance.rs");
     include!("../../frontdesk-store/sql/ops_users.rs");
     include!("../../frontdesk-store/sql/ops_factors.rs");
+    include!("../../frontdesk-store/sql/ops_passkeys.rs");
+    include!("../../frontdesk-store/sql/ops_secrets.rs");
     include!("../../frontdesk-store/sql/ops_images.rs");
     include!("../../frontdesk-store/sql/ops_webhooks.rs");
 }

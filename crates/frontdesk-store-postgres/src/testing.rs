@@ -49,7 +49,7 @@ impl TestSchema {
     }
 
     /// Drop the schema and everything in it.
-    pub async fn drop_schema(self) -> Result<(), sqlx::Error> {
+    pub async fn drop_schema(&self) -> Result<(), sqlx::Error> {
         let mut conn = sqlx::PgConnection::connect(&self.base_url).await?;
         sqlx::query(&format!("DROP SCHEMA {} CASCADE", self.name))
             .execute(&mut conn)

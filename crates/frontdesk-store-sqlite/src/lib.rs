@@ -79,11 +79,20 @@ pub enum Durability {
 #[derive(Clone)]
 pub struct SqliteStore {
     pool: SqlitePool,
+    /// Seals the secrets at rest ([`frontdesk_store::secrets`]); none: kept as given.
+    cipher: Option<std::sync::Arc<dyn frontdesk_store::Cipher>>,
 }
 
 const SQLITE_MAGIC: &[u8] = b"SQLite format 3\0";
 
 impl SqliteStore {
+    /// Seal TOTP secrets, signing keys and webhook secrets with `cipher` from
+    /// now on, and open those it sealed.
+    pub fn with_cipher(mut self, cipher: std::sync::Arc<dyn frontdesk_store::Cipher>) -> Self {
+        self.cipher = Some(cipher);
+        self
+    }
+
     /// Open (creating if missing) the database at `path` and apply migrations.
     ///
     /// An existing file that does not start with SQLite's magic header is
@@ -136,7 +145,7 @@ impl SqliteStore {
             .acquire_timeout(Duration::from_secs(10))
             .connect_with(options)
             .await?;
-        let store = Self { pool };
+        let store = Self { pool, cipher: None };
         store.migrate().await?;
         Ok(store)
     }
@@ -182,6 +191,8 @@ mod ops {
     include!("../../frontdesk-store/sql/ops_instance.rs");
     include!("../../frontdesk-store/sql/ops_users.rs");
     include!("../../frontdesk-store/sql/ops_factors.rs");
+    include!("../../frontdesk-store/sql/ops_passkeys.rs");
+    include!("../../frontdesk-store/sql/ops_secrets.rs");
     include!("../../frontdesk-store/sql/ops_images.rs");
     include!("../../frontdesk-store/sql/ops_webhooks.rs");
 }

@@ -9,6 +9,7 @@
 pub mod atomic;
 pub mod factors;
 pub mod images;
+pub mod passkeys;
 pub mod sessions;
 pub mod webhooks;
 
@@ -44,6 +45,7 @@ pub async fn run_all<S: Store>(store: &S) {
     atomic::run_all(store).await;
     factors::run_all(store).await;
     images::run_all(store).await;
+    passkeys::run_all(store).await;
     webhooks::run_all(store).await;
 }
 

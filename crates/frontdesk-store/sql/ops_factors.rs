@@ -73,7 +73,7 @@ impl FactorStore for ThisStore {
         .bind(user_id.as_str())
         .fetch_optional(&self.pool)
         .await?
-        .map(TotpRecord::try_from)
+        .map(|r| self.open_totp(r))
         .transpose()
     }
 
@@ -87,7 +87,7 @@ impl FactorStore for ThisStore {
         )))
         .bind(&t.id)
         .bind(t.user_id.as_str())
-        .bind(&t.secret)
+        .bind(self.seal_text(&t.secret, &totp_context(t.user_id.as_str())))
         .bind(t.created_at.0)
         .execute(&self.pool)
         .await?;

@@ -65,7 +65,7 @@ impl KeyStore for ThisStore {
         .fetch_all(&self.pool)
         .await?
         .into_iter()
-        .map(SigningKeyRecord::try_from)
+        .map(|r| self.open_signing_key(r))
         .collect()
     }
 
@@ -77,7 +77,8 @@ impl KeyStore for ThisStore {
         .bind(new.created_at.0)
         .execute(&mut *tx)
         .await?;
-        insert_signing_key(&mut tx, new).await?;
+        let private = self.seal_bytes(&new.private_pkcs8, &signing_key_context(new.id.as_str()));
+        insert_signing_key(&mut tx, new, &private).await?;
         tx.commit().await?;
         Ok(())
     }
@@ -91,9 +92,11 @@ impl KeyStore for ThisStore {
         .fetch_optional(&mut *tx)
         .await?;
         let current = match current {
-            Some(row) => SigningKeyRecord::try_from(row)?,
+            Some(row) => self.open_signing_key(row)?,
             None => {
-                insert_signing_key(&mut tx, new).await?;
+                let private =
+                    self.seal_bytes(&new.private_pkcs8, &signing_key_context(new.id.as_str()));
+                insert_signing_key(&mut tx, new, &private).await?;
                 new.clone()
             }
         };

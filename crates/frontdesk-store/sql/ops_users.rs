@@ -64,12 +64,17 @@ async fn touch_client(
     Ok(())
 }
 
-async fn insert_signing_key(tx: &mut Tx<'_>, key: &SigningKeyRecord) -> StoreResult<()> {
+/// `private` is the key as stored (sealed when a cipher is set).
+async fn insert_signing_key(
+    tx: &mut Tx<'_>,
+    key: &SigningKeyRecord,
+    private: &[u8],
+) -> StoreResult<()> {
     sqlx::query(
         &q("INSERT INTO signing_keys (id, private_pkcs8, created_at, retired_at) VALUES ($1, $2, $3, $4)"),
     )
     .bind(key.id.as_str())
-    .bind(&key.private_pkcs8)
+    .bind(private)
     .bind(key.created_at.0)
     .bind(key.retired_at.map(|t| t.0))
     .execute(&mut **tx)
@@ -105,7 +110,7 @@ impl UserStore for ThisStore {
         sqlx::query(&q(&format!(
             "INSERT INTO users ({USER_COLUMNS}, username_normalized) VALUES \
              ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $18, $19, \
-              $20, $21, $22, $23, $24, $25, $26, $27, $28)"
+              $20, $21, $22, $23, $24, $25, $26, $27, $28, $29)"
         )))
         .bind(user.id.as_str())
         .bind(&user.external_id)
@@ -134,6 +139,7 @@ impl UserStore for ThisStore {
         .bind(user.mfa.backup_code_enabled)
         .bind(user.mfa.enabled_at.map(|t| t.0))
         .bind(user.mfa.disabled_at.map(|t| t.0))
+        .bind(Json(&user.passkeys))
         .bind(user.username.as_ref().map(|u| u.to_lowercase()))
         .execute(&mut *tx)
         .await?;

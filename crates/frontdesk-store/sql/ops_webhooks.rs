@@ -62,8 +62,16 @@ impl WebhookStore for ThisStore {
         .bind(&e.description)
         .bind(filter_column(&e.filter_types))
         .bind(e.disabled)
-        .bind(e.secret.expose())
-        .bind(e.previous_secret.as_ref().map(|p| p.secret.expose()))
+        .bind(self.seal_text(
+            &e.secret.expose(),
+            &webhook_context("secret", e.id.as_str()),
+        ))
+        .bind(e.previous_secret.as_ref().map(|p| {
+            self.seal_text(
+                &p.secret.expose(),
+                &webhook_context("previous_secret", e.id.as_str()),
+            )
+        }))
         .bind(e.previous_secret.as_ref().map(|p| p.until.0))
         .bind(e.failing_since.map(|t| t.0))
         .bind(e.created_at.0)
@@ -80,7 +88,7 @@ impl WebhookStore for ThisStore {
         .bind(id.as_str())
         .fetch_optional(&self.pool)
         .await?
-        .map(WebhookEndpoint::try_from)
+        .map(|r| self.open_endpoint(r))
         .transpose()
     }
 
@@ -91,7 +99,7 @@ impl WebhookStore for ThisStore {
         .fetch_all(&self.pool)
         .await?
         .into_iter()
-        .map(WebhookEndpoint::try_from)
+        .map(|r| self.open_endpoint(r))
         .collect()
     }
 
@@ -106,8 +114,16 @@ impl WebhookStore for ThisStore {
         .bind(&e.description)
         .bind(filter_column(&e.filter_types))
         .bind(e.disabled)
-        .bind(e.secret.expose())
-        .bind(e.previous_secret.as_ref().map(|p| p.secret.expose()))
+        .bind(self.seal_text(
+            &e.secret.expose(),
+            &webhook_context("secret", e.id.as_str()),
+        ))
+        .bind(e.previous_secret.as_ref().map(|p| {
+            self.seal_text(
+                &p.secret.expose(),
+                &webhook_context("previous_secret", e.id.as_str()),
+            )
+        }))
         .bind(e.previous_secret.as_ref().map(|p| p.until.0))
         .bind(e.failing_since.map(|t| t.0))
         .bind(e.updated_at.0)
@@ -217,7 +233,7 @@ impl WebhookStore for ThisStore {
         .fetch_all(&self.pool)
         .await?
         .into_iter()
-        .map(WebhookEndpoint::try_from)
+        .map(|r| self.open_endpoint(r))
         .collect()
     }
 

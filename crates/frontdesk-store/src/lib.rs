@@ -15,12 +15,13 @@ pub mod changes;
 mod error;
 pub mod query;
 pub mod rows;
+pub mod secrets;
 pub mod sql;
 pub mod webhook_rows;
 
 use async_trait::async_trait;
 use frontdesk_domain::entities::{
-    BackupCodeSet, DevEmail, FlowRecord, ImageRecord, SessionActivity, TotpRecord,
+    BackupCodeSet, DevEmail, FlowRecord, ImageRecord, PasskeyRecord, SessionActivity, TotpRecord,
 };
 use frontdesk_domain::entities::{
     Client, EmailAddressRecord, Instance, SecretKeyRecord, Session, SessionStatus,
@@ -42,6 +43,7 @@ pub use changes::{
 pub use query::{SessionQuery, UserFilter, UserOrderField, UserQuery};
 
 pub use error::{StoreError, StoreResult};
+pub use secrets::{Cipher, Resealed, SecretStore};
 
 /// Everything Frontdesk persists.
 pub trait Store:
@@ -49,6 +51,8 @@ pub trait Store:
     + KeyStore
     + UserStore
     + FactorStore
+    + PasskeyStore
+    + SecretStore
     + ImageStore
     + ClientStore
     + SessionStore
@@ -64,6 +68,8 @@ impl<T> Store for T where
         + KeyStore
         + UserStore
         + FactorStore
+        + PasskeyStore
+        + SecretStore
         + ImageStore
         + ClientStore
         + SessionStore
@@ -190,6 +196,65 @@ pub trait UserStore: Send + Sync {
     ) -> StoreResult<()>;
     /// Delete an email address; clears the user's primary pointer if it was primary.
     async fn delete_email(&self, id: &EmailAddressId, events: &[OutboxEvent]) -> StoreResult<()>;
+}
+
+/// Passkeys: WebAuthn credentials, registered in two steps (a pending row
+/// holding the ceremony's state, then the verified credential) and used by
+/// one conditional update each (the signature counter is written only over
+/// the version it was checked against). The user row's `passkeys` list
+/// changes in the same transaction as the passkeys it lists.
+#[async_trait]
+pub trait PasskeyStore: Send + Sync {
+    /// Keep a pending registration; the user's expired pending ones go.
+    async fn create_pending_passkey(&self, passkey: &PasskeyRecord) -> StoreResult<()>;
+    /// A user's passkey, pending or verified.
+    async fn passkey(&self, user_id: &UserId, id: &str) -> StoreResult<Option<PasskeyRecord>>;
+    /// The verified passkey with this credential id (base64url).
+    async fn passkey_by_credential(
+        &self,
+        credential_id: &str,
+    ) -> StoreResult<Option<PasskeyRecord>>;
+    /// A user's verified passkeys.
+    async fn passkeys_of(&self, user_id: &UserId) -> StoreResult<Vec<PasskeyRecord>>;
+    /// Verify the pending passkey `id` with its credential, if it is still
+    /// pending and unexpired at `at`. `None` when it is not; `Conflict` when
+    /// the credential is registered already.
+    async fn verify_passkey(
+        &self,
+        user_id: &UserId,
+        id: &str,
+        credential_id: &str,
+        credential: &str,
+        at: UnixMillis,
+        events: UserEvents<'_>,
+    ) -> StoreResult<Option<(User, PasskeyRecord)>>;
+    /// Record a sign-in with the passkey: its new `credential` (counter),
+    /// written only over `version`. `false` when it changed meanwhile (a
+    /// parallel use, a deletion).
+    async fn use_passkey(
+        &self,
+        id: &str,
+        version: i64,
+        credential: &str,
+        at: UnixMillis,
+    ) -> StoreResult<bool>;
+    /// Rename a verified passkey.
+    async fn rename_passkey(
+        &self,
+        user_id: &UserId,
+        id: &str,
+        name: &str,
+        at: UnixMillis,
+        events: UserEvents<'_>,
+    ) -> StoreResult<Option<(User, PasskeyRecord)>>;
+    /// Delete a passkey (pending or verified). `None` if there was none.
+    async fn delete_passkey(
+        &self,
+        user_id: &UserId,
+        id: &str,
+        at: UnixMillis,
+        events: UserEvents<'_>,
+    ) -> StoreResult<Option<User>>;
 }
 
 /// Second factors: a user's authenticator app and backup codes.

@@ -7,9 +7,9 @@
 //! parsed back into typed ids and enums — is written once.
 
 use frontdesk_domain::entities::{
-    Client, DevEmail, EmailAddressRecord, FlowRecord, Instance, Mfa, SecretKeyRecord, Session,
-    SessionActivity, SessionStatus, SigningKeyRecord, TotpRecord, User, Verification,
-    VerificationStatus,
+    Client, DevEmail, EmailAddressRecord, FlowRecord, Instance, Mfa, PasskeyRecord, PasskeySummary,
+    SecretKeyRecord, Session, SessionActivity, SessionStatus, SigningKeyRecord, TotpRecord, User,
+    Verification, VerificationStatus,
 };
 use frontdesk_domain::{InstanceMode, UnixMillis};
 use serde_json::Value;
@@ -121,6 +121,7 @@ pub struct UserRow {
     pub backup_code_enabled: bool,
     pub mfa_enabled_at: Option<i64>,
     pub mfa_disabled_at: Option<i64>,
+    pub passkeys: Json<Vec<PasskeySummary>>,
 }
 
 impl UserRow {
@@ -160,6 +161,7 @@ impl UserRow {
                 .into_iter()
                 .map(EmailAddressRecord::try_from)
                 .collect::<Result<_, _>>()?,
+            passkeys: self.passkeys.0,
         })
     }
 }
@@ -383,6 +385,44 @@ pub struct SessionWithClientRow {
     #[sqlx(flatten)]
     pub session: SessionRow,
     pub client_updated_at: i64,
+}
+
+#[derive(Debug, sqlx::FromRow)]
+pub struct PasskeyRow {
+    pub id: String,
+    pub user_id: String,
+    pub name: String,
+    pub credential_id: Option<String>,
+    pub credential: Option<String>,
+    pub registration: Option<String>,
+    pub rp_id: String,
+    pub verified: bool,
+    pub expire_at: i64,
+    pub last_used_at: Option<i64>,
+    pub created_at: i64,
+    pub updated_at: i64,
+    pub version: i64,
+}
+
+impl TryFrom<PasskeyRow> for PasskeyRecord {
+    type Error = StoreError;
+    fn try_from(r: PasskeyRow) -> Result<Self, StoreError> {
+        Ok(PasskeyRecord {
+            id: r.id,
+            user_id: parse("user id", &r.user_id)?,
+            name: r.name,
+            credential_id: r.credential_id,
+            credential: r.credential,
+            registration: r.registration,
+            rp_id: r.rp_id,
+            verified: r.verified,
+            expire_at: UnixMillis(r.expire_at),
+            last_used_at: ms(r.last_used_at),
+            created_at: UnixMillis(r.created_at),
+            updated_at: UnixMillis(r.updated_at),
+            version: r.version,
+        })
+    }
 }
 
 #[derive(Debug, sqlx::FromRow)]

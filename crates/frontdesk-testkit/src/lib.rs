@@ -8,6 +8,8 @@
 //! binary of one `cargo test`, then counts and prints in one line at the end
 //! of the run. `.ci/run` fails when that file is not empty.
 
+pub mod mmdb;
+
 use std::io::Write;
 
 /// The environment variable naming the skip log of the current run.

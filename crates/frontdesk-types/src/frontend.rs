@@ -53,6 +53,9 @@ pub struct Verification {
     pub next_action: Option<String>,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub supported_strategies: Option<Vec<String>>,
+    /// A passkey verification's WebAuthn options (JSON text).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub nonce: Option<String>,
 }
 
 /// `verifications` of a sign-up.

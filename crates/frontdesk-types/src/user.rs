@@ -21,6 +21,35 @@ pub struct Verification {
     pub expire_at: Option<i64>,
 }
 
+/// A passkey on a user. The Frontend API's `Client.Passkey` adds
+/// `created_at`/`updated_at` and lets `last_used_at` be null; the Backend
+/// API's `Passkey` has neither and always a `last_used_at`.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Passkey {
+    pub id: String,
+    pub object: String,
+    pub name: String,
+    pub last_used_at: Option<i64>,
+    pub verification: Option<PasskeyVerification>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub created_at: Option<i64>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub updated_at: Option<i64>,
+}
+
+/// A passkey's verification; `nonce` carries the WebAuthn creation options
+/// while the registration waits for the browser.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct PasskeyVerification {
+    pub object: String,
+    pub status: String,
+    pub strategy: String,
+    pub attempts: Option<i32>,
+    pub expire_at: Option<i64>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub nonce: Option<String>,
+}
+
 /// An email address. `linked_to` is always present: `@clerk/backend` maps over it.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct EmailAddress {
@@ -59,7 +88,7 @@ pub struct User {
     pub email_addresses: Vec<EmailAddress>,
     pub phone_numbers: Vec<Value>,
     pub web3_wallets: Vec<Value>,
-    pub passkeys: Vec<Value>,
+    pub passkeys: Vec<Passkey>,
     pub password_enabled: bool,
     pub two_factor_enabled: bool,
     pub totp_enabled: bool,

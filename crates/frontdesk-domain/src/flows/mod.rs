@@ -24,8 +24,8 @@ pub use code::{
 };
 pub use email::EmailVerification;
 pub use sign_in::{
-    AfterCode, AfterFirstFactor, FirstFactor, SecondFactor, SecondFactorTry, SignInAttempt,
-    SignInStatus,
+    AfterCode, AfterFirstFactor, FirstFactor, PASSKEY_MAX_ATTEMPTS, PasskeyChallenge, SecondFactor,
+    SecondFactorTry, SignInAttempt, SignInStatus,
 };
 pub use sign_up::{SignUpAttempt, SignUpStatus, SignUpVerification};
 

@@ -5,7 +5,7 @@ use std::str::FromStr;
 
 use serde::{Deserialize, Serialize};
 
-use super::{CodeChallenge, CodeOutcome, CodeStrategy, UnknownStrategy};
+use super::{CodeChallenge, CodeOutcome, CodeStatus, CodeStrategy, UnknownStrategy};
 use crate::UnixMillis;
 use crate::settings::SignInSettings;
 
@@ -42,13 +42,16 @@ pub enum FirstFactor {
     Password,
     EmailCode,
     ResetPasswordEmailCode,
+    /// A WebAuthn assertion from one of the account's passkeys.
+    Passkey,
 }
 
 impl FirstFactor {
     /// Every factor, in the order Clerk lists `supported_first_factors`.
-    pub const ALL: [FirstFactor; 3] = [
+    pub const ALL: [FirstFactor; 4] = [
         Self::Password,
         Self::EmailCode,
+        Self::Passkey,
         Self::ResetPasswordEmailCode,
     ];
 
@@ -57,6 +60,7 @@ impl FirstFactor {
             Self::Password => "password",
             Self::EmailCode => CodeStrategy::EmailCode.as_str(),
             Self::ResetPasswordEmailCode => CodeStrategy::ResetPasswordEmailCode.as_str(),
+            Self::Passkey => "passkey",
         }
     }
 
@@ -65,7 +69,31 @@ impl FirstFactor {
         match self {
             Self::Password | Self::ResetPasswordEmailCode => true,
             Self::EmailCode => rules.email_code,
+            Self::Passkey => rules.passkey,
         }
+    }
+}
+
+/// How many wrong assertions one passkey challenge takes.
+pub const PASSKEY_MAX_ATTEMPTS: i32 = 3;
+
+/// A passkey challenge sent to the browser: the request options it was sent
+/// as (`first_factor_verification.nonce`) and the server's half of the
+/// ceremony, which the server crate writes and reads (webauthn-rs state).
+/// One challenge takes one right assertion.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct PasskeyChallenge {
+    pub options: String,
+    pub state: String,
+    pub status: CodeStatus,
+    pub attempts: i32,
+    pub expire_at: UnixMillis,
+}
+
+impl PasskeyChallenge {
+    /// Whether an assertion may still be tried against it at `now`.
+    pub fn open(&self, now: UnixMillis) -> bool {
+        self.status == CodeStatus::Unverified && now < self.expire_at
     }
 }
 
@@ -154,6 +182,12 @@ pub struct SignInAttempt {
     pub second_factors: Vec<SecondFactor>,
     #[serde(default)]
     pub second_factor: Option<SecondFactorTry>,
+    /// The account has a passkey (so `passkey` is offered for it).
+    #[serde(default)]
+    pub passkey_available: bool,
+    /// The passkey challenge sent last.
+    #[serde(default)]
+    pub passkey: Option<PasskeyChallenge>,
 }
 
 /// What the engine must do after a code was tried, decided on the attempt as
@@ -197,7 +231,36 @@ impl SignInAttempt {
             first_factor_verified_at: None,
             second_factors: Vec::new(),
             second_factor: None,
+            passkey_available: false,
+            passkey: None,
         }
+    }
+
+    /// A passkey challenge was sent: it replaces any earlier one.
+    pub fn passkey_sent(&mut self, challenge: PasskeyChallenge) {
+        self.passkey = Some(challenge);
+    }
+
+    /// Count an assertion tried against the challenge sent as `options`
+    /// (the one the engine checked it with). `true` when it was right and
+    /// this try takes the challenge; `false` when it was wrong, or the
+    /// challenge was already taken, replaced or closed (a replayed or
+    /// parallel assertion), so one challenge signs in once.
+    pub fn passkey_tried(&mut self, options: &str, right: bool, now: UnixMillis) -> bool {
+        let Some(c) = self
+            .passkey
+            .as_mut()
+            .filter(|c| c.options == options && c.open(now))
+        else {
+            return false;
+        };
+        c.attempts += 1;
+        if right {
+            c.status = CodeStatus::Verified;
+        } else if c.attempts >= PASSKEY_MAX_ATTEMPTS {
+            c.status = CodeStatus::Failed;
+        }
+        right
     }
 
     /// Whether a first factor may still be tried (not once it was right).
@@ -265,6 +328,8 @@ impl SignInAttempt {
     }
 
     pub fn code_sent(&mut self, challenge: CodeChallenge) {
+        // The code is what the user is now asked for.
+        self.passkey = None;
         self.first_factor = Some(challenge);
     }
 
@@ -432,6 +497,46 @@ mod tests {
         for f in SecondFactor::ALL {
             assert_eq!(f.as_str().parse::<SecondFactor>(), Ok(f));
         }
+    }
+
+    #[test]
+    fn a_passkey_challenge_takes_one_right_assertion_and_three_wrong_ones() {
+        let challenge = |options: &str| PasskeyChallenge {
+            options: options.into(),
+            state: "{}".into(),
+            status: CodeStatus::Unverified,
+            attempts: 0,
+            expire_at: UnixMillis(1_000),
+        };
+        let mut a = SignInAttempt::new("sia_p".into(), None, None, None, UnixMillis(10_000));
+        a.passkey_sent(challenge("one"));
+        assert!(
+            !a.passkey_tried("other", true, UnixMillis(1)),
+            "only the challenge sent"
+        );
+        assert!(a.passkey_tried("one", true, UnixMillis(1)));
+        assert!(!a.passkey_tried("one", true, UnixMillis(1)), "taken once");
+        a.passkey_sent(challenge("two"));
+        assert!(!a.passkey_tried("two", true, UnixMillis(1_000)), "expired");
+        a.passkey_sent(challenge("three"));
+        for _ in 0..PASSKEY_MAX_ATTEMPTS {
+            assert!(!a.passkey_tried("three", false, UnixMillis(1)));
+        }
+        assert_eq!(
+            a.passkey.as_ref().map(|c| c.status),
+            Some(CodeStatus::Failed)
+        );
+        assert!(
+            !a.passkey_tried("three", true, UnixMillis(1)),
+            "closed after failures"
+        );
+        a.code_sent(CodeChallenge::new(
+            CodeStrategy::EmailCode,
+            "h".into(),
+            UnixMillis(0),
+        ));
+        assert_eq!(a.passkey, None, "a code replaces the passkey challenge");
+        assert_eq!("passkey".parse::<FirstFactor>(), Ok(FirstFactor::Passkey));
     }
 
     #[test]

@@ -44,7 +44,7 @@ const NON_SETTING_VARS: &[&str] = &[
 /// Settings whose environment variable is taken verbatim rather than parsed
 /// as a TOML-like value: a password such as `123456`, `true` or `"quoted"`
 /// must not turn into a number, a boolean or lose its quotes.
-const VERBATIM_ENV_KEYS: &[&str] = &["smtp.username", "smtp.password"];
+const VERBATIM_ENV_KEYS: &[&str] = &["smtp.username", "smtp.password", "encryption_key"];
 
 /// A secret from configuration: deserialises from a string, never prints.
 #[derive(Clone, PartialEq, Eq, Deserialize, Serialize)]
@@ -149,6 +149,19 @@ pub struct Config {
     pub frontend_client_rate_limit: u32,
     /// Proxies whose `X-Forwarded-For` is believed; anyone else's is ignored.
     pub trusted_proxies: Vec<IpAddr>,
+    /// The key sealing TOTP secrets, signing keys and webhook secrets in
+    /// the database: base64 of 32 random bytes (`frontdesk keys
+    /// new-encryption-key`). Required on production instances.
+    pub encryption_key: Option<Secret>,
+    /// A file holding `encryption_key` (for secret stores that mount files).
+    pub encryption_key_file: Option<PathBuf>,
+    /// Earlier keys, which still open what they sealed: during a rotation,
+    /// until `frontdesk keys rotate-encryption` has resealed everything.
+    pub previous_encryption_keys: Vec<Secret>,
+    /// A GeoIP City or Country database (`.mmdb`, e.g. MaxMind's GeoLite2
+    /// City) that places sessions in a city and country; unset: sessions
+    /// show their address only. Never a call to a third party.
+    pub geoip_database: Option<PathBuf>,
     /// Answer as if every account existed: sign-up with a taken address
     /// carries on (the owner is mailed instead), locked and banned accounts
     /// answer like a wrong password. Off: Clerk's answers, which clerk-js
@@ -202,6 +215,10 @@ impl Default for Config {
             frontend_attempt_rate_limit: 3,
             frontend_client_rate_limit: 30,
             trusted_proxies: Vec::new(),
+            geoip_database: None,
+            encryption_key: None,
+            encryption_key_file: None,
+            previous_encryption_keys: Vec::new(),
             hide_user_existence: false,
             password_hash_threads: 0,
             header_read_timeout_secs: 10,
@@ -364,6 +381,19 @@ impl Config {
                     "bootstrap_secret_key".into(),
                     toml::Value::String("[redacted]".into()),
                 );
+            }
+            if self.encryption_key.is_some() {
+                table.insert(
+                    "encryption_key".into(),
+                    toml::Value::String("[redacted]".into()),
+                );
+            }
+            if let Some(keys) = table.get_mut("previous_encryption_keys")
+                && let Some(list) = keys.as_array_mut()
+            {
+                for k in list.iter_mut() {
+                    *k = toml::Value::String("[redacted]".into());
+                }
             }
             if let Some(smtp) = table.get_mut("smtp").and_then(toml::Value::as_table_mut)
                 && smtp.contains_key("password")

@@ -79,6 +79,47 @@ pub async fn rename(
     Ok(done.user)
 }
 
+/// Set (or, where it is optional, clear) the signed-in `user`'s username,
+/// on an instance that offers usernames; one taken by another account is
+/// refused by the store's unique index, not by a read before the write.
+pub async fn set_username(state: &AppState, user: &User, raw: &str) -> ApiResult<User> {
+    let rule = state.settings().settings.sign_up.username;
+    if !rule.enabled {
+        return Err(ApiError::bad_param(
+            "username",
+            "form_param_unknown",
+            "Usernames are not enabled on this instance.",
+        ));
+    }
+    let value = raw.trim();
+    let username = if value.is_empty() {
+        if rule.required {
+            return Err(ApiError::bad_param(
+                "username",
+                "form_param_missing",
+                "Enter a username.",
+            ));
+        }
+        None
+    } else {
+        super::users::check_username(value)?;
+        Some(value.to_owned())
+    };
+    let patch = UserPatch {
+        username: Some(username),
+        ..UserPatch::default()
+    };
+    let events = state.events();
+    let done = state
+        .store
+        .patch_user(&user.id, &patch, UnixMillis::now(), &|u, _| {
+            vec![events.user_updated(u)]
+        })
+        .await
+        .map_err(super::users::conflict_param)?;
+    Ok(done.user)
+}
+
 /// Replace the password of the signed-in `user`, who proves they know the
 /// current one (a wrong one counts toward the account's lockout, like any
 /// other failed password: finding F16); with `sign_out_others`, every other

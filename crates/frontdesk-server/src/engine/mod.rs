@@ -18,6 +18,7 @@ pub mod emails;
 pub mod flows;
 pub mod images;
 pub mod mfa;
+pub mod passkeys;
 pub mod reverify;
 pub mod sign_in;
 pub mod sign_up;

@@ -17,7 +17,7 @@ use frontdesk_domain::flows::{
 use frontdesk_store::{EndSessions, UserPatch};
 use frontdesk_types::{EmailAddressId, UserId};
 
-use super::{code_error, flows, mfa};
+use super::{code_error, flows, mfa, passkeys};
 use crate::error::{ApiError, ApiResult};
 use crate::extract::Browser;
 use crate::services::credentials::{self, Credential, Denied};
@@ -68,16 +68,20 @@ async fn with_password(
             return Ok(Err(refused(denied)));
         }
     };
-    first_factor_passed(state, browser, &a.id, &user.id, UnixMillis::now()).await
+    first_factor_passed(state, browser, &a.id, &user.id, false, UnixMillis::now()).await
 }
 
 /// The first factor was right: ask for a second one when the account has
-/// one (a reset or an emailed code never skips it), else sign in.
+/// one (a reset or an emailed code never skips it), else sign in. A
+/// passkey is both factors at once (possession of the authenticator, and
+/// the PIN or biometric it verified: `userVerification: required`), as
+/// Clerk's `passkey_settings.satisfies_second_factor` says.
 async fn first_factor_passed(
     state: &AppState,
     browser: &mut Browser,
     id: &str,
     user_id: &UserId,
+    passkey: bool,
     now: UnixMillis,
 ) -> ApiResult<Result<SignInAttempt, ApiError>> {
     let user = state
@@ -85,15 +89,21 @@ async fn first_factor_passed(
         .get_user(user_id)
         .await?
         .ok_or_else(|| ApiError::not_found("user"))?;
-    let factors = mfa::second_factors(state, &user);
+    let factors = if passkey {
+        Vec::new()
+    } else {
+        mfa::second_factors(state, &user)
+    };
     let (attempt, next) = flows::change::<SignInAttempt, _>(state, browser, id, |a| {
         a.first_factor_passed(factors.clone(), now)
     })
     .await?;
+    let second_factor_at = passkey.then_some(now);
+    let setup = !passkey && mfa::setup_required(state, &user);
     match next {
         AfterFirstFactor::AskSecondFactor => Ok(Ok(attempt)),
         AfterFirstFactor::SignIn => match browser
-            .sign_in(state, user_id, None, mfa::setup_required(state, &user), now)
+            .sign_in(state, user_id, second_factor_at, setup, now)
             .await?
         {
             Ok((_, session)) => Ok(Ok(completed(state, browser, id, &session).await?)),
@@ -155,6 +165,7 @@ pub async fn start(
     browser: &mut Browser,
     identifier: Option<String>,
     password: Option<String>,
+    passkey: bool,
 ) -> ApiResult<Step> {
     let client = browser.ensure_client(state).await?;
     let now = UnixMillis::now();
@@ -174,13 +185,22 @@ pub async fn start(
             .unwrap_or_else(EmailAddressId::generate)
             .to_string()
     });
-    let attempt = SignInAttempt::new(
+    let mut attempt = SignInAttempt::new(
         format!("sia_{}", frontdesk_types::id::random_base62(16)),
         identifier,
         user.as_ref().map(|u| u.id.to_string()),
         email_address_id,
         now.plus_secs(ATTEMPT_TTL_SECS),
     );
+    attempt.passkey_available = user.as_ref().is_some_and(|u| !u.passkeys.is_empty());
+    // `strategy=passkey` with no identifier: the "Use passkey" button and
+    // autofill, which ask for the challenge with the attempt.
+    if passkey {
+        attempt.passkey_sent(passkeys::sign_in_challenge(
+            state,
+            browser.origin.as_deref(),
+        )?);
+    }
     flows::insert(state, &client.id, &attempt, now).await?;
     match password {
         Some(pw) if attempt.identifier.is_some() => {
@@ -223,6 +243,14 @@ pub async fn prepare(
     // until it says how it is prepared.
     let (strategy, purpose) = match factor {
         FirstFactor::Password => return get(state, browser, id).await,
+        FirstFactor::Passkey => {
+            let challenge = passkeys::sign_in_challenge(state, browser.origin.as_deref())?;
+            let (attempt, ()) = flows::change::<SignInAttempt, _>(state, browser, id, |a| {
+                a.passkey_sent(challenge.clone())
+            })
+            .await?;
+            return Ok(attempt);
+        }
         FirstFactor::EmailCode => (CodeStrategy::EmailCode, Purpose::SignIn),
         FirstFactor::ResetPasswordEmailCode => {
             (CodeStrategy::ResetPasswordEmailCode, Purpose::Reset)
@@ -285,6 +313,7 @@ pub async fn attempt(
         FirstFactor::EmailCode => {
             check_code(state, browser, id, CodeStrategy::EmailCode, secret).await
         }
+        FirstFactor::Passkey => with_passkey(state, browser, &current, secret).await,
         FirstFactor::ResetPasswordEmailCode => {
             check_code(
                 state,
@@ -345,10 +374,73 @@ async fn check_code(
                     .await?;
             Ok((attempt, Ok(())))
         }
-        AfterCode::SignIn => match first_factor_passed(state, browser, id, &user_id, now).await? {
-            Ok(next) => Ok((next, Ok(()))),
-            Err(e) => Ok((attempt, Err(e))),
-        },
+        AfterCode::SignIn => {
+            match first_factor_passed(state, browser, id, &user_id, false, now).await? {
+                Ok(next) => Ok((next, Ok(()))),
+                Err(e) => Ok((attempt, Err(e))),
+            }
+        }
+    }
+}
+
+/// Check a passkey assertion against the attempt's challenge, take the
+/// challenge (one compare-and-swap: a replayed or parallel assertion finds
+/// it taken), and sign the passkey's account in.
+async fn with_passkey(
+    state: &AppState,
+    browser: &mut Browser,
+    current: &SignInAttempt,
+    credential: &str,
+) -> ApiResult<Step> {
+    let now = UnixMillis::now();
+    let Some(challenge) = current.passkey.clone().filter(|c| c.open(now)) else {
+        let outcome = match &current.passkey {
+            Some(c) if c.status == frontdesk_domain::flows::CodeStatus::Unverified => {
+                CodeOutcome::Expired
+            }
+            Some(c) if c.status == frontdesk_domain::flows::CodeStatus::Failed => {
+                CodeOutcome::Failed
+            }
+            _ => CodeOutcome::NotPending,
+        };
+        return Ok((current.clone(), Err(code_error(outcome))));
+    };
+    let expected = user_id_of(current)?;
+    let checked =
+        passkeys::check_assertion(state, &challenge, credential, expected.as_ref()).await?;
+    let user = match &checked {
+        Ok(user_id) => state.store.get_user(user_id).await?,
+        Err(_) => None,
+    };
+    let (attempt, took) = flows::change::<SignInAttempt, _>(state, browser, &current.id, |a| {
+        let took = a.passkey_tried(&challenge.options, user.is_some(), now);
+        if let (true, Some(u)) = (took, &user)
+            && a.user_id.is_none()
+        {
+            // Discoverable: the passkey named the account.
+            a.user_id = Some(u.id.to_string());
+            a.identifier = u.primary_email().map(|e| e.email_address.clone());
+            a.email_address_id = u.primary_email_address_id.as_ref().map(|e| e.to_string());
+        }
+        took
+    })
+    .await?;
+    let user = match (checked, user) {
+        (Err(e), _) => return Ok((attempt, Err(e))),
+        (Ok(_), None) => {
+            return Ok((
+                attempt,
+                Err(Denied::Incorrect.error(state, Credential::Code)),
+            ));
+        }
+        (Ok(_), Some(user)) => user,
+    };
+    if !took {
+        return Ok((attempt, Err(code_error(CodeOutcome::NotPending))));
+    }
+    match first_factor_passed(state, browser, &attempt.id, &user.id, true, now).await? {
+        Ok(done) => Ok((done, Ok(()))),
+        Err(e) => Ok((attempt, Err(e))),
     }
 }
 
@@ -409,5 +501,5 @@ pub async fn reset(
         })
         .await?;
     // A reset proves the email address, not the second factor (security.md C7).
-    first_factor_passed(state, browser, id, &user_id, now).await?
+    first_factor_passed(state, browser, id, &user_id, false, now).await?
 }

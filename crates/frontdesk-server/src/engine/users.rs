@@ -87,7 +87,7 @@ pub struct NewUser {
     pub locked: Option<bool>,
 }
 
-fn check_username(name: &str) -> ApiResult<()> {
+pub(crate) fn check_username(name: &str) -> ApiResult<()> {
     frontdesk_domain::Username::parse(name)
         .map(drop)
         .map_err(|_| {
@@ -288,7 +288,7 @@ pub async fn create(state: &AppState, body: NewUser) -> ApiResult<User> {
 }
 
 /// Name the parameter behind a uniqueness conflict.
-fn conflict_param(e: frontdesk_store::StoreError) -> ApiError {
+pub(crate) fn conflict_param(e: frontdesk_store::StoreError) -> ApiError {
     match &e {
         frontdesk_store::StoreError::Conflict(what) if what.contains("username") => {
             ApiError::identifier_taken("username", "username")

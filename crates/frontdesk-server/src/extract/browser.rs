@@ -95,52 +95,33 @@ fn query_param(parts: &Parts, name: &str) -> Option<String> {
         .filter(|v| !v.is_empty())
 }
 
-/// The browser and device, from the user agent.
-fn activity(parts: &Parts) -> SessionActivity {
+/// The browser and device, from the user agent, and the caller's address.
+fn activity(parts: &Parts, ip: Option<std::net::IpAddr>) -> SessionActivity {
     let ua = parts
         .headers
         .get(USER_AGENT)
         .and_then(|v| v.to_str().ok())
         .map(|s| s.chars().take(512).collect::<String>());
-    let (name, version) = ua.as_deref().map(browser).unwrap_or((None, None));
-    let is_mobile = ua
+    let device = ua
         .as_deref()
-        .is_some_and(|u| u.contains("Mobile") || u.contains("Android"));
+        .map(frontdesk_domain::device::Device::from_user_agent)
+        .unwrap_or_default();
     SessionActivity {
-        ip_address: None,
-        browser_name: name,
-        browser_version: version,
-        device_type: ua
-            .as_ref()
-            .map(|_| if is_mobile { "mobile" } else { "desktop" }.to_owned()),
-        is_mobile,
+        ip_address: ip.map(|ip| ip.to_canonical().to_string()),
+        browser_name: device.browser_name,
+        browser_version: device.browser_version,
+        device_type: device.device_type,
+        is_mobile: device.is_mobile,
         user_agent: ua,
         city: None,
         country: None,
     }
 }
 
-fn browser(ua: &str) -> (Option<String>, Option<String>) {
-    for (marker, name) in [
-        ("Edg/", "Edge"),
-        ("Firefox/", "Firefox"),
-        ("Chrome/", "Chrome"),
-        ("Version/", "Safari"),
-    ] {
-        if let Some(rest) = ua.split(marker).nth(1) {
-            let version: String = rest
-                .chars()
-                .take_while(|c| c.is_ascii_digit() || *c == '.')
-                .collect();
-            return (Some(name.to_owned()), Some(version));
-        }
-    }
-    (None, None)
-}
-
 impl Browser {
     /// A caller not yet identified.
     fn blank(parts: &Parts, state: &AppState) -> Self {
+        let ip = super::peer::peer_ip(state, parts);
         let origin = parts
             .headers
             .get(ORIGIN)
@@ -151,8 +132,8 @@ impl Browser {
             dev_browser: false,
             client_is_new: false,
             origin,
-            activity: activity(parts),
-            ip: super::peer::peer_ip(state, parts),
+            activity: activity(parts, ip),
+            ip,
             cookies: Vec::new(),
             secure_cookies: state.instance.public_url.url().scheme() == "https",
         }
@@ -361,7 +342,7 @@ impl Browser {
                 state,
                 user_id,
                 &client.id,
-                self.activity.clone(),
+                self.placed_activity(state),
                 now,
             )
         };
@@ -409,6 +390,19 @@ impl Browser {
             }),
             SignInOutcome::UserGone => Err(Denied::Incorrect),
         })
+    }
+
+    /// The caller's device, placed by the operator's GeoIP database when
+    /// there is one: looked up only when a session records it (sign-in,
+    /// touch), not on every request.
+    pub fn placed_activity(&self, state: &AppState) -> SessionActivity {
+        let mut activity = self.activity.clone();
+        if let (Some(geo), Some(ip)) = (&state.geoip, self.ip) {
+            let place = geo.locate(ip.to_canonical());
+            activity.city = place.city;
+            activity.country = place.country;
+        }
+        activity
     }
 
     /// Point the client cookie at a new token.

@@ -36,6 +36,10 @@ pub struct CsrfToken(pub String);
 /// Then a "Show" button after each password field (NIST 800-63B 5.1.1.2:
 /// offer to display the secret while it is typed). Without script the
 /// forms work the same, minus the button.
+///
+/// Last, the passkey forms (`form[data-passkey]`, [`super::passkeys`]): the
+/// WebAuthn ceremony with the options in `data-options`, its answer put in
+/// the form's `credential` field before the form is sent.
 pub const PAGE_SCRIPT: &str = "(function(){var h=location.hash;if(h.indexOf('#/?')===0){\
 var q=new URLSearchParams(h.slice(3)),u=new URL(location.href);\
 q.forEach(function(v,k){if(!u.searchParams.has(k))u.searchParams.set(k,v)});\
@@ -48,7 +52,22 @@ function set(shown){i.type=shown?'text':'password';b.textContent=shown?'Hide':'S
 b.setAttribute('aria-pressed',String(shown));\
 b.setAttribute('aria-label',(shown?'Hide':'Show')+' password')}\
 set(false);b.addEventListener('click',function(){set(i.type==='password')});\
-i.insertAdjacentElement('afterend',b)})})})();";
+i.insertAdjacentElement('afterend',b)});\
+function enc(x){x=new Uint8Array(x);var t='';for(var k=0;k<x.length;k++)t+=String.fromCharCode(x[k]);\
+return btoa(t).replace(/\\+/g,'-').replace(/\\//g,'_').replace(/=+$/,'')}\
+function dec(t){t=t.replace(/-/g,'+').replace(/_/g,'/');while(t.length%4)t+='=';\
+var r=atob(t),a=new Uint8Array(r.length);for(var k=0;k<r.length;k++)a[k]=r.charCodeAt(k);return a.buffer}\
+document.querySelectorAll('form[data-passkey]').forEach(function(f){f.addEventListener('submit',function(ev){\
+ev.preventDefault();var o=JSON.parse(f.dataset.options),make=f.dataset.passkey==='create',p;\
+o.challenge=dec(o.challenge);\
+if(make){o.user.id=dec(o.user.id);(o.excludeCredentials||[]).forEach(function(c){c.id=dec(c.id)});\
+p=navigator.credentials.create({publicKey:o})}else{(o.allowCredentials||[]).forEach(function(c){c.id=dec(c.id)});\
+p=navigator.credentials.get({publicKey:o})}\
+p.then(function(c){var r=c.response,j={id:c.id,rawId:enc(c.rawId),type:c.type,response:{clientDataJSON:enc(r.clientDataJSON)}};\
+if(make){j.response.attestationObject=enc(r.attestationObject)}else{j.response.authenticatorData=enc(r.authenticatorData);\
+j.response.signature=enc(r.signature);if(r.userHandle)j.response.userHandle=enc(r.userHandle)}\
+f.elements.credential.value=JSON.stringify(j);f.submit()},function(e){var m=f.querySelector('.passkey-error');\
+m.hidden=false;m.textContent=(make?'No passkey was created':'No passkey was used')+': '+e.message})})})})})();";
 
 /// No script but [`PAGE_SCRIPT`] (by its hash), no frames, no plugins;
 /// styles and forms from Frontdesk only; images also from the configured

@@ -284,6 +284,7 @@ button { font: inherit; font-weight: 600; padding: .625rem 1rem; border-radius: 
   border: 1px solid var(--primary); background: var(--primary); color: #fff; }
 button.primary { width: 100%; }
 button.secondary { background: #fff; color: var(--primary); }
+button.danger { background: var(--danger); border-color: var(--danger); color: #fff; }
 button.reveal { margin-top: .25rem; padding: .125rem .5rem; font-size: .875rem; font-weight: 500;
   background: #fff; color: var(--primary); }
 .actions { display: flex; flex-direction: column; gap: .5rem; margin-top: 1rem; }

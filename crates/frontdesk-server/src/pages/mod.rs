@@ -15,10 +15,12 @@
 //! `__Host-` cookie. Every page is sent with a strict CSP, `no-store`,
 //! `no-referrer` and `frame-ancestors 'none'`. maud escapes every value.
 
+mod delete;
 mod factor_two;
 mod guard;
 mod home;
 mod layout;
+mod passkeys;
 mod profile;
 mod reset;
 mod sign_in;
@@ -90,6 +92,18 @@ pub fn router(state: &AppState) -> Router<AppState> {
         )
         .route("/user/two-step/backup-codes", post(two_step::backup_codes))
         .route("/user/two-step/remove", post(two_step::remove))
+        .route("/user/delete", post(delete::delete))
+        .route("/user/passkeys/start", post(passkeys::start))
+        .route("/user/passkeys/{id}/verify", post(passkeys::verify))
+        .route("/user/passkeys/{id}/remove", post(passkeys::remove))
+        .route(
+            "/sign-in/passkey/start",
+            post(passkeys::start_sign_in).layer(limited(guard::Limit::Create)),
+        )
+        .route(
+            "/sign-in/passkey",
+            post(passkeys::submit_sign_in).layer(limited(guard::Limit::Attempt)),
+        )
         .route(
             "/user/verify",
             post(two_step::confirm).layer(limited(guard::Limit::Attempt)),

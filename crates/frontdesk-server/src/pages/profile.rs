@@ -63,6 +63,23 @@ fn device(s: &Session) -> String {
     }
 }
 
+/// Where a session was last seen: its address and, with a GeoIP database,
+/// its city and country ("203.0.113.7 · Athens, GR").
+fn place(s: &Session) -> Option<String> {
+    let a = &s.latest_activity;
+    let town = [a.city.as_deref(), a.country.as_deref()]
+        .into_iter()
+        .flatten()
+        .collect::<Vec<_>>()
+        .join(", ");
+    let parts: Vec<&str> = [a.ip_address.as_deref(), Some(town.as_str())]
+        .into_iter()
+        .flatten()
+        .filter(|p| !p.is_empty())
+        .collect();
+    (!parts.is_empty()).then(|| parts.join(" · "))
+}
+
 fn render(
     state: &AppState,
     token: &CsrfToken,
@@ -83,6 +100,8 @@ fn render(
         Some("device") => Some("That device was signed out."),
         Some("two-step") => Some("Two-step verification is on."),
         Some("two-step-off") => Some("The authenticator app was removed."),
+        Some("passkey") => Some("Your passkey was added. You can sign in with it now."),
+        Some("passkey-off") => Some("The passkey was removed."),
         Some("verified") => Some("Thanks. You can make the change now."),
         Some("setup-mfa") => Some(
             "This application requires two-step verification: add an authenticator app to finish signing in.",
@@ -99,6 +118,7 @@ fn render(
                         td {
                             (device(s))
                             @if s.id == current.id { " " span class="badge" { "This device" } }
+                            @if let Some(at) = place(s) { br; span class="hint" { (at) } }
                         }
                         td { (when(s.last_active_at)) }
                         td {
@@ -168,10 +188,12 @@ fn render(
                 }
             }
             (super::two_step::section(state, token, user))
+            (super::passkeys::section(state, token, user))
             section aria-labelledby="h-devices" {
                 h2 id="h-devices" { "Devices" }
                 (devices)
             }
+            (super::delete::section(token, user))
             p class="links" { a href="/sign-out" { "Sign out" } }
         },
     )

@@ -87,7 +87,16 @@ pub async fn submit(
 ) -> Response {
     let started = match budget.check() {
         Err(e) => Err(e),
-        Ok(()) => sign_in::start(&state, &mut fapi, Some(form.identifier.clone()), None).await,
+        Ok(()) => {
+            sign_in::start(
+                &state,
+                &mut fapi,
+                Some(form.identifier.clone()),
+                None,
+                false,
+            )
+            .await
+        }
     };
     let result = match started {
         Ok((attempt, _)) => sign_in::prepare(&state, &fapi, &attempt.id, STRATEGY).await,

@@ -65,6 +65,7 @@ fn render(
                     }
                 }
             }
+            (super::passkeys::sign_in_button(state, token, form.next.raw(state).as_deref()))
             p class="links" {
                 a href=(format!("/forgot-password{q}")) { "Forgot password?" }
                 " · "
@@ -130,7 +131,7 @@ pub async fn submit(
     let outcome = if let Err(e) = budget.check() {
         Err(e)
     } else if form.action == "code" {
-        match sign_in::start(&state, &mut fapi, identifier, None).await {
+        match sign_in::start(&state, &mut fapi, identifier, None, false).await {
             Ok((attempt, _)) => {
                 sign_in::prepare(&state, &fapi, &attempt.id, FirstFactor::EmailCode)
                     .await
@@ -139,7 +140,15 @@ pub async fn submit(
             Err(e) => Err(e),
         }
     } else {
-        match sign_in::start(&state, &mut fapi, identifier, Some(form.password.clone())).await {
+        match sign_in::start(
+            &state,
+            &mut fapi,
+            identifier,
+            Some(form.password.clone()),
+            false,
+        )
+        .await
+        {
             Ok((attempt, Ok(()))) => Ok((attempt, false)),
             Ok((_, Err(e))) | Err(e) => Err(e),
         }

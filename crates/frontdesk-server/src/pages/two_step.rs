@@ -150,7 +150,7 @@ fn render_verify(
 
 /// The signed-in user, when their session checked a factor recently enough
 /// for a sensitive change; else the "confirm it's you" page.
-async fn recent(
+pub(super) async fn recent(
     state: &AppState,
     token: &CsrfToken,
     fapi: &Browser,

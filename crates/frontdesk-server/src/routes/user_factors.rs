@@ -1,5 +1,5 @@
 //! Backend API: a user's second factors (`/v1/users/{id}/mfa`, `…/totp`,
-//! `…/backup_code`, `…/verify_totp`), as `@clerk/backend`'s `users.*MFA*`
+//! `…/backup_code`, `…/verify_totp`, `…/passkeys/{id}`), as `@clerk/backend`'s `users.*MFA*`
 //! methods call them (clerk-protocol-wave2.md §2.9). Changes appear to
 //! webhooks as `user.updated`.
 
@@ -28,6 +28,23 @@ pub fn router() -> Router<AppState> {
             delete(delete_backup_codes),
         )
         .route("/v1/users/{user_id}/verify_totp", post(verify_totp))
+        .route(
+            "/v1/users/{user_id}/passkeys/{passkey_id}",
+            delete(delete_passkey),
+        )
+}
+
+/// `users.deleteUserPasskey`: one passkey goes; `user.updated` follows.
+async fn delete_passkey(
+    _: BackendCaller,
+    State(state): State<AppState>,
+    Path((id, passkey_id)): Path<(String, String)>,
+) -> ApiResult<ApiJson<frontdesk_types::common::DeletedObject>> {
+    let user = load_user(&state, &id).await?;
+    crate::engine::passkeys::delete(&state, &user.id, &passkey_id).await?;
+    Ok(ApiJson(frontdesk_types::common::DeletedObject::new(
+        "passkey", passkey_id,
+    )))
 }
 
 fn receipt(user_id: &str) -> ApiJson<Value> {

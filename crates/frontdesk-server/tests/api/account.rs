@@ -264,3 +264,48 @@ both_backends!(
         assert_eq!(app.http.get(&url).send().await.unwrap().status(), 404);
     }
 );
+
+both_backends!(
+    a_username_is_set_where_the_instance_offers_usernames,
+    fast,
+    |app: TestApp| async move {
+        let first = format!("uname-a{}@example.com", app.port);
+        let second = format!("uname-b{}@example.com", app.port);
+        user_with_password(&app, &first, PASSWORD).await;
+        user_with_password(&app, &second, PASSWORD).await;
+        let (a, sid_a) = signed_in(&app, &first, PASSWORD).await;
+        let (b, sid_b) = signed_in(&app, &second, PASSWORD).await;
+        let patch = |sid: &str| format!("{}&_method=PATCH", me("/v1/me", sid));
+
+        // Off by default: said, not ignored.
+        let (status, body) = a.post(&patch(&sid_a), &[("username", "grace_h")]).await;
+        assert_eq!(status, 422, "{body}");
+        assert_eq!(body["errors"][0]["meta"]["param_name"], "username");
+
+        let res = app
+            .bapi(
+                reqwest::Method::PATCH,
+                "/v1/instance/settings",
+                Some(json!({"sign_up": {"username": {"enabled": true}}})),
+            )
+            .await;
+        assert_eq!(res.status(), 200);
+        let (status, body) = a.post(&patch(&sid_a), &[("username", "grace_h")]).await;
+        assert_eq!(status, 200, "{body}");
+        assert_frontend_schema("Client.ClientWrappedUser", &body);
+        assert_eq!(body["response"]["username"], "grace_h");
+
+        // Taken (in any case), or not a username: refused on the field.
+        let (status, body) = b.post(&patch(&sid_b), &[("username", "Grace_H")]).await;
+        assert_eq!(status, 422, "{body}");
+        assert_eq!(body["errors"][0]["code"], "form_identifier_exists");
+        let (status, body) = b.post(&patch(&sid_b), &[("username", "g!")]).await;
+        assert_eq!(status, 422, "{body}");
+        assert_eq!(body["errors"][0]["meta"]["param_name"], "username");
+
+        // Optional: cleared with an empty value.
+        let (status, body) = a.post(&patch(&sid_a), &[("username", "")]).await;
+        assert_eq!(status, 200, "{body}");
+        assert_eq!(body["response"]["username"], Value::Null);
+    }
+);

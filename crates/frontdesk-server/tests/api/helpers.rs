@@ -93,6 +93,11 @@ pub async fn fresh_config(
         frontend_client_rate_limit: 0,
         // The tests talk to 127.0.0.1; the listening port is filled in.
         public_url: Some("http://127.0.0.1:0".to_owned()),
+        // Every test instance seals its secrets at rest, as production
+        // ones must (secrets.rs tests the instance without a key).
+        encryption_key: Some(frontdesk_server::config::Secret::new(
+            frontdesk_crypto::Sealer::generate_key(),
+        )),
         ..Config::default()
     };
     let schema = match backend {

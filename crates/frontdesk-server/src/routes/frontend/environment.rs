@@ -33,6 +33,18 @@ fn second_factor(enabled: bool, strategy: &str) -> Value {
     })
 }
 
+/// The passkey attribute: a first factor (`<SignIn/>`'s "Use passkey",
+/// autofill) that `<UserProfile/>` lets users add; never asked at sign-up.
+fn passkey(enabled: bool) -> Value {
+    let first: &[&str] = if enabled { &["passkey"] } else { &[] };
+    json!({
+        "enabled": enabled, "required": false, "name": "",
+        "used_for_first_factor": enabled, "first_factors": first,
+        "used_for_second_factor": false, "second_factors": [],
+        "verifications": first, "verify_at_sign_up": false,
+    })
+}
+
 fn named(a: Attribute) -> Value {
     attr(a.enabled, a.required, &[], &[])
 }
@@ -96,7 +108,7 @@ pub async fn get(State(state): State<AppState>, fapi: Browser) -> Response {
                 "web3_wallet": attr(false, false, &[], &[]),
                 "authenticator_app": second_factor(settings.mfa.totp, "totp"),
                 "backup_code": second_factor(settings.mfa.totp && settings.mfa.backup_codes, "backup_code"),
-                "passkey": attr(false, false, &[], &[]),
+                "passkey": passkey(settings.sign_in.passkey),
             },
             "sign_in": {"second_factor": {"required": settings.mfa.required}},
             "sign_up": {"mode": settings.sign_up.mode.as_str(), "captcha_enabled": false, "captcha_widget_type": "smart", "progressive": true, "legal_consent_enabled": false, "custom_action_required": false},
@@ -109,7 +121,12 @@ pub async fn get(State(state): State<AppState>, fapi: Browser) -> Response {
             "social": {},
             "saml": {"enabled": false},
             "enterprise_sso": {"enabled": false},
-            "passkey_settings": {"allow_autofill": false, "show_sign_in_button": false},
+            // A passkey with user verification is both factors (engine::sign_in).
+            "passkey_settings": {
+                "allow_autofill": settings.sign_in.passkey,
+                "show_sign_in_button": settings.sign_in.passkey,
+                "satisfies_second_factor": true,
+            },
             "actions": {"delete_self": true, "create_organization": false},
             "attack_protection": {"user_lockout": {"enabled": true, "max_attempts": 10, "duration_in_minutes": 60}},
         },

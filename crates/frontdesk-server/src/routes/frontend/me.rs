@@ -40,6 +40,7 @@ pub struct Update {
     first_name: Option<String>,
     last_name: Option<String>,
     primary_email_address_id: Option<String>,
+    username: Option<String>,
 }
 
 pub async fn update(
@@ -54,6 +55,9 @@ pub async fn update(
     }
     if body.first_name.is_some() || body.last_name.is_some() {
         user = account::rename(&state, &user, body.first_name, body.last_name).await?;
+    }
+    if let Some(username) = body.username.as_deref() {
+        user = account::set_username(&state, &user, username).await?;
     }
     let body = frontend_user(&state, &user, user.updated_at);
     envelope(&state, &mut fapi, body).await

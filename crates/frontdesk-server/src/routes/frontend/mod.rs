@@ -16,6 +16,7 @@ mod me;
 mod me_emails;
 mod me_factors;
 mod me_image;
+mod me_passkeys;
 mod render;
 mod reverify;
 mod sessions;
@@ -78,6 +79,10 @@ pub fn router(state: &AppState) -> Router<AppState> {
         .route(
             "/v1/me/totp/attempt_verification",
             post(me_factors::verify_totp),
+        )
+        .route(
+            "/v1/me/passkeys/{id}/attempt_verification",
+            post(me_passkeys::attempt),
         )
         .route(
             "/v1/me/email_addresses/{id}/attempt_verification",
@@ -155,6 +160,11 @@ pub fn router(state: &AppState) -> Router<AppState> {
             post(me_emails::prepare),
         )
         .route("/v1/me/sessions/active", get(me::sessions))
+        .route("/v1/me/passkeys", post(me_passkeys::create))
+        .route(
+            "/v1/me/passkeys/{id}",
+            axum::routing::patch(me_passkeys::rename).delete(me_passkeys::delete),
+        )
         .route(
             "/v1/me/totp",
             post(me_factors::create_totp).delete(me_factors::delete_totp),

@@ -3,8 +3,8 @@
 use frontdesk_domain::UnixMillis;
 use frontdesk_domain::entities::{Client, Session, SessionStatus, User};
 use frontdesk_domain::flows::{
-    CodeChallenge, CodeStatus, FirstFactor, SignInAttempt, SignInStatus, SignUpAttempt,
-    SignUpStatus,
+    CodeChallenge, CodeStatus, FirstFactor, PasskeyChallenge, SignInAttempt, SignInStatus,
+    SignUpAttempt, SignUpStatus,
 };
 use frontdesk_domain::settings::{SignInSettings, SignUpSettings};
 use frontdesk_store::SessionQuery;
@@ -32,6 +32,22 @@ pub fn verification(c: &CodeChallenge) -> fe::Verification {
             .to_owned(),
         ),
         supported_strategies: Some(vec![c.strategy.as_str().to_owned()]),
+        nonce: None,
+    }
+}
+
+/// A passkey challenge as clerk-js reads it: `nonce` is the WebAuthn
+/// options it hands to `navigator.credentials`, while one is awaited.
+pub fn passkey_verification(c: &PasskeyChallenge) -> fe::Verification {
+    fe::Verification {
+        object: "verification_passkey".to_owned(),
+        status: c.status.as_str().to_owned(),
+        strategy: "passkey".to_owned(),
+        attempts: Some(c.attempts),
+        expire_at: Some(c.expire_at.0),
+        next_action: None,
+        supported_strategies: None,
+        nonce: (c.status == CodeStatus::Unverified).then(|| c.options.clone()),
     }
 }
 
@@ -103,8 +119,9 @@ pub fn sign_in(a: &SignInAttempt, rules: &SignInSettings) -> fe::SignIn {
         FirstFactor::ALL
             .into_iter()
             .filter(|f| f.enabled(rules))
+            .filter(|f| *f != FirstFactor::Passkey || a.passkey_available)
             .map(|factor| match factor {
-                FirstFactor::Password => fe::SignInFactor {
+                FirstFactor::Password | FirstFactor::Passkey => fe::SignInFactor {
                     strategy: factor.as_str().to_owned(),
                     safe_identifier: None,
                     email_address_id: None,
@@ -136,7 +153,11 @@ pub fn sign_in(a: &SignInAttempt, rules: &SignInSettings) -> fe::SignIn {
                 })
                 .collect()
         }),
-        first_factor_verification: a.first_factor.as_ref().map(verification),
+        // A passkey challenge is sent after any code (sending a code drops it).
+        first_factor_verification: match &a.passkey {
+            Some(p) => Some(passkey_verification(p)),
+            None => a.first_factor.as_ref().map(verification),
+        },
         second_factor_verification: a.second_factor.map(|t| fe::Verification {
             object: format!("verification_{}", t.strategy.as_str()),
             status: if t.verified { "verified" } else { "unverified" }.to_owned(),
@@ -145,6 +166,7 @@ pub fn sign_in(a: &SignInAttempt, rules: &SignInSettings) -> fe::SignIn {
             expire_at: None,
             next_action: None,
             supported_strategies: None,
+            nonce: None,
         }),
         identifier: a.identifier.clone(),
         user_data: None,

@@ -44,7 +44,7 @@ pub async fn touch(
     };
     let s = state
         .store
-        .touch_session(&s.id, now, abandon_at, &fapi.activity)
+        .touch_session(&s.id, now, abandon_at, &fapi.placed_activity(&state))
         .await
         .map_err(|_| ApiError::unauthorized("This session has ended."))?;
     let user = state

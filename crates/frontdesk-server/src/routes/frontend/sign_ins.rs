@@ -42,11 +42,13 @@ pub async fn create(
     ApiBody(body): ApiBody<Create>,
 ) -> ApiResult<Response> {
     // A password goes with the password strategy (the default) only.
-    let password = match body.strategy.as_deref().map(str::parse::<FirstFactor>) {
+    let strategy = body.strategy.as_deref().map(str::parse::<FirstFactor>);
+    let password = match strategy {
         None | Some(Ok(FirstFactor::Password)) => body.password,
         Some(_) => None,
     };
-    let step = sign_in::start(&state, &mut fapi, body.identifier, password).await?;
+    let passkey = matches!(strategy, Some(Ok(FirstFactor::Passkey)));
+    let step = sign_in::start(&state, &mut fapi, body.identifier, password, passkey).await?;
     answer(&state, &mut fapi, step).await
 }
 
@@ -90,6 +92,7 @@ pub struct AttemptFactor {
     strategy: String,
     code: Option<String>,
     password: Option<String>,
+    public_key_credential: Option<String>,
 }
 
 pub async fn attempt_first_factor(
@@ -102,6 +105,7 @@ pub async fn attempt_first_factor(
     let secret = match factor {
         FirstFactor::Password => body.password,
         FirstFactor::EmailCode | FirstFactor::ResetPasswordEmailCode => body.code,
+        FirstFactor::Passkey => body.public_key_credential,
     };
     let step =
         sign_in::attempt(&state, &mut fapi, &id, factor, &secret.unwrap_or_default()).await?;
