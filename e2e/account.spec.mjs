@@ -9,15 +9,10 @@
 // The second address is a `+clerk_test` one: on a test-mode instance its
 // code is 424242 and no mail is sent.
 
-import path from 'node:path';
-
-import { Recorder, check, env, launch, log, retry } from './harness.mjs';
+import { check, clerkReady, env, log, openSpec, passwordSignIn, pathsAt } from './harness.mjs';
 
 const FRONTDESK = env('FRONTDESK_URL');
 const PAGE = env('PAGE_URL');
-const ARTIFACTS = env('ARTIFACTS_DIR', '/tmp');
-const CHROMIUM = env('CHROMIUM', '/usr/bin/chromium');
-const DEADLINE = Date.now() + Number(env('DEADLINE_MS', '90000'));
 const EMAIL = env('EMAIL');
 const PASSWORD = env('PASSWORD');
 const SECOND = EMAIL.replace('@', '+clerk_test@');
@@ -28,50 +23,19 @@ const PNG = Buffer.from(
   'base64',
 );
 
-const until = (what, fn, timeout = STEP) => retry(what, fn, { timeout, deadline: DEADLINE });
-
-const browser = await launch(CHROMIUM);
-const context = await browser.newContext();
-const page = await context.newPage();
-const seen = new Recorder();
-await seen.guard(context);
-seen.watch(page, (url) => (url.origin === FRONTDESK ? url.pathname : url.href.split('?')[0]));
-const overall = setTimeout(() => fail(new Error('deadline exceeded')), DEADLINE - Date.now());
-
-let failing = false;
-async function fail(e) {
-  if (failing) return;
-  failing = true;
-  await seen.fail(e, page, path.join(ARTIFACTS, 'account-failure.png'));
-  await browser.close().catch(() => {});
-  process.exit(1);
-}
-
-async function clerkReady() {
-  const state = await until('Clerk.load()', () => page.evaluate(() => document.body?.dataset.loaded));
-  if (state !== 'true') throw new Error(`Clerk.load failed: ${await page.textContent('#status')}`);
-}
+const { page, until, fail, pass } = await openSpec('account', { shown: pathsAt(FRONTDESK) });
 
 const user = () => page.evaluate(() => window.Clerk?.user ?? null);
 
 try {
   // Signed in with the password.
-  await page.goto(`${PAGE}/sign-in`);
-  await clerkReady();
-  await page.locator('input[name="identifier"]').fill(EMAIL);
-  const password = page.locator('input[name="password"]');
-  if (!(await password.isVisible())) {
-    await page.locator('.cl-formButtonPrimary').click();
-    await password.waitFor({ state: 'visible', timeout: STEP });
-  }
-  await password.fill(PASSWORD);
-  await page.locator('.cl-formButtonPrimary').click();
+  await passwordSignIn(page, until, PAGE, EMAIL, PASSWORD, STEP);
   const userId = await until('signed in', () => page.evaluate(() => window.Clerk?.user?.id));
   log(`signed in as ${userId}`);
 
   // 1. Add a second address and verify it with its code.
   await page.goto(`${PAGE}/user`);
-  await clerkReady();
+  await clerkReady(page, until);
   await page.getByRole('button', { name: 'Add email address' }).click();
   await page.locator('input[name="emailAddress"]').fill(SECOND);
   await page.locator('.cl-formButtonPrimary', { hasText: 'Add' }).click();
@@ -103,7 +67,7 @@ try {
 
   // 3. Delete the account (on the Security page).
   await page.goto(`${PAGE}/user/security`);
-  await clerkReady();
+  await clerkReady(page, until);
   await page.getByRole('button', { name: 'Delete account' }).click();
   await page.locator('input[name="deleteConfirmation"]').fill('Delete account');
   await page.locator('.cl-formButtonPrimary', { hasText: 'Delete account' }).click();
@@ -114,11 +78,7 @@ try {
   check(res.status === 404, `the user is gone (${res.status})`);
   log('deleted the account; signed out');
 
-  check(seen.blocked.length === 0, `no request left loopback (blocked: ${seen.blocked.join(', ')})`);
-  clearTimeout(overall);
-  await browser.close();
-  console.log(`--- network (${seen.network.length})\n${seen.network.join('\n')}`);
-  console.log('PASS');
+  await pass();
 } catch (e) {
   await fail(e);
 }

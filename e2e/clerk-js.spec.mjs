@@ -166,7 +166,7 @@ try {
   });
   log(`signed out; now at ${new URL(page.url()).pathname}`);
   check(
-    network.some((l) => /^200 DELETE \/v1\/client\/sessions$/.test(l)),
+    network.some((l) => /^200 DELETE \/v1\/client\/sessions( |$)/.test(l)),
     'sign-out called DELETE /v1/client/sessions',
   );
 

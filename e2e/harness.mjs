@@ -3,6 +3,8 @@
 // leaving loopback, and a log of the network and the console for failures.
 
 import crypto from 'node:crypto';
+import path from 'node:path';
+import readline from 'node:readline';
 
 import { chromium } from 'playwright-core';
 
@@ -83,13 +85,17 @@ export class Recorder {
   watch(page, shown = (url) => `${url.origin}${url.pathname}`) {
     page.on('console', (m) => this.console.push(`${m.type()}: ${m.text()}`));
     page.on('pageerror', (e) => this.console.push(`pageerror: ${e.stack || e}`));
+    // How long each request took, so that a slow answer shows in a failure's log.
+    const started = new WeakMap();
+    const took = (r) => (started.has(r) ? ` ${Date.now() - started.get(r)} ms` : '');
+    page.on('request', (r) => started.set(r, Date.now()));
     page.on('requestfailed', (r) =>
-      this.network.push(`FAILED ${r.method()} ${r.url()} ${r.failure()?.errorText ?? ''}`),
+      this.network.push(`FAILED ${r.method()} ${r.url()} ${r.failure()?.errorText ?? ''}${took(r)}`),
     );
     page.on('response', (r) => {
       const url = new URL(r.url());
       const method = url.searchParams.get('_method') ?? r.request().method();
-      this.network.push(`${r.status()} ${method} ${shown(url)}`);
+      this.network.push(`${r.status()} ${method} ${shown(url)}${took(r.request())}`);
     });
   }
 
@@ -159,6 +165,63 @@ export function totp(secret, step) {
   return String(n).padStart(6, '0');
 }
 export const stepNow = () => Math.floor(Date.now() / 30_000);
+
+/// How a spec on a page of another origin prints URLs: Frontdesk's by path,
+/// the page's without its query.
+export const pathsAt = (frontdesk) => (url) =>
+  url.origin === frontdesk ? url.pathname : url.href.split('?')[0];
+
+/// What every spec starts with: Debian's Chromium (`CHROMIUM`), one context
+/// and page with the loopback guard and the recorder, the whole run's
+/// deadline (`DEADLINE_MS`), `until` bounded by it, `fail` (the report, a
+/// screenshot in `ARTIFACTS_DIR/<name>-failure.png`, exit 1) and `pass`
+/// (nothing left loopback; the network log; `PASS`).
+/// `prepare(context)` runs before the page opens (init scripts).
+export async function openSpec(name, { shown, budgetMs = 90_000, step = 20_000, prepare } = {}) {
+  const deadline = Date.now() + Number(env('DEADLINE_MS', String(budgetMs)));
+  const artifacts = env('ARTIFACTS_DIR', '/tmp');
+  const browser = await launch(env('CHROMIUM', '/usr/bin/chromium'));
+  const context = await browser.newContext();
+  if (prepare) await prepare(context);
+  const page = await context.newPage();
+  const seen = new Recorder();
+  await seen.guard(context);
+  seen.watch(page, shown);
+  let failing = false;
+  const fail = async (e) => {
+    if (failing) return;
+    failing = true;
+    await seen.fail(e, page, path.join(artifacts, `${name}-failure.png`));
+    await browser.close().catch(() => {});
+    process.exit(1);
+  };
+  const overall = setTimeout(() => fail(new Error('deadline exceeded')), deadline - Date.now());
+  const until = (what, fn, timeout = step) => retry(what, fn, { timeout, deadline });
+  const pass = async () => {
+    check(seen.blocked.length === 0, `no request left loopback (blocked: ${seen.blocked.join(', ')})`);
+    clearTimeout(overall);
+    await browser.close();
+    console.log(`--- network (${seen.network.length})\n${seen.network.join('\n')}`);
+    console.log('PASS');
+  };
+  return { browser, context, page, seen, until, fail, pass };
+}
+
+/// Ask the Rust test that runs this spec to do what the browser cannot
+/// (`age-session <id>`: the session's factor checks become eleven minutes
+/// old, as a real clock would leave them): prints `ASK <request>` and waits
+/// for the test's `done` on stdin.
+export async function askTest(request) {
+  const rl = readline.createInterface({ input: process.stdin });
+  try {
+    const lines = rl[Symbol.asyncIterator]();
+    console.log(`ASK ${request}`);
+    const { value, done } = await lines.next();
+    if (done || value !== 'done') throw new Error(`the test did not do "${request}" (${value})`);
+  } finally {
+    rl.close();
+  }
+}
 
 /// The clerk-page.html page has run `Clerk.load()` (it sets
 /// `body[data-loaded]`); a failed load is an error with the page's status.

@@ -7,36 +7,17 @@
 //   FRONTDESK_URL (at localhost: browsers refuse IP-address relying
 //   parties), ARTIFACTS_DIR, CHROMIUM, DEADLINE_MS, EMAIL, PASSWORD
 
-import path from 'node:path';
-
-import { Recorder, check, env, launch, log, retry, virtualAuthenticator } from './harness.mjs';
+import { check, env, log, openSpec, virtualAuthenticator } from './harness.mjs';
 
 const FRONTDESK = env('FRONTDESK_URL');
-const ARTIFACTS = env('ARTIFACTS_DIR', '/tmp');
-const CHROMIUM = env('CHROMIUM', '/usr/bin/chromium');
-const DEADLINE = Date.now() + Number(env('DEADLINE_MS', '60000'));
 const EMAIL = env('EMAIL');
 const PASSWORD = env('PASSWORD');
 const STEP = 20_000;
 
-const until = (what, fn, timeout = STEP) => retry(what, fn, { timeout, deadline: DEADLINE });
-
-const browser = await launch(CHROMIUM);
-const context = await browser.newContext();
-const page = await context.newPage();
-const seen = new Recorder();
-await seen.guard(context);
-seen.watch(page, (url) => url.pathname);
-const overall = setTimeout(() => fail(new Error('deadline exceeded')), DEADLINE - Date.now());
-
-let failing = false;
-async function fail(e) {
-  if (failing) return;
-  failing = true;
-  await seen.fail(e, page, path.join(ARTIFACTS, 'hosted-passkeys-failure.png'));
-  await browser.close().catch(() => {});
-  process.exit(1);
-}
+const { page, until, fail, pass } = await openSpec('hosted-passkeys', {
+  shown: (url) => url.pathname,
+  budgetMs: 60_000,
+});
 
 const at = (pathname) => until(`at ${pathname}`, () => new URL(page.url()).pathname === pathname);
 
@@ -94,11 +75,7 @@ try {
   check(new URL(page.url()).pathname === '/sign-in', 'a deleted account does not sign in');
   log('/user deleted the account; its password no longer signs in');
 
-  check(seen.blocked.length === 0, `no request left loopback (blocked: ${seen.blocked.join(', ')})`);
-  clearTimeout(overall);
-  await browser.close();
-  console.log(`--- network (${seen.network.length})\n${seen.network.join('\n')}`);
-  console.log('PASS');
+  await pass();
 } catch (e) {
   await fail(e);
 }

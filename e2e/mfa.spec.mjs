@@ -10,30 +10,17 @@
 // The app's codes are computed (harness.mjs `totp`) from the secret the
 // Frontend API handed <UserProfile/>, as the user's phone would.
 
-import path from 'node:path';
-
-import { Recorder, check, env, launch, log, retry, stepNow, totp } from './harness.mjs';
+import { check, clerkReady, env, log, openSpec, passwordSignIn, pathsAt, stepNow, totp } from './harness.mjs';
 
 const FRONTDESK = env('FRONTDESK_URL');
 const PAGE = env('PAGE_URL');
-const ARTIFACTS = env('ARTIFACTS_DIR', '/tmp');
-const CHROMIUM = env('CHROMIUM', '/usr/bin/chromium');
-const DEADLINE = Date.now() + Number(env('DEADLINE_MS', '90000'));
 const EMAIL = env('EMAIL');
 const PASSWORD = env('PASSWORD');
 const STEP = 20_000;
 
 const claims = (jwt) => JSON.parse(Buffer.from(jwt.split('.')[1], 'base64url').toString('utf8'));
 
-const until = (what, fn, timeout = STEP) => retry(what, fn, { timeout, deadline: DEADLINE });
-
-const browser = await launch(CHROMIUM);
-const context = await browser.newContext();
-const page = await context.newPage();
-const seen = new Recorder();
-await seen.guard(context);
-seen.watch(page, (url) => (url.origin === FRONTDESK ? url.pathname : url.href.split('?')[0]));
-const overall = setTimeout(() => fail(new Error('deadline exceeded')), DEADLINE - Date.now());
+const { page, until, fail, pass } = await openSpec('mfa', { shown: pathsAt(FRONTDESK) });
 
 // The secret and backup codes, as the Frontend API handed them to the page.
 let secret;
@@ -48,20 +35,6 @@ page.on('response', async (r) => {
   } catch {}
 });
 
-let failing = false;
-async function fail(e) {
-  if (failing) return;
-  failing = true;
-  await seen.fail(e, page, path.join(ARTIFACTS, 'mfa-failure.png'));
-  await browser.close().catch(() => {});
-  process.exit(1);
-}
-
-async function clerkReady() {
-  const state = await until('Clerk.load()', () => page.evaluate(() => document.body?.dataset.loaded));
-  if (state !== 'true') throw new Error(`Clerk.load failed: ${await page.textContent('#status')}`);
-}
-
 const who = () =>
   page.evaluate(() => {
     const c = window.Clerk;
@@ -73,35 +46,16 @@ async function signOut() {
   await until('signed out', () => page.evaluate(() => window.Clerk?.loaded && window.Clerk.user === null));
 }
 
-/// The password, on the identifier's screen or the next one.
-async function submitPassword() {
-  const password = page.locator('input[name="password"]');
-  if (!(await password.isVisible())) {
-    await page.locator('.cl-formButtonPrimary').click();
-    await password.waitFor({ state: 'visible', timeout: STEP });
-  }
-  await password.fill(PASSWORD);
-  await page.locator('.cl-formButtonPrimary').click();
-}
-
 /// <SignIn/>: identifier and password; returns when the second step shows.
 async function passwordStep() {
-  await page.goto(`${PAGE}/sign-in`);
-  await clerkReady();
-  const identifier = page.locator('input[name="identifier"]');
-  await identifier.waitFor({ state: 'visible', timeout: STEP });
-  await identifier.fill(EMAIL);
-  await submitPassword();
+  await passwordSignIn(page, until, PAGE, EMAIL, PASSWORD, STEP);
   await until('the factor-two page', async () => new URL(page.url()).pathname.includes('factor-two'));
   log(`second step at ${new URL(page.url()).pathname}`);
 }
 
 try {
   // 1. Signed in with the password alone: no second factor yet.
-  await page.goto(`${PAGE}/sign-in`);
-  await clerkReady();
-  await page.locator('input[name="identifier"]').fill(EMAIL);
-  await submitPassword();
+  await passwordSignIn(page, until, PAGE, EMAIL, PASSWORD, STEP);
   const first = await until('signed in with the password', who);
   const fva0 = claims(await page.evaluate(() => window.Clerk.session.getToken())).fva;
   check(JSON.stringify(fva0) === '[0,-1]', `fva before a second factor is [0,-1] (got ${JSON.stringify(fva0)})`);
@@ -109,7 +63,7 @@ try {
 
   // 2. <UserProfile/> → Security → Add two-step verification → Authenticator application.
   await page.goto(`${PAGE}/user/security`);
-  await clerkReady();
+  await clerkReady(page, until);
   await page.getByRole('button', { name: 'Add two-step verification' }).click();
   await page.getByText('Authenticator application').click();
   await until('the secret from POST /v1/me/totp', () => secret);
@@ -164,11 +118,7 @@ try {
     }
   }
 
-  check(seen.blocked.length === 0, `no request left loopback (blocked: ${seen.blocked.join(', ')})`);
-  clearTimeout(overall);
-  await browser.close();
-  console.log(`--- network (${seen.network.length})\n${seen.network.join('\n')}`);
-  console.log('PASS');
+  await pass();
 } catch (e) {
   await fail(e);
 }

@@ -9,7 +9,7 @@
 use std::time::Duration;
 
 use frontdesk_domain::UnixMillis;
-use frontdesk_domain::entities::{BackupCodeSet, ImageRecord, TotpRecord};
+use frontdesk_domain::entities::{BackupCodeSet, ImageRecord, TotpRecord, Verification};
 use frontdesk_domain::entities::{
     Client, DevEmail, EmailAddressRecord, FlowRecord, Instance, SecretKeyRecord, Session,
     SessionActivity, SessionStatus, SigningKeyRecord, User,

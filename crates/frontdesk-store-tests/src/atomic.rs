@@ -38,6 +38,7 @@ pub async fn run_all<S: Store>(store: &S) {
     digest_upgrades_never_undo_a_password_change(store).await;
     purge_removes_only_what_outlived_its_use(store).await;
     setting_swaps_are_each_applied(store).await;
+    a_code_mailed_late_never_unverifies_an_address(store).await;
 }
 
 pub(crate) async fn new_user<S: Store>(store: &S, tag: &str) -> User {
@@ -699,5 +700,58 @@ pub async fn setting_swaps_are_each_applied<S: Store>(store: &S) {
             .await
             .unwrap(),
         "a swap over a stale copy is refused"
+    );
+}
+
+/// Codes mailed to an address (`pend_email_verification`) while an admin
+/// verifies it: it ends verified, whatever the order, and a code asked for
+/// afterwards writes nothing.
+pub async fn a_code_mailed_late_never_unverifies_an_address<S: Store>(store: &S) {
+    use frontdesk_domain::entities::{Verification, VerificationStatus};
+    let user = new_user(store, "pend").await;
+    let id = user.primary_email_address_id.clone().unwrap();
+    let mut email = store.get_email(&id).await.unwrap().unwrap();
+    let at = UnixMillis(1_700_200_000_000);
+    email.verification = None;
+    store.update_email(&email, &[]).await.unwrap();
+    let pending = Verification {
+        status: VerificationStatus::Unverified,
+        strategy: "email_code".into(),
+        attempts: Some(0),
+        expire_at: Some(at.plus_secs(600)),
+    };
+    email.verification = Some(Verification {
+        status: VerificationStatus::Verified,
+        strategy: "admin".into(),
+        attempts: None,
+        expire_at: None,
+    });
+    email.updated_at = at;
+    let pends = join_all((0..WRITERS).map(|_| store.pend_email_verification(&id, &pending, at)));
+    let (pends, verified) =
+        futures_util::future::join(pends, store.update_email(&email, &[])).await;
+    verified.unwrap();
+    for p in pends {
+        p.unwrap();
+    }
+    let after = store.get_email(&id).await.unwrap().unwrap();
+    assert_eq!(
+        after.verification.map(|v| v.status),
+        Some(VerificationStatus::Verified),
+        "no pending code undid the verification"
+    );
+    assert!(
+        !store
+            .pend_email_verification(&id, &pending, at)
+            .await
+            .unwrap(),
+        "a verified address takes no pending code"
+    );
+    let gone = frontdesk_types::EmailAddressId::generate();
+    assert!(
+        !store
+            .pend_email_verification(&gone, &pending, at)
+            .await
+            .unwrap()
     );
 }

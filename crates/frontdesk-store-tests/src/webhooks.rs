@@ -80,6 +80,7 @@ pub async fn endpoints_round_trip_and_delete<S: Store>(store: &S) {
     let mut ep = endpoint(&["user.created", "session.ended"], 10);
     store.create_endpoint(&ep).await.unwrap();
     assert_eq!(store.get_endpoint(&ep.id).await.unwrap(), Some(ep.clone()));
+    let read_at = ep.updated_at;
 
     ep.url = EndpointUrl::parse("http://127.0.0.1:9/other").unwrap();
     ep.filter_types.clear();
@@ -90,8 +91,24 @@ pub async fn endpoints_round_trip_and_delete<S: Store>(store: &S) {
     });
     ep.secret = WebhookSecret::from_random([2; 24]);
     ep.updated_at = UnixMillis(20);
-    store.update_endpoint(&ep).await.unwrap();
+    assert!(store.update_endpoint(&ep, read_at).await.unwrap());
     assert_eq!(store.get_endpoint(&ep.id).await.unwrap(), Some(ep.clone()));
+    // A copy read before that change writes nothing.
+    let mut stale = ep.clone();
+    stale.description = "from a stale copy".into();
+    stale.updated_at = UnixMillis(21);
+    assert!(!store.update_endpoint(&stale, read_at).await.unwrap());
+    assert_eq!(store.get_endpoint(&ep.id).await.unwrap(), Some(ep.clone()));
+    // Of many writers holding the same copy, one writes.
+    let writes = futures_util::future::join_all((0..20).map(|i| {
+        let mut next = ep.clone();
+        next.description = format!("writer {i}");
+        next.updated_at = UnixMillis(30 + i);
+        async move { store.update_endpoint(&next, UnixMillis(20)).await.unwrap() }
+    }))
+    .await;
+    assert_eq!(writes.iter().filter(|w| **w).count(), 1, "{writes:?}");
+    ep = store.get_endpoint(&ep.id).await.unwrap().unwrap();
     assert!(store.list_endpoints().await.unwrap().contains(&ep));
 
     store.delete_endpoint(&ep.id).await.unwrap();
@@ -101,7 +118,7 @@ pub async fn endpoints_round_trip_and_delete<S: Store>(store: &S) {
         Err(StoreError::NotFound)
     ));
     assert!(matches!(
-        store.update_endpoint(&ep).await,
+        store.update_endpoint(&ep, ep.updated_at).await,
         Err(StoreError::NotFound)
     ));
 }

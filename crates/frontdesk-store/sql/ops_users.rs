@@ -289,6 +289,28 @@ impl UserStore for ThisStore {
         Ok(())
     }
 
+    async fn pend_email_verification(
+        &self,
+        id: &EmailAddressId,
+        v: &Verification,
+        at: UnixMillis,
+    ) -> StoreResult<bool> {
+        let done = sqlx::query(&q(
+            "UPDATE email_addresses SET verification_status = $2, verification_strategy = $3, \
+             verification_attempts = $4, verification_expire_at = $5, updated_at = $6 \
+             WHERE id = $1 AND (verification_status IS NULL OR verification_status <> 'verified')",
+        ))
+        .bind(id.as_str())
+        .bind(v.status.as_str())
+        .bind(v.strategy.as_str())
+        .bind(v.attempts)
+        .bind(v.expire_at.map(|t| t.0))
+        .bind(at.0)
+        .execute(&self.pool)
+        .await?;
+        Ok(done.rows_affected() == 1)
+    }
+
     async fn delete_email(&self, id: &EmailAddressId, events: &[OutboxEvent]) -> StoreResult<()> {
         let mut tx = self.pool.begin().await?;
         sqlx::query(&q(

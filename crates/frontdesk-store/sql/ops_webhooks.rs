@@ -103,11 +103,12 @@ impl WebhookStore for ThisStore {
         .collect()
     }
 
-    async fn update_endpoint(&self, e: &WebhookEndpoint) -> StoreResult<()> {
+    async fn update_endpoint(&self, e: &WebhookEndpoint, read_at: UnixMillis) -> StoreResult<bool> {
         let done = sqlx::query(&q(
             "UPDATE webhook_endpoints SET url = $2, description = $3, filter_types = $4, \
              disabled = $5, secret = $6, previous_secret = $7, previous_secret_until = $8, \
-             failing_since = $9, updated_at = $10 WHERE id = $1",
+             failing_since = CASE WHEN disabled AND NOT $5 THEN NULL ELSE failing_since END, \
+             updated_at = $9 WHERE id = $1 AND updated_at = $10",
         ))
         .bind(e.id.as_str())
         .bind(e.url.as_str())
@@ -125,14 +126,17 @@ impl WebhookStore for ThisStore {
             )
         }))
         .bind(e.previous_secret.as_ref().map(|p| p.until.0))
-        .bind(e.failing_since.map(|t| t.0))
         .bind(e.updated_at.0)
+        .bind(read_at.0)
         .execute(&self.pool)
         .await?;
-        if done.rows_affected() == 0 {
-            return Err(StoreError::NotFound);
+        if done.rows_affected() == 1 {
+            return Ok(true);
         }
-        Ok(())
+        match self.get_endpoint(&e.id).await? {
+            Some(_) => Ok(false),
+            None => Err(StoreError::NotFound),
+        }
     }
 
     async fn delete_endpoint(&self, id: &WebhookEndpointId) -> StoreResult<()> {

@@ -25,7 +25,7 @@ use frontdesk_domain::entities::{
 };
 use frontdesk_domain::entities::{
     Client, EmailAddressRecord, Instance, SecretKeyRecord, Session, SessionStatus,
-    SigningKeyRecord, User,
+    SigningKeyRecord, User, Verification,
 };
 use frontdesk_domain::webhooks::{
     ClaimedDelivery, DeliveryAttempt, DeliveryOutcome, DeliveryStatus, EndpointMessage,
@@ -194,6 +194,16 @@ pub trait UserStore: Send + Sync {
         email: &EmailAddressRecord,
         events: &[OutboxEvent],
     ) -> StoreResult<()>;
+    /// Record a pending code verification on an address that is not
+    /// verified: `false`, and nothing written, when it is verified by now
+    /// (a code tried meanwhile, an admin) or gone. One conditional update,
+    /// so a code mailed late never un-verifies an address.
+    async fn pend_email_verification(
+        &self,
+        id: &EmailAddressId,
+        verification: &Verification,
+        at: UnixMillis,
+    ) -> StoreResult<bool>;
     /// Delete an email address; clears the user's primary pointer if it was primary.
     async fn delete_email(&self, id: &EmailAddressId, events: &[OutboxEvent]) -> StoreResult<()>;
 }
@@ -478,8 +488,16 @@ pub trait WebhookStore: Send + Sync {
     async fn get_endpoint(&self, id: &WebhookEndpointId) -> StoreResult<Option<WebhookEndpoint>>;
     /// All endpoints, oldest first.
     async fn list_endpoints(&self) -> StoreResult<Vec<WebhookEndpoint>>;
-    /// Replace an endpoint's settings; `NotFound` if it is gone.
-    async fn update_endpoint(&self, endpoint: &WebhookEndpoint) -> StoreResult<()>;
+    /// Replace an endpoint's settings if it is still as read (its
+    /// `updated_at` is `read_at`): `Ok(false)`, nothing written, when it
+    /// changed meanwhile (the caller reads it again and reapplies its
+    /// change); `NotFound` if it is gone. `failing_since` belongs to the
+    /// delivery workers and is only cleared, when the endpoint is re-enabled.
+    async fn update_endpoint(
+        &self,
+        endpoint: &WebhookEndpoint,
+        read_at: UnixMillis,
+    ) -> StoreResult<bool>;
     /// Delete an endpoint with its deliveries and attempts.
     async fn delete_endpoint(&self, id: &WebhookEndpointId) -> StoreResult<()>;
 

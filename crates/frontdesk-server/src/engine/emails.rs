@@ -61,6 +61,14 @@ pub async fn add(state: &AppState, user: &User, raw: &str) -> ApiResult<EmailAdd
     Ok(record)
 }
 
+fn already_verified() -> ApiError {
+    ApiError::bad_param(
+        "email_address",
+        "verification_already_verified",
+        "This email address is already verified.",
+    )
+}
+
 fn pending(expire_at: UnixMillis, attempts: i32) -> Verification {
     Verification {
         status: VerificationStatus::Unverified,
@@ -79,11 +87,7 @@ pub async fn prepare(
 ) -> ApiResult<EmailAddressRecord> {
     let email = own(user, raw_id)?.clone();
     if crate::render::is_verified(&email) {
-        return Err(ApiError::bad_param(
-            "email_address",
-            "verification_already_verified",
-            "This email address is already verified.",
-        ));
+        return Err(already_verified());
     }
     let client = browser.ensure_client(state).await?;
     let now = UnixMillis::now();
@@ -120,7 +124,15 @@ pub async fn prepare(
         updated_at: now,
         ..email
     };
-    state.store.update_email(&updated, &[]).await?;
+    // Conditional: a code tried while this one was issued may have verified
+    // the address; it stays verified and no mail goes out.
+    let pended = state
+        .store
+        .pend_email_verification(&updated.id, &pending(expire_at, 0), now)
+        .await?;
+    if !pended {
+        return Err(already_verified());
+    }
     mail::send_code(state, &updated.email_address, &code, Purpose::SignUp, true).await?;
     Ok(updated)
 }

@@ -7,6 +7,7 @@ mod body;
 mod browser;
 mod peer;
 mod query;
+mod upload;
 
 pub use backend::{BackendCaller, UnlimitedBackendCaller};
 pub use body::ApiBody;
@@ -17,3 +18,4 @@ pub use browser::{
 };
 pub use peer::{client_ip, peer_ip};
 pub use query::QueryParams;
+pub use upload::Upload;

@@ -12,7 +12,7 @@ use serde::Deserialize;
 
 use super::layout::{self, csrf};
 use super::two_step::recent;
-use super::{CsrfToken, FormError, page};
+use super::{CsrfToken, failed, page};
 use crate::engine::emails;
 use crate::extract::ApiBody as Form;
 use crate::extract::Browser;
@@ -76,10 +76,6 @@ pub async fn delete(
             );
             page(&fapi, StatusCode::OK, None, body)
         }
-        Err(e) => {
-            let e = FormError::from_api(e);
-            let body = layout::message(&state, "Delete account", &e.message);
-            page(&fapi, e.status, Some(&e), body)
-        }
+        Err(e) => failed(&state, &fapi, "Delete account", e),
     }
 }

@@ -2,9 +2,9 @@
 //! forms, per-IP limits, and the response headers of an authentication page.
 
 use axum::body::{Body, to_bytes};
-use axum::extract::{FromRequestParts, Request, State};
+use axum::extract::{FromRequest, FromRequestParts, Request, State};
 use axum::http::header::{
-    CACHE_CONTROL, CONTENT_SECURITY_POLICY, ORIGIN, REFERRER_POLICY, SET_COOKIE,
+    CACHE_CONTROL, CONTENT_SECURITY_POLICY, CONTENT_TYPE, ORIGIN, REFERRER_POLICY, SET_COOKIE,
     X_CONTENT_TYPE_OPTIONS, X_FRAME_OPTIONS,
 };
 use axum::http::request::Parts;
@@ -143,6 +143,32 @@ fn forbidden(state: &AppState, why: &str) -> Response {
         .into_response()
 }
 
+/// The forms that send a file (`multipart/form-data`, up to the image
+/// limit); every other form is URL-encoded within `max_body_bytes`.
+pub const UPLOADS: &[&str] = &[super::account::IMAGE_PATH];
+
+fn is_multipart(headers: &HeaderMap) -> bool {
+    headers
+        .get(CONTENT_TYPE)
+        .and_then(|v| v.to_str().ok())
+        .is_some_and(|v| v.starts_with("multipart/form-data"))
+}
+
+/// How much of a multipart body is searched for the token: the forms put
+/// it first, before the file (browsers send fields in document order).
+const TOKEN_PREFIX: usize = 64 * 1024;
+
+/// The token field of a multipart form, from the first part of the
+/// buffered body (the file after it is neither parsed nor copied).
+async fn multipart_token(headers: &HeaderMap, bytes: &axum::body::Bytes) -> Option<String> {
+    let head = bytes.slice(..bytes.len().min(TOKEN_PREFIX));
+    let mut req = Request::new(Body::from(head));
+    req.headers_mut()
+        .insert(CONTENT_TYPE, headers.get(CONTENT_TYPE)?.clone());
+    let upload = crate::extract::Upload::from_request(req, &()).await.ok()?;
+    String::from_utf8(upload.field(CSRF_FIELD).await.ok()?).ok()
+}
+
 /// CSRF and cross-site checks for every POST, then the page headers.
 pub async fn protect(State(state): State<AppState>, req: Request, next: Next) -> Response {
     let name = cookie_name(&state);
@@ -155,13 +181,23 @@ pub async fn protect(State(state): State<AppState>, req: Request, next: Next) ->
         if !same_origin(&state, req.headers()) {
             return secured(forbidden(&state, "This form was sent from another site."));
         }
+        let upload = UPLOADS.contains(&req.uri().path()) && is_multipart(req.headers());
+        let limit = if upload {
+            crate::engine::images::MAX_IMAGE_BYTES + 64 * 1024
+        } else {
+            state.config.max_body_bytes
+        };
         let (parts, body) = req.into_parts();
-        let Ok(bytes) = to_bytes(body, state.config.max_body_bytes).await else {
+        let Ok(bytes) = to_bytes(body, limit).await else {
             return secured(forbidden(&state, "This form is too large."));
         };
-        let sent = form_urlencoded::parse(&bytes)
-            .find(|(k, _)| k == CSRF_FIELD)
-            .map(|(_, v)| v.into_owned());
+        let sent = if upload {
+            multipart_token(&parts.headers, &bytes).await
+        } else {
+            form_urlencoded::parse(&bytes)
+                .find(|(k, _)| k == CSRF_FIELD)
+                .map(|(_, v)| v.into_owned())
+        };
         let valid = match (&existing, &sent) {
             (Some(c), Some(s)) => constant_time_eq(c.as_bytes(), s.as_bytes()),
             _ => false,

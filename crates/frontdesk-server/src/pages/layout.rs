@@ -296,4 +296,13 @@ th, td { text-align: left; padding: .5rem .25rem; border-bottom: 1px solid #e5e7
 .qr { margin: 0 0 1rem; } .qr svg { width: 200px; height: 200px; }
 .codes { display: grid; grid-template-columns: repeat(2, 1fr); gap: .25rem 1rem; padding-left: 1.25rem; }
 .badge { font-size: .75rem; padding: 0 .375rem; border-radius: 4px; background: #eef; color: var(--text); }
+.badge-muted { background: #f1f2f4; color: var(--muted); }
+.avatar-row { display: flex; flex-wrap: wrap; gap: 1rem; align-items: flex-end; margin-bottom: 1rem; }
+.avatar { width: 64px; height: 64px; border-radius: 50%; object-fit: cover; background: #e5e7eb; display: block; }
+.avatar-row form { display: flex; flex-wrap: wrap; gap: .5rem; align-items: flex-end; }
+.avatar-row .field { margin: 0; }
+.emails { list-style: none; padding: 0; margin: 0 0 1rem; }
+.emails li { padding: .5rem 0; border-bottom: 1px solid #e5e7eb; }
+.emails .actions { flex-direction: row; flex-wrap: wrap; margin-top: .375rem; }
+.emails .actions button { padding: .25rem .625rem; font-size: .875rem; }
 "#;

@@ -15,6 +15,7 @@
 //! `__Host-` cookie. Every page is sent with a strict CSP, `no-store`,
 //! `no-referrer` and `frame-ancestors 'none'`. maud escapes every value.
 
+mod account;
 mod delete;
 mod factor_two;
 mod guard;
@@ -93,6 +94,21 @@ pub fn router(state: &AppState) -> Router<AppState> {
         .route("/user/two-step/backup-codes", post(two_step::backup_codes))
         .route("/user/two-step/remove", post(two_step::remove))
         .route("/user/delete", post(delete::delete))
+        .route("/user/emails", post(account::add))
+        .route(
+            "/user/emails/verify",
+            post(account::verify).layer(limited(guard::Limit::Attempt)),
+        )
+        .route("/user/emails/{id}/send-code", post(account::start_verify))
+        .route("/user/emails/{id}/primary", post(account::make_primary))
+        .route("/user/emails/{id}/remove", post(account::remove))
+        .route(
+            account::IMAGE_PATH,
+            post(account::upload).layer(axum::extract::DefaultBodyLimit::max(
+                crate::engine::images::MAX_IMAGE_BYTES + 64 * 1024,
+            )),
+        )
+        .route("/user/image/remove", post(account::remove_image))
         .route("/user/passkeys/start", post(passkeys::start))
         .route("/user/passkeys/{id}/verify", post(passkeys::verify))
         .route("/user/passkeys/{id}/remove", post(passkeys::remove))
@@ -422,6 +438,14 @@ fn page(fapi: &Browser, status: StatusCode, error: Option<&FormError>, body: Str
         res.headers_mut().insert(axum::http::header::RETRY_AFTER, v);
     }
     fapi.with_cookies(res)
+}
+
+/// A page that only says what went wrong with `title`'s step (the error's
+/// status, its message; a 5xx cause to the log, never to the page).
+fn failed(state: &AppState, fapi: &Browser, title: &str, e: ApiError) -> Response {
+    let e = FormError::from_api(e);
+    let body = layout::message(state, title, &e.message);
+    page(fapi, e.status, Some(&e), body)
 }
 
 /// The status a form page is sent with: 200, or the error's.

@@ -23,7 +23,7 @@ use super::guard::Budget;
 use super::layout::{self, csrf, hidden};
 use super::profile::require;
 use super::two_step::recent;
-use super::{CsrfToken, FormError, Next, after_first_factor, page, see_other};
+use super::{CsrfToken, Next, after_first_factor, failed, page, see_other};
 use crate::engine::{passkeys, sign_in};
 use crate::extract::ApiBody as Form;
 use crate::extract::Browser;
@@ -79,12 +79,6 @@ fn ceremony(
             div class="actions" { button class="primary" type="submit" { (button) } }
         }
     }
-}
-
-fn failed(state: &AppState, fapi: &Browser, title: &str, e: crate::error::ApiError) -> Response {
-    let e = FormError::from_api(e);
-    let body = layout::message(state, title, &e.message);
-    page(fapi, e.status, Some(&e), body)
 }
 
 /// `POST /user/passkeys/start`: a pending passkey, and the page that

@@ -34,8 +34,10 @@ pub struct Shown {
 
 /// Which form an error belongs to.
 #[derive(PartialEq, Clone, Copy)]
-enum Section {
+pub(super) enum Section {
     Names,
+    Image,
+    Emails,
     Password,
     Devices,
 }
@@ -102,6 +104,11 @@ fn render(
         Some("two-step-off") => Some("The authenticator app was removed."),
         Some("passkey") => Some("Your passkey was added. You can sign in with it now."),
         Some("passkey-off") => Some("The passkey was removed."),
+        Some("email") => Some("Your email address was verified."),
+        Some("primary") => Some("That address is now your primary email address."),
+        Some("email-off") => Some("The email address was removed."),
+        Some("image") => Some("Your profile image was updated."),
+        Some("image-off") => Some("Your profile image was removed."),
         Some("verified") => Some("Thanks. You can make the change now."),
         Some("setup-mfa") => Some(
             "This application requires two-step verification: add an authenticator app to finish signing in.",
@@ -141,6 +148,8 @@ fn render(
             (layout::notice(notice))
             section aria-labelledby="h-profile" {
                 h2 id="h-profile" { "Profile" }
+                (super::account::image_section(token, user))
+                (alert(err(Section::Image).map(|e| e.message.as_str())))
                 (alert(names.and_then(|e| e.general(&["first_name", "last_name"]))))
                 form method="post" action="/user/profile" novalidate {
                     (csrf(token))
@@ -153,20 +162,7 @@ fn render(
                     button type="submit" { "Save" }
                 }
             }
-            section aria-labelledby="h-emails" {
-                h2 id="h-emails" { "Email addresses" }
-                ul {
-                    @for e in &user.email_addresses {
-                        li {
-                            (e.email_address)
-                            @if Some(&e.id) == user.primary_email_address_id.as_ref() { " " span class="badge" { "Primary" } }
-                            @if e.verification.as_ref().is_some_and(|v| v.status == frontdesk_domain::entities::VerificationStatus::Verified) {
-                                " " span class="badge" { "Verified" }
-                            }
-                        }
-                    }
-                }
-            }
+            (super::account::emails_section(token, user, err(Section::Emails)))
             section aria-labelledby="h-password" {
                 h2 id="h-password" { "Password" }
                 (alert(password.and_then(|e| e.general(&["current_password", "new_password"]))))
@@ -224,6 +220,18 @@ async fn show_with(
         done,
     );
     page(fapi, status, error.as_ref().map(|(_, e)| e), body)
+}
+
+/// `/user` again with `e` shown at `section`'s form.
+pub(super) async fn show_error(
+    state: &AppState,
+    token: &CsrfToken,
+    fapi: &Browser,
+    section: Section,
+    e: crate::error::ApiError,
+) -> Response {
+    let e = (section, FormError::from_api(e));
+    show_with(state, token, fapi, Some(e), None).await
 }
 
 /// `GET /user`.
@@ -365,9 +373,7 @@ pub async fn sign_out(
     if let Some(c) = fapi.client.clone()
         && let Err(e) = account::end_client_sessions(&state, &c.id, SessionStatus::Ended).await
     {
-        let e = FormError::from_api(e);
-        let body = layout::message(&state, "Sign out failed", &e.message);
-        return page(&fapi, e.status, Some(&e), body);
+        return super::failed(&state, &fapi, "Sign out failed", e);
     }
     fapi.set_client_uat(&state, 0);
     let target = next

@@ -211,9 +211,7 @@ pub async fn confirm(
 }
 
 fn failed(state: &AppState, fapi: &Browser, e: crate::error::ApiError) -> Response {
-    let e = FormError::from_api(e);
-    let body = layout::message(state, "Two-step verification", &e.message);
-    page(fapi, e.status, Some(&e), body)
+    super::failed(state, fapi, "Two-step verification", e)
 }
 
 /// `POST /user/two-step/start`: a new pending secret, and its setup page.

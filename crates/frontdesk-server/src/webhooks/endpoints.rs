@@ -120,28 +120,42 @@ pub struct EndpointPatch {
 pub async fn update(
     store: &dyn Store,
     policy: AddressPolicy,
-    mut endpoint: WebhookEndpoint,
+    endpoint: WebhookEndpoint,
     patch: EndpointPatch,
 ) -> Result<WebhookEndpoint, EndpointChangeError> {
-    if let Some(url) = patch.url {
-        endpoint.url = check_url(&url, policy).await.map_err(invalid("url"))?;
-    }
-    if let Some(d) = patch.description {
-        endpoint.description = description(Some(d))?;
-    }
-    if let Some(types) = patch.filter_types {
-        endpoint.filter_types = parse_filter_types(&types).map_err(invalid("filter_types"))?;
-    }
-    if let Some(disabled) = patch.disabled {
-        if !disabled && endpoint.disabled {
-            // Re-enabled: the failing run that disabled it is over.
-            endpoint.failing_since = None;
+    // Checked once (a name is resolved: an await), applied to whichever
+    // copy of the endpoint is current when it is written.
+    let url = match patch.url {
+        Some(url) => Some(check_url(&url, policy).await.map_err(invalid("url"))?),
+        None => None,
+    };
+    let text = patch
+        .description
+        .map(|d| description(Some(d)))
+        .transpose()?;
+    let types = match patch.filter_types {
+        Some(types) => Some(parse_filter_types(&types).map_err(invalid("filter_types"))?),
+        None => None,
+    };
+    change(store, endpoint, |e| {
+        if let Some(url) = &url {
+            e.url = url.clone();
         }
-        endpoint.disabled = disabled;
-    }
-    endpoint.updated_at = UnixMillis::now();
-    store.update_endpoint(&endpoint).await?;
-    Ok(endpoint)
+        if let Some(d) = &text {
+            e.description = d.clone();
+        }
+        if let Some(types) = &types {
+            e.filter_types = types.clone();
+        }
+        if let Some(disabled) = patch.disabled {
+            if !disabled && e.disabled {
+                // Re-enabled: the failing run that disabled it is over.
+                e.failing_since = None;
+            }
+            e.disabled = disabled;
+        }
+    })
+    .await
 }
 
 /// Replace the signing secret. The old one keeps signing alongside the new
@@ -149,19 +163,46 @@ pub async fn update(
 /// a message.
 pub async fn rotate_secret(
     store: &dyn Store,
-    mut endpoint: WebhookEndpoint,
+    endpoint: WebhookEndpoint,
     key: Option<&str>,
 ) -> Result<WebhookEndpoint, EndpointChangeError> {
     let secret = match key {
         Some(s) => WebhookSecret::parse(s).map_err(invalid("key"))?,
         None => new_secret(),
     };
-    let now = UnixMillis::now();
-    endpoint.previous_secret = Some(RetiringSecret {
-        secret: std::mem::replace(&mut endpoint.secret, secret),
-        until: now.plus_secs(ROTATION_WINDOW_SECS),
-    });
-    endpoint.updated_at = now;
-    store.update_endpoint(&endpoint).await?;
-    Ok(endpoint)
+    change(store, endpoint, |e| {
+        e.previous_secret = Some(RetiringSecret {
+            secret: std::mem::replace(&mut e.secret, secret.clone()),
+            until: UnixMillis::now().plus_secs(ROTATION_WINDOW_SECS),
+        });
+    })
+    .await
+}
+
+/// How many times a change is reapplied to a fresh copy before giving up.
+const CHANGE_TRIES: usize = 8;
+
+/// Apply `edit` to `endpoint` and write it over the copy it was read as; if
+/// another change landed first (an admin, a worker disabling it), read it
+/// again and reapply, so no change is lost to a stale copy.
+async fn change(
+    store: &dyn Store,
+    mut endpoint: WebhookEndpoint,
+    edit: impl Fn(&mut WebhookEndpoint),
+) -> Result<WebhookEndpoint, EndpointChangeError> {
+    for _ in 0..CHANGE_TRIES {
+        let read_at = endpoint.updated_at;
+        let mut next = endpoint.clone();
+        edit(&mut next);
+        // Later than the copy's time, so the next writer's check sees it.
+        next.updated_at = UnixMillis(UnixMillis::now().0.max(read_at.0 + 1));
+        if store.update_endpoint(&next, read_at).await? {
+            return Ok(next);
+        }
+        endpoint = store
+            .get_endpoint(&endpoint.id)
+            .await?
+            .ok_or(StoreError::NotFound)?;
+    }
+    Err(StoreError::Conflict("the endpoint kept changing; try again".to_owned()).into())
 }

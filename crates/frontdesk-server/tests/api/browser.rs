@@ -74,6 +74,54 @@ pub async fn run_spec(
         .unwrap()
 }
 
+/// A spec of the hosted pages (no clerk-js) for a user with `email` and
+/// `password` made first: holds the one browser, asserts that it passed,
+/// prints its log and stops the app; a counted skip without node or
+/// Chromium.
+pub async fn run_hosted_spec(
+    app: crate::helpers::TestApp,
+    what: &str,
+    spec: &str,
+    email: String,
+    password: &str,
+    budget: std::time::Duration,
+) {
+    if let Some(why) = missing().await {
+        frontdesk_testkit::skip(what, &why);
+        app.stop().await;
+        return;
+    }
+    ensure_node_modules().await;
+    let _one_browser = BROWSER.lock().await;
+    crate::helpers::user_with_password(&app, &email, password).await;
+    let artifacts = tempfile::Builder::new()
+        .prefix("frontdesk-hosted-")
+        .tempdir()
+        .unwrap();
+    let env = [
+        ("FRONTDESK_URL", app.state.instance.public_url.origin()),
+        ("EMAIL", email),
+        ("PASSWORD", password.to_owned()),
+    ];
+    let out = run_spec(spec, &env, artifacts.path(), budget).await;
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    if !out.status.success() {
+        let kept = artifacts.keep();
+        panic!(
+            "{what} ({spec}, Chromium) failed ({}); artifacts in {}:\n{stdout}\n{stderr}",
+            out.status,
+            kept.display()
+        );
+    }
+    assert!(
+        stdout.lines().any(|l| l.trim() == "PASS"),
+        "no PASS from {spec}:\n{stdout}\n{stderr}"
+    );
+    println!("{stdout}");
+    app.stop().await;
+}
+
 /// Serve `html` for every path on a loopback port; the page's origin is
 /// `http://localhost:<port>`, a different origin from Frontdesk's.
 pub async fn serve_page(html: String) -> (String, tokio::task::JoinHandle<()>) {

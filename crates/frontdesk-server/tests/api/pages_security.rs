@@ -71,6 +71,38 @@ pub(crate) async fn user(app: &TestApp, email: &str, password: &str) -> Value {
     body
 }
 
+/// A browser signed in through the hosted `/sign-in` form with a password,
+/// and its session's id.
+pub(crate) async fn hosted_sign_in(
+    app: &TestApp,
+    email: &str,
+    password: &str,
+) -> (reqwest::Client, String) {
+    let b = browser();
+    let (_, token) = page(&b, app, "/sign-in").await;
+    let form = [
+        ("csrf_token", token.as_str()),
+        ("identifier", email),
+        ("password", password),
+        ("action", "password"),
+    ];
+    let res = post_form(&b, app, "/sign-in", &form, &[]).await;
+    assert_eq!(res.status(), 303, "signed in on /sign-in");
+    let q = form_urlencoded::Serializer::new(String::new())
+        .append_pair("email_address", email)
+        .finish();
+    let users = json(app.bapi_get(&format!("/v1/users?{q}")).await).await;
+    let uid = users[0]["id"].as_str().expect("the user").parse().unwrap();
+    let sessions = app.state.store.list_sessions_for_user(&uid).await.unwrap();
+    let sid = sessions
+        .iter()
+        .max_by_key(|s| s.created_at)
+        .expect("a session")
+        .id
+        .to_string();
+    (b, sid)
+}
+
 pub(crate) fn location(res: &reqwest::Response) -> String {
     res.headers()["location"].to_str().unwrap().to_owned()
 }

@@ -7,7 +7,7 @@
 use std::time::Duration;
 
 use crate::both_backends;
-use crate::browser::{BROWSER, ensure_node_modules, missing, run_spec};
+use crate::browser::run_hosted_spec;
 use crate::clerk_js::{on_clerk_page, run_for_user};
 use crate::helpers::TestApp;
 
@@ -36,46 +36,15 @@ both_backends!(
         c.public_url = Some("http://localhost:0".to_owned());
     },
     |app: TestApp| async move {
-        if let Some(why) = missing().await {
-            frontdesk_testkit::skip("the hosted passkeys browser test", &why);
-            app.stop().await;
-            return;
-        }
-        ensure_node_modules().await;
-        let _one_browser = BROWSER.lock().await;
         let email = format!("hosted-passkey-{}@example.com", app.port);
-        let password = "correct horse hosted passkey";
-        crate::helpers::user_with_password(&app, &email, password).await;
-        let artifacts = tempfile::Builder::new()
-            .prefix("frontdesk-hosted-passkeys-")
-            .tempdir()
-            .unwrap();
-        let out = run_spec(
+        run_hosted_spec(
+            app,
+            "the hosted passkeys browser test",
             "hosted-passkeys.spec.mjs",
-            &[
-                ("FRONTDESK_URL", app.state.instance.public_url.origin()),
-                ("EMAIL", email),
-                ("PASSWORD", password.to_owned()),
-            ],
-            artifacts.path(),
+            email,
+            "correct horse hosted passkey",
             Duration::from_secs(60),
         )
         .await;
-        let stdout = String::from_utf8_lossy(&out.stdout);
-        let stderr = String::from_utf8_lossy(&out.stderr);
-        if !out.status.success() {
-            let kept = artifacts.keep();
-            panic!(
-                "hosted passkeys in Chromium failed ({}); artifacts in {}:\n{stdout}\n{stderr}",
-                out.status,
-                kept.display()
-            );
-        }
-        assert!(
-            stdout.lines().any(|l| l.trim() == "PASS"),
-            "no PASS:\n{stdout}\n{stderr}"
-        );
-        println!("{stdout}");
-        app.stop().await;
     }
 );

@@ -14,7 +14,7 @@ const PASSWORD: &str = "correct horse battery staple";
 
 /// Make the session's last factor checks eleven minutes old (the second
 /// only if it has one).
-async fn age(app: &TestApp, sid: &str) {
+pub(crate) async fn age(app: &TestApp, sid: &str) {
     let id = sid.parse().unwrap();
     let session = app.state.store.get_session(&id).await.unwrap().unwrap();
     let old = UnixMillis(UnixMillis::now().0 - 11 * 60_000);
@@ -218,32 +218,11 @@ both_backends!(
     the_hosted_profile_asks_again_before_a_change,
     fast,
     |app: TestApp| async move {
-        use crate::pages_security::{browser, location, page, post_form};
+        use crate::pages_security::{hosted_sign_in, location, page, post_form};
         let email = format!("hosted{}@example.com", app.port);
-        let uid = user_with_password(&app, &email, PASSWORD).await;
-        let b = browser();
-        let (_, token) = page(&b, &app, "/sign-in").await;
-        let res = post_form(
-            &b,
-            &app,
-            "/sign-in",
-            &[
-                ("csrf_token", &token),
-                ("identifier", &email),
-                ("password", PASSWORD),
-                ("action", "password"),
-            ],
-            &[],
-        )
-        .await;
-        assert_eq!(res.status(), 303);
-        let sessions = app
-            .state
-            .store
-            .list_sessions_for_user(&uid.parse().unwrap())
-            .await
-            .unwrap();
-        age(&app, sessions[0].id.as_str()).await;
+        user_with_password(&app, &email, PASSWORD).await;
+        let (b, sid) = hosted_sign_in(&app, &email, PASSWORD).await;
+        age(&app, &sid).await;
 
         let (_, token) = page(&b, &app, "/user").await;
         let res = post_form(

@@ -1,7 +1,7 @@
 //! `/v1/me/profile_image` (upload, remove) and `/v1/images/{id}` (serve):
 //! the wire of [`crate::engine::images`].
 
-use axum::extract::{Multipart, Path, State};
+use axum::extract::{Path, State};
 use axum::http::{StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use frontdesk_types::common::DeletedObject;
@@ -11,39 +11,18 @@ use super::envelope;
 use super::me::current;
 use crate::engine::images;
 use crate::error::{ApiError, ApiResult};
-use crate::extract::{Browser, QueryParams};
+use crate::extract::{Browser, QueryParams, Upload};
 use crate::state::AppState;
-
-/// The `file` part of a multipart upload, as clerk-js's `setProfileImage`
-/// sends it.
-async fn file_of(mut form: Multipart) -> ApiResult<Vec<u8>> {
-    let bad = |why: String| ApiError::bad_param("file", "form_param_format_invalid", why);
-    while let Some(field) = form.next_field().await.map_err(|e| bad(e.body_text()))? {
-        if field.name() == Some("file") {
-            return Ok(field
-                .bytes()
-                .await
-                .map_err(|e| bad(e.body_text()))?
-                .to_vec());
-        }
-    }
-    Err(ApiError::bad_param(
-        "file",
-        "form_param_missing",
-        "Choose an image to upload.",
-    ))
-}
 
 pub async fn upload(
     State(state): State<AppState>,
     mut fapi: Browser,
     q: QueryParams,
-    form: Result<Multipart, axum::extract::multipart::MultipartRejection>,
+    upload: Result<Upload, ApiError>,
 ) -> ApiResult<Response> {
+    // Who is asking first: a signed-out caller is told that, whatever it sent.
     let (_, user) = current(&state, &fapi, &q).await?;
-    let form =
-        form.map_err(|e| ApiError::bad_param("file", "form_param_format_invalid", e.body_text()))?;
-    let bytes = file_of(form).await?;
+    let bytes = upload?.file().await?;
     let (image, _) = images::set(&state, &user, bytes).await?;
     let body = json!({
         "object": "image",
