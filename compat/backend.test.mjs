@@ -281,6 +281,18 @@ test('users: second-factor fields, and the MFA methods on a user without one', a
   await assert.rejects(clerk.users.disableUserMFA('user_nobody'), apiError(404));
 });
 
+test('users: OAuth access tokens and external accounts of a user without any', async () => {
+  // The Rust tests cover a user with an external account (none can be made
+  // through the Backend API; they come from signing in with a provider).
+  const tokens = await clerk.users.getUserOauthAccessToken(userB.id, 'google');
+  assert.deepEqual(tokens.data, []);
+  assert.equal(tokens.totalCount, 0);
+  await assert.rejects(
+    clerk.users.deleteUserExternalAccount({ userId: userB.id, externalAccountId: 'eac_nope' }),
+    apiError(404),
+  );
+});
+
 test('users.banUser / unbanUser toggle banned', async () => {
   const banned = await clerk.users.banUser(userB.id);
   assert.equal(banned.id, userB.id);

@@ -203,8 +203,8 @@ pub async fn run(cmd: KeysCommand, config: Config) -> Result<(), Failure> {
         KeysCommand::RotateEncryption => {
             let done = store.reseal_secrets().await?;
             println!(
-                "sealed under the current key: {} TOTP secrets, {} signing keys, {} webhook secrets",
-                done.totp_secrets, done.signing_keys, done.webhook_secrets
+                "sealed under the current key: {} TOTP secrets, {} signing keys, {} webhook secrets, {} OAuth secrets and tokens",
+                done.totp_secrets, done.signing_keys, done.webhook_secrets, done.oauth_secrets
             );
             Ok(())
         }

@@ -48,6 +48,19 @@ pub async fn run(cmd: SettingsCommand, config: Config) -> Result<(), Failure> {
                     })
                 })
                 .collect::<Result<Vec<_>, _>>()?;
+            // Client secrets are kept apart, sealed; the rest goes into the
+            // document.
+            let (secret_pairs, pairs): (Vec<_>, Vec<_>) = pairs
+                .into_iter()
+                .partition(|(path, _)| settings::client_secret_path(path.trim()).is_some());
+            let mut patch = serde_json::json!({"social": {}});
+            for (path, value) in &secret_pairs {
+                if let Some(strategy) = settings::client_secret_path(path.trim()) {
+                    patch["social"][strategy] = serde_json::json!({"client_secret": value});
+                }
+            }
+            let secrets = settings::take_client_secrets(&mut patch)
+                .map_err(|e| Failure::usage(format!("refused: {e}")))?;
             let updated = settings::update(store, &seed, |s| {
                 pairs
                     .iter()
@@ -61,12 +74,16 @@ pub async fn run(cmd: SettingsCommand, config: Config) -> Result<(), Failure> {
                 }
                 Err(SettingsError::Store(e)) => return Err(e.into()),
             };
+            settings::store_client_secrets(store, &secrets).await?;
             let paths: Vec<&str> = pairs.iter().map(|(p, _)| p.trim()).collect();
             let mut out = serde_json::Map::new();
             for p in paths {
                 let v =
                     settings::get_path(&new, Some(p)).map_err(|e| Failure::usage(e.to_string()))?;
                 out.insert(p.to_owned(), v);
+            }
+            for (path, _) in &secret_pairs {
+                out.insert(path.trim().to_owned(), "[set]".into());
             }
             serde_json::Value::Object(out)
         }

@@ -356,6 +356,7 @@ fn change_error(id: Option<&WebhookEndpointId>, e: EndpointChangeError) -> Failu
             Some(id) => missing(id),
             None => StoreError::NotFound.into(),
         },
+        EndpointChangeError::Busy => Failure::usage(EndpointChangeError::Busy.to_string()),
         EndpointChangeError::Store(e) => e.into(),
     }
 }

@@ -482,6 +482,43 @@ fn settings_are_read_and_changed_in_the_database() {
     let o = frontdesk(d, &["settings", "set", "no.such=1"], &[]);
     assert_eq!(o.status.code(), Some(2));
     assert!(stderr(&o).contains("no such setting"), "{}", stderr(&o));
+
+    // A provider named for the first time; its client secret kept apart,
+    // never printed.
+    let o = frontdesk(
+        d,
+        &[
+            "settings",
+            "set",
+            "social.oauth_google.client_id=1234.apps.googleusercontent.com",
+            "social.oauth_google.enabled=true",
+            "social.oauth_google.client_secret=GOCSPX-not-to-be-printed",
+        ],
+        &[],
+    );
+    assert!(o.status.success(), "{}", stderr(&o));
+    let shown: serde_json::Value = serde_json::from_str(&stdout(&o)).unwrap();
+    assert_eq!(shown["social.oauth_google.enabled"], true);
+    assert_eq!(shown["social.oauth_google.client_secret"], "[set]");
+    let o = frontdesk(d, &["settings", "get"], &[]);
+    assert!(!stdout(&o).contains("GOCSPX"), "{}", stdout(&o));
+    let all: serde_json::Value = serde_json::from_str(&stdout(&o)).unwrap();
+    assert_eq!(
+        all["social"]["oauth_google"]["client_id"],
+        "1234.apps.googleusercontent.com"
+    );
+    // Turning on a provider that cannot work is refused, naming why.
+    let o = frontdesk(
+        d,
+        &["settings", "set", "social.oauth_custom_corp.enabled=true"],
+        &[],
+    );
+    assert_eq!(o.status.code(), Some(2));
+    assert!(
+        stderr(&o).contains("social.oauth_custom_corp"),
+        "{}",
+        stderr(&o)
+    );
 }
 
 #[test]

@@ -152,6 +152,60 @@ pub struct User {
     /// The user's verified passkeys, as the user row lists them (changed in
     /// the transactions that change the passkeys themselves).
     pub passkeys: Vec<PasskeySummary>,
+    /// Accounts at other identity providers joined to the user, as the
+    /// user row lists them (their tokens are kept apart, sealed).
+    pub external_accounts: Vec<ExternalAccount>,
+}
+
+/// An account at another identity provider ("Continue with Google")
+/// joined to a user: who the provider says the person is. One provider
+/// identity (`provider`, `provider_user_id`) belongs to one user.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ExternalAccount {
+    /// `eac_…`
+    pub id: String,
+    /// `oauth_google`, `oauth_custom_corp`, …
+    pub provider: String,
+    pub provider_user_id: String,
+    /// The identification (`idn_…`) the user's email addresses link to.
+    pub identification_id: String,
+    pub email_address: Option<String>,
+    /// Whether the provider vouched for the address (by its rule,
+    /// [`crate::oauth::Provider::vouches_for`]).
+    pub email_address_verified: bool,
+    pub first_name: Option<String>,
+    pub last_name: Option<String>,
+    pub image_url: Option<String>,
+    pub username: Option<String>,
+    /// Space-separated.
+    pub approved_scopes: String,
+    pub created_at: UnixMillis,
+    pub updated_at: UnixMillis,
+}
+
+/// The tokens a provider gave for an external account: sealed at rest,
+/// handed out only to the Backend API (`oauth_access_tokens`).
+#[derive(Clone, PartialEq, Eq)]
+pub struct ProviderTokens {
+    pub access_token: String,
+    pub refresh_token: Option<String>,
+    pub expires_at: Option<UnixMillis>,
+    /// Space-separated.
+    pub scopes: String,
+}
+
+impl std::fmt::Debug for ProviderTokens {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("ProviderTokens")
+            .field("access_token", &"[redacted]")
+            .field(
+                "refresh_token",
+                &self.refresh_token.as_ref().map(|_| "[redacted]"),
+            )
+            .field("expires_at", &self.expires_at)
+            .field("scopes", &self.scopes)
+            .finish()
+    }
 }
 
 /// A user's second factors, as the user row summarises them.
@@ -312,6 +366,7 @@ impl User {
             mfa: Mfa::default(),
             email_addresses: Vec::new(),
             passkeys: Vec::new(),
+            external_accounts: Vec::new(),
         }
     }
 

@@ -12,6 +12,7 @@ pub mod flows;
 pub mod keys;
 pub mod lockout;
 pub mod metadata;
+pub mod oauth;
 pub mod password;
 pub mod redirect;
 pub mod settings;

@@ -46,6 +46,10 @@ pub struct InstanceSettings {
     pub branding: Branding,
     pub restrictions: Restrictions,
     pub organizations: OrganizationSettings,
+    /// Identity providers users may sign in with, by strategy
+    /// (`oauth_google`, `oauth_custom_corp`, …); client secrets are kept
+    /// sealed apart from this document.
+    pub social: crate::oauth::SocialSettings,
 }
 
 impl Default for InstanceSettings {
@@ -67,6 +71,7 @@ impl Default for InstanceSettings {
             branding: Branding::default(),
             restrictions: Restrictions::default(),
             organizations: OrganizationSettings::default(),
+            social: crate::oauth::SocialSettings::new(),
         }
     }
 }
@@ -379,6 +384,11 @@ impl InstanceSettings {
                 "branding.logo_url",
                 format!("`{url}` must be an http(s) URL"),
             ));
+        }
+        for (strategy, connection) in &self.social {
+            crate::oauth::check_connection(strategy, connection).map_err(|(field, why)| {
+                SettingError::new(&format!("social.{strategy}.{field}"), why)
+            })?;
         }
         for origin in &self.allowed_origins {
             let ok = Url::parse(origin)

@@ -2,8 +2,8 @@
 
 use frontdesk_domain::UnixMillis;
 use frontdesk_domain::entities::{
-    Client, EmailAddressRecord, PasskeyRecord, PasskeySummary, Session, User, Verification,
-    VerificationStatus,
+    Client, EmailAddressRecord, ExternalAccount, PasskeyRecord, PasskeySummary, Session, User,
+    Verification, VerificationStatus,
 };
 use frontdesk_domain::metadata::as_object;
 use frontdesk_types::session as wire_session;
@@ -43,6 +43,57 @@ pub fn email(e: &EmailAddressRecord) -> wire_user::EmailAddress {
     }
 }
 
+/// One of `u`'s addresses, with the external accounts it came from or
+/// joined (`linked_to`, which `@clerk/backend` maps over).
+fn linked_email(u: &User, e: &EmailAddressRecord) -> wire_user::EmailAddress {
+    let mut out = email(e);
+    out.linked_to = u
+        .external_accounts
+        .iter()
+        .filter(|a| {
+            a.email_address
+                .as_deref()
+                .is_some_and(|addr| addr.eq_ignore_ascii_case(&e.email_address))
+        })
+        .map(|a| serde_json::json!({"type": a.provider, "id": a.identification_id}))
+        .collect();
+    out
+}
+
+/// An `ExternalAccount` (Backend and Frontend API alike): an account at
+/// another provider joined to the user, verified when it was joined.
+pub fn external_account(a: &ExternalAccount) -> serde_json::Value {
+    let text = |v: &Option<String>| v.clone().unwrap_or_default();
+    serde_json::json!({
+        "object": "external_account",
+        "id": a.id,
+        "provider": a.provider,
+        "identification_id": a.identification_id,
+        "provider_user_id": a.provider_user_id,
+        "approved_scopes": a.approved_scopes,
+        "email_address": text(&a.email_address),
+        "email_address_verified": a.email_address_verified,
+        "first_name": text(&a.first_name),
+        "last_name": text(&a.last_name),
+        "avatar_url": text(&a.image_url),
+        "image_url": a.image_url,
+        "username": a.username,
+        "phone_number": null,
+        "public_metadata": {},
+        "label": null,
+        "created_at": a.created_at.0,
+        "updated_at": a.updated_at.0,
+        "verification": {
+            "object": "verification_oauth",
+            "status": "verified",
+            "strategy": a.provider,
+            "attempts": null,
+            "expire_at": a.created_at.0,
+            "error": null,
+        },
+    })
+}
+
 /// Whether an address counts as verified.
 pub fn is_verified(e: &EmailAddressRecord) -> bool {
     e.verification
@@ -72,7 +123,11 @@ pub fn user(state: &AppState, u: &User, now: UnixMillis) -> wire_user::User {
         public_metadata: as_object(&u.public_metadata),
         private_metadata: Some(as_object(&u.private_metadata)),
         unsafe_metadata: as_object(&u.unsafe_metadata),
-        email_addresses: u.email_addresses.iter().map(email).collect(),
+        email_addresses: u
+            .email_addresses
+            .iter()
+            .map(|e| linked_email(u, e))
+            .collect(),
         phone_numbers: Vec::new(),
         web3_wallets: Vec::new(),
         // The Backend API's schema wants a time: a passkey never used to
@@ -94,7 +149,7 @@ pub fn user(state: &AppState, u: &User, now: UnixMillis) -> wire_user::User {
         mfa_enabled_at: u.mfa.enabled_at.map(|t| t.0),
         mfa_disabled_at: u.mfa.disabled_at.map(|t| t.0),
         password_last_updated_at: u.password_last_updated_at.map(|t| t.0),
-        external_accounts: Vec::new(),
+        external_accounts: u.external_accounts.iter().map(external_account).collect(),
         saml_accounts: Vec::new(),
         enterprise_accounts: Vec::new(),
         last_sign_in_at: u.last_sign_in_at.map(|t| t.0),

@@ -76,6 +76,7 @@ fn backend() -> Router<AppState> {
         .route("/v1/organizations", get(routes::organizations::list))
         .merge(routes::users::router())
         .merge(routes::user_factors::router())
+        .merge(routes::user_accounts::router())
         .merge(routes::email_addresses::router())
         .merge(routes::sessions::router())
         .merge(routes::clients::router())

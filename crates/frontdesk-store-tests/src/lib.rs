@@ -7,9 +7,10 @@
 #![allow(clippy::unwrap_used)]
 
 pub mod atomic;
+pub mod external;
 pub mod factors;
 pub mod images;
-pub mod passkeys;
+mod passkeys;
 pub mod sessions;
 pub mod webhooks;
 
@@ -46,6 +47,7 @@ pub async fn run_all<S: Store>(store: &S) {
     factors::run_all(store).await;
     images::run_all(store).await;
     passkeys::run_all(store).await;
+    external::run_all(store).await;
     webhooks::run_all(store).await;
 }
 

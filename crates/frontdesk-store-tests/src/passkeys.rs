@@ -37,7 +37,7 @@ fn pending(user: &User, id: &str, at: UnixMillis) -> PasskeyRecord {
     }
 }
 
-fn no_events(
+pub(crate) fn no_events(
     _: &User,
     _: &[frontdesk_domain::entities::Session],
 ) -> Vec<frontdesk_domain::webhooks::OutboxEvent> {

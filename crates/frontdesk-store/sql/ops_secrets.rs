@@ -92,40 +92,56 @@ impl ThisStore {
     }
 }
 
+impl ThisStore {
+    /// Reseal one text secret in `table.column` of the row whose `key`
+    /// column is `id`, written over the exact value read: 1 when it was
+    /// resealed, 0 when it needed nothing or changed meanwhile.
+    async fn reseal_text(
+        &self,
+        cipher: &dyn Cipher,
+        (table, key, column): (&str, &str, &str),
+        id: &str,
+        stored: &str,
+        context: &str,
+    ) -> StoreResult<u64> {
+        let Some(new) = self.resealed(cipher, stored.as_bytes(), context)? else {
+            return Ok(0);
+        };
+        Ok(sqlx::query(&q(&format!(
+            "UPDATE {table} SET {column} = $3 WHERE {key} = $1 AND {column} = $2"
+        )))
+        .bind(id)
+        .bind(stored)
+        .bind(String::from_utf8_lossy(&new).into_owned())
+        .execute(&self.pool)
+        .await?
+        .rows_affected())
+    }
+}
+
 #[async_trait]
 impl SecretStore for ThisStore {
     async fn reseal_secrets(&self) -> StoreResult<Resealed> {
         let Some(cipher) = self.cipher.clone() else {
             return Ok(Resealed::default());
         };
+        let cipher = cipher.as_ref();
         let mut done = Resealed::default();
         let totps: Vec<(String, String)> = sqlx::query_as(&q("SELECT user_id, secret FROM totps"))
             .fetch_all(&self.pool)
             .await?;
         for (user_id, secret) in totps {
-            if let Some(new) =
-                self.resealed(cipher.as_ref(), secret.as_bytes(), &totp_context(&user_id))?
-            {
-                let n = sqlx::query(&q(
-                    "UPDATE totps SET secret = $3 WHERE user_id = $1 AND secret = $2",
-                ))
-                .bind(&user_id)
-                .bind(&secret)
-                .bind(String::from_utf8_lossy(&new).into_owned())
-                .execute(&self.pool)
-                .await?
-                .rows_affected();
-                done.totp_secrets += n;
-            }
+            let at = ("totps", "user_id", "secret");
+            done.totp_secrets += self
+                .reseal_text(cipher, at, &user_id, &secret, &totp_context(&user_id))
+                .await?;
         }
         let keys: Vec<(String, Vec<u8>)> =
             sqlx::query_as(&q("SELECT id, private_pkcs8 FROM signing_keys"))
                 .fetch_all(&self.pool)
                 .await?;
         for (id, private) in keys {
-            if let Some(new) =
-                self.resealed(cipher.as_ref(), &private, &signing_key_context(&id))?
-            {
+            if let Some(new) = self.resealed(cipher, &private, &signing_key_context(&id))? {
                 let n = sqlx::query(&q(
                     "UPDATE signing_keys SET private_pkcs8 = $3 WHERE id = $1 AND private_pkcs8 = $2",
                 ))
@@ -146,19 +162,33 @@ impl SecretStore for ThisStore {
         for (id, secret, previous) in endpoints {
             for (column, value) in [("secret", Some(secret)), ("previous_secret", previous)] {
                 let Some(value) = value else { continue };
+                let at = ("webhook_endpoints", "id", column);
                 let context = webhook_context(column, &id);
-                if let Some(new) = self.resealed(cipher.as_ref(), value.as_bytes(), &context)? {
-                    let n = sqlx::query(&q(&format!(
-                        "UPDATE webhook_endpoints SET {column} = $3 WHERE id = $1 AND {column} = $2"
-                    )))
-                    .bind(&id)
-                    .bind(&value)
-                    .bind(String::from_utf8_lossy(&new).into_owned())
-                    .execute(&self.pool)
-                    .await?
-                    .rows_affected();
-                    done.webhook_secrets += n;
-                }
+                done.webhook_secrets += self.reseal_text(cipher, at, &id, &value, &context).await?;
+            }
+        }
+        let secrets: Vec<(String, String)> =
+            sqlx::query_as(&q("SELECT strategy, secret FROM oauth_client_secrets"))
+                .fetch_all(&self.pool)
+                .await?;
+        for (strategy, secret) in secrets {
+            let at = ("oauth_client_secrets", "strategy", "secret");
+            let context = client_secret_context(&strategy);
+            done.oauth_secrets += self
+                .reseal_text(cipher, at, &strategy, &secret, &context)
+                .await?;
+        }
+        let tokens: Vec<(String, Option<String>, Option<String>)> = sqlx::query_as(&q(
+            "SELECT id, access_token, refresh_token FROM external_accounts",
+        ))
+        .fetch_all(&self.pool)
+        .await?;
+        for (id, access, refresh) in tokens {
+            for (column, value) in [("access_token", access), ("refresh_token", refresh)] {
+                let Some(value) = value else { continue };
+                let at = ("external_accounts", "id", column);
+                let context = token_context(column, &id);
+                done.oauth_secrets += self.reseal_text(cipher, at, &id, &value, &context).await?;
             }
         }
         Ok(done)

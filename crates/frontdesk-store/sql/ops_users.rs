@@ -110,7 +110,7 @@ impl UserStore for ThisStore {
         sqlx::query(&q(&format!(
             "INSERT INTO users ({USER_COLUMNS}, username_normalized) VALUES \
              ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $18, $19, \
-              $20, $21, $22, $23, $24, $25, $26, $27, $28, $29)"
+              $20, $21, $22, $23, $24, $25, $26, $27, $28, $29, $30)"
         )))
         .bind(user.id.as_str())
         .bind(&user.external_id)
@@ -140,6 +140,7 @@ impl UserStore for ThisStore {
         .bind(user.mfa.enabled_at.map(|t| t.0))
         .bind(user.mfa.disabled_at.map(|t| t.0))
         .bind(Json(&user.passkeys))
+        .bind(Json(&user.external_accounts))
         .bind(user.username.as_ref().map(|u| u.to_lowercase()))
         .execute(&mut *tx)
         .await?;

@@ -21,7 +21,8 @@ pub mod webhook_rows;
 
 use async_trait::async_trait;
 use frontdesk_domain::entities::{
-    BackupCodeSet, DevEmail, FlowRecord, ImageRecord, PasskeyRecord, SessionActivity, TotpRecord,
+    BackupCodeSet, DevEmail, ExternalAccount, FlowRecord, ImageRecord, PasskeyRecord,
+    ProviderTokens, SessionActivity, TotpRecord,
 };
 use frontdesk_domain::entities::{
     Client, EmailAddressRecord, Instance, SecretKeyRecord, Session, SessionStatus,
@@ -52,6 +53,7 @@ pub trait Store:
     + UserStore
     + FactorStore
     + PasskeyStore
+    + ExternalAccountStore
     + SecretStore
     + ImageStore
     + ClientStore
@@ -69,6 +71,7 @@ impl<T> Store for T where
         + UserStore
         + FactorStore
         + PasskeyStore
+        + ExternalAccountStore
         + SecretStore
         + ImageStore
         + ClientStore
@@ -206,6 +209,63 @@ pub trait UserStore: Send + Sync {
     ) -> StoreResult<bool>;
     /// Delete an email address; clears the user's primary pointer if it was primary.
     async fn delete_email(&self, id: &EmailAddressId, events: &[OutboxEvent]) -> StoreResult<()>;
+}
+
+/// Accounts at other identity providers joined to users (issue 16), their
+/// tokens (sealed at rest) and each provider's client secret (sealed). The
+/// user row's `external_accounts` list changes in the same transaction as
+/// the accounts it lists; a provider identity belongs to one user (a unique
+/// index decides between two sign-ins racing to join it).
+#[async_trait]
+pub trait ExternalAccountStore: Send + Sync {
+    /// Join `account` to `user_id` with its `tokens`: the user as it is
+    /// then (version moved on, `events` recorded). `Conflict` if the
+    /// provider identity belongs to a user already; `NotFound` if the user
+    /// is gone.
+    async fn link_external_account(
+        &self,
+        user_id: &UserId,
+        account: &ExternalAccount,
+        tokens: Option<&ProviderTokens>,
+        at: UnixMillis,
+        events: UserEvents<'_>,
+    ) -> StoreResult<User>;
+    /// The user a provider identity belongs to.
+    async fn external_account_owner(
+        &self,
+        provider: &str,
+        provider_user_id: &str,
+    ) -> StoreResult<Option<UserId>>;
+    /// Replace an account's tokens (a later sign-in with it).
+    async fn store_provider_tokens(
+        &self,
+        account_id: &str,
+        tokens: &ProviderTokens,
+        at: UnixMillis,
+    ) -> StoreResult<()>;
+    /// The tokens of a user's accounts at `provider`, by account id.
+    async fn provider_tokens(
+        &self,
+        user_id: &UserId,
+        provider: &str,
+    ) -> StoreResult<Vec<(String, ProviderTokens)>>;
+    /// Remove one of a user's external accounts: the user as it is then,
+    /// `None` if the account was not theirs.
+    async fn unlink_external_account(
+        &self,
+        user_id: &UserId,
+        account_id: &str,
+        at: UnixMillis,
+        events: UserEvents<'_>,
+    ) -> StoreResult<Option<User>>;
+    /// Set (or with `None` remove) a provider's client secret.
+    async fn set_client_secret(
+        &self,
+        strategy: &str,
+        secret: Option<&str>,
+        at: UnixMillis,
+    ) -> StoreResult<()>;
+    async fn client_secret(&self, strategy: &str) -> StoreResult<Option<String>>;
 }
 
 /// Passkeys: WebAuthn credentials, registered in two steps (a pending row

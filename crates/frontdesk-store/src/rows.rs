@@ -7,9 +7,9 @@
 //! parsed back into typed ids and enums — is written once.
 
 use frontdesk_domain::entities::{
-    Client, DevEmail, EmailAddressRecord, FlowRecord, Instance, Mfa, PasskeyRecord, PasskeySummary,
-    SecretKeyRecord, Session, SessionActivity, SessionStatus, SigningKeyRecord, TotpRecord, User,
-    Verification, VerificationStatus,
+    Client, DevEmail, EmailAddressRecord, ExternalAccount, FlowRecord, Instance, Mfa,
+    PasskeyRecord, PasskeySummary, SecretKeyRecord, Session, SessionActivity, SessionStatus,
+    SigningKeyRecord, TotpRecord, User, Verification, VerificationStatus,
 };
 use frontdesk_domain::{InstanceMode, UnixMillis};
 use serde_json::Value;
@@ -122,6 +122,7 @@ pub struct UserRow {
     pub mfa_enabled_at: Option<i64>,
     pub mfa_disabled_at: Option<i64>,
     pub passkeys: Json<Vec<PasskeySummary>>,
+    pub external_accounts: Json<Vec<ExternalAccount>>,
 }
 
 impl UserRow {
@@ -162,6 +163,7 @@ impl UserRow {
                 .map(EmailAddressRecord::try_from)
                 .collect::<Result<_, _>>()?,
             passkeys: self.passkeys.0,
+            external_accounts: self.external_accounts.0,
         })
     }
 }

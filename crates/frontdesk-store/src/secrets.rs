@@ -41,6 +41,8 @@ pub struct Resealed {
     pub totp_secrets: u64,
     pub signing_keys: u64,
     pub webhook_secrets: u64,
+    /// Providers' client secrets and the tokens they gave.
+    pub oauth_secrets: u64,
 }
 
 #[async_trait]

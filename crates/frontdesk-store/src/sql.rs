@@ -23,7 +23,7 @@ macro_rules! user_columns {
          public_metadata, private_metadata, unsafe_metadata, password_digest, password_last_updated_at, \
          primary_email_address_id, banned, locked_at, failed_attempts, last_sign_in_at, last_active_at, \
          legal_accepted_at, delete_self_enabled, create_organization_enabled, created_at, updated_at, version, \
-         totp_enabled, backup_code_enabled, mfa_enabled_at, mfa_disabled_at, passkeys"
+         totp_enabled, backup_code_enabled, mfa_enabled_at, mfa_disabled_at, passkeys, external_accounts"
     };
 }
 

@@ -14,6 +14,7 @@
 
 mod code;
 mod email;
+pub mod oauth;
 pub mod reverify;
 mod sign_in;
 mod sign_up;

@@ -15,6 +15,7 @@
 
 pub mod account;
 pub mod emails;
+pub mod external;
 pub mod flows;
 pub mod images;
 pub mod mfa;

@@ -290,7 +290,7 @@ fn merge(target: &mut Value, patch: &Value) {
 pub async fn patch_all(
     _caller: BackendCaller,
     State(state): State<AppState>,
-    ApiBody(patch): ApiBody<Value>,
+    ApiBody(mut patch): ApiBody<Value>,
 ) -> ApiResult<ApiJson<Value>> {
     if !patch.is_object() {
         return Err(ApiError::bad_param(
@@ -299,6 +299,9 @@ pub async fn patch_all(
             "The body must be a JSON object of settings to change.",
         ));
     }
+    // Client secrets are kept apart, sealed: taken out before the merge,
+    // stored once the rest of the change is accepted.
+    let secrets = settings::take_client_secrets(&mut patch).map_err(invalid)?;
     let new = change(&state, |s| {
         let mut doc =
             serde_json::to_value(&*s).map_err(|e| SettingError::new("", e.to_string()))?;
@@ -308,6 +311,7 @@ pub async fn patch_all(
         Ok(())
     })
     .await?;
+    settings::store_client_secrets(state.store.as_ref(), &secrets).await?;
     settings::get_path(&new, None)
         .map(ApiJson)
         .map_err(ApiError::internal)

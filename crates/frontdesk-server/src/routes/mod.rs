@@ -11,6 +11,7 @@ pub mod instance_settings;
 pub mod jwks;
 pub mod organizations;
 pub mod sessions;
+pub mod user_accounts;
 pub mod user_factors;
 pub mod users;
 pub mod webhooks;

@@ -94,6 +94,14 @@ impl From<EndpointChangeError> for ApiError {
             EndpointChangeError::Store(frontdesk_store::StoreError::NotFound) => {
                 ApiError::not_found("webhook endpoint")
             }
+            EndpointChangeError::Busy => ApiError::client(
+                axum::http::StatusCode::CONFLICT,
+                frontdesk_types::ClerkError::new(
+                    "conflict",
+                    "Changed meanwhile",
+                    EndpointChangeError::Busy.to_string(),
+                ),
+            ),
             EndpointChangeError::Store(e) => e.into(),
         }
     }

@@ -15,6 +15,7 @@
 
 use std::sync::{Arc, RwLock};
 
+use frontdesk_domain::oauth::OAuthStrategy;
 use frontdesk_domain::settings::SettingError;
 use frontdesk_domain::{InstanceMode, InstanceSettings, RedirectPolicy, UnixMillis};
 use frontdesk_store::{Store, StoreError};
@@ -233,11 +234,78 @@ pub fn set_path(
     let mut doc =
         serde_json::to_value(&*settings).map_err(|e| SettingError::new(path, e.to_string()))?;
     let pointer = format!("/{}", path.replace('.', "/"));
+    // A provider named for the first time starts from its defaults.
+    if let Some((strategy, _)) = path
+        .strip_prefix("social.")
+        .and_then(|rest| rest.split_once('.'))
+        && let Some(social) = doc.get_mut("social").and_then(Value::as_object_mut)
+        && !social.contains_key(strategy)
+    {
+        let fresh = serde_json::to_value(frontdesk_domain::oauth::SocialConnection::default())
+            .map_err(|e| SettingError::new(path, e.to_string()))?;
+        social.insert(strategy.to_owned(), fresh);
+    }
     let slot = doc
         .pointer_mut(&pointer)
         .ok_or_else(|| SettingError::new(path, "there is no such setting"))?;
     *slot = serde_json::from_str(raw).unwrap_or_else(|_| Value::String(raw.to_owned()));
     *settings = serde_json::from_value(doc).map_err(|e| SettingError::new(path, e.to_string()))?;
+    Ok(())
+}
+
+/// The strategy whose client secret `path` names
+/// (`social.oauth_google.client_secret`): the one setting kept apart from
+/// the document, sealed, and never shown.
+pub fn client_secret_path(path: &str) -> Option<&str> {
+    let (strategy, field) = path.strip_prefix("social.")?.split_once('.')?;
+    (field == "client_secret").then_some(strategy)
+}
+
+/// Take the client secrets out of a merge patch of the document
+/// (`{"social": {"oauth_google": {"client_secret": "…"}}}`; `null` removes
+/// one): the strategy and the new secret of each.
+pub fn take_client_secrets(
+    patch: &mut Value,
+) -> Result<Vec<(OAuthStrategy, Option<String>)>, SettingError> {
+    let mut out = Vec::new();
+    let Some(social) = patch.get_mut("social").and_then(Value::as_object_mut) else {
+        return Ok(out);
+    };
+    for (strategy, connection) in social.iter_mut() {
+        let Some(c) = connection.as_object_mut() else {
+            continue;
+        };
+        let Some(secret) = c.remove("client_secret") else {
+            continue;
+        };
+        let path = format!("social.{strategy}.client_secret");
+        let strategy =
+            OAuthStrategy::parse(strategy).map_err(|e| SettingError::new(&path, e.to_string()))?;
+        let secret = match secret {
+            Value::Null => None,
+            Value::String(s) if !s.is_empty() && s.len() <= 4096 => Some(s),
+            _ => {
+                return Err(SettingError::new(
+                    &path,
+                    "must be a non-empty string (or null)",
+                ));
+            }
+        };
+        out.push((strategy, secret));
+    }
+    Ok(out)
+}
+
+/// Keep the client secrets a settings change carried (sealed by the store).
+pub async fn store_client_secrets(
+    store: &dyn Store,
+    secrets: &[(OAuthStrategy, Option<String>)],
+) -> Result<(), StoreError> {
+    for (strategy, secret) in secrets {
+        store
+            .set_client_secret(strategy.as_str(), secret.as_deref(), UnixMillis::now())
+            .await?;
+    }
     Ok(())
 }
 

@@ -22,6 +22,10 @@ pub enum EndpointChangeError {
         field: &'static str,
         source: EndpointError,
     },
+    /// Other changes kept landing first ([`CHANGE_TRIES`] times): nothing
+    /// was written; the caller may try again.
+    #[error("the endpoint kept changing while this change was applied; try again")]
+    Busy,
     #[error(transparent)]
     Store(#[from] StoreError),
 }
@@ -179,8 +183,10 @@ pub async fn rotate_secret(
     .await
 }
 
-/// How many times a change is reapplied to a fresh copy before giving up.
-const CHANGE_TRIES: usize = 8;
+/// How many times a change is reapplied to a fresh copy before giving up:
+/// well above the number of operators and workers that change one endpoint
+/// at once (each round lets one of them through).
+const CHANGE_TRIES: u32 = 64;
 
 /// Apply `edit` to `endpoint` and write it over the copy it was read as; if
 /// another change landed first (an admin, a worker disabling it), read it
@@ -190,7 +196,7 @@ async fn change(
     mut endpoint: WebhookEndpoint,
     edit: impl Fn(&mut WebhookEndpoint),
 ) -> Result<WebhookEndpoint, EndpointChangeError> {
-    for _ in 0..CHANGE_TRIES {
+    for round in 0..CHANGE_TRIES {
         let read_at = endpoint.updated_at;
         let mut next = endpoint.clone();
         edit(&mut next);
@@ -199,10 +205,13 @@ async fn change(
         if store.update_endpoint(&next, read_at).await? {
             return Ok(next);
         }
+        // A little jitter, so that the writers that lost do not meet again.
+        let wait = rand::random_range(0..=(round + 1).min(10));
+        tokio::time::sleep(std::time::Duration::from_millis(u64::from(wait))).await;
         endpoint = store
             .get_endpoint(&endpoint.id)
             .await?
             .ok_or(StoreError::NotFound)?;
     }
-    Err(StoreError::Conflict("the endpoint kept changing; try again".to_owned()).into())
+    Err(EndpointChangeError::Busy)
 }

@@ -18,6 +18,7 @@ mod clerk_js;
 mod credentials;
 mod devices;
 mod errors;
+mod external_accounts;
 mod first_hour;
 mod fresh_app;
 mod frontend;

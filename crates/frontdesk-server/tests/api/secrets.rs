@@ -1,12 +1,12 @@
-//! Secrets at rest: with an `encryption_key`, TOTP secrets, signing keys and
-//! webhook secrets are sealed in their columns (read here with plain SQL),
+//! Secrets at rest: with an `encryption_key`, TOTP secrets, signing keys,
+//! webhook secrets, providers' client secrets and their tokens are sealed in their columns (read here with plain SQL),
 //! open only under a configured key and in their own row, are resealed
 //! under a new key by `reseal_secrets` (`frontdesk keys rotate-encryption`)
 //! while the previous key still opens them; a production instance without a
 //! key does not start.
 
 use frontdesk_domain::UnixMillis;
-use frontdesk_domain::entities::{TotpRecord, User};
+use frontdesk_domain::entities::{ExternalAccount, ProviderTokens, TotpRecord, User};
 use frontdesk_domain::webhooks::{EndpointUrl, WebhookEndpoint, WebhookSecret};
 use frontdesk_server::config::Secret;
 use frontdesk_server::{Config, admin, startup};
@@ -16,6 +16,26 @@ use frontdesk_types::WebhookEndpointId;
 use crate::helpers::{Backend, fresh_config};
 
 const TOTP_SECRET: &str = "JBSWY3DPEHPK3PXPJBSWY3DPEHPK3PXP";
+const CLIENT_SECRET: &str = "GOCSPX-client-secret-of-the-test";
+const ACCESS_TOKEN: &str = "ya29.access-token-of-the-test";
+
+fn external_account(user: &User, now: UnixMillis) -> ExternalAccount {
+    ExternalAccount {
+        id: "eac_sealed".into(),
+        provider: "oauth_google".into(),
+        provider_user_id: format!("google-{}", user.id),
+        identification_id: "idn_sealed".into(),
+        email_address: None,
+        email_address_verified: false,
+        first_name: None,
+        last_name: None,
+        image_url: None,
+        username: None,
+        approved_scopes: "openid email".into(),
+        created_at: now,
+        updated_at: now,
+    }
+}
 
 async fn open(config: &Config) -> Result<std::sync::Arc<dyn Store>, String> {
     let validated = config.validate().map_err(|e| e.to_string())?;
@@ -30,6 +50,8 @@ async fn columns(config: &Config) -> Vec<Vec<u8>> {
         "SELECT CAST(secret AS BLOB) FROM totps",
         "SELECT private_pkcs8 FROM signing_keys",
         "SELECT CAST(secret AS BLOB) FROM webhook_endpoints",
+        "SELECT CAST(secret AS BLOB) FROM oauth_client_secrets",
+        "SELECT CAST(access_token AS BLOB) FROM external_accounts",
     ];
     let mut out = Vec::new();
     match &config.database_url {
@@ -48,7 +70,12 @@ async fn columns(config: &Config) -> Vec<Vec<u8>> {
         Some(url) => {
             let pool = sqlx::PgPool::connect(url.expose()).await.unwrap();
             for q in sql {
-                let q = q.replace("CAST(secret AS BLOB)", "convert_to(secret, 'UTF8')");
+                let q = q
+                    .replace("CAST(secret AS BLOB)", "convert_to(secret, 'UTF8')")
+                    .replace(
+                        "CAST(access_token AS BLOB)",
+                        "convert_to(access_token, 'UTF8')",
+                    );
                 let rows: Vec<(Vec<u8>,)> = sqlx::query_as(&q).fetch_all(&pool).await.unwrap();
                 out.extend(rows.into_iter().map(|r| r.0));
             }
@@ -100,9 +127,26 @@ async fn sealed_at_rest_opened_in_place_and_rotated(backend: Backend) {
         .await
         .unwrap();
 
+    // A provider's client secret, and the tokens it gave for an account.
+    store
+        .set_client_secret("oauth_google", Some(CLIENT_SECRET), now)
+        .await
+        .unwrap();
+    let account = external_account(&user, now);
+    let tokens = ProviderTokens {
+        access_token: ACCESS_TOKEN.into(),
+        refresh_token: None,
+        expires_at: None,
+        scopes: "openid email".into(),
+    };
+    store
+        .link_external_account(&user.id, &account, Some(&tokens), now, &|_, _| Vec::new())
+        .await
+        .unwrap();
+
     // The columns hold ciphertext, nothing of the secrets.
     let stored = columns(&config).await;
-    assert_eq!(stored.len(), 3);
+    assert_eq!(stored.len(), 5);
     for value in &stored {
         assert!(
             value.starts_with(b"fdseal1."),
@@ -113,7 +157,24 @@ async fn sealed_at_rest_opened_in_place_and_rotated(backend: Backend) {
     let text = String::from_utf8_lossy(&stored.concat()).into_owned();
     assert!(!text.contains(TOTP_SECRET));
     assert!(!text.contains(&secret.expose()));
+    assert!(!text.contains(CLIENT_SECRET) && !text.contains(ACCESS_TOKEN));
     // Read back in the clear through the store.
+    assert_eq!(
+        store
+            .client_secret("oauth_google")
+            .await
+            .unwrap()
+            .as_deref(),
+        Some(CLIENT_SECRET)
+    );
+    assert_eq!(
+        store
+            .provider_tokens(&user.id, "oauth_google")
+            .await
+            .unwrap()[0]
+            .1,
+        tokens
+    );
     assert_eq!(
         store.totp(&user.id).await.unwrap().unwrap().secret,
         TOTP_SECRET
@@ -143,8 +204,13 @@ async fn sealed_at_rest_opened_in_place_and_rotated(backend: Backend) {
     );
     let done = both.reseal_secrets().await.unwrap();
     assert_eq!(
-        (done.totp_secrets, done.signing_keys, done.webhook_secrets),
-        (1, 1, 1)
+        (
+            done.totp_secrets,
+            done.signing_keys,
+            done.webhook_secrets,
+            done.oauth_secrets
+        ),
+        (1, 1, 1, 2)
     );
     assert_eq!(
         both.reseal_secrets().await.unwrap(),

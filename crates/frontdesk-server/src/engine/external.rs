@@ -1,0 +1,54 @@
+//! Accounts at other identity providers joined to users (issue 16): what
+//! the Backend API does with them. How they are joined — the sign-in
+//! through a provider — builds on the `frontdesk-oidc` crate.
+
+use frontdesk_domain::UnixMillis;
+use frontdesk_domain::entities::{ProviderTokens, User};
+use frontdesk_domain::oauth::OAuthStrategy;
+
+use crate::error::{ApiError, ApiResult};
+use crate::state::AppState;
+
+/// `provider` as the Backend API takes it: `oauth_google`, or `google`
+/// (`@clerk/backend` adds the prefix, older callers may not).
+pub fn strategy(provider: &str) -> ApiResult<OAuthStrategy> {
+    let full = if provider.starts_with("oauth_") {
+        provider.to_owned()
+    } else {
+        format!("oauth_{provider}")
+    };
+    OAuthStrategy::parse(&full)
+        .map_err(|e| ApiError::bad_param("provider", "form_param_value_invalid", e.to_string()))
+}
+
+/// The tokens of `user`'s accounts at `provider`, with the account each
+/// belongs to.
+pub async fn access_tokens(
+    state: &AppState,
+    user: &User,
+    provider: &OAuthStrategy,
+) -> ApiResult<Vec<(frontdesk_domain::entities::ExternalAccount, ProviderTokens)>> {
+    let held = state
+        .store
+        .provider_tokens(&user.id, provider.as_str())
+        .await?;
+    Ok(held
+        .into_iter()
+        .filter_map(|(id, tokens)| {
+            let account = user.external_accounts.iter().find(|a| a.id == id)?;
+            Some((account.clone(), tokens))
+        })
+        .collect())
+}
+
+/// Remove one of `user`'s external accounts; `user.updated` follows.
+pub async fn unlink(state: &AppState, user: &User, account_id: &str) -> ApiResult<User> {
+    let events = state.events();
+    state
+        .store
+        .unlink_external_account(&user.id, account_id, UnixMillis::now(), &|u, _| {
+            vec![events.user_updated(u)]
+        })
+        .await?
+        .ok_or_else(|| ApiError::not_found("external account"))
+}
