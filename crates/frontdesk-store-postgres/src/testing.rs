@@ -49,11 +49,30 @@ impl TestSchema {
     }
 
     /// Drop the schema and everything in it.
+    ///
+    /// An app still running on the schema (its webhook and mail workers)
+    /// holds locks on its tables now and then, so the drop may be chosen
+    /// as a deadlock victim (40P01); it is then tried again, a few times.
     pub async fn drop_schema(&self) -> Result<(), sqlx::Error> {
         let mut conn = sqlx::PgConnection::connect(&self.base_url).await?;
-        sqlx::query(&format!("DROP SCHEMA {} CASCADE", self.name))
-            .execute(&mut conn)
-            .await?;
+        let mut tries = 0;
+        loop {
+            let dropped = sqlx::query(&format!("DROP SCHEMA {} CASCADE", self.name))
+                .execute(&mut conn)
+                .await;
+            match dropped {
+                Ok(_) => break,
+                Err(e)
+                    if tries < 5
+                        && e.as_database_error()
+                            .is_some_and(|d| d.code().as_deref() == Some("40P01")) =>
+                {
+                    tries += 1;
+                    tokio::time::sleep(std::time::Duration::from_millis(50)).await;
+                }
+                Err(e) => return Err(e),
+            }
+        }
         conn.close().await
     }
 }

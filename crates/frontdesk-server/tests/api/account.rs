@@ -309,3 +309,67 @@ both_backends!(
         assert_eq!(body["response"]["username"], Value::Null);
     }
 );
+
+both_backends!(
+    the_account_tab_reaches_webhooks_as_clerk_sends_them,
+    crate::webhooks::fast,
+    |app: TestApp| async move {
+        use crate::receiver::Receiver;
+        use crate::webhooks::{check, endpoint};
+        let rx = Receiver::ok().await;
+        let types = ["user.updated", "user.deleted", "email.created"];
+        let (_, secret) = endpoint(&app, &rx.url, &types).await;
+        let first = format!("hooked{}@example.com", app.port);
+        let second = format!("hooked-second{}@example.com", app.port);
+        let uid = user_with_password(&app, &first, PASSWORD).await;
+        let (b, sid) = signed_in(&app, &first, PASSWORD).await;
+
+        let (_, body) = b
+            .post(
+                &me("/v1/me/email_addresses", &sid),
+                &[("email_address", &second)],
+            )
+            .await;
+        let id = body["response"]["id"].as_str().unwrap().to_owned();
+        let prepare = me(
+            &format!("/v1/me/email_addresses/{id}/prepare_verification"),
+            &sid,
+        );
+        let (status, _) = b.post(&prepare, &[("strategy", "email_code")]).await;
+        assert_eq!(status, 200);
+        // The code's mail is an `email.created`, to the new address.
+        let mails = rx
+            .wait_until("the code's email.created", |log| {
+                log.iter().any(|r| {
+                    let e = r.json();
+                    e["type"] == "email.created" && e["data"]["to_email_address"] == second.as_str()
+                })
+            })
+            .await;
+        let mail = mails
+            .iter()
+            .find(|r| r.json()["data"]["to_email_address"] == second.as_str())
+            .unwrap();
+        check(mail, &secret, "email.created");
+
+        let code = mailed_code(&app, &second).await;
+        let attempt = me(
+            &format!("/v1/me/email_addresses/{id}/attempt_verification"),
+            &sid,
+        );
+        let (status, _) = b.post(&attempt, &[("code", code.as_str())]).await;
+        assert_eq!(status, 200);
+        // Verified: `user.updated` with the address verified in it.
+        let updated = check(&rx.event("user.updated").await, &secret, "user.updated");
+        let listed = updated["data"]["email_addresses"].as_array().unwrap();
+        let added = listed.iter().find(|e| e["id"] == id.as_str()).unwrap();
+        assert_eq!(added["verification"]["status"], "verified", "{updated}");
+
+        // Deleting one's own account: `user.deleted`.
+        let (status, _) = with_method(&b, "DELETE", &me("/v1/me", &sid)).await;
+        assert_eq!(status, 200);
+        let deleted = check(&rx.event("user.deleted").await, &secret, "user.deleted");
+        assert_eq!(deleted["data"]["id"], uid.as_str());
+        assert_eq!(deleted["data"]["deleted"], true);
+    }
+);

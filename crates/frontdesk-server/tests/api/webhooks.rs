@@ -14,7 +14,7 @@ use crate::both_backends;
 use crate::helpers::{TestApp, json};
 use crate::receiver::{Answer, Received, Receiver};
 
-fn fast(c: &mut frontdesk_server::Config) {
+pub(crate) fn fast(c: &mut frontdesk_server::Config) {
     c.backend_rate_limit = Some(0);
     c.frontend_create_rate_limit = 0;
     c.frontend_attempt_rate_limit = 0;
@@ -24,7 +24,7 @@ fn fast(c: &mut frontdesk_server::Config) {
 }
 
 /// Register an endpoint; returns (id, secret).
-async fn endpoint(app: &TestApp, url: &str, filter: &[&str]) -> (String, String) {
+pub(crate) async fn endpoint(app: &TestApp, url: &str, filter: &[&str]) -> (String, String) {
     let (status, body) = app
         .post_json(
             "/v1/webhooks/endpoints",
@@ -50,7 +50,7 @@ async fn create_user(app: &TestApp, email: &str) -> Value {
 }
 
 /// Verified by the real `svix` crate and valid against Clerk's webhook spec.
-fn check(r: &Received, secret: &str, event_type: &str) -> Value {
+pub(crate) fn check(r: &Received, secret: &str, event_type: &str) -> Value {
     r.verify(secret)
         .unwrap_or_else(|e| panic!("svix refused {event_type}: {e:?}"));
     let event = r.json();
