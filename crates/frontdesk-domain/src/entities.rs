@@ -337,6 +337,22 @@ pub struct BackupCodeSet {
 }
 
 impl User {
+    /// Whether the user could still sign in without the external account
+    /// `account_id`: a password, a passkey, another external account, or
+    /// (where the instance mails sign-in codes) a verified address. Removing
+    /// the last way would lock the person out of their own account.
+    pub fn signs_in_without(&self, account_id: &str, email_code: bool) -> bool {
+        let verified_email = self.email_addresses.iter().any(|e| {
+            e.verification
+                .as_ref()
+                .is_some_and(|v| v.status == VerificationStatus::Verified)
+        });
+        self.password_digest.is_some()
+            || !self.passkeys.is_empty()
+            || self.external_accounts.iter().any(|a| a.id != account_id)
+            || (email_code && verified_email)
+    }
+
     /// A new user with empty metadata and no identifications.
     pub fn new(now: UnixMillis) -> Self {
         Self {
@@ -524,8 +540,56 @@ impl Session {
 }
 
 #[cfg(test)]
+#[allow(clippy::unwrap_used)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn the_last_way_to_sign_in_stays() {
+        let now = UnixMillis(1);
+        let account = |id: &str| ExternalAccount {
+            id: id.to_owned(),
+            provider: "oauth_google".to_owned(),
+            provider_user_id: id.to_owned(),
+            identification_id: format!("idn_{id}"),
+            email_address: None,
+            email_address_verified: false,
+            first_name: None,
+            last_name: None,
+            image_url: None,
+            username: None,
+            approved_scopes: String::new(),
+            created_at: now,
+            updated_at: now,
+        };
+        let mut user = User::new(now);
+        user.external_accounts = vec![account("eac_1")];
+        assert!(!user.signs_in_without("eac_1", true), "nothing else");
+        user.external_accounts.push(account("eac_2"));
+        assert!(user.signs_in_without("eac_1", true), "another provider");
+        user.external_accounts.truncate(1);
+        let email: crate::EmailAddress = "ada@example.com".parse().unwrap();
+        user.add_email(
+            &email,
+            Some(Verification {
+                status: VerificationStatus::Verified,
+                strategy: "from_oauth_google".to_owned(),
+                attempts: None,
+                expire_at: None,
+            }),
+            now,
+        );
+        assert!(
+            user.signs_in_without("eac_1", true),
+            "a code to a verified address"
+        );
+        assert!(
+            !user.signs_in_without("eac_1", false),
+            "not where codes are off"
+        );
+        user.password_digest = Some("$argon2id$…".to_owned());
+        assert!(user.signs_in_without("eac_1", false), "a password");
+    }
 
     #[test]
     fn statuses_round_trip() {

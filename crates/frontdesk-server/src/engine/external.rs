@@ -41,6 +41,32 @@ pub async fn access_tokens(
         .collect())
 }
 
+/// The signed-in user disconnects one of their accounts (`<UserProfile/>`'s
+/// "Remove connected account"): a sensitive change (a recent factor check),
+/// refused when it is their last way to sign in.
+pub async fn disconnect(
+    state: &AppState,
+    session: &frontdesk_domain::entities::Session,
+    user: &User,
+    account_id: &str,
+) -> ApiResult<User> {
+    if !user.external_accounts.iter().any(|a| a.id == account_id) {
+        return Err(ApiError::not_found("external account"));
+    }
+    super::reverify::require_recent(state, session, user)?;
+    if !user.signs_in_without(account_id, state.settings().settings.sign_in.email_code) {
+        return Err(ApiError::client(
+            axum::http::StatusCode::UNPROCESSABLE_ENTITY,
+            frontdesk_types::ClerkError::new(
+                "identification_deletion_failed",
+                "You cannot remove your only way to sign in",
+                "This account is your only way to sign in: add a password or a passkey first.",
+            ),
+        ));
+    }
+    unlink(state, user, account_id).await
+}
+
 /// Remove one of `user`'s external accounts; `user.updated` follows.
 pub async fn unlink(state: &AppState, user: &User, account_id: &str) -> ApiResult<User> {
     let events = state.events();

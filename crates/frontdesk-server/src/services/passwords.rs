@@ -94,9 +94,14 @@ impl HashPool {
     ) -> ApiResult<T> {
         let (done_tx, done_rx) = oneshot::channel::<T>();
         let hashes = self.hashes.clone();
+        let pending = self.pending.clone();
+        // Counted out before its caller hears the result, so that once every
+        // caller has its answer nothing is left counted as queued.
         let job: Job = Box::new(move |hasher, memory| {
             hashes.inc();
-            let _ = done_tx.send(work(hasher, memory));
+            let out = work(hasher, memory);
+            pending.fetch_sub(1, Ordering::Relaxed);
+            let _ = done_tx.send(out);
         });
         self.pending.fetch_add(1, Ordering::Relaxed);
         let queued = Queued {
@@ -124,9 +129,11 @@ fn work(rx: &Mutex<Receiver<Queued>>, hasher: &PasswordHasher, pending: &AtomicU
         };
         let Ok(queued) = next else { return };
         if queued.enqueued.elapsed() <= HashPool::MAX_WAIT {
+            // The job counts itself out.
             (queued.job)(hasher, &mut memory);
+        } else {
+            pending.fetch_sub(1, Ordering::Relaxed);
         }
-        pending.fetch_sub(1, Ordering::Relaxed);
     }
 }
 

@@ -5,7 +5,9 @@
 //! rendered as Clerk's `ExternalAccount` (schema-checked) with the address
 //! it vouched for `linked_to` it; its tokens through
 //! `/v1/users/{id}/oauth_access_tokens/{provider}`; removal through
-//! `/v1/users/{id}/external_accounts/{id}`.
+//! `/v1/users/{id}/external_accounts/{id}` and, by the user,
+//! `/v1/me/external_accounts/{id}` (never the last way to sign in: domain
+//! `entities::the_last_way_to_sign_in_stays`).
 
 use frontdesk_domain::UnixMillis;
 use frontdesk_domain::entities::{ExternalAccount, ProviderTokens};
@@ -222,5 +224,61 @@ both_backends!(
         assert_eq!(user["email_addresses"][0]["linked_to"], json!([]));
         let res = app.bapi(Method::DELETE, &path, None).await;
         assert_eq!(res.status(), 404);
+    }
+);
+
+both_backends!(
+    a_connected_account_is_removed_from_user_profile,
+    fast,
+    |app: TestApp| async move {
+        use crate::fapi::{assert_frontend_schema, me, signed_in};
+        let email = format!("connected{}@example.com", app.port);
+        let password = "correct horse connected";
+        let uid = user_with_password(&app, &email, password).await;
+        let (b, sid) = signed_in(&app, &email, password).await;
+        let now = UnixMillis::now();
+        let account = ExternalAccount {
+            id: "eac_connected".into(),
+            provider: "oauth_github".into(),
+            provider_user_id: "583231".into(),
+            identification_id: "idn_connectedgithub".into(),
+            email_address: Some(email.clone()),
+            email_address_verified: true,
+            first_name: None,
+            last_name: None,
+            image_url: None,
+            username: Some("octocat".into()),
+            approved_scopes: "read:user user:email".into(),
+            created_at: now,
+            updated_at: now,
+        };
+        app.state
+            .store
+            .link_external_account(&uid.parse().unwrap(), &account, None, now, &|_, _| {
+                Vec::new()
+            })
+            .await
+            .unwrap();
+        let body = b.get(&me("/v1/me", &sid)).await;
+        assert_frontend_schema("Client.ClientWrappedUser", &body);
+        assert_eq!(
+            body["response"]["external_accounts"][0]["username"],
+            "octocat"
+        );
+
+        let path = |id: &str| {
+            format!(
+                "{}&_method=DELETE",
+                me(&format!("/v1/me/external_accounts/{id}"), &sid)
+            )
+        };
+        let (status, body) = b.post(&path("eac_nope"), &[]).await;
+        assert_eq!(status, 404, "{body}");
+        let (status, body) = b.post(&path("eac_connected"), &[]).await;
+        assert_eq!(status, 200, "{body}");
+        assert_frontend_schema("Client.ClientWrappedDeletedObject", &body);
+        assert_eq!(body["response"]["object"], "external_account");
+        let user = json(app.bapi_get(&format!("/v1/users/{uid}")).await).await;
+        assert_eq!(user["external_accounts"], json!([]));
     }
 );

@@ -13,6 +13,7 @@ mod environment;
 mod handshake;
 pub(crate) mod limits;
 mod me;
+mod me_accounts;
 mod me_emails;
 mod me_factors;
 mod me_image;
@@ -160,6 +161,10 @@ pub fn router(state: &AppState) -> Router<AppState> {
             post(me_emails::prepare),
         )
         .route("/v1/me/sessions/active", get(me::sessions))
+        .route(
+            "/v1/me/external_accounts/{id}",
+            axum::routing::delete(me_accounts::delete),
+        )
         .route("/v1/me/passkeys", post(me_passkeys::create))
         .route(
             "/v1/me/passkeys/{id}",
