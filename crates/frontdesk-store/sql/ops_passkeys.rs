@@ -54,6 +54,25 @@ async fn summarise_passkeys(
     Ok(Some(user))
 }
 
+/// The end of a change to one verified passkey (`row`, as the change's
+/// UPDATE returned it, or `None` when nothing matched): the user's list
+/// rewritten, `events` recorded, committed.
+async fn finish_change(
+    mut tx: Tx<'_>,
+    user_id: &UserId,
+    row: Option<PasskeyRow>,
+    at: UnixMillis,
+    events: UserEvents<'_>,
+) -> StoreResult<Option<(User, PasskeyRecord)>> {
+    let Some(row) = row else { return Ok(None) };
+    let passkey = PasskeyRecord::try_from(row)?;
+    let user = summarise_passkeys(&mut tx, user_id, at, Some(events))
+        .await?
+        .ok_or(StoreError::NotFound)?;
+    tx.commit().await?;
+    Ok(Some((user, passkey)))
+}
+
 async fn passkey_in(
     tx: &mut Tx<'_>,
     user_id: &UserId,
@@ -155,13 +174,7 @@ impl PasskeyStore for ThisStore {
         .bind(at.0)
         .fetch_optional(&mut *tx)
         .await?;
-        let Some(row) = row else { return Ok(None) };
-        let passkey = PasskeyRecord::try_from(row)?;
-        let user = summarise_passkeys(&mut tx, user_id, at, Some(events))
-            .await?
-            .ok_or(StoreError::NotFound)?;
-        tx.commit().await?;
-        Ok(Some((user, passkey)))
+        finish_change(tx, user_id, row, at, events).await
     }
 
     async fn use_passkey(
@@ -212,13 +225,7 @@ impl PasskeyStore for ThisStore {
         .bind(at.0)
         .fetch_optional(&mut *tx)
         .await?;
-        let Some(row) = row else { return Ok(None) };
-        let passkey = PasskeyRecord::try_from(row)?;
-        let user = summarise_passkeys(&mut tx, user_id, at, Some(events))
-            .await?
-            .ok_or(StoreError::NotFound)?;
-        tx.commit().await?;
-        Ok(Some((user, passkey)))
+        finish_change(tx, user_id, row, at, events).await
     }
 
     async fn delete_passkey(
