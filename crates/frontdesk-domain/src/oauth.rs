@@ -18,6 +18,7 @@
 //! | Microsoft | `xms_edov` is `true` (the tenant proved it owns the domain); `email` alone is any text an admin typed |
 //! | Apple | `email_verified` is `true` or `"true"` (Apple verifies, relay addresses included) |
 //! | other OpenID Connect | `email_verified` is `true` and the operator has not set `trust_email = false` |
+//! | enterprise SSO (a custom provider bound to `domains`) | the address is in one of its domains (the operator made it the authority for them) |
 
 use std::collections::BTreeMap;
 use std::fmt;
@@ -191,6 +192,16 @@ pub struct SocialConnection {
     /// Custom providers: whether their `email_verified` joins an account to
     /// the user with that address (see the module's table).
     pub trust_email: bool,
+    /// Apple: the developer team and the key whose `.p8` private key is
+    /// the connection's secret; the client secret sent to Apple is a JWT
+    /// signed with it for each exchange.
+    pub team_id: Option<String>,
+    pub key_id: Option<String>,
+    /// Enterprise SSO (Clerk's `enterprise_sso`): the email domains this
+    /// (custom OpenID Connect) connection answers for. Anyone signing in
+    /// with an address there is sent to it (no button: the address decides),
+    /// and it vouches for addresses in these domains only.
+    pub domains: Vec<String>,
 }
 
 impl Default for SocialConnection {
@@ -203,6 +214,9 @@ impl Default for SocialConnection {
             name: None,
             logo_url: None,
             trust_email: true,
+            team_id: None,
+            key_id: None,
+            domains: Vec::new(),
         }
     }
 }
@@ -228,6 +242,18 @@ impl SocialConnection {
             .or_else(|| provider.default_issuer().map(str::to_owned))
     }
 
+    /// An enterprise connection: bound to email domains, not a button.
+    pub fn is_enterprise(&self) -> bool {
+        !self.domains.is_empty()
+    }
+
+    /// Whether `email` is in one of the connection's domains.
+    pub fn covers(&self, email: &str) -> bool {
+        email
+            .rsplit_once('@')
+            .is_some_and(|(_, domain)| self.domains.iter().any(|d| d.eq_ignore_ascii_case(domain)))
+    }
+
     /// The button's name.
     pub fn name_for(&self, provider: Provider) -> String {
         self.name
@@ -238,6 +264,17 @@ impl SocialConnection {
 
 /// The providers of an instance, by strategy.
 pub type SocialSettings = BTreeMap<OAuthStrategy, SocialConnection>;
+
+/// The enterprise connection that answers for `email`'s domain, if one is
+/// on.
+pub fn enterprise_connection<'a>(
+    social: &'a SocialSettings,
+    email: &str,
+) -> Option<(&'a OAuthStrategy, &'a SocialConnection)> {
+    social
+        .iter()
+        .find(|(_, c)| c.enabled && c.is_enterprise() && c.covers(email))
+}
 
 /// Why a provider's settings cannot work: (the field under `social.<strategy>`, why).
 pub fn check_connection(
@@ -268,6 +305,39 @@ pub fn check_connection(
                 "issuer",
                 format!("`{issuer}` must be an https URL (http only on loopback)"),
             ));
+        }
+    }
+    if !c.domains.is_empty() && provider != Provider::Custom {
+        return Err((
+            "domains",
+            "bind only a custom OpenID Connect provider (oauth_custom_<slug>) to email domains"
+                .to_owned(),
+        ));
+    }
+    if let Some(bad) = c.domains.iter().find(|d| {
+        d.len() > 253
+            || !d.contains('.')
+            || d.starts_with('.')
+            || !d
+                .bytes()
+                .all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'.' || b == b'-')
+    }) {
+        return Err((
+            "domains",
+            format!("`{bad}` is not a domain name (lowercase, like corp.example)"),
+        ));
+    }
+    if provider == Provider::Apple {
+        for (field, value) in [("team_id", &c.team_id), ("key_id", &c.key_id)] {
+            if value.as_deref().is_none_or(|v| {
+                v.is_empty() || v.len() > 64 || !v.bytes().all(|b| b.is_ascii_alphanumeric())
+            }) {
+                return Err((
+                    field,
+                    "is needed for Apple (letters and digits, from Apple's developer account)"
+                        .to_owned(),
+                ));
+            }
         }
     }
     if c.scopes.iter().any(|s| s.is_empty() || s.contains(' ')) {

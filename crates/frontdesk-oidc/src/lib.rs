@@ -19,6 +19,7 @@
 //! `nonce`, the verifier) and what it does with the identity is Frontdesk's
 //! engine's business; nothing here stores anything.
 
+mod apple;
 mod authorize;
 mod error;
 mod id_token;
@@ -27,6 +28,7 @@ mod metadata;
 mod pkce;
 mod token;
 
+pub use apple::AppleSigner;
 pub use authorize::AuthorizationRequest;
 pub use error::OidcError;
 pub use id_token::{IdTokenCheck, IdTokenClaims, Issuer, LEEWAY_SECS};

@@ -8,49 +8,22 @@
 
 #![allow(clippy::unwrap_used)]
 
-use std::path::PathBuf;
-use std::process::Stdio;
-use std::time::Duration;
-
 use frontdesk_oidc::{
     AuthorizationRequest, ClientAuth, ClientCredentials, IdTokenCheck, Issuer, OidcError,
     ProviderMetadata, exchange_code,
 };
+use frontdesk_testkit::oidc::{OidcProvider, provider_browser, sign_in_at_provider};
 use serde_json::json;
-use tokio::io::{AsyncBufReadExt, BufReader};
-use tokio::process::{Child, Command};
 
 /// Where the provider sends the browser back: never contacted (the jar
 /// stops at the redirect).
 const REDIRECT: &str = "http://127.0.0.1:9/v1/oauth_callback";
 const PASSWORD: &str = "provider password";
 
-struct Provider {
-    issuer: String,
-    _child: Child,
-    /// Kept open: the provider never writes to it again, but a closed pipe
-    /// would fail it if it did.
-    _stdout: tokio::io::Lines<BufReader<tokio::process::ChildStdout>>,
-}
-
-fn e2e() -> PathBuf {
-    PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../../e2e")
-}
-
 /// The provider with one client (`frontdesk`) and two accounts: Ada with a
 /// verified address, Bob with an unverified one. `None` (skipped) without
 /// node or the package.
-async fn provider(what: &str) -> Option<Provider> {
-    if !e2e()
-        .join("node_modules/oidc-provider/package.json")
-        .exists()
-    {
-        frontdesk_testkit::skip(
-            what,
-            "e2e/node_modules has no oidc-provider (npm ci --prefix e2e)",
-        );
-        return None;
-    }
+async fn provider(what: &str) -> Option<OidcProvider> {
     let clients = json!([{"client_id": "frontdesk", "client_secret": "s3cr3t:with/odd+chars",
         "redirect_uris": [REDIRECT]}]);
     let accounts = json!([
@@ -59,66 +32,7 @@ async fn provider(what: &str) -> Option<Provider> {
         {"sub": "bob-1", "email": "bob@example.com", "email_verified": false,
          "given_name": "Bob", "family_name": "Unverified", "password": PASSWORD},
     ]);
-    let spawned = Command::new("node")
-        .arg(e2e().join("oidc-provider.mjs"))
-        .current_dir(e2e())
-        .env("OIDC_PORT", "0")
-        .env("OIDC_CLIENTS", clients.to_string())
-        .env("OIDC_ACCOUNTS", accounts.to_string())
-        .stdin(Stdio::null())
-        .stdout(Stdio::piped())
-        .stderr(Stdio::piped())
-        .kill_on_drop(true)
-        .spawn();
-    let Ok(mut child) = spawned else {
-        frontdesk_testkit::skip(what, "node is not installed");
-        return None;
-    };
-    // Its notices, kept for a failure's message (and drained, so that a
-    // full pipe never stalls it).
-    let mut stderr = BufReader::new(child.stderr.take().unwrap()).lines();
-    let said = tokio::spawn(async move {
-        let mut text = String::new();
-        while let Ok(Some(line)) = stderr.next_line().await {
-            text.push_str(&line);
-            text.push('\n');
-        }
-        text
-    });
-    let mut lines = BufReader::new(child.stdout.take().unwrap()).lines();
-    let ready = tokio::time::timeout(Duration::from_secs(30), lines.next_line()).await;
-    let Ok(Ok(Some(line))) = ready else {
-        let _ = child.start_kill();
-        panic!(
-            "the provider did not start: {}",
-            said.await.unwrap_or_default()
-        );
-    };
-    let issuer = line
-        .strip_prefix("READY ")
-        .expect("READY <issuer>")
-        .to_owned();
-    Some(Provider {
-        issuer,
-        _child: child,
-        _stdout: lines,
-    })
-}
-
-/// A browser: cookies kept, redirects followed until the one back to
-/// Frontdesk, which is returned instead of followed.
-fn browser() -> reqwest::Client {
-    reqwest::Client::builder()
-        .cookie_store(true)
-        .redirect(reqwest::redirect::Policy::custom(|attempt| {
-            if attempt.url().as_str().starts_with(REDIRECT) {
-                attempt.stop()
-            } else {
-                attempt.follow()
-            }
-        }))
-        .build()
-        .unwrap()
+    OidcProvider::start(what, &clients, &accounts).await
 }
 
 /// The query of the redirect back to Frontdesk.
@@ -138,20 +52,8 @@ async fn sign_in(
     email: &str,
     action: &str,
 ) -> std::collections::HashMap<String, String> {
-    let b = browser();
-    let page = b.get(request.url.clone()).send().await.unwrap();
-    assert_eq!(page.status(), 200, "the provider's login page");
-    let interaction = page.url().path().trim_end_matches('/').to_owned();
-    assert!(interaction.starts_with("/interaction/"), "{interaction}");
-    let mut at = page.url().clone();
-    at.set_path(&format!("{interaction}/{action}"));
-    let res = b
-        .post(at)
-        .form(&[("email", email), ("password", PASSWORD)])
-        .send()
-        .await
-        .unwrap();
-    assert!(res.status().is_redirection(), "{}", res.status());
+    let b = provider_browser(REDIRECT);
+    let res = sign_in_at_provider(&b, request.url.as_str(), email, PASSWORD, action).await;
     callback(&res)
 }
 

@@ -27,6 +27,14 @@ pub enum ApiError {
 }
 
 impl ApiError {
+    /// Clerk's code of a client error.
+    pub fn code(&self) -> Option<&str> {
+        match self {
+            Self::Client { error, .. } => Some(&error.code),
+            Self::Internal(_) => None,
+        }
+    }
+
     pub fn client(status: StatusCode, error: ClerkError) -> Self {
         Self::Client {
             status,

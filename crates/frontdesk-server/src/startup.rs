@@ -291,6 +291,8 @@ impl Application {
                 &config.data_dir,
             )),
             webhooks: Arc::new(webhooks),
+            providers: Arc::default(),
+            cipher: crate::secrets::cipher(&config)?,
             config: Arc::new(config),
         };
         state

@@ -59,6 +59,11 @@ pub struct AppState {
     pub webhooks: Arc<crate::webhooks::Webhooks>,
     /// The operator's GeoIP database (`geoip_database`), if any.
     pub geoip: Option<Arc<crate::geoip::GeoIp>>,
+    /// Identity providers' documents and keys (social sign-in).
+    pub providers: Arc<crate::services::oidc::Providers>,
+    /// The operator's key for secrets at rest, for what the engine seals
+    /// itself (a provider's tokens held by an unfinished sign-up).
+    pub cipher: Option<Arc<dyn frontdesk_store::Cipher>>,
 }
 
 /// Recently verified secret keys, by hash, so that a busy Backend API caller

@@ -9,6 +9,7 @@
 //! of the run. `.ci/run` fails when that file is not empty.
 
 pub mod mmdb;
+pub mod oidc;
 
 use std::io::Write;
 

@@ -56,6 +56,14 @@ pub struct Verification {
     /// A passkey verification's WebAuthn options (JSON text).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub nonce: Option<String>,
+    /// Where an OAuth verification sends the browser (the provider's
+    /// authorization URL), while it is `unverified`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub external_verification_redirect_url: Option<String>,
+    /// Why an OAuth verification failed or became `transferable`
+    /// (`external_account_not_found`…), which clerk-js reads to go on.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub error: Option<crate::error::ClerkError>,
 }
 
 /// `verifications` of a sign-up.
@@ -105,6 +113,11 @@ pub struct SignInFactor {
     pub email_address_id: Option<String>,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub primary: Option<bool>,
+    /// `enterprise_sso`: the connection the address belongs to.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub enterprise_connection_id: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub enterprise_connection_name: Option<String>,
 }
 
 /// A sign-in attempt.

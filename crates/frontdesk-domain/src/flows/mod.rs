@@ -42,6 +42,8 @@ pub enum FlowKind {
     EmailVerification,
     /// A signed-in user proving a factor again (step-up).
     SessionVerification,
+    /// A trip to another identity provider, until its callback.
+    OAuth,
 }
 
 impl FlowKind {
@@ -52,6 +54,7 @@ impl FlowKind {
             Self::SignUp => "sign_up",
             Self::EmailVerification => "email_verification",
             Self::SessionVerification => "session_verification",
+            Self::OAuth => "oauth",
         }
     }
 }

@@ -51,6 +51,11 @@ pub struct OAuthFlow {
     pub expire_at: UnixMillis,
     /// Set once the callback took it.
     pub taken: bool,
+    /// Started by a dev browser (no cookie reaches the callback: the state
+    /// alone names the client); otherwise the callback's `__client` cookie
+    /// must name the same client.
+    #[serde(default)]
+    pub dev_browser: bool,
 }
 
 /// Why a callback's flow cannot be used.
@@ -73,6 +78,156 @@ impl OAuthFlow {
         }
         self.taken = true;
         Ok(())
+    }
+}
+
+/// Where a trip to a provider stands (Clerk's `verification_oauth`
+/// statuses).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum OAuthStatus {
+    /// The browser is (or is about to be) at the provider.
+    Unverified,
+    /// The provider named the person and it was accepted.
+    Verified,
+    /// Accepted, but for the other flow: clerk-js carries it over with
+    /// `transfer=true` (a sign-in for nobody, a sign-up for somebody).
+    Transferable,
+    /// Refused (cancelled at the provider, banned, not allowed to sign up).
+    Failed,
+}
+
+impl OAuthStatus {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::Unverified => "unverified",
+            Self::Verified => "verified",
+            Self::Transferable => "transferable",
+            Self::Failed => "failed",
+        }
+    }
+}
+
+/// The person a provider named, held by a sign-in or sign-up between the
+/// callback and the account it joins (a transfer, or an address proven
+/// first).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ExternalIdentity {
+    pub strategy: OAuthStrategy,
+    pub provider_user_id: String,
+    pub email: Option<String>,
+    /// The provider vouches for `email` (its rule,
+    /// [`crate::oauth::Provider::vouches_for`]).
+    pub email_verified: bool,
+    pub first_name: Option<String>,
+    pub last_name: Option<String>,
+    pub image_url: Option<String>,
+    pub username: Option<String>,
+    /// Space-separated.
+    pub approved_scopes: String,
+    /// The provider's tokens as the server sealed them for this attempt
+    /// (never plain in a stored attempt when secrets at rest are on).
+    pub sealed_tokens: Option<String>,
+}
+
+impl ExternalIdentity {
+    /// The external account this identity becomes, joined to a user.
+    pub fn account(&self, id: String, now: UnixMillis) -> crate::entities::ExternalAccount {
+        crate::entities::ExternalAccount {
+            identification_id: format!("idn_{}", id.trim_start_matches("eac_")),
+            id,
+            provider: self.strategy.as_str().to_owned(),
+            provider_user_id: self.provider_user_id.clone(),
+            email_address: self.email.clone(),
+            email_address_verified: self.email_verified,
+            first_name: self.first_name.clone(),
+            last_name: self.last_name.clone(),
+            image_url: self.image_url.clone(),
+            username: self.username.clone(),
+            approved_scopes: self.approved_scopes.clone(),
+            created_at: now,
+            updated_at: now,
+        }
+    }
+
+    /// Whether the provider vouched for `email`.
+    pub fn vouches_for(&self, email: &str) -> bool {
+        self.email_verified
+            && self
+                .email
+                .as_deref()
+                .is_some_and(|e| e.eq_ignore_ascii_case(email))
+    }
+}
+
+/// The enterprise connection a sign-in's address belongs to: its only
+/// first factor (`enterprise_sso`).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct EnterpriseFactor {
+    pub strategy: OAuthStrategy,
+    pub name: String,
+}
+
+impl EnterpriseFactor {
+    /// Clerk's `enterprise_connection_id`.
+    pub fn connection_id(&self) -> String {
+        format!(
+            "ec_{}",
+            self.strategy.as_str().trim_start_matches("oauth_custom_")
+        )
+    }
+}
+
+/// A sign-in's or sign-up's trip to a provider, as clerk-js reads it
+/// (`first_factor_verification` / `verifications.external_account`).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct OAuthVerification {
+    pub strategy: OAuthStrategy,
+    pub status: OAuthStatus,
+    /// The provider's authorization URL, while `unverified`.
+    pub redirect_url: Option<String>,
+    /// Clerk's code for why it failed or is transferable.
+    pub error: Option<String>,
+    pub expire_at: UnixMillis,
+    /// Who the provider named, once it did.
+    pub identity: Option<ExternalIdentity>,
+    /// Through an enterprise connection (the wire says `enterprise_sso`).
+    #[serde(default)]
+    pub enterprise: bool,
+}
+
+impl OAuthVerification {
+    /// A trip starting now towards `redirect_url`.
+    pub fn started(strategy: OAuthStrategy, redirect_url: String, expire_at: UnixMillis) -> Self {
+        Self {
+            strategy,
+            status: OAuthStatus::Unverified,
+            redirect_url: Some(redirect_url),
+            error: None,
+            expire_at,
+            identity: None,
+            enterprise: false,
+        }
+    }
+
+    /// The provider answered: `status` with `identity` and the reason.
+    pub fn returned(
+        &mut self,
+        status: OAuthStatus,
+        identity: Option<ExternalIdentity>,
+        error: Option<&str>,
+    ) {
+        self.status = status;
+        self.redirect_url = None;
+        self.identity = identity;
+        self.error = error.map(str::to_owned);
+    }
+
+    /// The identity held for a transfer, if this one is transferable.
+    pub fn transferable(&self) -> Option<&ExternalIdentity> {
+        (self.status == OAuthStatus::Transferable)
+            .then_some(self.identity.as_ref())
+            .flatten()
     }
 }
 
@@ -310,6 +465,7 @@ mod tests {
             nonce: Some("n".into()),
             pkce_verifier: "v".into(),
             redirect_url: "http://localhost:3000/sign-in/sso-callback".into(),
+            dev_browser: false,
             action_complete_redirect_url: None,
             expire_at: UnixMillis(1_000),
             taken: false,

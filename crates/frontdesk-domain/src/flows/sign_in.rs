@@ -44,15 +44,19 @@ pub enum FirstFactor {
     ResetPasswordEmailCode,
     /// A WebAuthn assertion from one of the account's passkeys.
     Passkey,
+    /// The company's identity provider, for an address in a domain bound
+    /// to an enterprise connection (offered only then, and only it).
+    EnterpriseSso,
 }
 
 impl FirstFactor {
     /// Every factor, in the order Clerk lists `supported_first_factors`.
-    pub const ALL: [FirstFactor; 4] = [
+    pub const ALL: [FirstFactor; 5] = [
         Self::Password,
         Self::EmailCode,
         Self::Passkey,
         Self::ResetPasswordEmailCode,
+        Self::EnterpriseSso,
     ];
 
     pub fn as_str(self) -> &'static str {
@@ -61,6 +65,7 @@ impl FirstFactor {
             Self::EmailCode => CodeStrategy::EmailCode.as_str(),
             Self::ResetPasswordEmailCode => CodeStrategy::ResetPasswordEmailCode.as_str(),
             Self::Passkey => "passkey",
+            Self::EnterpriseSso => "enterprise_sso",
         }
     }
 
@@ -70,6 +75,8 @@ impl FirstFactor {
             Self::Password | Self::ResetPasswordEmailCode => true,
             Self::EmailCode => rules.email_code,
             Self::Passkey => rules.passkey,
+            // Offered by the address, not the instance's list.
+            Self::EnterpriseSso => true,
         }
     }
 }
@@ -188,6 +195,12 @@ pub struct SignInAttempt {
     /// The passkey challenge sent last.
     #[serde(default)]
     pub passkey: Option<PasskeyChallenge>,
+    /// A trip to another identity provider ("Continue with …").
+    #[serde(default)]
+    pub oauth: Option<super::oauth::OAuthVerification>,
+    /// The address belongs to an enterprise connection: the only way in.
+    #[serde(default)]
+    pub enterprise: Option<super::oauth::EnterpriseFactor>,
 }
 
 /// What the engine must do after a code was tried, decided on the attempt as
@@ -233,6 +246,8 @@ impl SignInAttempt {
             second_factor: None,
             passkey_available: false,
             passkey: None,
+            oauth: None,
+            enterprise: None,
         }
     }
 
@@ -314,6 +329,15 @@ impl SignInAttempt {
             self.status = SignInStatus::Complete;
         }
         true
+    }
+
+    /// A provider's identity held while the person proves the address it
+    /// named (it joins the account once the first factor is right).
+    pub fn pending_identity(&self) -> Option<&super::oauth::ExternalIdentity> {
+        self.oauth
+            .as_ref()
+            .filter(|o| o.status == super::oauth::OAuthStatus::Verified)
+            .and_then(|o| o.identity.as_ref())
     }
 
     pub fn is_complete(&self) -> bool {

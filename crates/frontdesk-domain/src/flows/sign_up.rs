@@ -76,6 +76,11 @@ pub struct SignUpAttempt {
     pub created_user_id: Option<String>,
     pub created_session_id: Option<String>,
     pub abandon_at: UnixMillis,
+    /// A trip to another identity provider: with it verified, the account
+    /// needs no password, and the address the provider vouched for needs
+    /// no code.
+    #[serde(default)]
+    pub oauth: Option<super::oauth::OAuthVerification>,
 }
 
 impl SignUpAttempt {
@@ -93,6 +98,7 @@ impl SignUpAttempt {
             created_user_id: None,
             created_session_id: None,
             abandon_at,
+            oauth: None,
         }
     }
 
@@ -108,6 +114,23 @@ impl SignUpAttempt {
         self.email_verification
             .as_ref()
             .is_some_and(|v| v.status == CodeStatus::Verified)
+            || self.email_from_provider()
+    }
+
+    /// The identity a verified trip to a provider named.
+    pub fn external_identity(&self) -> Option<&super::oauth::ExternalIdentity> {
+        self.oauth
+            .as_ref()
+            .filter(|o| o.status == super::oauth::OAuthStatus::Verified)
+            .and_then(|o| o.identity.as_ref())
+    }
+
+    /// The address is the one a provider vouched for.
+    pub fn email_from_provider(&self) -> bool {
+        match (self.external_identity(), &self.email_address) {
+            (Some(identity), Some(email)) => identity.vouches_for(email),
+            _ => false,
+        }
     }
 
     /// Required fields not given yet (Clerk's `missing_fields`): the
@@ -116,7 +139,11 @@ impl SignUpAttempt {
         let absent = |v: &Option<String>| v.as_deref().is_none_or(str::is_empty);
         [
             ("email_address", true, absent(&self.email_address)),
-            ("password", true, self.password_digest.is_none()),
+            (
+                "password",
+                self.external_identity().is_none(),
+                self.password_digest.is_none(),
+            ),
             (
                 "first_name",
                 rules.first_name.required,
@@ -164,13 +191,12 @@ impl SignUpAttempt {
     }
 
     /// With the address verified and nothing required missing, the user
-    /// can be created: the address and the password's digest.
-    pub fn ready_to_create(&self, rules: &SignUpSettings) -> Option<(&str, &str)> {
-        match (&self.email_address, &self.password_digest) {
-            (Some(email), Some(digest))
-                if self.email_verified() && self.missing_fields(rules).is_empty() =>
-            {
-                Some((email, digest))
+    /// can be created: the address and the password's digest (none for an
+    /// account made through a provider).
+    pub fn ready_to_create(&self, rules: &SignUpSettings) -> Option<(&str, Option<&str>)> {
+        match &self.email_address {
+            Some(email) if self.email_verified() && self.missing_fields(rules).is_empty() => {
+                Some((email, self.password_digest.as_deref()))
             }
             _ => None,
         }

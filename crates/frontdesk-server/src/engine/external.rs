@@ -78,3 +78,29 @@ pub async fn unlink(state: &AppState, user: &User, account_id: &str) -> ApiResul
         .await?
         .ok_or_else(|| ApiError::not_found("external account"))
 }
+
+/// `<UserProfile/>`'s "Connect account" (`POST /v1/me/external_accounts`):
+/// a sensitive change (a recent factor check), then a trip to the provider
+/// whose callback joins the identity to this user. The trip's verification
+/// names the provider's URL.
+pub async fn connect(
+    state: &AppState,
+    browser: &crate::extract::Browser,
+    session: &frontdesk_domain::entities::Session,
+    user: &User,
+    strategy: &str,
+    redirect_url: Option<&str>,
+) -> ApiResult<frontdesk_domain::flows::oauth::OAuthVerification> {
+    super::reverify::require_recent(state, session, user)?;
+    let trip = super::oauth::Trip {
+        strategy,
+        redirect_url,
+        action_complete_redirect_url: None,
+    };
+    let purpose = frontdesk_domain::flows::oauth::OAuthPurpose::Connect {
+        user_id: user.id.to_string(),
+    };
+    let verification =
+        super::oauth::begin(state, browser, &session.client_id, purpose, trip).await?;
+    Ok(verification)
+}

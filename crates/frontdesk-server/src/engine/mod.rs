@@ -19,10 +19,12 @@ pub mod external;
 pub mod flows;
 pub mod images;
 pub mod mfa;
+pub mod oauth;
 pub mod passkeys;
 pub mod reverify;
 pub mod sign_in;
 pub mod sign_up;
+pub mod transfer;
 pub mod users;
 
 use frontdesk_domain::flows::{CodeOutcome, UnknownStrategy};

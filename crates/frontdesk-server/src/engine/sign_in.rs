@@ -10,6 +10,9 @@
 
 use frontdesk_domain::UnixMillis;
 use frontdesk_domain::entities::{Session, SessionStatus};
+use frontdesk_domain::flows::oauth::{
+    CallbackOutcome, ExternalIdentity, OAuthStatus, OAuthVerification,
+};
 use frontdesk_domain::flows::{
     ATTEMPT_TTL_SECS, AfterCode, AfterFirstFactor, CodeOutcome, CodeStrategy, FirstFactor,
     SecondFactor, SignInAttempt, SignInStatus,
@@ -98,6 +101,20 @@ async fn first_factor_passed(
         a.first_factor_passed(factors.clone(), now)
     })
     .await?;
+    // A provider's identity held while its address was proven (the
+    // address's code, or the account's own password): it joins the account
+    // now.
+    if let Some(identity) = attempt.pending_identity() {
+        let client = browser.client.as_ref().map(|c| c.id.to_string());
+        super::oauth::join(
+            state,
+            client.as_deref().unwrap_or_default(),
+            user_id,
+            identity,
+            now,
+        )
+        .await?;
+    }
     let second_factor_at = passkey.then_some(now);
     let setup = !passkey && mfa::setup_required(state, &user);
     match next {
@@ -193,6 +210,15 @@ pub async fn start(
         now.plus_secs(ATTEMPT_TTL_SECS),
     );
     attempt.passkey_available = user.as_ref().is_some_and(|u| !u.passkeys.is_empty());
+    attempt.enterprise = attempt.identifier.as_deref().and_then(|email| {
+        let settings = state.settings();
+        frontdesk_domain::oauth::enterprise_connection(&settings.settings.social, email).map(
+            |(strategy, c)| frontdesk_domain::flows::oauth::EnterpriseFactor {
+                strategy: strategy.clone(),
+                name: c.name_for(strategy.provider()),
+            },
+        )
+    });
     // `strategy=passkey` with no identifier: the "Use passkey" button and
     // autofill, which ask for the challenge with the attempt.
     if passkey {
@@ -203,6 +229,7 @@ pub async fn start(
     }
     flows::insert(state, &client.id, &attempt, now).await?;
     match password {
+        Some(_) if attempt.enterprise.is_some() => Ok((attempt, Err(enterprise_only()))),
         Some(pw) if attempt.identifier.is_some() => {
             match with_password(state, browser, &attempt, &pw).await? {
                 Ok(done) => Ok((done, Ok(()))),
@@ -255,6 +282,14 @@ pub async fn prepare(
         FirstFactor::ResetPasswordEmailCode => {
             (CodeStrategy::ResetPasswordEmailCode, Purpose::Reset)
         }
+        // A trip out: `prepare_enterprise`, with the URLs to come back to.
+        FirstFactor::EnterpriseSso => {
+            return Err(ApiError::bad_param(
+                "redirect_url",
+                "form_param_missing",
+                "`enterprise_sso` needs `redirect_url`.",
+            ));
+        }
     };
     let now = UnixMillis::now();
     let (attempt, issued) = flows::change::<SignInAttempt, _>(state, browser, id, |a| {
@@ -303,9 +338,23 @@ pub async fn attempt(
             "This sign-in is already complete.",
         ));
     }
+    // An address bound to an enterprise connection signs in there only.
+    if current.enterprise.is_some() {
+        return Err(enterprise_only());
+    }
+    // A provider named this address without vouching for it: the address
+    // is what must be proven, by its code.
+    if current.pending_identity().is_some() && factor != FirstFactor::EmailCode {
+        return Err(ApiError::bad_param(
+            "strategy",
+            "strategy_for_user_invalid",
+            "Prove this email address with the code sent to it to connect the account.",
+        ));
+    }
     // Every factor is named here, so that a new one does not compile until
     // it says how it is checked.
     match factor {
+        FirstFactor::EnterpriseSso => Err(enterprise_only()),
         FirstFactor::Password => match with_password(state, browser, &current, secret).await? {
             Ok(done) => Ok((done, Ok(()))),
             Err(e) => Ok((current, Err(e))),
@@ -502,4 +551,197 @@ pub async fn reset(
         .await?;
     // A reset proves the email address, not the second factor (security.md C7).
     first_factor_passed(state, browser, id, &user_id, false, now).await?
+}
+
+/// The provider named the person (at the callback, or on a sign-up's
+/// transfer): carry out `outcome` on the sign-in `id`. `true` when a
+/// session was made.
+pub async fn with_identity(
+    state: &AppState,
+    browser: &mut Browser,
+    id: &str,
+    identity: ExternalIdentity,
+    outcome: CallbackOutcome,
+    now: UnixMillis,
+) -> ApiResult<bool> {
+    let client = browser.ensure_client(state).await?.id.to_string();
+    let returned = |status: OAuthStatus, keep: Option<ExternalIdentity>, error: Option<&str>| {
+        let error = error.map(str::to_owned);
+        let strategy = identity.strategy.clone();
+        move |a: &mut SignInAttempt| {
+            let o = a.oauth.get_or_insert_with(|| {
+                OAuthVerification::started(strategy.clone(), String::new(), now)
+            });
+            o.returned(status, keep.clone(), error.as_deref());
+        }
+    };
+    let (user_id, keep) = match outcome {
+        CallbackOutcome::SignIn { user_id } | CallbackOutcome::LinkAndSignIn { user_id } => {
+            (user_id, None)
+        }
+        CallbackOutcome::ProveEmail { user_id } => (user_id, Some(identity.clone())),
+        CallbackOutcome::TransferToSignUp => {
+            let set = returned(
+                OAuthStatus::Transferable,
+                Some(identity.clone()),
+                Some("external_account_not_found"),
+            );
+            flows::change::<SignInAttempt, _>(state, browser, id, set).await?;
+            return Ok(false);
+        }
+        CallbackOutcome::Refuse { code } => {
+            flows::change::<SignInAttempt, _>(
+                state,
+                browser,
+                id,
+                returned(OAuthStatus::Failed, None, Some(code)),
+            )
+            .await?;
+            return Ok(false);
+        }
+        CallbackOutcome::SignUp
+        | CallbackOutcome::TransferToSignIn
+        | CallbackOutcome::Connect { .. } => {
+            let set = returned(OAuthStatus::Failed, None, Some("external_account_exists"));
+            flows::change::<SignInAttempt, _>(state, browser, id, set).await?;
+            return Ok(false);
+        }
+    };
+    let user_id: UserId = user_id.parse().map_err(ApiError::internal)?;
+    let user = if keep.is_none() {
+        match super::oauth::join(state, &client, &user_id, &identity, now).await {
+            Ok(user) => user,
+            Err(e) => {
+                let code = e.code().unwrap_or("external_account_exists").to_owned();
+                let set = returned(OAuthStatus::Failed, None, Some(&code));
+                flows::change::<SignInAttempt, _>(state, browser, id, set).await?;
+                return Ok(false);
+            }
+        }
+    } else {
+        state
+            .store
+            .get_user(&user_id)
+            .await?
+            .ok_or_else(|| ApiError::not_found("user"))?
+    };
+    // The address the sign-in is for: the provider's, as the account holds it.
+    let address = identity
+        .email
+        .as_deref()
+        .and_then(|e| {
+            user.email_addresses
+                .iter()
+                .find(|a| a.email_address.eq_ignore_ascii_case(e))
+        })
+        .or_else(|| user.primary_email());
+    let identifier = address.map(|a| a.email_address.clone());
+    let address_id = address.map(|a| a.id.to_string());
+    let set = returned(OAuthStatus::Verified, keep.clone(), None);
+    let passkey_available = !user.passkeys.is_empty();
+    flows::change::<SignInAttempt, _>(state, browser, id, |a| {
+        a.identifier = identifier.clone();
+        a.user_id = Some(user_id.to_string());
+        a.email_address_id = address_id.clone();
+        a.passkey_available = passkey_available;
+        a.status = SignInStatus::NeedsFirstFactor;
+        set(a);
+    })
+    .await?;
+    if keep.is_some() {
+        // The address is proven first (factor-one).
+        return Ok(false);
+    }
+    match first_factor_passed(state, browser, id, &user_id, false, now).await? {
+        Ok(attempt) => Ok(attempt.is_complete()),
+        Err(e) => {
+            let code = e.code().unwrap_or("user_locked").to_owned();
+            let set = returned(OAuthStatus::Failed, None, Some(&code));
+            flows::change::<SignInAttempt, _>(state, browser, id, set).await?;
+            Ok(false)
+        }
+    }
+}
+
+/// A new sign-in with no identifier yet (`needs_identifier`) for the
+/// caller's client; through a provider when `trip` says so (the trip out
+/// begins).
+pub async fn start_blank(
+    state: &AppState,
+    browser: &mut Browser,
+    trip: Option<super::oauth::Trip<'_>>,
+) -> ApiResult<SignInAttempt> {
+    let client = browser.ensure_client(state).await?;
+    let now = UnixMillis::now();
+    let mut attempt = SignInAttempt::new(
+        format!("sia_{}", frontdesk_types::id::random_base62(16)),
+        None,
+        None,
+        None,
+        now.plus_secs(ATTEMPT_TTL_SECS),
+    );
+    if let Some(trip) = trip {
+        let purpose = frontdesk_domain::flows::oauth::OAuthPurpose::SignIn {
+            attempt_id: attempt.id.clone(),
+        };
+        attempt.oauth = Some(super::oauth::begin(state, browser, &client.id, purpose, trip).await?);
+    }
+    flows::insert(state, &client.id, &attempt, now).await?;
+    Ok(attempt)
+}
+
+/// `POST /v1/client/sign_ins transfer=true`: the identity a sign-up found
+/// taken signs in on a new sign-in.
+pub async fn start_transfer(state: &AppState, browser: &mut Browser) -> ApiResult<SignInAttempt> {
+    let attempt = start_blank(state, browser, None).await?;
+    super::transfer::transfer_to_sign_in(state, browser, &attempt.id, UnixMillis::now()).await?;
+    get(state, browser, &attempt.id).await
+}
+
+/// Why an address bound to an enterprise connection is refused any other
+/// factor.
+fn enterprise_only() -> ApiError {
+    ApiError::bad_param(
+        "strategy",
+        "strategy_for_user_invalid",
+        "This email address signs in with its organization's identity provider (enterprise_sso).",
+    )
+}
+
+/// `prepare_first_factor strategy=enterprise_sso`: the trip to the
+/// connection the sign-in's address belongs to.
+pub async fn prepare_enterprise(
+    state: &AppState,
+    browser: &Browser,
+    id: &str,
+    redirect_url: Option<&str>,
+    action_complete_redirect_url: Option<&str>,
+) -> ApiResult<SignInAttempt> {
+    let current = get(state, browser, id).await?;
+    let enterprise = current.enterprise.clone().ok_or_else(|| {
+        ApiError::bad_param(
+            "strategy",
+            "strategy_for_user_invalid",
+            "This email address has no enterprise connection.",
+        )
+    })?;
+    let client = browser
+        .client
+        .as_ref()
+        .ok_or_else(|| ApiError::not_found("sign_in"))?;
+    let trip = super::oauth::Trip {
+        strategy: enterprise.strategy.as_str(),
+        redirect_url,
+        action_complete_redirect_url,
+    };
+    let purpose = frontdesk_domain::flows::oauth::OAuthPurpose::SignIn {
+        attempt_id: id.to_owned(),
+    };
+    let mut verification = super::oauth::begin(state, browser, &client.id, purpose, trip).await?;
+    verification.enterprise = true;
+    let (attempt, ()) = flows::change::<SignInAttempt, _>(state, browser, id, |a| {
+        a.oauth = Some(verification.clone());
+    })
+    .await?;
+    Ok(attempt)
 }

@@ -2,6 +2,9 @@
 //! user and their first session are created when both are there.
 
 use frontdesk_domain::entities::{User, Verification, VerificationStatus};
+use frontdesk_domain::flows::oauth::{
+    ExternalIdentity, OAuthPurpose, OAuthStatus, OAuthVerification,
+};
 use frontdesk_domain::flows::{ATTEMPT_TTL_SECS, CodeStrategy, SignUpAttempt, SignUpStatus};
 use frontdesk_domain::metadata::MAX_METADATA_BYTES;
 use frontdesk_domain::settings::SignUpMode;
@@ -10,6 +13,7 @@ use frontdesk_store::{StoreError, UserFilter};
 use serde::Deserialize;
 use serde_json::{Map, Value};
 
+use super::oauth::Trip;
 use super::{code_error, flows};
 use crate::error::{ApiError, ApiResult};
 use crate::extract::Browser;
@@ -167,22 +171,15 @@ impl Checked {
     }
 }
 
-/// Start a sign-up with `fields`; nothing is stored when they are refused.
+/// Start a sign-up with `fields`, and through a provider when `trip` says
+/// so (the trip out begins); nothing is stored when they are refused.
 pub async fn start(
     state: &AppState,
     browser: &mut Browser,
     fields: Fields,
+    trip: Option<Trip<'_>>,
 ) -> ApiResult<SignUpAttempt> {
-    if state.settings().settings.sign_up.mode == SignUpMode::Restricted {
-        return Err(ApiError::client(
-            axum::http::StatusCode::FORBIDDEN,
-            frontdesk_types::ClerkError::new(
-                "sign_up_mode_restricted",
-                "Sign up is currently restricted.",
-                "Sign-ups are restricted on this instance: accounts are created by its administrators.",
-            ),
-        ));
-    }
+    refuse_if_restricted(state)?;
     let client = browser.ensure_client(state).await?;
     let now = UnixMillis::now();
     let mut attempt = SignUpAttempt::new(
@@ -190,6 +187,12 @@ pub async fn start(
         now.plus_secs(ATTEMPT_TTL_SECS),
     );
     check(state, &attempt, fields).await?.apply(&mut attempt);
+    if let Some(trip) = trip {
+        let purpose = OAuthPurpose::SignUp {
+            attempt_id: attempt.id.clone(),
+        };
+        attempt.oauth = Some(super::oauth::begin(state, browser, &client.id, purpose, trip).await?);
+    }
     flows::insert(state, &client.id, &attempt, now).await?;
     Ok(attempt)
 }
@@ -289,20 +292,27 @@ async fn complete(
         return Ok(attempt);
     };
     let email: EmailAddress = email.parse().map_err(ApiError::internal)?;
-    let digest = digest.to_owned();
+    let digest = digest.map(str::to_owned);
+    let identity = attempt.external_identity().cloned();
     let mut user = User::new(now);
-    user.add_email(
-        &email,
-        Some(Verification {
+    let proof = match identity.as_ref().filter(|_| attempt.email_from_provider()) {
+        // The provider vouched for the address (Clerk's `from_oauth_google`).
+        Some(i) => Verification {
+            status: VerificationStatus::Verified,
+            strategy: i.strategy.from_strategy(),
+            attempts: None,
+            expire_at: None,
+        },
+        None => Verification {
             status: VerificationStatus::Verified,
             strategy: CodeStrategy::EmailCode.as_str().into(),
             attempts: attempt.email_verification.as_ref().map(|v| v.attempts),
             expire_at: attempt.email_verification.as_ref().map(|v| v.expire_at),
-        }),
-        now,
-    );
-    user.password_digest = Some(digest);
-    user.password_last_updated_at = Some(now);
+        },
+    };
+    user.add_email(&email, Some(proof), now);
+    user.password_last_updated_at = digest.is_some().then_some(now);
+    user.password_digest = digest;
     user.first_name = attempt.first_name.clone();
     user.last_name = attempt.last_name.clone();
     user.username = attempt.username.clone();
@@ -320,6 +330,10 @@ async fn complete(
             StoreError::Conflict(_) => ApiError::identifier_taken("email_address", "email address"),
             other => other.into(),
         })?;
+    if let Some(identity) = &identity {
+        let client = browser.ensure_client(state).await?.id.to_string();
+        super::oauth::join(state, &client, &user.id, identity, now).await?;
+    }
     let (_, session) = browser
         .sign_in(
             state,
@@ -335,4 +349,97 @@ async fn complete(
     })
     .await?;
     Ok(attempt)
+}
+
+/// The provider answered a sign-up's trip: `status` with the identity it
+/// named (kept for a transfer, or filling the sign-up when verified), then,
+/// when nothing else is needed, the account is made.
+pub async fn provider_returned(
+    state: &AppState,
+    browser: &mut Browser,
+    id: &str,
+    status: OAuthStatus,
+    identity: Option<ExternalIdentity>,
+    error: Option<&str>,
+) -> ApiResult<SignUpAttempt> {
+    let now = UnixMillis::now();
+    let (attempt, ()) = flows::change::<SignUpAttempt, _>(state, browser, id, |a| {
+        if let Some(o) = a.oauth.as_mut() {
+            o.returned(status, identity.clone(), error);
+        }
+        if status == OAuthStatus::Verified {
+            fill_from(a, identity.as_ref());
+        }
+    })
+    .await?;
+    if status == OAuthStatus::Verified {
+        return complete(state, browser, attempt, now).await;
+    }
+    Ok(attempt)
+}
+
+/// What the provider said fills what the sign-up lacks.
+fn fill_from(a: &mut SignUpAttempt, identity: Option<&ExternalIdentity>) {
+    let Some(i) = identity else { return };
+    if a.email_address.is_none()
+        && let Some(email) = i
+            .email
+            .as_deref()
+            .and_then(|e| e.parse::<EmailAddress>().ok())
+    {
+        a.set_email(email.as_str().to_owned());
+    }
+    let name = |n: &Option<String>| {
+        n.as_deref()
+            .and_then(|n| PersonName::parse(n).ok().flatten())
+            .map(PersonName::into_string)
+    };
+    if a.first_name.is_none() {
+        a.first_name = name(&i.first_name);
+    }
+    if a.last_name.is_none() {
+        a.last_name = name(&i.last_name);
+    }
+}
+
+/// `POST /v1/client/sign_ups transfer=true`: the identity a sign-in found
+/// nobody for becomes a new account (with `fields`, e.g. `unsafe_metadata`).
+pub async fn start_transfer(
+    state: &AppState,
+    browser: &mut Browser,
+    fields: Fields,
+) -> ApiResult<SignUpAttempt> {
+    refuse_if_restricted(state)?;
+    let client = browser.ensure_client(state).await?;
+    let (strategy, identity) =
+        super::transfer::transferable(state, &client.id, frontdesk_domain::flows::FlowKind::SignIn)
+            .await?
+            .ok_or_else(super::transfer::nothing_to_transfer)?;
+    let now = UnixMillis::now();
+    let mut attempt = SignUpAttempt::new(
+        format!("sua_{}", frontdesk_types::id::random_base62(16)),
+        now.plus_secs(ATTEMPT_TTL_SECS),
+    );
+    check(state, &attempt, fields).await?.apply(&mut attempt);
+    let mut oauth = OAuthVerification::started(strategy, String::new(), now);
+    oauth.returned(OAuthStatus::Verified, Some(identity.clone()), None);
+    attempt.oauth = Some(oauth);
+    fill_from(&mut attempt, Some(&identity));
+    flows::insert(state, &client.id, &attempt, now).await?;
+    complete(state, browser, attempt, now).await
+}
+
+/// Sign-ups are closed on a restricted instance.
+fn refuse_if_restricted(state: &AppState) -> ApiResult<()> {
+    if state.settings().settings.sign_up.mode == SignUpMode::Restricted {
+        return Err(ApiError::client(
+            axum::http::StatusCode::FORBIDDEN,
+            frontdesk_types::ClerkError::new(
+                "sign_up_mode_restricted",
+                "Sign up is currently restricted.",
+                "Sign-ups are restricted on this instance: accounts are created by its administrators.",
+            ),
+        ));
+    }
+    Ok(())
 }

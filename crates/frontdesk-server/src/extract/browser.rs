@@ -304,6 +304,14 @@ impl Browser {
         Ok(client)
     }
 
+    /// At a provider's callback: the browser is the client that started
+    /// the trip (named by the trip's state; its cookie, when it used one,
+    /// was checked to name the same client).
+    pub fn adopt_client(&mut self, client: Client, dev_browser: bool) {
+        self.client = Some(client);
+        self.dev_browser = dev_browser;
+    }
+
     /// Reload the client after a change to its sessions.
     pub async fn reload(&mut self, state: &AppState) -> ApiResult<()> {
         if let Some(c) = &self.client {

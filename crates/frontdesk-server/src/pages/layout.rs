@@ -290,6 +290,9 @@ button.reveal { margin-top: .25rem; padding: .125rem .5rem; font-size: .875rem; 
 .actions { display: flex; flex-direction: column; gap: .5rem; margin-top: 1rem; }
 a { color: var(--primary); }
 .links { margin-top: 1.25rem; font-size: .875rem; }
+.social form { margin: 0 0 .5rem; }
+.social button { width: 100%; }
+.social .divider { text-align: center; color: #666; font-size: .875rem; margin: .75rem 0; }
 .check { display: flex; gap: .5rem; align-items: center; font-weight: 400; }
 table { width: 100%; border-collapse: collapse; font-size: .9375rem; }
 th, td { text-align: left; padding: .5rem .25rem; border-bottom: 1px solid #e5e7eb; vertical-align: top; }

@@ -26,6 +26,7 @@ mod profile;
 mod reset;
 mod sign_in;
 mod sign_up;
+mod social;
 mod two_step;
 
 use axum::Router;
@@ -65,6 +66,15 @@ pub fn router(state: &AppState) -> Router<AppState> {
             "/sign-up",
             get(sign_up::show).merge(post(sign_up::submit).layer(limited(guard::Limit::Create))),
         )
+        .route(
+            "/sign-in/oauth",
+            post(social::start_sign_in).layer(limited(guard::Limit::Create)),
+        )
+        .route(
+            "/sign-up/oauth",
+            post(social::start_sign_up).layer(limited(guard::Limit::Create)),
+        )
+        .route("/sign-in/sso-callback", get(social::callback))
         .route(
             "/sign-up/verify",
             get(sign_up::show_verify)

@@ -44,6 +44,7 @@ fn render(
         "Sign in",
         html! {
             (alert(error.and_then(|e| e.general(&["identifier", "password"]))))
+            (super::social::buttons(state, token, "/sign-in/oauth", form.next.raw(state).as_deref()))
             form method="post" action="/sign-in" novalidate {
                 (csrf(token))
                 (hidden("redirect_url", form.next.raw(state).as_deref()))
@@ -109,6 +110,12 @@ pub async fn submit(
     Form(form): Form<SignInForm>,
 ) -> Response {
     let identifier = Some(form.identifier.clone());
+    // An address of an organization with its own provider goes there.
+    if let Some(res) =
+        super::social::enterprise(&state, &mut fapi, form.identifier.trim(), &form.next).await
+    {
+        return res;
+    }
     let missing = if form.identifier.trim().is_empty() {
         Some(("identifier", "Enter your email address."))
     } else if form.action != "code" && form.password.is_empty() {
@@ -169,7 +176,7 @@ pub async fn submit(
     }
 }
 
-fn code_url(state: &AppState, attempt: &str, next: &Next) -> String {
+pub(super) fn code_url(state: &AppState, attempt: &str, next: &Next) -> String {
     let mut q = form_urlencoded::Serializer::new(String::new());
     q.append_pair("attempt", attempt);
     if let Some(n) = next.raw(state) {

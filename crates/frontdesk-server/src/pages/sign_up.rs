@@ -83,6 +83,7 @@ fn render(
         "Create your account",
         html! {
             (alert(error.and_then(|e| e.general(FIELDS))))
+            (super::social::buttons(state, token, "/sign-up/oauth", form.next.raw(state).as_deref()))
             form method="post" action="/sign-up" novalidate {
                 (csrf(token))
                 (hidden("redirect_url", form.next.raw(state).as_deref()))
@@ -163,7 +164,7 @@ pub async fn submit(
             "form_param_missing",
             format!("Enter your {}.", label.to_lowercase()),
         )),
-        (Ok(()), None) => sign_up::start(&state, &mut fapi, fields).await,
+        (Ok(()), None) => sign_up::start(&state, &mut fapi, fields, None).await,
     };
     let result = match started {
         Ok(attempt) => sign_up::send_code(&state, &fapi, &attempt.id).await,

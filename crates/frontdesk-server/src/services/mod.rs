@@ -5,6 +5,7 @@ pub mod codes;
 pub mod credentials;
 pub mod events;
 pub mod mail;
+pub mod oidc;
 pub mod passwords;
 pub mod sessions;
 pub mod settings;

@@ -110,12 +110,15 @@ both_backends!(
                 .unwrap(),
             None
         );
-        // Providers are not offered to clerk-js before the sign-in flow exists.
+        // The provider that is on is offered to clerk-js, with its name.
         let env = crate::fapi::Browser::new(&app)
             .await
             .get("/v1/environment")
             .await;
-        assert_eq!(env["user_settings"]["social"], json!({}));
+        let social = &env["user_settings"]["social"];
+        assert_eq!(social.as_object().unwrap().len(), 1, "{social}");
+        assert_eq!(social["oauth_custom_corp"]["name"], "Corp SSO");
+        assert_eq!(social["oauth_custom_corp"]["authenticatable"], true);
     }
 );
 

@@ -3,10 +3,13 @@
 //! `FRONTDESK_TEST_DATABASE_URL` is set). One module per feature.
 #![allow(clippy::unwrap_used)]
 
+mod apple_fake;
 mod browser;
 mod fapi;
+mod github_fake;
 mod helpers;
 mod node;
+mod oidc_fake;
 mod receiver;
 
 mod account;
@@ -35,6 +38,12 @@ mod keys;
 mod mfa;
 mod mfa_browser;
 mod nextjs;
+mod oauth;
+mod oauth_apple;
+mod oauth_browser;
+mod oauth_conformance;
+mod oauth_enterprise;
+mod oauth_github;
 mod pages_security;
 mod passkeys;
 mod passkeys_browser;

@@ -45,6 +45,29 @@ fn passkey(enabled: bool) -> Value {
     })
 }
 
+/// `user_settings.social`: the providers that are on, each a button on
+/// `<SignIn/>` and `<SignUp/>` (`enabled` and `authenticatable`).
+/// clerk-js shows Clerk's own icons for the named providers and
+/// `logo_url` for custom ones.
+fn social(settings: &frontdesk_domain::oauth::SocialSettings) -> Value {
+    let on = settings
+        .iter()
+        .filter(|(_, c)| c.enabled && !c.is_enterprise())
+        .map(|(s, c)| {
+            (
+                s.as_str().to_owned(),
+                json!({
+                    "enabled": true, "required": false, "authenticatable": true,
+                    "block_email_subaddresses": false, "strategy": s.as_str(),
+                    "not_selectable": false, "deprecated": false,
+                    "name": c.name_for(s.provider()),
+                    "logo_url": c.logo_url.as_ref().map(url::Url::as_str),
+                }),
+            )
+        });
+    Value::Object(on.collect())
+}
+
 fn named(a: Attribute) -> Value {
     attr(a.enabled, a.required, &[], &[])
 }
@@ -118,9 +141,10 @@ pub async fn get(State(state): State<AppState>, fapi: Browser) -> Response {
                 "require_special_char": false, "require_numbers": false, "require_uppercase": false, "require_lowercase": false,
                 "show_zxcvbn": false, "min_zxcvbn_strength": 0, "enforce_hibp_on_sign_in": false, "allowed_special_characters": "",
             },
-            "social": {},
+            "social": social(&settings.social),
             "saml": {"enabled": false},
-            "enterprise_sso": {"enabled": false},
+            // Addresses in a domain bound to a connection are sent to it.
+            "enterprise_sso": {"enabled": settings.social.values().any(|c| c.enabled && c.is_enterprise())},
             // A passkey with user verification is both factors (engine::sign_in).
             "passkey_settings": {
                 "allow_autofill": settings.sign_in.passkey,

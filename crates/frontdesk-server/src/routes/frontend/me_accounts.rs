@@ -1,16 +1,67 @@
-//! `/v1/me/external_accounts/{id}`: `<UserProfile/>` disconnecting an
-//! account at another provider (the wire of [`crate::engine::external`]).
+//! `/v1/me/external_accounts`: `<UserProfile/>` connecting an account at
+//! another provider, and disconnecting one (the wire of
+//! [`crate::engine::external`]).
 
 use axum::extract::{Path, State};
 use axum::response::Response;
 use frontdesk_types::common::DeletedObject;
 
+use frontdesk_domain::UnixMillis;
+use frontdesk_domain::entities::ExternalAccount;
+
 use super::envelope;
 use super::me::current;
+use super::render;
 use crate::engine::external;
-use crate::error::ApiResult;
-use crate::extract::{Browser, QueryParams};
+use crate::error::{ApiError, ApiResult};
+use crate::extract::{ApiBody, Browser, QueryParams};
 use crate::state::AppState;
+
+#[derive(serde::Deserialize)]
+pub struct Connect {
+    strategy: String,
+    redirect_url: Option<String>,
+}
+
+pub async fn create(
+    State(state): State<AppState>,
+    mut fapi: Browser,
+    q: QueryParams,
+    ApiBody(body): ApiBody<Connect>,
+) -> ApiResult<Response> {
+    let (session, user) = current(&state, &fapi, &q).await?;
+    let trip = external::connect(
+        &state,
+        &fapi,
+        &session,
+        &user,
+        &body.strategy,
+        body.redirect_url.as_deref(),
+    )
+    .await?;
+    // The account-to-be, as clerk-js reads it: it goes where the
+    // verification says.
+    let now = UnixMillis::now();
+    let pending = ExternalAccount {
+        id: format!("eac_{}", frontdesk_types::id::random_base62(24)),
+        provider: trip.strategy.as_str().to_owned(),
+        provider_user_id: String::new(),
+        identification_id: String::new(),
+        email_address: None,
+        email_address_verified: false,
+        first_name: None,
+        last_name: None,
+        image_url: None,
+        username: None,
+        approved_scopes: String::new(),
+        created_at: now,
+        updated_at: now,
+    };
+    let mut json = crate::render::external_account(&pending);
+    json["verification"] =
+        serde_json::to_value(render::oauth_verification(&trip)).map_err(ApiError::internal)?;
+    envelope(&state, &mut fapi, json).await
+}
 
 pub async fn delete(
     State(state): State<AppState>,

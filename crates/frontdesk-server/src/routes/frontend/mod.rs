@@ -18,6 +18,7 @@ mod me_emails;
 mod me_factors;
 mod me_image;
 mod me_passkeys;
+mod oauth;
 mod render;
 mod reverify;
 mod sessions;
@@ -108,6 +109,10 @@ pub fn router(state: &AppState) -> Router<AppState> {
         )
         .route("/v1/dev_browser", post(client::create_dev_browser))
         .route("/v1/client", get(client::get).delete(client::delete))
+        .route(
+            "/v1/oauth_callback",
+            get(oauth::callback).post(oauth::callback_post),
+        )
         .route("/v1/client/handshake", get(handshake::handshake))
         .route(
             "/v1/client/sign_ups/{id}",
@@ -161,6 +166,7 @@ pub fn router(state: &AppState) -> Router<AppState> {
             post(me_emails::prepare),
         )
         .route("/v1/me/sessions/active", get(me::sessions))
+        .route("/v1/me/external_accounts", post(me_accounts::create))
         .route(
             "/v1/me/external_accounts/{id}",
             axum::routing::delete(me_accounts::delete),
@@ -204,7 +210,10 @@ pub fn router(state: &AppState) -> Router<AppState> {
 /// the same site act; the dev browser token travels in the URL. Requests
 /// without `Origin` are not from a browser's cross-origin fetch.
 async fn trusted_origin(State(state): State<AppState>, req: Request, next: Next) -> Response {
-    let changes = !matches!(*req.method(), Method::GET | Method::HEAD | Method::OPTIONS);
+    // Apple's form post to the callback comes from Apple's page; the POST
+    // only turns into a GET (engine::oauth checks the state and the cookie).
+    let changes = !matches!(*req.method(), Method::GET | Method::HEAD | Method::OPTIONS)
+        && req.uri().path() != "/v1/oauth_callback";
     let origin = req
         .headers()
         .get(header::ORIGIN)

@@ -2,6 +2,7 @@
 
 use frontdesk_domain::UnixMillis;
 use frontdesk_domain::entities::{Client, Session, SessionStatus, User};
+use frontdesk_domain::flows::oauth::{OAuthStatus, OAuthVerification};
 use frontdesk_domain::flows::{
     CodeChallenge, CodeStatus, FirstFactor, PasskeyChallenge, SignInAttempt, SignInStatus,
     SignUpAttempt, SignUpStatus,
@@ -33,6 +34,8 @@ pub fn verification(c: &CodeChallenge) -> fe::Verification {
         ),
         supported_strategies: Some(vec![c.strategy.as_str().to_owned()]),
         nonce: None,
+        external_verification_redirect_url: None,
+        error: None,
     }
 }
 
@@ -48,6 +51,48 @@ pub fn passkey_verification(c: &PasskeyChallenge) -> fe::Verification {
         next_action: None,
         supported_strategies: None,
         nonce: (c.status == CodeStatus::Unverified).then(|| c.options.clone()),
+        external_verification_redirect_url: None,
+        error: None,
+    }
+}
+
+/// A trip to a provider as clerk-js reads it (`verification_oauth`).
+pub fn oauth_verification(o: &OAuthVerification) -> fe::Verification {
+    fe::Verification {
+        object: "verification_oauth".to_owned(),
+        status: o.status.as_str().to_owned(),
+        strategy: if o.enterprise {
+            FirstFactor::EnterpriseSso.as_str().to_owned()
+        } else {
+            o.strategy.as_str().to_owned()
+        },
+        attempts: None,
+        expire_at: Some(o.expire_at.0),
+        next_action: None,
+        supported_strategies: None,
+        nonce: None,
+        external_verification_redirect_url: o
+            .redirect_url
+            .clone()
+            .filter(|_| o.status == OAuthStatus::Unverified),
+        error: o.error.as_deref().map(crate::engine::oauth::error_message),
+    }
+}
+
+/// An address the provider vouched for (`verification_from_oauth`).
+fn from_oauth(strategy: &str) -> fe::Verification {
+    fe::Verification {
+        object: "verification_from_oauth".to_owned(),
+        status: "verified".to_owned(),
+        strategy: format!("from_{strategy}"),
+        attempts: None,
+        expire_at: None,
+        // A sign-up's verifications carry both (nothing is left to do).
+        next_action: Some(String::new()),
+        supported_strategies: Some(Vec::new()),
+        nonce: None,
+        external_verification_redirect_url: None,
+        error: None,
     }
 }
 
@@ -69,7 +114,12 @@ pub fn sign_up(a: &SignUpAttempt, rules: &SignUpSettings) -> fe::SignUp {
         object: "sign_up_attempt".to_owned(),
         id: a.id.clone(),
         status: a.status.as_str().to_owned(),
-        required_fields: owned(required),
+        required_fields: owned(if a.external_identity().is_some() {
+            required.retain(|f| *f != "password");
+            required
+        } else {
+            required
+        }),
         optional_fields: owned(optional),
         missing_fields: owned(a.missing_fields(rules)),
         unverified_fields: owned(a.unverified_fields()),
@@ -80,10 +130,16 @@ pub fn sign_up(a: &SignUpAttempt, rules: &SignUpSettings) -> fe::SignUp {
             // page prepares only when the status is not yet `unverified` or
             // the strategy is another (`SignUpEmailCodeCard`, ui 1.36.0).
             // The schema's verification needs both, so there is no object.
-            email_address: a.email_verification.as_ref().map(verification),
+            email_address: match (&a.oauth, a.email_from_provider()) {
+                (Some(o), true) => Some(from_oauth(o.strategy.as_str())),
+                _ => a.email_verification.as_ref().map(verification),
+            },
             phone_number: None,
             web3_wallet: None,
-            external_account: None,
+            external_account: a
+                .oauth
+                .as_ref()
+                .and_then(|o| serde_json::to_value(oauth_verification(o)).ok()),
         },
         username: a.username.clone(),
         email_address: a.email_address.clone(),
@@ -116,22 +172,42 @@ pub fn safe_identifier(email: &str) -> String {
 
 pub fn sign_in(a: &SignInAttempt, rules: &SignInSettings) -> fe::SignIn {
     let factors = a.identifier.as_ref().map(|identifier| {
+        if let Some(e) = &a.enterprise {
+            return vec![fe::SignInFactor {
+                strategy: FirstFactor::EnterpriseSso.as_str().to_owned(),
+                safe_identifier: Some(safe_identifier(identifier)),
+                email_address_id: None,
+                primary: None,
+                enterprise_connection_id: Some(e.connection_id()),
+                enterprise_connection_name: Some(e.name.clone()),
+            }];
+        }
         FirstFactor::ALL
             .into_iter()
+            .filter(|f| *f != FirstFactor::EnterpriseSso)
             .filter(|f| f.enabled(rules))
             .filter(|f| *f != FirstFactor::Passkey || a.passkey_available)
+            // An address a provider named without vouching for it is proven
+            // by its code only.
+            .filter(|f| a.pending_identity().is_none() || *f == FirstFactor::EmailCode)
             .map(|factor| match factor {
-                FirstFactor::Password | FirstFactor::Passkey => fe::SignInFactor {
-                    strategy: factor.as_str().to_owned(),
-                    safe_identifier: None,
-                    email_address_id: None,
-                    primary: None,
-                },
+                FirstFactor::Password | FirstFactor::Passkey | FirstFactor::EnterpriseSso => {
+                    fe::SignInFactor {
+                        strategy: factor.as_str().to_owned(),
+                        safe_identifier: None,
+                        email_address_id: None,
+                        primary: None,
+                        enterprise_connection_id: None,
+                        enterprise_connection_name: None,
+                    }
+                }
                 FirstFactor::EmailCode | FirstFactor::ResetPasswordEmailCode => fe::SignInFactor {
                     strategy: factor.as_str().to_owned(),
                     safe_identifier: Some(safe_identifier(identifier)),
                     email_address_id: a.email_address_id.clone(),
                     primary: Some(true),
+                    enterprise_connection_id: None,
+                    enterprise_connection_name: None,
                 },
             })
             .collect()
@@ -150,13 +226,17 @@ pub fn sign_in(a: &SignInAttempt, rules: &SignInSettings) -> fe::SignIn {
                     safe_identifier: None,
                     email_address_id: None,
                     primary: None,
+                    enterprise_connection_id: None,
+                    enterprise_connection_name: None,
                 })
                 .collect()
         }),
         // A passkey challenge is sent after any code (sending a code drops it).
-        first_factor_verification: match &a.passkey {
-            Some(p) => Some(passkey_verification(p)),
-            None => a.first_factor.as_ref().map(verification),
+        first_factor_verification: match (&a.passkey, &a.first_factor, &a.oauth) {
+            (Some(p), _, _) => Some(passkey_verification(p)),
+            (None, Some(code), _) => Some(verification(code)),
+            (None, None, Some(o)) => Some(oauth_verification(o)),
+            (None, None, None) => None,
         },
         second_factor_verification: a.second_factor.map(|t| fe::Verification {
             object: format!("verification_{}", t.strategy.as_str()),
@@ -167,6 +247,8 @@ pub fn sign_in(a: &SignInAttempt, rules: &SignInSettings) -> fe::SignIn {
             next_action: None,
             supported_strategies: None,
             nonce: None,
+            external_verification_redirect_url: None,
+            error: None,
         }),
         identifier: a.identifier.clone(),
         user_data: None,

@@ -7,6 +7,7 @@ use serde::Deserialize;
 
 use super::envelope;
 use super::render;
+use crate::engine::oauth::Trip;
 use crate::engine::sign_in::{self, Step};
 use crate::error::ApiResult;
 use crate::extract::{ApiBody, Browser};
@@ -17,6 +18,11 @@ pub struct Create {
     identifier: Option<String>,
     password: Option<String>,
     strategy: Option<String>,
+    redirect_url: Option<String>,
+    action_complete_redirect_url: Option<String>,
+    /// `true`: carry over the identity a sign-up through a provider found
+    /// taken.
+    transfer: Option<String>,
 }
 
 /// The attempt, or the refusal (with the cookies the step set).
@@ -41,6 +47,36 @@ pub async fn create(
     mut fapi: Browser,
     ApiBody(body): ApiBody<Create>,
 ) -> ApiResult<Response> {
+    if body.transfer.as_deref() == Some("true") {
+        let attempt = sign_in::start_transfer(&state, &mut fapi).await?;
+        return answer(&state, &mut fapi, (attempt, Ok(()))).await;
+    }
+    if let Some(strategy) = body.strategy.as_deref().filter(|s| s.starts_with("oauth_")) {
+        let trip = Trip {
+            strategy,
+            redirect_url: body.redirect_url.as_deref(),
+            action_complete_redirect_url: body.action_complete_redirect_url.as_deref(),
+        };
+        let attempt = sign_in::start_blank(&state, &mut fapi, Some(trip)).await?;
+        return answer(&state, &mut fapi, (attempt, Ok(()))).await;
+    }
+    // clerk-js may start the hand-off with the identifier at once.
+    if body.strategy.as_deref() == Some("enterprise_sso") {
+        let (attempt, started) =
+            sign_in::start(&state, &mut fapi, body.identifier, None, false).await?;
+        if let Err(e) = started {
+            return Ok(fapi.respond_error(e));
+        }
+        let attempt = sign_in::prepare_enterprise(
+            &state,
+            &fapi,
+            &attempt.id,
+            body.redirect_url.as_deref(),
+            body.action_complete_redirect_url.as_deref(),
+        )
+        .await?;
+        return answer(&state, &mut fapi, (attempt, Ok(()))).await;
+    }
     // A password goes with the password strategy (the default) only.
     let strategy = body.strategy.as_deref().map(str::parse::<FirstFactor>);
     let password = match strategy {
@@ -69,6 +105,8 @@ pub async fn get(
 #[derive(Deserialize)]
 pub struct Prepare {
     strategy: String,
+    redirect_url: Option<String>,
+    action_complete_redirect_url: Option<String>,
 }
 
 pub async fn prepare_first_factor(
@@ -78,7 +116,18 @@ pub async fn prepare_first_factor(
     ApiBody(body): ApiBody<Prepare>,
 ) -> ApiResult<Response> {
     let factor: FirstFactor = body.strategy.parse()?;
-    let attempt = sign_in::prepare(&state, &fapi, &id, factor).await?;
+    let attempt = if factor == FirstFactor::EnterpriseSso {
+        sign_in::prepare_enterprise(
+            &state,
+            &fapi,
+            &id,
+            body.redirect_url.as_deref(),
+            body.action_complete_redirect_url.as_deref(),
+        )
+        .await?
+    } else {
+        sign_in::prepare(&state, &fapi, &id, factor).await?
+    };
     envelope(
         &state,
         &mut fapi,
@@ -106,6 +155,7 @@ pub async fn attempt_first_factor(
         FirstFactor::Password => body.password,
         FirstFactor::EmailCode | FirstFactor::ResetPasswordEmailCode => body.code,
         FirstFactor::Passkey => body.public_key_credential,
+        FirstFactor::EnterpriseSso => None,
     };
     let step =
         sign_in::attempt(&state, &mut fapi, &id, factor, &secret.unwrap_or_default()).await?;

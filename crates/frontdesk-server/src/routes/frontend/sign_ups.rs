@@ -7,17 +7,44 @@ use serde::Deserialize;
 
 use super::envelope;
 use super::render;
+use crate::engine::oauth::Trip;
 use crate::engine::sign_up::{self, Fields};
 use crate::error::ApiResult;
 use crate::extract::{ApiBody, Browser};
 use crate::state::AppState;
 
+/// A new sign-up: with fields, through a provider (`strategy=oauth_*`), or
+/// carrying over a sign-in's provider identity (`transfer=true`).
+#[derive(Deserialize)]
+pub struct Create {
+    #[serde(flatten)]
+    fields: Fields,
+    strategy: Option<String>,
+    redirect_url: Option<String>,
+    action_complete_redirect_url: Option<String>,
+    transfer: Option<String>,
+}
+
 pub async fn create(
     State(state): State<AppState>,
     mut fapi: Browser,
-    ApiBody(fields): ApiBody<Fields>,
+    ApiBody(body): ApiBody<Create>,
 ) -> ApiResult<Response> {
-    match sign_up::start(&state, &mut fapi, fields).await {
+    let trip = body
+        .strategy
+        .as_deref()
+        .filter(|s| s.starts_with("oauth_"))
+        .map(|strategy| Trip {
+            strategy,
+            redirect_url: body.redirect_url.as_deref(),
+            action_complete_redirect_url: body.action_complete_redirect_url.as_deref(),
+        });
+    let started = if body.transfer.as_deref() == Some("true") {
+        sign_up::start_transfer(&state, &mut fapi, body.fields).await
+    } else {
+        sign_up::start(&state, &mut fapi, body.fields, trip).await
+    };
+    match started {
         Ok(attempt) => {
             envelope(
                 &state,
