@@ -9,7 +9,7 @@
 // The second address is a `+clerk_test` one: on a test-mode instance its
 // code is 424242 and no mail is sent.
 
-import { check, clerkReady, env, log, openSpec, passwordSignIn, pathsAt } from './harness.mjs';
+import { check, clerkReady, codeSent, env, log, openSpec, passwordSignIn, pathsAt } from './harness.mjs';
 
 const FRONTDESK = env('FRONTDESK_URL');
 const PAGE = env('PAGE_URL');
@@ -36,11 +36,13 @@ try {
   // 1. Add a second address and verify it with its code.
   await page.goto(`${PAGE}/user`);
   await clerkReady(page, until);
+  const sent = codeSent(page, STEP * 2);
   await page.getByRole('button', { name: 'Add email address' }).click();
   await page.locator('input[name="emailAddress"]').fill(SECOND);
   await page.locator('.cl-formButtonPrimary', { hasText: 'Add' }).click();
   const otp = page.locator('input[data-input-otp]');
   await otp.waitFor({ state: 'visible', timeout: STEP });
+  await sent;
   await otp.fill('424242');
   await until('the second address verified', () =>
     page.evaluate(

@@ -266,3 +266,14 @@ export async function virtualAuthenticator(page) {
   });
   return { cdp, authenticatorId };
 }
+
+/// The answer to the next `POST …/prepare_verification` of an address the
+/// page asks for: a person types the code only once it was sent, so a spec
+/// waits for this before it fills the code (on a loaded machine @clerk/ui
+/// shows the code field well before the request returns).
+export function codeSent(page, timeout) {
+  return page.waitForResponse(
+    (r) => r.request().method() === 'POST' && /\/prepare_verification$/.test(new URL(r.url()).pathname),
+    { timeout },
+  );
+}

@@ -9,6 +9,7 @@
 //   ISSUER          the provider (login form: Email, Password, Sign in)
 //   DANA            a password user the provider vouches for
 //   BOB             a password user it does not vouch for (+clerk_test: 424242)
+//   EVE, EVE_PASSWORD  a password user who connects the provider on /user
 
 import { check, env, log, openSpec } from './harness.mjs';
 
@@ -16,6 +17,8 @@ const FRONTDESK = env('FRONTDESK_URL');
 const ISSUER = env('ISSUER');
 const DANA = env('DANA');
 const BOB = env('BOB');
+const EVE = env('EVE');
+const EVE_PASSWORD = env('EVE_PASSWORD');
 const STEP = 20_000;
 
 const { context, page, fail, pass } = await openSpec('hosted-oauth', {
@@ -85,6 +88,35 @@ try {
   await providerLogin('alice@corp.example');
   await onProfile('alice@corp.example');
   log('enterprise SSO by email domain, account made on the way back');
+
+  // Eve signs in with her password and connects the provider on /user,
+  // then removes it (her password is still a way in).
+  await signOut();
+  await page.goto(`${FRONTDESK}/sign-in`);
+  await page.getByLabel('Email address').fill(EVE);
+  await page.getByLabel('Password', { exact: true }).fill(EVE_PASSWORD);
+  await page.getByRole('button', { name: 'Sign in', exact: true }).click();
+  await onProfile(EVE);
+  await page.getByRole('button', { name: 'Connect Corp SSO' }).click();
+  await providerLogin(EVE);
+  await page.waitForURL((u) => u.pathname === '/user', { timeout: STEP });
+  await page.getByText(`Corp SSO · ${EVE}`).waitFor({ state: 'visible', timeout: STEP });
+  log('connected on /user');
+  await page.getByRole('button', { name: 'Remove the Corp SSO account' }).click();
+  await page.getByText('The connected account was removed.').waitFor({ state: 'visible', timeout: STEP });
+  check(!(await page.getByText(`Corp SSO · ${EVE}`).count()), 'no longer listed');
+  log('removed on /user');
+
+  // Cancelled at the provider: the page says so and leads back.
+  await signOut();
+  await button('/sign-in');
+  await page.waitForURL((u) => u.href.startsWith(ISSUER), { timeout: STEP });
+  await page.getByRole('button', { name: 'Cancel' }).click();
+  await page.waitForURL((u) => u.pathname === '/sign-in/sso-callback', { timeout: STEP });
+  await page.getByText('The sign-in was cancelled at the provider').waitFor({ state: 'visible', timeout: STEP });
+  await page.getByRole('link', { name: 'Back to sign in' }).click();
+  await page.waitForURL((u) => u.pathname === '/sign-in', { timeout: STEP });
+  log('cancelled at the provider: said so, and back to sign in');
 
   await pass();
 } catch (e) {

@@ -11,6 +11,8 @@
 //                   GET /code?to=… answers the newest code mailed there,
 //                   read from Frontdesk's email.created webhook
 //   TOKEN_LIFETIME  Frontdesk's session token lifetime, in seconds
+//   ISSUER, SOCIAL  an OpenID Connect provider (npm oidc-provider) turned on
+//                   as "Corp SSO", and a person there new to the app
 //   ARTIFACTS_DIR, CHROMIUM, DEADLINE_MS
 // Prints one line per step and `PASS`, or fails with the network log.
 
@@ -24,6 +26,8 @@ const SK = env('SECRET_KEY');
 const ENDPOINT = env('ENDPOINT_ID');
 const MAILBOX = process.env.MAILBOX_URL;
 const LIFETIME = Number(env('TOKEN_LIFETIME', '20'));
+const ISSUER = env('ISSUER');
+const SOCIAL = env('SOCIAL');
 const ARTIFACTS = env('ARTIFACTS_DIR', '/tmp');
 const DEADLINE = Date.now() + Number(env('DEADLINE_MS', '240000'));
 const STEP = 30_000;
@@ -213,6 +217,25 @@ try {
     (LIFETIME + 10) * 1000,
   );
   log(`/pro opened ${((Date.now() - tierAt) / 1000).toFixed(1)}s after tier: pro`);
+
+  // 9. A new person with <SignIn/>'s "Corp SSO" button: to the provider,
+  // back through @clerk/nextjs's /sign-in/sso-callback (the transfer to a
+  // sign-up), signed in on the protected dashboard.
+  await page.goto(`${APP}/dashboard`);
+  await page.locator('.cl-userButtonTrigger').first().click();
+  await page.locator('.cl-userButtonPopoverActionButton__signOut').click();
+  await until('signed out', async () => (await profile()).status === 404);
+  await page.goto(`${APP}/sign-in`);
+  const corp = page.locator('.cl-socialButtonsBlockButton, .cl-socialButtonsIconButton').first();
+  await corp.waitFor({ state: 'visible', timeout: STEP });
+  await corp.click();
+  await page.waitForURL((u) => u.href.startsWith(ISSUER), { timeout: STEP });
+  await page.getByLabel('Email').fill(SOCIAL);
+  await page.getByLabel('Password').fill('provider password');
+  await page.getByRole('button', { name: 'Sign in' }).click();
+  await page.waitForURL((u) => u.href.startsWith(APP) && !u.pathname.startsWith('/sign-in'), { timeout: STEP });
+  check((await dashboardEmail()) === SOCIAL, 'signed up through the provider, on the dashboard');
+  log(`signed up with Corp SSO through /sign-in/sso-callback; at ${pathOf()}`);
 
   check(seen.blocked.length === 0, `no request left loopback (blocked: ${seen.blocked.join(', ')})`);
   clearTimeout(overall);

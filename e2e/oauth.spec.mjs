@@ -137,7 +137,9 @@ try {
   await signOut();
   await page.goto(`${PAGE}/sign-in`);
   await clerkReady(page, until);
-  const buttons = await page.locator('.cl-socialButtonsBlockButton, .cl-socialButtonsIconButton').count();
+  const social = page.locator('.cl-socialButtonsBlockButton, .cl-socialButtonsIconButton');
+  await social.first().waitFor({ state: 'visible', timeout: STEP });
+  const buttons = await social.count();
   check(buttons === 1, `an enterprise connection has no button (${buttons} buttons)`);
   await page.locator('input[name="identifier"]').fill('alice@corp.example');
   await page.locator('.cl-formButtonPrimary').click();
@@ -146,6 +148,20 @@ try {
   const aliceAccounts = await accounts();
   check(aliceAccounts.join() === 'custom_acme:verified:alice@corp.example', `just-in-time, connected (${aliceAccounts}, ${alice})`);
   log('enterprise SSO by email domain, account made on the way back');
+
+  // 7. Cancelled at the provider: back on <SignIn/>, which says so.
+  await signOut();
+  await page.goto(`${PAGE}/sign-in`);
+  await clerkReady(page, until);
+  await page.locator('.cl-socialButtonsBlockButton, .cl-socialButtonsIconButton').first().click();
+  await page.waitForURL((u) => u.href.startsWith(ISSUER), { timeout: STEP });
+  await page.getByRole('button', { name: 'Cancel' }).click();
+  await page.waitForURL((u) => u.href.startsWith(`${PAGE}/sign-in`), { timeout: STEP });
+  await clerkReady(page, until);
+  // @clerk/ui words `oauth_access_denied` its own way.
+  await page.getByText('You did not grant access to your account.').first().waitFor({ state: 'visible', timeout: STEP });
+  check(await page.evaluate(() => !window.Clerk.user), 'not signed in');
+  log('cancelled at the provider: <SignIn/> says so');
 
   await pass();
 } catch (e) {

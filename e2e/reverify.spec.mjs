@@ -10,7 +10,7 @@
 // The session is aged by the test (`askTest('age-session …')`), not by
 // waiting ten minutes.
 
-import { askTest, check, clerkReady, env, log, openSpec, passwordSignIn, pathsAt } from './harness.mjs';
+import { askTest, check, clerkReady, codeSent, env, log, openSpec, passwordSignIn, pathsAt } from './harness.mjs';
 
 const PAGE = env('PAGE_URL');
 const FRONTDESK = env('FRONTDESK_URL');
@@ -39,6 +39,7 @@ try {
 
   await page.goto(`${PAGE}/user`);
   await clerkReady(page, until);
+  const sent = codeSent(page, STEP * 2);
   await page.getByRole('button', { name: 'Add email address' }).click();
   await page.locator('input[name="emailAddress"]').fill(SECOND);
   await page.locator('.cl-formButtonPrimary', { hasText: 'Add' }).click();
@@ -58,6 +59,7 @@ try {
   const fva = await page.evaluate(() => window.Clerk.session.factorVerificationAge);
   check(fva?.[0] === 0, `the session's first factor is fresh again (fva ${JSON.stringify(fva)})`);
   log(`retried and added ${SECOND}; fva ${JSON.stringify(fva)}`);
+  await sent;
   await otp.fill('424242');
   await until('the second address verified', () =>
     page.evaluate(

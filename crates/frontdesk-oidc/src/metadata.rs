@@ -81,6 +81,23 @@ pub(crate) async fn read_limited(
     Ok(body)
 }
 
+/// The placeholder of Microsoft's multi-tenant issuer.
+const TENANT: &str = "{tenantid}";
+
+/// Microsoft's multi-tenant endpoints (`…/common/v2.0`,
+/// `…/organizations/v2.0`, `…/consumers/v2.0`) publish the issuer
+/// `…/{tenantid}/v2.0`: the same URL with the tenant segment as a
+/// placeholder. That, and only that, stands for the issuer asked for.
+fn same_multi_tenant(asked: &str, found: &str) -> bool {
+    let Some((before, after)) = found.split_once(TENANT) else {
+        return false;
+    };
+    asked
+        .strip_prefix(before)
+        .and_then(|rest| rest.strip_suffix(after))
+        .is_some_and(|tenant| matches!(tenant, "common" | "organizations" | "consumers"))
+}
+
 impl ProviderMetadata {
     /// Endpoints written down (providers without discovery).
     pub fn fixed(issuer: &str, authorization: Url, token: Url, userinfo: Option<Url>) -> Self {
@@ -109,7 +126,7 @@ impl ProviderMetadata {
         let body = get_document(http, &url, "discovery document").await?;
         let meta: Self = serde_json::from_slice(&body)
             .map_err(|e| OidcError::malformed("discovery document", e))?;
-        if meta.issuer != issuer {
+        if meta.issuer != issuer && !same_multi_tenant(issuer, &meta.issuer) {
             return Err(OidcError::IssuerMismatch {
                 expected: issuer.to_owned(),
                 found: meta.issuer,
@@ -117,6 +134,24 @@ impl ProviderMetadata {
         }
         meta.check()?;
         Ok(meta)
+    }
+
+    /// Whether the issuer is a template over tenants (Microsoft's
+    /// `…/{tenantid}/v2.0`): each token's `iss` names its own tenant.
+    pub fn is_multi_tenant(&self) -> bool {
+        self.issuer.contains(TENANT)
+    }
+
+    /// Whether `iss` (RFC 9207's callback parameter) names this provider:
+    /// its issuer, or for a multi-tenant one, the issuer of one tenant.
+    pub fn names(&self, iss: &str) -> bool {
+        match self.issuer.split_once(TENANT) {
+            None => iss == self.issuer,
+            Some((before, after)) => iss
+                .strip_prefix(before)
+                .and_then(|rest| rest.strip_suffix(after))
+                .is_some_and(|tenant| !tenant.is_empty() && !tenant.contains('/')),
+        }
     }
 
     /// Every endpoint secure; PKCE S256 where the provider lists methods.
@@ -161,6 +196,23 @@ impl ProviderMetadata {
 #[allow(clippy::unwrap_used)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn microsofts_common_endpoint_stands_for_its_tenant_template() {
+        let template = "https://login.microsoftonline.com/{tenantid}/v2.0";
+        for asked in ["common", "organizations", "consumers"] {
+            let asked = format!("https://login.microsoftonline.com/{asked}/v2.0");
+            assert!(same_multi_tenant(&asked, template), "{asked}");
+        }
+        for asked in [
+            "https://login.microsoftonline.com/t-1/v2.0",
+            "https://evil.example/common/v2.0",
+            "https://login.microsoftonline.com/common/v1.0",
+        ] {
+            assert!(!same_multi_tenant(asked, template), "{asked}");
+        }
+        assert!(!same_multi_tenant("https://a.example", "https://a.example"));
+    }
 
     #[test]
     fn only_https_or_loopback_http_is_secure_enough() {

@@ -35,15 +35,7 @@ use crate::state::AppState;
 
 /// Where every provider sends the browser back.
 pub fn callback_url(state: &AppState) -> String {
-    format!(
-        "{}/v1/oauth_callback",
-        state
-            .instance
-            .public_url
-            .url()
-            .as_str()
-            .trim_end_matches('/')
-    )
+    format!("{}/v1/oauth_callback", state.instance.public_url.origin())
 }
 
 /// The stored flow's key: a digest of the state (the state itself is a
@@ -392,7 +384,7 @@ async fn hear(
         .await
         .map_err(report)?;
     if let Some(iss) = iss
-        && iss != meta.issuer
+        && !meta.names(iss)
     {
         tracing::warn!(
             strategy = strategy.as_str(),

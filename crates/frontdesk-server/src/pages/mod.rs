@@ -16,6 +16,7 @@
 //! `no-referrer` and `frame-ancestors 'none'`. maud escapes every value.
 
 mod account;
+mod connected;
 mod delete;
 mod factor_two;
 mod guard;
@@ -119,6 +120,8 @@ pub fn router(state: &AppState) -> Router<AppState> {
             )),
         )
         .route("/user/image/remove", post(account::remove_image))
+        .route("/user/accounts/connect", post(connected::connect))
+        .route("/user/accounts/{id}/remove", post(connected::remove))
         .route("/user/passkeys/start", post(passkeys::start))
         .route("/user/passkeys/{id}/verify", post(passkeys::verify))
         .route("/user/passkeys/{id}/remove", post(passkeys::remove))

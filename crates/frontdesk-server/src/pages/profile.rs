@@ -104,6 +104,8 @@ fn render(
         Some("two-step-off") => Some("The authenticator app was removed."),
         Some("passkey") => Some("Your passkey was added. You can sign in with it now."),
         Some("passkey-off") => Some("The passkey was removed."),
+        Some("account") => Some("Your accounts at other providers are listed below."),
+        Some("account-off") => Some("The connected account was removed."),
         Some("email") => Some("Your email address was verified."),
         Some("primary") => Some("That address is now your primary email address."),
         Some("email-off") => Some("The email address was removed."),
@@ -185,6 +187,7 @@ fn render(
             }
             (super::two_step::section(state, token, user))
             (super::passkeys::section(state, token, user))
+            (super::connected::section(state, token, user))
             section aria-labelledby="h-devices" {
                 h2 id="h-devices" { "Devices" }
                 (devices)

@@ -61,12 +61,7 @@ pub struct Start {
 fn back_here(state: &AppState, next: &Next) -> String {
     let mut url = format!(
         "{}/sign-in/sso-callback",
-        state
-            .instance
-            .public_url
-            .url()
-            .as_str()
-            .trim_end_matches('/')
+        state.instance.public_url.origin()
     );
     if let Some(n) = next.raw(state) {
         url.push('?');

@@ -44,6 +44,7 @@ mod oauth_browser;
 mod oauth_conformance;
 mod oauth_enterprise;
 mod oauth_github;
+mod oauth_microsoft;
 mod pages_security;
 mod passkeys;
 mod passkeys_browser;

@@ -270,6 +270,32 @@ async fn run(mode: InstanceMode) {
         .await;
     assert_eq!(status, 200, "{endpoint}");
     let env = app_env(&app, endpoint["secret"].as_str().unwrap(), &app_db.url);
+    // "Corp SSO": a real OpenID Connect provider for the social step.
+    let social = "social-nextjs@example.com";
+    let clients = json!([{"client_id": "frontdesk", "client_secret": "corp secret",
+        "redirect_uris": [format!("{}/v1/oauth_callback", app.base)]}]);
+    let accounts = json!([{"sub": "social-1", "email": social, "email_verified": true,
+        "given_name": "Sol", "family_name": "Cial", "password": "provider password"}]);
+    let Some(provider) = frontdesk_testkit::oidc::OidcProvider::start(
+        "the Next.js drop-in test",
+        &clients,
+        &accounts,
+    )
+    .await
+    else {
+        return;
+    };
+    let res = app
+        .bapi(
+            reqwest::Method::PATCH,
+            "/v1/instance/settings",
+            Some(
+                json!({"social": {"oauth_custom_corp": {"enabled": true, "client_id": "frontdesk",
+                "issuer": provider.issuer, "name": "Corp SSO", "client_secret": "corp secret"}}}),
+            ),
+        )
+        .await;
+    assert_eq!(res.status(), 200);
 
     // A production build, with the public settings compiled in.
     let build = next(&["build"], &env).output();
@@ -301,6 +327,8 @@ async fn run(mode: InstanceMode) {
         ("SECRET_KEY", app.secret_key.expose().to_owned()),
         ("ENDPOINT_ID", endpoint["id"].as_str().unwrap().to_owned()),
         ("TOKEN_LIFETIME", TOKEN_LIFETIME_SECS.to_string()),
+        ("ISSUER", provider.issuer.clone()),
+        ("SOCIAL", social.to_owned()),
     ];
     if mode == InstanceMode::Production {
         env.push(("MAILBOX_URL", mailbox_url.clone()));

@@ -4,7 +4,8 @@
 //! vouched-for address joined to a password account, an unvouched one
 //! joined only after its code, an account connected from `<UserProfile/>`;
 //! enterprise SSO by email domain with just-in-time accounts; the same on the
-//! hosted pages (`e2e/hosted-oauth.spec.mjs`).
+//! hosted pages (`e2e/hosted-oauth.spec.mjs`), with connecting and removing
+//! an account on `/user`.
 
 use std::time::Duration;
 
@@ -71,6 +72,7 @@ async fn corp(app: &TestApp, what: &str, redirect_uri: &str, bob: &str) -> Optio
         person("bob-1", bob, false),
         person("alice-1", "alice@corp.example", false),
         person("carol-1", "carol@example.com", true),
+        person("eve-1", "eve@example.com", true),
     ]);
     let provider = OidcProvider::start(what, &clients, &accounts).await?;
     let res = app
@@ -112,6 +114,7 @@ both_backends!(
         };
         let dana = user_with_password(&app, "dana@example.com", "dana's own password").await;
         let bob_id = user_with_password(&app, &bob, "bob's own password").await;
+        user_with_password(&app, "eve@example.com", "eve's own password").await;
         let _one_browser = BROWSER.lock().await;
         let artifacts = tempfile::Builder::new()
             .prefix("frontdesk-hosted-oauth-")
@@ -124,6 +127,8 @@ both_backends!(
                 ("ISSUER", provider.issuer.clone()),
                 ("DANA", "dana@example.com".to_owned()),
                 ("BOB", bob),
+                ("EVE", "eve@example.com".to_owned()),
+                ("EVE_PASSWORD", "eve's own password".to_owned()),
             ],
             artifacts.path(),
             Duration::from_secs(90),

@@ -37,6 +37,23 @@ async fn fresh(app: &TestApp, strategy: &str) -> OidcFake {
 /// A sign-in through `strategy`: the start's status, and the sign-in's
 /// verification after the callback (or the start's body).
 async fn sign_in(app: &TestApp, strategy: &str) -> (u16, Value) {
+    let (status, c) = through(app, strategy).await;
+    if status != 200 {
+        return (status, c);
+    }
+    assert!(
+        c["response"]["sessions"].as_array().unwrap().is_empty(),
+        "never a session: {c}"
+    );
+    (
+        200,
+        c["response"]["sign_in"]["first_factor_verification"].clone(),
+    )
+}
+
+/// A sign-in through `strategy` and back: the start's status, and the
+/// client afterwards (or the start's body).
+pub(crate) async fn through(app: &TestApp, strategy: &str) -> (u16, Value) {
     let db = dev_browser(app).await;
     let (status, body) = fapi_post(
         app,
@@ -55,6 +72,10 @@ async fn sign_in(app: &TestApp, strategy: &str) -> (u16, Value) {
     let http = no_redirects();
     let res = http.get(&url).send().await.unwrap();
     let back = res.headers()["location"].to_str().unwrap().to_owned();
+    assert!(
+        back.contains("iss="),
+        "RFC 9207: the provider names itself: {back}"
+    );
     let res = http.get(&back).send().await.unwrap();
     assert_eq!(res.status(), 303);
     assert_eq!(res.headers()["location"], SSO_CALLBACK);
@@ -66,14 +87,7 @@ async fn sign_in(app: &TestApp, strategy: &str) -> (u16, Value) {
             .unwrap(),
     )
     .await;
-    assert!(
-        c["response"]["sessions"].as_array().unwrap().is_empty(),
-        "never a session: {c}"
-    );
-    (
-        200,
-        c["response"]["sign_in"]["first_factor_verification"].clone(),
-    )
+    (200, c)
 }
 
 fn accepted(ffv: &Value) -> bool {

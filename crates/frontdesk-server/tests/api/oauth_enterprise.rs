@@ -145,6 +145,25 @@ both_backends!(
         assert_eq!(callback(&back).await, (303, AFTER.to_owned()), "signed in");
         assert_eq!(signed_in_user(&client(&app, &db).await["response"]), id);
 
+        // <UserProfile/> asks which connections hold her address.
+        let sid = client(&app, &db).await["response"]["sessions"][0]["id"]
+            .as_str()
+            .unwrap()
+            .to_owned();
+        for (linking, want) in [("false", 1), ("true", 0)] {
+            let res = app
+                .http
+                .get(app.url(&format!(
+                    "/v1/me/enterprise_connections?with_organization_account_linking={linking}&_clerk_session_id={sid}&__clerk_db_jwt={db}"
+                )))
+                .send()
+                .await
+                .unwrap();
+            let body = json(res).await;
+            assert_frontend_schema("Client.ClientWrappedEnterpriseConnections", &body);
+            assert_eq!(body["response"].as_array().unwrap().len(), want, "{body}");
+        }
+
         // Addresses elsewhere are untouched.
         let (_, body) = fapi_post(
             &app,

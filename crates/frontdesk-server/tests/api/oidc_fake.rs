@@ -53,6 +53,11 @@ struct Fake {
     defect: Defect,
     keys: Vec<SigningKey>,
     codes: HashMap<String, (String, Option<String>)>,
+    /// Microsoft's shape: the multi-tenant issuer, tokens from tenant
+    /// `t-1` with `xms_edov` as given (and no `email_verified`).
+    microsoft: Option<bool>,
+    /// The `tid` in tokens (another tenant than the `iss` names: refused).
+    tid: &'static str,
 }
 
 type Shared = Arc<Mutex<Fake>>;
@@ -75,9 +80,15 @@ impl OidcFake {
             defect: Defect::None,
             keys: vec![key(), key()],
             codes: HashMap::new(),
+            microsoft: None,
+            tid: "t-1",
         }));
         let app = axum::Router::new()
             .route("/.well-known/openid-configuration", get(discovery))
+            .route(
+                "/common/v2.0/.well-known/openid-configuration",
+                get(discovery),
+            )
             .route("/jwks", get(jwks))
             .route("/authorize", get(authorize))
             .route("/token", post(token))
@@ -90,6 +101,15 @@ impl OidcFake {
             state,
             server,
         }
+    }
+
+    /// Answer as Microsoft's multi-tenant endpoint (`…/common/v2.0`),
+    /// vouching for the address (`xms_edov`) or not, with tokens whose
+    /// `tid` is `tid`.
+    pub fn as_microsoft(&self, xms_edov: bool, tid: &'static str) {
+        let mut fake = self.state.lock().unwrap();
+        fake.microsoft = Some(xms_edov);
+        fake.tid = tid;
     }
 
     /// Misbehave this way from now on.
@@ -114,6 +134,8 @@ async fn discovery(State(s): State<Shared>) -> Response {
     let base = &fake.base;
     let issuer = if fake.defect == Defect::DiscoveryIssuerMismatch {
         "https://another-issuer.example".to_owned()
+    } else if fake.microsoft.is_some() {
+        format!("{base}/{{tenantid}}/v2.0")
     } else {
         base.clone()
     };
@@ -167,8 +189,16 @@ async fn authorize(State(s): State<Shared>, Query(q): Query<Authorize>) -> Respo
     back.query_pairs_mut()
         .append_pair("code", &code)
         .append_pair("state", &q.state)
-        .append_pair("iss", &fake.base);
+        .append_pair("iss", &issuer_of(&fake));
     Redirect::to(back.as_str()).into_response()
+}
+
+/// The issuer tokens name: the tenant's, for Microsoft's shape.
+fn issuer_of(fake: &Fake) -> String {
+    match fake.microsoft {
+        Some(_) => format!("{}/t-1/v2.0", fake.base),
+        None => fake.base.clone(),
+    }
 }
 
 fn sign(key: &SigningKey, header: &Value, claims: &Value) -> String {
@@ -183,8 +213,13 @@ fn sign(key: &SigningKey, header: &Value, claims: &Value) -> String {
 
 fn id_token(fake: &Fake, nonce: Option<String>) -> String {
     let now = UnixMillis::now().as_secs();
-    let mut claims = json!({"iss": fake.base, "aud": fake.client_id, "sub": "subject-1",
+    let mut claims = json!({"iss": issuer_of(fake), "aud": fake.client_id, "sub": "subject-1",
         "iat": now, "exp": now + 300, "email": "conformance@example.com", "email_verified": true});
+    if let Some(edov) = fake.microsoft {
+        claims.as_object_mut().unwrap().remove("email_verified");
+        claims["tid"] = fake.tid.into();
+        claims["xms_edov"] = edov.into();
+    }
     if let Some(n) = nonce {
         claims["nonce"] = n.into();
     }

@@ -78,3 +78,46 @@ pub async fn delete(
     )
     .await
 }
+
+/// `GET /v1/me/enterprise_connections` (`<UserProfile/>` asks when
+/// enterprise SSO is on): the connections whose domains hold the user's
+/// verified primary address. None allows account linking through an
+/// organization, so a question about those (`with_organization_account_linking`)
+/// gets none.
+pub async fn enterprise_connections(
+    State(state): State<AppState>,
+    mut fapi: Browser,
+    q: QueryParams,
+) -> ApiResult<Response> {
+    let (_, user) = current(&state, &fapi, &q).await?;
+    let linking = q.text("with_organization_account_linking").as_deref() == Some("true");
+    let primary = user
+        .primary_email()
+        .filter(|e| crate::render::is_verified(e))
+        .map(|e| e.email_address.clone());
+    let settings = state.settings();
+    let list: Vec<serde_json::Value> = match (&primary, linking) {
+        (Some(email), false) => settings
+            .settings
+            .social
+            .iter()
+            .filter(|(_, c)| c.enabled && c.is_enterprise() && c.covers(email))
+            .map(|(s, c)| {
+                let factor = frontdesk_domain::flows::oauth::EnterpriseFactor {
+                    strategy: s.clone(),
+                    name: c.name_for(s.provider()),
+                };
+                serde_json::json!({
+                    "id": factor.connection_id(), "name": factor.name, "provider": "oidc_custom",
+                    "logo_public_url": c.logo_url.as_ref().map(url::Url::as_str),
+                    "active": true, "domains": c.domains,
+                    "sync_user_attributes": false, "disable_additional_identifications": false,
+                    "allow_organization_account_linking": false, "authenticatable": true,
+                    "created_at": 0, "updated_at": 0,
+                })
+            })
+            .collect(),
+        _ => Vec::new(),
+    };
+    envelope(&state, &mut fapi, list).await
+}

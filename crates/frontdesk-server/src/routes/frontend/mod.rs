@@ -168,6 +168,10 @@ pub fn router(state: &AppState) -> Router<AppState> {
         .route("/v1/me/sessions/active", get(me::sessions))
         .route("/v1/me/external_accounts", post(me_accounts::create))
         .route(
+            "/v1/me/enterprise_connections",
+            get(me_accounts::enterprise_connections),
+        )
+        .route(
             "/v1/me/external_accounts/{id}",
             axum::routing::delete(me_accounts::delete),
         )
