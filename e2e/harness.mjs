@@ -79,6 +79,30 @@ export class Recorder {
       }
       return route.continue();
     });
+    // A fetch that the network log shows answered but the page's code saw
+    // fail (a body that would not parse, a response the browser withheld)
+    // leaves a line in the console log.
+    await context.addInitScript(() => {
+      const shown = (u) => String(u?.url ?? u).split('?')[0];
+      const fetch = window.fetch;
+      window.fetch = async function (...args) {
+        try {
+          return await fetch.apply(this, args);
+        } catch (e) {
+          console.error(`[fetch rejected] ${shown(args[0])}: ${e?.name}: ${e?.message}`);
+          throw e;
+        }
+      };
+      const json = Response.prototype.json;
+      Response.prototype.json = async function () {
+        try {
+          return await json.call(this);
+        } catch (e) {
+          console.error(`[json failed] ${shown(this.url)} ${this.status}: ${e?.name}: ${e?.message}`);
+          throw e;
+        }
+      };
+    });
   }
 
   /// Record `page`'s traffic; `shown(url)` decides how a URL is printed.

@@ -141,6 +141,13 @@ try {
 
   // 3. The dashboard shows the user; the API route answers with auth() + currentUser().
   check((await dashboardEmail()) === EMAIL, 'the dashboard shows the email');
+  // clerk-js read the whole environment and client (`degraded` when a
+  // member it reads unguarded is missing; its forms then lose fields).
+  const status = await until('clerk-js to load', async () => {
+    const s = await page.evaluate(() => window.Clerk?.status);
+    return s && s !== 'loading' ? s : null;
+  });
+  check(status === 'ready', `clerk-js loaded as ready, not ${status}`);
   const p1 = await profile();
   check(p1.status === 200 && p1.body.id.startsWith('user_'), `profile ${JSON.stringify(p1)}`);
   check(p1.body.email === EMAIL, `profile email ${p1.body.email}`);

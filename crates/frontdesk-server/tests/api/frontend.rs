@@ -81,6 +81,10 @@ both_backends!(
         let b = Browser::new(&app).await;
         let (status, env) = b.post("/v1/environment?_method=PATCH", &[]).await;
         assert_eq!(status, 200);
+        // clerk-js reads these unguarded; a missing member fails its load
+        // (`status: degraded`). The rest of the document is checked member by
+        // member in the tests of each feature.
+        assert_frontend_schema("Client.CommerceSettings", &env["commerce_settings"]);
         assert_eq!(env["object"], "environment");
         assert_eq!(
             env["display_config"]["instance_environment_type"],

@@ -155,7 +155,14 @@ pub async fn get(State(state): State<AppState>, fapi: Browser) -> Response {
             "attack_protection": {"user_lockout": {"enabled": true, "max_attempts": 10, "duration_in_minutes": 60}},
         },
         "organization_settings": {"enabled": settings.organizations.enabled},
-        "commerce_settings": {"billing": {"enabled": false, "has_paid_user_plans": false, "has_paid_org_plans": false}},
+        // clerk-js reads `billing.user` and `billing.organization`
+        // unguarded: without them every load fails half-way (status
+        // `degraded`, and a later page may fall back to a stale snapshot).
+        "commerce_settings": {"billing": {
+            "stripe_publishable_key": null, "free_trial_requires_payment_method": false,
+            "user": {"enabled": false, "has_paid_plans": false},
+            "organization": {"enabled": false, "has_paid_plans": false},
+        }},
         "maintenance_mode": false,
         "partitioned_cookies": false,
     });
