@@ -13,6 +13,7 @@ pub mod keys;
 pub mod lockout;
 pub mod metadata;
 pub mod oauth;
+pub mod organizations;
 pub mod password;
 pub mod redirect;
 pub mod settings;

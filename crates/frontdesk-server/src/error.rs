@@ -7,7 +7,7 @@
 
 use axum::http::{HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Response};
-use frontdesk_store::StoreError;
+use frontdesk_store::{Refusal, StoreError};
 use frontdesk_types::{ClerkError, ClerkErrors};
 
 /// A request failure.
@@ -134,6 +134,23 @@ impl From<StoreError> for ApiError {
             // Compare-and-swap lost over and over: heavy contention on one
             // row. The next try will most likely land.
             StoreError::Stale => Self::unavailable(1),
+            StoreError::Refused(Refusal::MembershipLimit) => Self::client(
+                StatusCode::FORBIDDEN,
+                ClerkError::new(
+                    "organization_membership_quota_exceeded",
+                    "Membership quota exceeded",
+                    "The organization has reached its maximum number of members.",
+                ),
+            ),
+            StoreError::Refused(Refusal::LastManager) => Self::client(
+                StatusCode::FORBIDDEN,
+                ClerkError::new(
+                    "organization_minimum_permissions_needed",
+                    "Minimum permissions needed",
+                    "There has to be at least one organization member with the minimum \
+                     required permissions.",
+                ),
+            ),
             other => Self::internal(other),
         }
     }

@@ -73,7 +73,7 @@ fn backend() -> Router<AppState> {
                 .put(routes::instance::put_template)
                 .delete(routes::instance::delete_template),
         )
-        .route("/v1/organizations", get(routes::organizations::list))
+        .merge(routes::organizations::backend_router())
         .merge(routes::users::router())
         .merge(routes::user_factors::router())
         .merge(routes::user_accounts::router())

@@ -190,6 +190,7 @@ impl Application {
         crate::secrets::check_mode(&config, instance.mode)?;
         let publishable_key = public_url.publishable_key(instance.mode)?;
         admin::ensure_signing_key(store.as_ref()).await?;
+        crate::engine::organizations::ensure_system_roles(store.as_ref()).await?;
 
         if let Some(text) = &config.bootstrap_secret_key {
             let key = SecretKey::parse_for(instance.mode, text.expose())

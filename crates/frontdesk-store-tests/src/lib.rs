@@ -10,6 +10,7 @@ pub mod atomic;
 pub mod external;
 pub mod factors;
 pub mod images;
+pub mod organizations;
 mod passkeys;
 pub mod sessions;
 pub mod webhooks;
@@ -48,6 +49,7 @@ pub async fn run_all<S: Store>(store: &S) {
     images::run_all(store).await;
     passkeys::run_all(store).await;
     external::run_all(store).await;
+    organizations::run_all(store).await;
     webhooks::run_all(store).await;
 }
 

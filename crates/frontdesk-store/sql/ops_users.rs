@@ -194,6 +194,15 @@ impl UserStore for ThisStore {
 
     async fn delete_user(&self, id: &UserId, events: &[OutboxEvent]) -> StoreResult<()> {
         let mut tx = self.pool.begin().await?;
+        // The memberships go with the user (cascade); their organizations'
+        // counts first, in the same transaction.
+        sqlx::query(&q(
+            "UPDATE organizations SET members_count = members_count - 1, version = version + 1 \
+             WHERE id IN (SELECT organization_id FROM organization_memberships WHERE user_id = $1)",
+        ))
+        .bind(id.as_str())
+        .execute(&mut *tx)
+        .await?;
         let done = sqlx::query(&q("DELETE FROM users WHERE id = $1"))
             .bind(id.as_str())
             .execute(&mut *tx)

@@ -14,6 +14,9 @@ pub enum StoreError {
     /// again and recompute.
     #[error("the row changed meanwhile")]
     Stale,
+    /// A rule the store keeps refused the change (nothing was written).
+    #[error("refused: {0}")]
+    Refused(Refusal),
     /// The database is unreachable, restarting or busy (pool timeout, lost
     /// connection, lock wait, deadlock): the request may succeed if retried.
     #[error("database unavailable: {0}")]
@@ -28,6 +31,17 @@ pub enum StoreError {
     /// Applying migrations failed.
     #[error("migration failed: {0}")]
     Migrate(#[from] sqlx::migrate::MigrateError),
+}
+
+/// The rules a store decides in the transaction that would break them.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, thiserror::Error)]
+pub enum Refusal {
+    /// The organization has `max_allowed_memberships` members already.
+    #[error("the organization is full")]
+    MembershipLimit,
+    /// Nobody left in the organization could manage its members.
+    #[error("the organization would keep nobody who can manage its members")]
+    LastManager,
 }
 
 pub type StoreResult<T> = Result<T, StoreError>;

@@ -13,6 +13,8 @@
 
 pub mod changes;
 mod error;
+pub mod org_rows;
+pub mod organizations;
 pub mod query;
 pub mod rows;
 pub mod secrets;
@@ -43,7 +45,8 @@ pub use changes::{
 };
 pub use query::{SessionQuery, UserFilter, UserOrderField, UserQuery};
 
-pub use error::{StoreError, StoreResult};
+pub use error::{Refusal, StoreError, StoreResult};
+pub use organizations::OrganizationStore;
 pub use secrets::{Cipher, Resealed, SecretStore};
 
 /// Everything Frontdesk persists.
@@ -54,6 +57,7 @@ pub trait Store:
     + FactorStore
     + PasskeyStore
     + ExternalAccountStore
+    + OrganizationStore
     + SecretStore
     + ImageStore
     + ClientStore
@@ -72,6 +76,7 @@ impl<T> Store for T where
         + FactorStore
         + PasskeyStore
         + ExternalAccountStore
+        + OrganizationStore
         + SecretStore
         + ImageStore
         + ClientStore

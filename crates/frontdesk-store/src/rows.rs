@@ -17,7 +17,7 @@ use sqlx::types::Json;
 
 use crate::StoreError;
 
-fn parse<T: std::str::FromStr>(what: &str, s: &str) -> Result<T, StoreError> {
+pub(crate) fn parse<T: std::str::FromStr>(what: &str, s: &str) -> Result<T, StoreError> {
     s.parse()
         .map_err(|_| StoreError::Corrupt(format!("{what} `{s}`")))
 }
@@ -26,7 +26,7 @@ fn parse_opt<T: std::str::FromStr>(what: &str, s: Option<String>) -> Result<Opti
     s.map(|s| parse(what, &s)).transpose()
 }
 
-fn ms(v: Option<i64>) -> Option<UnixMillis> {
+pub(crate) fn ms(v: Option<i64>) -> Option<UnixMillis> {
     v.map(UnixMillis)
 }
 

@@ -198,6 +198,26 @@ define_id!(
 );
 
 define_id!(
+    /// An organization (`org_…`).
+    OrganizationId, "org"
+);
+define_id!(
+    /// A user's membership of an organization (`orgmem_…`).
+    OrganizationMembershipId, "orgmem"
+);
+define_id!(
+    /// An invitation to an organization (`orginv_…`).
+    OrganizationInvitationId, "orginv"
+);
+define_id!(
+    /// An organization role (`role_…`).
+    RoleId, "role"
+);
+define_id!(
+    /// An organization permission (`perm_…`).
+    PermissionId, "perm"
+);
+define_id!(
     /// A webhook endpoint (`ep_…`), as Svix names them.
     WebhookEndpointId, "ep"
 );

@@ -12,12 +12,14 @@ pub mod frontend;
 pub mod id;
 pub mod instance;
 pub mod jwks;
+pub mod organization;
 pub mod session;
 pub mod user;
 pub mod webhook;
 
 pub use error::{ClerkError, ClerkErrors};
 pub use id::{
-    AttemptId, ClientId, EmailAddressId, IdParseError, InstanceId, MessageId, SecretKeyId,
+    AttemptId, ClientId, EmailAddressId, IdParseError, InstanceId, MessageId, OrganizationId,
+    OrganizationInvitationId, OrganizationMembershipId, PermissionId, RoleId, SecretKeyId,
     SessionId, SigningKeyId, UserId, WebhookEndpointId,
 };

@@ -20,6 +20,7 @@ pub mod flows;
 pub mod images;
 pub mod mfa;
 pub mod oauth;
+pub mod organizations;
 pub mod passkeys;
 pub mod reverify;
 pub mod sign_in;

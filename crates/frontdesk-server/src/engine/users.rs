@@ -130,7 +130,7 @@ async fn apply(
         .await
 }
 
-fn check_metadata(param: &str, m: &Map<String, Value>) -> ApiResult<()> {
+pub(crate) fn check_metadata(param: &str, m: &Map<String, Value>) -> ApiResult<()> {
     let size = serde_json::to_vec(m).map(|v| v.len()).unwrap_or(usize::MAX);
     if size > MAX_METADATA_BYTES {
         return Err(ApiError::bad_param(
@@ -432,19 +432,26 @@ pub struct MetadataMerge {
     pub unsafe_metadata: Option<Map<String, Value>>,
 }
 
+/// `stored` with `patch` deep-merged into it (`null` deletes a key),
+/// checked for size; `None` without a patch.
+pub(crate) fn merged(
+    stored: &Value,
+    patch: &Option<Map<String, Value>>,
+    param: &str,
+) -> ApiResult<Option<Value>> {
+    patch
+        .as_ref()
+        .map(|p| {
+            let mut obj = frontdesk_domain::metadata::as_object(stored);
+            deep_merge(&mut obj, p);
+            check_metadata(param, &obj)?;
+            Ok::<_, ApiError>(Value::Object(obj))
+        })
+        .transpose()
+}
+
 /// Deep-merge metadata into the stored metadata (`null` deletes a key).
 pub async fn merge_metadata(state: &AppState, id: &UserId, body: MetadataMerge) -> ApiResult<User> {
-    let merged = |stored: &Value, patch: &Option<Map<String, Value>>, param: &str| {
-        patch
-            .as_ref()
-            .map(|p| {
-                let mut obj = frontdesk_domain::metadata::as_object(stored);
-                deep_merge(&mut obj, p);
-                check_metadata(param, &obj)?;
-                Ok::<_, ApiError>(Value::Object(obj))
-            })
-            .transpose()
-    };
     // A merge is computed from the stored metadata and written only over
     // the version it was computed from; a concurrent change makes it merge
     // again, on top of that change (finding F2).

@@ -8,12 +8,15 @@
 
 use frontdesk_domain::UnixMillis;
 use frontdesk_domain::entities::{Session, SessionStatus, User};
+use frontdesk_domain::organizations::Organization;
 use frontdesk_domain::webhooks::OutboxEvent;
+use frontdesk_store::organizations::MembershipView;
 use frontdesk_types::MessageId;
 use serde::Serialize;
 use serde_json::{Value, json};
 
 use crate::render;
+use crate::render::organizations::Api;
 use crate::state::AppState;
 
 tokio::task_local! {
@@ -92,6 +95,30 @@ impl Events<'_> {
             data["external_id"] = json!(external);
         }
         self.envelope("user.deleted", data)
+    }
+
+    /// `organization.created` / `.updated`: the Backend API organization.
+    pub fn organization(&self, event_type: &str, o: &Organization) -> OutboxEvent {
+        self.envelope(
+            event_type,
+            Self::object(render::organization(o, Api::Backend)),
+        )
+    }
+
+    pub fn organization_deleted(&self, o: &Organization) -> OutboxEvent {
+        self.envelope(
+            "organization.deleted",
+            json!({"object": "organization", "id": o.id, "slug": o.slug, "deleted": true}),
+        )
+    }
+
+    /// `organizationMembership.*`: the membership, also for `.deleted`
+    /// (Clerk sends the membership as it was, not a deleted object).
+    pub fn membership(&self, event_type: &str, m: &MembershipView) -> OutboxEvent {
+        self.envelope(
+            event_type,
+            Self::object(render::membership(m, Api::Backend)),
+        )
     }
 
     pub fn session_created(&self, s: &Session, u: &User) -> OutboxEvent {

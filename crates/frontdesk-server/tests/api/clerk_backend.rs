@@ -3,6 +3,9 @@
 //! version by `compat/package-lock.json`) against a live server configured
 //! with nothing but `CLERK_API_URL` and `CLERK_SECRET_KEY`.
 //!
+//! `compat/organizations.test.mjs` does the same for its organization
+//! methods (issue 17).
+//!
 //! Skips (with a printed reason) when `node` or `npm` is not on `PATH`.
 
 use crate::both_backends;
@@ -18,6 +21,17 @@ both_backends!(
     },
     |app: TestApp| async move {
         run_compat_suite(&app, "backend.test.mjs").await;
+        app.stop().await;
+    }
+);
+
+both_backends!(
+    clerk_backend_organization_methods_work,
+    |c: &mut frontdesk_server::Config| {
+        c.backend_rate_limit = Some(0);
+    },
+    |app: TestApp| async move {
+        run_compat_suite(&app, "organizations.test.mjs").await;
         app.stop().await;
     }
 );

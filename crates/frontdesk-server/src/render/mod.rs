@@ -269,3 +269,6 @@ pub fn client(c: &Client, sessions: &[Session], now: UnixMillis) -> wire_session
         created_at: c.created_at.0,
     }
 }
+
+pub mod organizations;
+pub use organizations::{membership, organization, role};

@@ -1,0 +1,174 @@
+// Compatibility: `@clerk/backend`'s organization methods (pinned in
+// package.json) against a running Frontdesk, configured with nothing but
+// `apiUrl` and `secretKey`. Run by `tests/api/clerk_backend.rs`; the tests
+// run in file order and share what `before` creates.
+
+import assert from 'node:assert/strict';
+import { randomBytes } from 'node:crypto';
+import { after, before, test } from 'node:test';
+
+import { createClerkClient } from '@clerk/backend';
+import { ClerkAPIResponseError } from '@clerk/backend/errors';
+
+const apiUrl = process.env.CLERK_API_URL;
+const secretKey = process.env.CLERK_SECRET_KEY;
+if (!apiUrl || !secretKey) {
+  throw new Error('compat/organizations.test.mjs needs CLERK_API_URL and CLERK_SECRET_KEY');
+}
+const clerk = createClerkClient({ apiUrl, secretKey });
+const suffix = randomBytes(4).toString('hex');
+
+let ada;
+let bob;
+let org;
+
+function apiError(status, code) {
+  return (err) => {
+    assert.ok(err instanceof ClerkAPIResponseError, `expected ClerkAPIResponseError, got ${err}`);
+    assert.equal(err.status, status, `status of ${err}`);
+    assert.equal(err.errors[0].code, code);
+    return true;
+  };
+}
+
+before(async () => {
+  ada = await clerk.users.createUser({
+    emailAddress: [`org-ada-${suffix}@example.com`],
+    firstName: 'Ada',
+    skipPasswordRequirement: true,
+  });
+  bob = await clerk.users.createUser({
+    emailAddress: [`org-bob-${suffix}@example.com`],
+    firstName: 'Bob',
+    skipPasswordRequirement: true,
+  });
+});
+
+after(async () => {
+  if (org) await clerk.organizations.deleteOrganization(org.id).catch(() => {});
+  for (const u of [ada, bob]) if (u) await clerk.users.deleteUser(u.id).catch(() => {});
+});
+
+test('organizations.createOrganization returns an Organization, the creator its admin', async () => {
+  org = await clerk.organizations.createOrganization({
+    name: `Acme ${suffix}`,
+    slug: `acme-${suffix}`,
+    createdBy: ada.id,
+    publicMetadata: { plan: 'free' },
+    privateMetadata: { stripe: 'cus_1' },
+  });
+  assert.match(org.id, /^org_/);
+  assert.equal(org.name, `Acme ${suffix}`);
+  assert.equal(org.slug, `acme-${suffix}`);
+  assert.equal(org.hasImage, false);
+  assert.equal(org.membersCount, 1);
+  assert.equal(org.createdBy, ada.id);
+  assert.deepEqual(org.publicMetadata, { plan: 'free' });
+  assert.deepEqual(org.privateMetadata, { stripe: 'cus_1' });
+  assert.equal(typeof org.createdAt, 'number');
+});
+
+test('organizations.getOrganization by id and by slug', async () => {
+  const byId = await clerk.organizations.getOrganization({ organizationId: org.id });
+  assert.equal(byId.slug, org.slug);
+  const bySlug = await clerk.organizations.getOrganization({ slug: org.slug });
+  assert.equal(bySlug.id, org.id);
+  await assert.rejects(
+    clerk.organizations.getOrganization({ organizationId: 'org_doesnotexist' }),
+    apiError(404, 'resource_not_found'),
+  );
+});
+
+test('organizations.getOrganizationList filters by query and member', async () => {
+  const { data, totalCount } = await clerk.organizations.getOrganizationList({ query: suffix });
+  assert.equal(totalCount, 1);
+  assert.equal(data[0].id, org.id);
+  const mine = await clerk.organizations.getOrganizationList({ userId: [ada.id], limit: 5 });
+  assert.deepEqual(
+    mine.data.map((o) => o.id),
+    [org.id],
+  );
+});
+
+test('organizations.updateOrganization and the metadata methods', async () => {
+  const renamed = await clerk.organizations.updateOrganization(org.id, { name: `Acme Corp ${suffix}` });
+  assert.equal(renamed.name, `Acme Corp ${suffix}`);
+  const merged = await clerk.organizations.updateOrganizationMetadata(org.id, {
+    publicMetadata: { seats: 3, plan: null },
+  });
+  assert.deepEqual(merged.publicMetadata, { seats: 3 });
+  assert.deepEqual(merged.privateMetadata, { stripe: 'cus_1' });
+  if (typeof clerk.organizations.replaceOrganizationMetadata === 'function') {
+    const replaced = await clerk.organizations.replaceOrganizationMetadata(org.id, {
+      privateMetadata: { stripe: 'cus_2' },
+    });
+    assert.deepEqual(replaced.privateMetadata, { stripe: 'cus_2' });
+    assert.deepEqual(replaced.publicMetadata, { seats: 3 });
+  }
+  await assert.rejects(
+    clerk.organizations.createOrganization({ name: 'Twin', slug: org.slug }),
+    apiError(422, 'form_identifier_exists'),
+  );
+});
+
+test('organizations: memberships are created, listed, changed and deleted', async () => {
+  const m = await clerk.organizations.createOrganizationMembership({
+    organizationId: org.id,
+    userId: bob.id,
+    role: 'org:member',
+  });
+  assert.match(m.id, /^orgmem_/);
+  assert.equal(m.role, 'org:member');
+  // The SDK keeps `role_name` in the raw object only.
+  assert.equal(m.raw.role_name, 'Member');
+  assert.deepEqual(m.permissions, ['org:sys_memberships:read']);
+  assert.equal(m.organization.id, org.id);
+  assert.equal(m.publicUserData.userId, bob.id);
+  assert.equal(m.publicUserData.identifier, `org-bob-${suffix}@example.com`);
+  assert.equal(m.publicUserData.firstName, 'Bob');
+
+  const { data, totalCount } = await clerk.organizations.getOrganizationMembershipList({
+    organizationId: org.id,
+    limit: 10,
+  });
+  assert.equal(totalCount, 2);
+  assert.deepEqual(new Set(data.map((d) => d.publicUserData.userId)), new Set([ada.id, bob.id]));
+  const admins = await clerk.organizations.getOrganizationMembershipList({
+    organizationId: org.id,
+    role: ['org:admin'],
+  });
+  assert.deepEqual(
+    admins.data.map((d) => d.publicUserData.userId),
+    [ada.id],
+  );
+
+  const promoted = await clerk.organizations.updateOrganizationMembership({
+    organizationId: org.id,
+    userId: bob.id,
+    role: 'org:admin',
+  });
+  assert.equal(promoted.role, 'org:admin');
+
+  const theirs = await clerk.users.getOrganizationMembershipList({ userId: bob.id });
+  assert.equal(theirs.totalCount, 1);
+  assert.equal(theirs.data[0].organization.id, org.id);
+
+  const removed = await clerk.organizations.deleteOrganizationMembership({
+    organizationId: org.id,
+    userId: ada.id,
+  });
+  assert.equal(removed.publicUserData.userId, ada.id);
+  await assert.rejects(
+    clerk.organizations.deleteOrganizationMembership({ organizationId: org.id, userId: bob.id }),
+    apiError(403, 'organization_minimum_permissions_needed'),
+  );
+});
+
+test('organizations.deleteOrganization deletes it with its memberships', async () => {
+  const deleted = await clerk.organizations.deleteOrganization(org.id);
+  assert.equal(deleted.id, org.id);
+  assert.equal(deleted.deleted, true);
+  const theirs = await clerk.users.getOrganizationMembershipList({ userId: bob.id });
+  assert.equal(theirs.totalCount, 0);
+  org = undefined;
+});

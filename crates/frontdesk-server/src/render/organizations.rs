@@ -1,0 +1,107 @@
+//! Organizations in Clerk's wire shapes: the Backend API's (with private
+//! metadata and `created_by`) and the Frontend API's (`Client.*`, without).
+
+use frontdesk_domain::organizations::{Organization, PermissionKey, Role, SYSTEM_PERMISSIONS};
+use frontdesk_store::organizations::MembershipView;
+use frontdesk_types::organization as wire;
+
+/// Which API an object is for: the Frontend API leaves private fields out.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Api {
+    Backend,
+    Frontend,
+}
+
+/// An organization.
+pub fn organization(o: &Organization, api: Api) -> wire::Organization {
+    let backend = api == Api::Backend;
+    wire::Organization {
+        object: "organization".to_owned(),
+        id: o.id.to_string(),
+        name: o.name.clone(),
+        slug: o.slug.clone(),
+        image_url: o.image_url.clone().unwrap_or_default(),
+        has_image: o.image_url.is_some(),
+        members_count: o.members_count,
+        pending_invitations_count: o.pending_invitations_count,
+        max_allowed_memberships: o.max_allowed_memberships,
+        admin_delete_enabled: o.admin_delete_enabled,
+        public_metadata: o.public_metadata.clone(),
+        private_metadata: backend.then(|| o.private_metadata.clone()),
+        created_by: if backend {
+            Some(
+                o.created_by
+                    .as_ref()
+                    .map(|u| u.to_string())
+                    .unwrap_or_default(),
+            )
+        } else {
+            None
+        },
+        created_at: o.created_at.0,
+        updated_at: o.updated_at.0,
+    }
+}
+
+/// A membership, with its organization and member.
+pub fn membership(v: &MembershipView, api: Api) -> wire::OrganizationMembership {
+    let m = &v.membership;
+    let image = v.user.image_url.clone();
+    wire::OrganizationMembership {
+        object: "organization_membership".to_owned(),
+        id: m.id.to_string(),
+        role: m.role.to_string(),
+        role_name: v.role_name.clone(),
+        permissions: v.permissions.iter().map(|p| p.to_string()).collect(),
+        public_metadata: m.public_metadata.clone(),
+        private_metadata: (api == Api::Backend).then(|| m.private_metadata.clone()),
+        organization: organization(&v.organization, api),
+        public_user_data: wire::PublicUserData {
+            user_id: m.user_id.to_string(),
+            first_name: v.user.first_name.clone(),
+            last_name: v.user.last_name.clone(),
+            profile_image_url: Some(image.clone().unwrap_or_default()),
+            has_image: image.is_some(),
+            image_url: image.unwrap_or_default(),
+            identifier: Some(v.user.identifier.clone()),
+        },
+        created_at: m.created_at.0,
+        updated_at: m.updated_at.0,
+    }
+}
+
+/// A permission key as a `Permission`: a system one by its constant
+/// entry, a custom one from `custom` (its id, name and description).
+fn permission(key: &PermissionKey, role: &Role) -> wire::Permission {
+    let (name, description) = SYSTEM_PERMISSIONS
+        .iter()
+        .find(|p| p.0 == key.as_str())
+        .map(|p| (p.1.to_owned(), p.2.to_owned()))
+        .unwrap_or_else(|| (key.to_string(), String::new()));
+    wire::Permission {
+        object: "permission".to_owned(),
+        // Stable per key: system permissions have no row of their own.
+        id: format!("perm_{}", key.as_str().replace([':', '_'], "")),
+        name,
+        key: key.to_string(),
+        description,
+        kind: if key.is_system() { "system" } else { "user" }.to_owned(),
+        created_at: role.created_at.0,
+        updated_at: role.updated_at.0,
+    }
+}
+
+/// A role with its permissions.
+pub fn role(r: &Role) -> wire::Role {
+    wire::Role {
+        object: "role".to_owned(),
+        id: r.id.to_string(),
+        name: r.name.clone(),
+        key: r.key.to_string(),
+        description: r.description.clone(),
+        is_creator_eligible: r.is_creator_eligible(),
+        permissions: r.permissions.iter().map(|p| permission(p, r)).collect(),
+        created_at: r.created_at.0,
+        updated_at: r.updated_at.0,
+    }
+}

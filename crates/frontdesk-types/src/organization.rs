@@ -1,0 +1,98 @@
+//! Organizations on the wire: Clerk's `Organization`,
+//! `OrganizationMembership`, `Role` and `Permission`, shared by the Backend
+//! API, the Frontend API (`Client.*`, which leaves the private fields out)
+//! and the SDK.
+
+use serde::{Deserialize, Serialize};
+use serde_json::Value;
+
+/// An organization. `private_metadata` and `created_by` are the Backend
+/// API's only (`None`: left out).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Organization {
+    pub object: String,
+    pub id: String,
+    pub name: String,
+    pub slug: String,
+    /// `""` makes the components draw initials.
+    pub image_url: String,
+    pub has_image: bool,
+    pub members_count: i64,
+    pub pending_invitations_count: i64,
+    pub max_allowed_memberships: i64,
+    pub admin_delete_enabled: bool,
+    pub public_metadata: Value,
+    #[serde(skip_serializing_if = "Option::is_none", default)]
+    pub private_metadata: Option<Value>,
+    #[serde(skip_serializing_if = "Option::is_none", default)]
+    pub created_by: Option<String>,
+    pub created_at: i64,
+    pub updated_at: i64,
+}
+
+/// Who a member is, as membership lists show them.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct PublicUserData {
+    pub user_id: String,
+    pub first_name: Option<String>,
+    pub last_name: Option<String>,
+    /// Clerk still sends the deprecated twin of `image_url`.
+    pub profile_image_url: Option<String>,
+    pub image_url: String,
+    pub has_image: bool,
+    pub identifier: Option<String>,
+}
+
+/// A user's membership of an organization.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct OrganizationMembership {
+    pub object: String,
+    pub id: String,
+    pub role: String,
+    pub role_name: String,
+    /// Every permission of the role, system ones included: what the
+    /// components' `has()` checks.
+    pub permissions: Vec<String>,
+    pub public_metadata: Value,
+    #[serde(skip_serializing_if = "Option::is_none", default)]
+    pub private_metadata: Option<Value>,
+    pub organization: Organization,
+    pub public_user_data: PublicUserData,
+    pub created_at: i64,
+    pub updated_at: i64,
+}
+
+/// A permission: a system one (`type: "system"`) or the instance's own.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Permission {
+    pub object: String,
+    pub id: String,
+    pub name: String,
+    pub key: String,
+    pub description: String,
+    #[serde(rename = "type")]
+    pub kind: String,
+    pub created_at: i64,
+    pub updated_at: i64,
+}
+
+/// A role with its permissions.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Role {
+    pub object: String,
+    pub id: String,
+    pub name: String,
+    pub key: String,
+    pub description: String,
+    pub is_creator_eligible: bool,
+    pub permissions: Vec<Permission>,
+    pub created_at: i64,
+    pub updated_at: i64,
+}
+
+/// A page of a list and the size of the whole (`{data, total_count}`).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Paginated<T> {
+    pub data: Vec<T>,
+    pub total_count: i64,
+}
