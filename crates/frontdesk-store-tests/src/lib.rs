@@ -391,7 +391,11 @@ pub async fn users_update_and_delete<S: Store>(store: &S) {
     );
 }
 
-async fn client_and_session<S: Store>(store: &S, user: &User, at: UnixMillis) -> (Client, Session) {
+pub(crate) async fn client_and_session<S: Store>(
+    store: &S,
+    user: &User,
+    at: UnixMillis,
+) -> (Client, Session) {
     let client = Client {
         id: ClientId::generate(),
         token_hash: SessionId::generate().to_string(),

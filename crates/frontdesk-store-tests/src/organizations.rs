@@ -30,6 +30,7 @@ pub async fn run_all<S: Store>(store: &S) {
     one_member_who_manages_the_members_always_stays(store).await;
     members_and_organizations_list_by_page_and_filter(store).await;
     a_deleted_user_leaves_its_organizations(store).await;
+    a_session_activates_only_an_organization_of_its_user(store).await;
 }
 
 const AT: UnixMillis = UnixMillis(1_700_500_000_000);
@@ -531,4 +532,58 @@ pub async fn a_deleted_user_leaves_its_organizations<S: Store>(store: &S) {
             .total_count,
         1
     );
+}
+
+pub async fn a_session_activates_only_an_organization_of_its_user<S: Store>(store: &S) {
+    let (o, admin) = created(store, "active", 0).await;
+    let user = store.get_user(&admin).await.unwrap().unwrap();
+    let (_, session) = super::client_and_session(store, &user, AT).await;
+    let on = store
+        .set_active_organization(&session.id, Some(&o.id), AT.plus_secs(1))
+        .await
+        .unwrap();
+    assert_eq!(
+        on.last_active_organization_id.as_deref(),
+        Some(o.id.as_str())
+    );
+    assert_eq!(
+        store
+            .get_session(&session.id)
+            .await
+            .unwrap()
+            .unwrap()
+            .last_active_organization_id,
+        Some(o.id.to_string())
+    );
+    let (other, _) = created(store, "active-other", 0).await;
+    let r = store
+        .set_active_organization(&session.id, Some(&other.id), AT)
+        .await;
+    assert!(
+        matches!(r, Err(StoreError::NotFound)),
+        "not a member: {r:?}"
+    );
+    let personal = store
+        .set_active_organization(&session.id, None, AT.plus_secs(2))
+        .await
+        .unwrap();
+    assert_eq!(personal.last_active_organization_id, None);
+    // Leaving and switching at once: the switch never lands on an
+    // organization the user has left.
+    let member = new_user(store, "active-member").await;
+    store
+        .add_membership(&membership(&o.id, &member.id, RoleKey::member()), &none)
+        .await
+        .unwrap();
+    let (_, theirs) = super::client_and_session(store, &member, AT).await;
+    let (switched, left) = futures_util::future::join(
+        store.set_active_organization(&theirs.id, Some(&o.id), AT),
+        store.remove_membership(&o.id, &member.id, &none),
+    )
+    .await;
+    left.unwrap();
+    if switched.is_ok() {
+        // The switch came first; the token then finds no membership.
+        assert_eq!(store.org_claims(&o.id, &member.id).await.unwrap(), None);
+    }
 }

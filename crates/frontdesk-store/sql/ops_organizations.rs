@@ -619,6 +619,28 @@ impl OrganizationStore for ThisStore {
         .transpose()
     }
 
+    async fn set_active_organization(
+        &self,
+        session: &SessionId,
+        org: Option<&OrganizationId>,
+        at: UnixMillis,
+    ) -> StoreResult<Session> {
+        let row = sqlx::query_as::<_, SessionRow>(&q(&format!(
+            "UPDATE sessions SET last_active_organization_id = $2, updated_at = $3 \
+             WHERE id = $1 AND status IN ('active', 'pending') \
+             AND ($2 IS NULL OR EXISTS (SELECT 1 FROM organization_memberships m \
+                  WHERE m.organization_id = $2 AND m.user_id = sessions.user_id)) \
+             RETURNING {SESSION_COLUMNS}"
+        )))
+        .bind(session.as_str())
+        .bind(org.map(|o| o.as_str()))
+        .bind(at.0)
+        .fetch_optional(&self.pool)
+        .await?
+        .ok_or(OrgStoreError::NotFound)?;
+        Session::try_from(row)
+    }
+
     async fn ensure_roles(&self, roles: &[Role]) -> StoreResult<()> {
         let mut tx = self.pool.begin().await?;
         for r in roles {

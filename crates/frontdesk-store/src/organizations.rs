@@ -9,9 +9,10 @@
 
 use async_trait::async_trait;
 use frontdesk_domain::UnixMillis;
+use frontdesk_domain::entities::Session;
 use frontdesk_domain::organizations::{Membership, Organization, PermissionKey, Role, RoleKey};
 use frontdesk_domain::webhooks::OutboxEvent;
-use frontdesk_types::{OrganizationId, UserId};
+use frontdesk_types::{OrganizationId, SessionId, UserId};
 use serde_json::Value;
 
 use crate::StoreResult;
@@ -230,6 +231,17 @@ pub trait OrganizationStore: Send + Sync {
         org: &OrganizationId,
         user: &UserId,
     ) -> StoreResult<Option<OrgClaimsRow>>;
+
+    /// Make `org` the session's active organization (`None`: the personal
+    /// workspace), in one statement that also checks the session's user is
+    /// a member: `NotFound` when the session is not live or the user is not
+    /// a member (a membership removed meanwhile wins).
+    async fn set_active_organization(
+        &self,
+        session: &SessionId,
+        org: Option<&OrganizationId>,
+        at: UnixMillis,
+    ) -> StoreResult<Session>;
 
     /// Store each role whose key is not stored yet (the system roles at
     /// first start, on any number of nodes at once).

@@ -70,6 +70,13 @@ pub struct SessionClaims {
     pub sub: String,
     pub v: u8,
     pub jti: String,
+    /// The active organization (`id`, `slg`, `rol`, `per`, `fpm`); absent
+    /// for the personal workspace.
+    #[serde(skip_serializing_if = "Option::is_none", default)]
+    pub o: Option<serde_json::Value>,
+    /// Features the `o.fpm` masks are for (`o:<feature>,…`).
+    #[serde(skip_serializing_if = "Option::is_none", default)]
+    pub fea: Option<String>,
     /// Custom claims from the instance's session token template, flattened in.
     #[serde(flatten)]
     pub custom: serde_json::Map<String, serde_json::Value>,

@@ -10,6 +10,10 @@ use frontdesk_domain::entities::Session;
 use frontdesk_types::SessionId;
 use frontdesk_types::common::SessionClaims;
 
+use frontdesk_domain::organizations::org_claims;
+use frontdesk_store::organizations::OrgClaimsRow;
+use frontdesk_types::OrganizationId;
+
 use crate::error::{ApiError, ApiResult};
 use crate::state::AppState;
 
@@ -47,6 +51,8 @@ struct Live {
     client_updated_at: UnixMillis,
     /// The session token template's claims for its user.
     custom: serde_json::Map<String, serde_json::Value>,
+    /// The active organization's claims, while the user is a member.
+    org: Option<OrgClaimsRow>,
 }
 
 impl MintCache {
@@ -128,13 +134,44 @@ async fn live_session(state: &AppState, id: &SessionId, now: UnixMillis) -> ApiR
                 })
         }
     };
+    let org = match active_org(&session) {
+        Some(id) => state.store.org_claims(&id, &session.user_id).await?,
+        None => None,
+    };
     let live = Live {
         session,
         client_updated_at,
         custom,
+        org,
     };
     state.mint_cache.put(epoch, live.clone());
     Ok(live)
+}
+
+fn active_org(s: &Session) -> Option<OrganizationId> {
+    s.last_active_organization_id.as_deref()?.parse().ok()
+}
+
+/// Which organization a token is for.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum OrgChoice {
+    /// The session's active one (none: the personal workspace).
+    Active,
+    /// The personal workspace.
+    Personal,
+    /// This one, which the user must be a member of (clerk-js asks for the
+    /// organization it shows, whatever the session last chose).
+    Org(OrganizationId),
+}
+
+/// Mint a token for a live session, for its active organization.
+pub async fn mint(
+    state: &AppState,
+    session_id: &SessionId,
+    azp: Option<String>,
+    lifetime_secs: Option<u32>,
+) -> ApiResult<String> {
+    mint_for(state, session_id, azp, lifetime_secs, OrgChoice::Active).await
 }
 
 /// Mint a token for a live session.
@@ -142,18 +179,39 @@ async fn live_session(state: &AppState, id: &SessionId, now: UnixMillis) -> ApiR
 /// `iat` is never earlier than the client's `updated_at`: apps compare it to
 /// the `__client_uat` cookie and treat an older token as stale, which would
 /// send the browser into a handshake loop.
-pub async fn mint(
+pub async fn mint_for(
     state: &AppState,
     session_id: &SessionId,
     azp: Option<String>,
     lifetime_secs: Option<u32>,
+    choice: OrgChoice,
 ) -> ApiResult<String> {
     let now = UnixMillis::now();
     let Live {
         session,
         client_updated_at,
         custom,
+        org,
     } = live_session(state, session_id, now).await?;
+    let org = match choice {
+        OrgChoice::Personal => None,
+        OrgChoice::Org(id) if active_org(&session).as_ref() != Some(&id) => Some((
+            id.clone(),
+            state
+                .store
+                .org_claims(&id, &session.user_id)
+                .await?
+                .ok_or_else(not_a_member)?,
+        )),
+        _ => active_org(&session).zip(org),
+    };
+    let (o, fea) = match org {
+        Some((id, row)) => {
+            let (o, fea) = org_claims(id.as_str(), &row.slug, &row.role, &row.permissions);
+            (Some(o), fea)
+        }
+        None => (None, None),
+    };
     let status = session.status_at(now);
     let iat = now
         .as_secs()
@@ -171,6 +229,8 @@ pub async fn mint(
         sub: session.user_id.to_string(),
         v: 2,
         jti: frontdesk_types::id::random_base62(15),
+        o,
+        fea,
         custom,
     };
     state
@@ -178,6 +238,18 @@ pub async fn mint(
         .active()
         .sign_jwt(&[("cat", SESSION_TOKEN_CATEGORY)], &claims)
         .map_err(ApiError::internal)
+}
+
+/// A token asked for an organization the user is not in.
+pub fn not_a_member() -> ApiError {
+    ApiError::client(
+        axum::http::StatusCode::FORBIDDEN,
+        frontdesk_types::ClerkError::new(
+            "organization_not_found_or_unauthorized",
+            "Not a member of this organization",
+            "The organization does not exist or you are not a member of it.",
+        ),
+    )
 }
 
 #[cfg(test)]
@@ -214,6 +286,7 @@ mod tests {
             session: s.clone(),
             client_updated_at: s.created_at,
             custom: serde_json::Map::new(),
+            org: None,
         };
         cache.put(0, live());
         assert!(cache.get(&s.id).is_some());

@@ -296,3 +296,16 @@ pub fn free_port() -> u16 {
         .unwrap()
         .port()
 }
+
+/// The payload of a JWT, unverified (the tests that read it verify tokens
+/// elsewhere).
+pub fn jwt_claims(jwt: &str) -> serde_json::Value {
+    use base64::Engine;
+    let payload = jwt.split('.').nth(1).unwrap();
+    serde_json::from_slice(
+        &base64::engine::general_purpose::URL_SAFE_NO_PAD
+            .decode(payload)
+            .unwrap(),
+    )
+    .unwrap()
+}

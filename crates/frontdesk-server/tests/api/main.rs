@@ -45,6 +45,7 @@ mod oauth_conformance;
 mod oauth_enterprise;
 mod oauth_github;
 mod oauth_microsoft;
+mod organization_sessions;
 mod organizations;
 mod pages_security;
 mod passkeys;

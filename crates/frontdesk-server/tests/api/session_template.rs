@@ -2,20 +2,13 @@
 //! through the Backend API, checked, rendered per user, capped at 1.2 KB,
 //! and following metadata changes.
 
-use base64::Engine;
 use serde_json::{Value, json};
 
 use crate::both_backends;
 use crate::helpers::{TestApp, error_code, json};
 
 fn claims(jwt: &str) -> Value {
-    let payload = jwt.split('.').nth(1).unwrap();
-    serde_json::from_slice(
-        &base64::engine::general_purpose::URL_SAFE_NO_PAD
-            .decode(payload)
-            .unwrap(),
-    )
-    .unwrap()
+    crate::helpers::jwt_claims(jwt)
 }
 
 async fn mint(app: &TestApp, session: &str) -> Value {

@@ -10,9 +10,10 @@ use frontdesk_types::common::Token;
 use super::envelope;
 use super::render;
 use crate::error::{ApiError, ApiResult};
-use crate::extract::Browser;
-use crate::services::tokens;
+use crate::extract::{ApiBody, Browser};
+use crate::services::tokens::{self, OrgChoice};
 use crate::state::AppState;
+use serde::Deserialize;
 
 /// The session `id` if it belongs to the caller's client. Signed-out callers
 /// get 401, which clerk-js treats as "signed out".
@@ -29,13 +30,57 @@ async fn own_session(state: &AppState, fapi: &Browser, id: &str) -> ApiResult<Se
     Ok(s)
 }
 
+/// What `touch` and `tokens` may carry: the organization the page shows
+/// (`""`: the personal workspace; absent: unchanged).
+#[derive(Debug, Default, Deserialize)]
+pub struct OrgParams {
+    active_organization_id: Option<String>,
+    organization_id: Option<String>,
+}
+
+/// `""` is the personal workspace; anything else must be an organization id.
+fn org_choice(raw: Option<&str>) -> ApiResult<OrgChoice> {
+    match raw {
+        None => Ok(OrgChoice::Active),
+        Some("") => Ok(OrgChoice::Personal),
+        Some(id) => id
+            .parse()
+            .map(OrgChoice::Org)
+            .map_err(|_| tokens::not_a_member()),
+    }
+}
+
+/// `POST /v1/client/sessions/{id}/touch`: the session was used; with
+/// `active_organization_id`, the organization it works in from now on
+/// (clerk-js's `setActive({organization})`). The answer's token already
+/// carries the new organization: clerk-js writes it into `__session`.
 pub async fn touch(
     State(state): State<AppState>,
     mut fapi: Browser,
     Path(id): Path<String>,
+    ApiBody(params): ApiBody<OrgParams>,
 ) -> ApiResult<Response> {
     let s = own_session(&state, &fapi, &id).await?;
     let now = UnixMillis::now();
+    let wanted = match org_choice(params.active_organization_id.as_deref())? {
+        OrgChoice::Active => None,
+        OrgChoice::Personal => Some(None),
+        OrgChoice::Org(org) => Some(Some(org)),
+    };
+    if let Some(org) = wanted
+        && s.last_active_organization_id.as_deref() != org.as_ref().map(|o| o.as_str())
+    {
+        state
+            .store
+            .set_active_organization(&s.id, org.as_ref(), now)
+            .await
+            .map_err(|e| match e {
+                frontdesk_store::StoreError::NotFound => tokens::not_a_member(),
+                other => other.into(),
+            })?;
+        // The token in this answer is minted from the session as it is now.
+        state.mint_cache.invalidate();
+    }
     let idle = i64::from(state.settings().settings.sessions.inactivity_timeout_secs);
     let abandon_at = if idle > 0 {
         now.plus_secs(idle).min(s.expire_at)
@@ -62,11 +107,16 @@ pub async fn token(
     State(state): State<AppState>,
     fapi: Browser,
     Path(id): Path<String>,
+    ApiBody(params): ApiBody<OrgParams>,
 ) -> ApiResult<Response> {
     let s = own_session(&state, &fapi, &id).await?;
-    let jwt = tokens::mint(&state, &s.id, fapi.origin.clone(), None)
+    let choice = org_choice(params.organization_id.as_deref())?;
+    let jwt = tokens::mint_for(&state, &s.id, fapi.origin.clone(), None, choice)
         .await
-        .map_err(|_| ApiError::unauthorized("This session has ended."))?;
+        .map_err(|e| match e.code() {
+            Some("organization_not_found_or_unauthorized") => e,
+            _ => ApiError::unauthorized("This session has ended."),
+        })?;
     Ok(fapi.respond(&Token::new(jwt)))
 }
 
