@@ -85,6 +85,7 @@ both_backends!(
         // (`status: degraded`). The rest of the document is checked member by
         // member in the tests of each feature.
         assert_frontend_schema("Client.CommerceSettings", &env["commerce_settings"]);
+        assert_frontend_schema("Client.OrganizationSettings", &env["organization_settings"]);
         assert_eq!(env["object"], "environment");
         assert_eq!(
             env["display_config"]["instance_environment_type"],

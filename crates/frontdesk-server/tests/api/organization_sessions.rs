@@ -3,13 +3,14 @@
 //! token in that answer already carrying the `o` claim, `/tokens` minting for
 //! the organization the page asks for, the personal workspace (no `o`), and
 //! what is refused (an organization the user is not in), on the Frontend and
-//! the Backend API.
+//! the Backend API; the memberships clerk-js reads (`user.organization_memberships`,
+//! `/v1/me/organization_memberships`) and leaving one.
 
 use reqwest::Method;
 use serde_json::{Value, json};
 
 use crate::both_backends;
-use crate::fapi::{assert_frontend_schema, fast, signed_in};
+use crate::fapi::{assert_frontend_schema, fast, me, signed_in};
 use crate::helpers::{TestApp, error_code, json};
 
 fn claims(jwt: &str) -> Value {
@@ -65,6 +66,32 @@ both_backends!(
         assert_eq!(c["o"]["rol"], "admin");
         // The admin's permissions are all system ones: none in the token.
         assert!(c["o"].get("per").is_none() && c.get("fea").is_none(), "{c}");
+        // clerk-js finds the active organization in the user's memberships.
+        let embedded = &body["client"]["sessions"][0]["user"]["organization_memberships"];
+        assert_eq!(
+            embedded[0]["organization"]["id"],
+            acme.as_str(),
+            "{embedded}"
+        );
+        assert_eq!(embedded[0]["role"], "org:admin");
+        assert!(embedded[0].get("private_metadata").is_none());
+        let listed = b
+            .get(&format!(
+                "{}&paginated=true&limit=10&offset=0",
+                me("/v1/me/organization_memberships", &sid)
+            ))
+            .await;
+        assert_frontend_schema("Client.ClientWrappedOrganizationMemberships", &listed);
+        assert_eq!(listed["response"]["total_count"], 1);
+        assert_eq!(
+            listed["response"]["data"][0]["organization"]["slug"],
+            "acme"
+        );
+        assert!(
+            listed["response"]["data"][0]["organization"]
+                .get("private_metadata")
+                .is_none()
+        );
 
         // Token refreshes follow the session, or the organization asked for.
         let tokens = format!("/v1/client/sessions/{sid}/tokens");
@@ -123,9 +150,19 @@ both_backends!(
         );
         assert!(c.get("o").is_none(), "{c}");
 
-        // Removed from the organization: its tokens no longer carry it.
+        // Leaving: never as the last admin; once another is, its tokens no
+        // longer carry it.
         b.post(&touch, &[("active_organization_id", acme.as_str())])
             .await;
+        let sole = format!(
+            "{}&_method=DELETE",
+            me(&format!("/v1/me/organization_memberships/{acme}"), &sid)
+        );
+        let (status, body) = b.post(&sole, &[]).await;
+        assert_eq!(
+            (status, error_code(&body).as_str()),
+            (403, "organization_minimum_permissions_needed")
+        );
         let bob = app
             .post_json(
                 "/v1/users",
@@ -144,14 +181,15 @@ both_backends!(
             )
             .await;
         assert_eq!(res.status(), 200);
-        let res = app
-            .bapi(
-                Method::DELETE,
-                &format!("/v1/organizations/{acme}/memberships/{uid}"),
-                None,
-            )
-            .await;
-        assert_eq!(res.status(), 200);
+        let leave = format!(
+            "{}&_method=DELETE",
+            me(&format!("/v1/me/organization_memberships/{acme}"), &sid)
+        );
+        let (status, body) = b.post(&leave, &[]).await;
+        assert_eq!(status, 200, "{body}");
+        assert_frontend_schema("Client.ClientWrappedDeletedObject", &body);
+        assert_eq!(body["response"]["object"], "organization_membership");
+        assert_eq!(body["response"]["deleted"], true);
         let (status, t) = b.post(&tokens, &[]).await;
         assert_eq!(status, 200, "{t}");
         assert!(claims(t["jwt"].as_str().unwrap()).get("o").is_none());

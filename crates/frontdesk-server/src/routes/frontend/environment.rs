@@ -68,6 +68,23 @@ fn social(settings: &frontdesk_domain::oauth::SocialSettings) -> Value {
     Value::Object(on.collect())
 }
 
+/// `organization_settings`, what `<OrganizationSwitcher/>` and
+/// `<OrganizationProfile/>` read (`max_allowed_memberships` 0: no limit).
+fn organization_settings(o: &frontdesk_domain::settings::OrganizationSettings) -> Value {
+    json!({
+        "enabled": o.enabled,
+        "max_allowed_memberships": o.max_allowed_memberships,
+        "actions": {"admin_delete": o.admin_delete_enabled},
+        "domains": {
+            "enabled": o.domains_enabled,
+            "enrollment_modes": o.domains_enrollment_modes,
+            "default_role": o.domains_default_role,
+        },
+        "slug": {"disabled": o.slug_disabled},
+        "creator_role": o.creator_role,
+    })
+}
+
 fn named(a: Attribute) -> Value {
     attr(a.enabled, a.required, &[], &[])
 }
@@ -154,7 +171,7 @@ pub async fn get(State(state): State<AppState>, fapi: Browser) -> Response {
             "actions": {"delete_self": true, "create_organization": false},
             "attack_protection": {"user_lockout": {"enabled": true, "max_attempts": 10, "duration_in_minutes": 60}},
         },
-        "organization_settings": {"enabled": settings.organizations.enabled},
+        "organization_settings": organization_settings(&settings.organizations),
         // clerk-js reads `billing.user` and `billing.organization`
         // unguarded: without them every load fails half-way (status
         // `degraded`, and a later page may fall back to a stale snapshot).

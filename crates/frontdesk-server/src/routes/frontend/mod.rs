@@ -17,6 +17,7 @@ mod me_accounts;
 mod me_emails;
 mod me_factors;
 mod me_image;
+mod me_organizations;
 mod me_passkeys;
 mod oauth;
 mod render;
@@ -166,6 +167,14 @@ pub fn router(state: &AppState) -> Router<AppState> {
             post(me_emails::prepare),
         )
         .route("/v1/me/sessions/active", get(me::sessions))
+        .route(
+            "/v1/me/organization_memberships",
+            get(me_organizations::list),
+        )
+        .route(
+            "/v1/me/organization_memberships/{org}",
+            axum::routing::delete(me_organizations::leave),
+        )
         .route("/v1/me/external_accounts", post(me_accounts::create))
         .route(
             "/v1/me/enterprise_connections",

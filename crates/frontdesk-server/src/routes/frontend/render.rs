@@ -273,7 +273,9 @@ pub async fn session(
     } else {
         None
     };
-    let fe_user = frontend_user(state, user, now);
+    let mut fe_user = frontend_user(state, user, now);
+    fe_user.organization_memberships =
+        Some(super::me_organizations::embedded(state, &user.id).await?);
     let identifier = user
         .primary_email()
         .map(|e| e.email_address.clone())
