@@ -15,7 +15,7 @@
 
 import path from 'node:path';
 
-import { Recorder, check, env, launch, log } from './harness.mjs';
+import { Recorder, check, codeSent, env, launch, log } from './harness.mjs';
 
 const FRONTDESK = env('FRONTDESK_URL');
 const PAGE = env('PAGE_URL');
@@ -113,12 +113,18 @@ try {
   await email.waitFor({ state: 'visible', timeout: STEP });
   await email.fill(EMAIL);
   await page.locator('input[name="password"]').fill(PASSWORD);
+  // <SignUp/> asks for the code on the code screen, which this page loads
+  // as a new document: the first request may be cut off by that load and
+  // the new one sent after the field shows. A person types the code once
+  // it has been sent.
+  const sent = codeSent(page, STEP * 2);
   await page.locator('.cl-formButtonPrimary').click();
   log(`submitted the sign-up form for ${EMAIL}`);
 
   const otp = page.locator('input[data-input-otp]');
   await otp.waitFor({ state: 'visible', timeout: STEP });
   log(`code screen at ${new URL(page.url()).pathname}`);
+  await sent;
   await otp.fill('424242');
 
   const first = await until(page, 'signed in after sign-up', signedInUser);
