@@ -148,17 +148,40 @@ pub async fn create(state: &AppState, body: NewOrganization) -> ApiResult<Organi
         }
         None => None,
     };
+    let derived = body.slug.as_deref().is_none_or(str::is_empty);
+    match insert(state, &org, first.as_ref()).await {
+        // A slug made from the name, taken by a create that raced this one:
+        // the suffixed form, as when it was taken before.
+        Err(StoreError::Conflict(c)) if derived && c == "organizations.slug" => {
+            let suffix = frontdesk_types::id::random_base62(6).to_lowercase();
+            let org = Organization {
+                slug: format!("{}-{suffix}", org.slug),
+                ..org
+            };
+            insert(state, &org, first.as_ref())
+                .await
+                .map_err(|e| slug_taken(e, "slug"))
+        }
+        other => other.map_err(|e| slug_taken(e, "slug")),
+    }
+}
+
+/// Store a new organization with its first member and both events.
+async fn insert(
+    state: &AppState,
+    org: &Organization,
+    first: Option<&Membership>,
+) -> Result<Organization, StoreError> {
     let events = state.events();
     state
         .store
         .create_organization(
-            &org,
-            first.as_ref(),
+            org,
+            first,
             &|o| Some(events.organization("organization.created", o)),
             &|m| Some(events.membership("organizationMembership.created", m)),
         )
         .await
-        .map_err(|e| slug_taken(e, "slug"))
 }
 
 fn new_membership(

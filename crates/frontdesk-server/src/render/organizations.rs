@@ -70,8 +70,8 @@ pub fn membership(v: &MembershipView, api: Api) -> wire::OrganizationMembership 
     }
 }
 
-/// A permission key as a `Permission`: a system one by its constant
-/// entry, a custom one from `custom` (its id, name and description).
+/// A permission key as a `Permission`: a system one named by its constant
+/// entry, a custom one by its key (until custom permissions have rows).
 fn permission(key: &PermissionKey, role: &Role) -> wire::Permission {
     let (name, description) = SYSTEM_PERMISSIONS
         .iter()

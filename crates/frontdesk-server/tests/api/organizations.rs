@@ -410,3 +410,26 @@ both_backends!(
         app.stop().await;
     }
 );
+
+both_backends!(
+    organizations_named_alike_at_once_all_get_a_slug,
+    fast,
+    |app: TestApp| async move {
+        let runs = futures_util::future::join_all(
+            (0..8).map(|_| app.post_json("/v1/organizations", json!({"name": "Race Co"}))),
+        )
+        .await;
+        let mut slugs: Vec<String> = runs
+            .iter()
+            .map(|(status, org)| {
+                assert_eq!(*status, 200, "{org}");
+                org["slug"].as_str().unwrap().to_owned()
+            })
+            .collect();
+        slugs.sort();
+        slugs.dedup();
+        assert_eq!(slugs.len(), 8, "{slugs:?}");
+        assert!(slugs.iter().all(|s| s.starts_with("race-co")), "{slugs:?}");
+        app.stop().await;
+    }
+);

@@ -110,10 +110,6 @@ pub fn router(state: &AppState) -> Router<AppState> {
         )
         .route("/v1/dev_browser", post(client::create_dev_browser))
         .route("/v1/client", get(client::get).delete(client::delete))
-        .route(
-            "/v1/oauth_callback",
-            get(oauth::callback).post(oauth::callback_post),
-        )
         .route("/v1/client/handshake", get(handshake::handshake))
         .route(
             "/v1/client/sign_ups/{id}",
@@ -214,6 +210,13 @@ pub fn router(state: &AppState) -> Router<AppState> {
             state.clone(),
             trusted_origin,
         ))
+        // The providers' way back, outside the origin check: Apple's form
+        // post comes from Apple's page and only turns into a GET
+        // (engine::oauth checks the state and the cookie).
+        .route(
+            "/v1/oauth_callback",
+            get(oauth::callback).post(oauth::callback_post),
+        )
         .layer(axum::middleware::from_fn_with_state(state.clone(), cors))
 }
 
@@ -223,10 +226,7 @@ pub fn router(state: &AppState) -> Router<AppState> {
 /// the same site act; the dev browser token travels in the URL. Requests
 /// without `Origin` are not from a browser's cross-origin fetch.
 async fn trusted_origin(State(state): State<AppState>, req: Request, next: Next) -> Response {
-    // Apple's form post to the callback comes from Apple's page; the POST
-    // only turns into a GET (engine::oauth checks the state and the cookie).
-    let changes = !matches!(*req.method(), Method::GET | Method::HEAD | Method::OPTIONS)
-        && req.uri().path() != "/v1/oauth_callback";
+    let changes = !matches!(*req.method(), Method::GET | Method::HEAD | Method::OPTIONS);
     let origin = req
         .headers()
         .get(header::ORIGIN)
