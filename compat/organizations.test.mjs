@@ -164,6 +164,79 @@ test('organizations: memberships are created, listed, changed and deleted', asyn
   );
 });
 
+test('organizations: invitations are created, listed, read and revoked', async () => {
+  const inv = await clerk.organizations.createOrganizationInvitation({
+    organizationId: org.id,
+    emailAddress: `org-carol-${suffix}@example.com`,
+    role: 'org:member',
+    inviterUserId: bob.id,
+    publicMetadata: { team: 'red' },
+    privateMetadata: { crm: 7 },
+    expiresInDays: 3,
+    notify: false,
+  });
+  assert.match(inv.id, /^orginv_/);
+  assert.equal(inv.emailAddress, `org-carol-${suffix}@example.com`);
+  assert.equal(inv.role, 'org:member');
+  assert.equal(inv.roleName, 'Member');
+  assert.equal(inv.organizationId, org.id);
+  assert.equal(inv.status, 'pending');
+  assert.deepEqual(inv.publicMetadata, { team: 'red' });
+  assert.deepEqual(inv.privateMetadata, { crm: 7 });
+  // The accept link, shown in this answer only.
+  assert.match(inv.url, /\/v1\/tickets\/accept\?ticket=[A-Za-z0-9]{43}$/);
+  assert.equal(Math.round((inv.expiresAt - inv.createdAt) / 86_400_000), 3);
+
+  const bulk = await clerk.organizations.createOrganizationInvitationBulk(org.id, [
+    { emailAddress: `org-dave-${suffix}@example.com`, role: 'org:member', notify: false },
+    { emailAddress: `org-erin-${suffix}@example.com`, role: 'org:admin', notify: false },
+  ]);
+  assert.equal(bulk.totalCount, 2);
+  assert.deepEqual(bulk.data.map((i) => i.role), ['org:member', 'org:admin']);
+  await assert.rejects(
+    clerk.organizations.createOrganizationInvitation({
+      organizationId: org.id,
+      emailAddress: `org-carol-${suffix}@example.com`,
+      role: 'org:member',
+    }),
+    apiError(422, 'duplicate_record'),
+  );
+
+  const { data, totalCount } = await clerk.organizations.getOrganizationInvitationList({
+    organizationId: org.id,
+    status: ['pending'],
+  });
+  assert.equal(totalCount, 3);
+  assert.equal(data.length, 3);
+  const got = await clerk.organizations.getOrganizationInvitation({
+    organizationId: org.id,
+    invitationId: inv.id,
+  });
+  assert.equal(got.id, inv.id);
+  assert.equal(got.url, null);
+
+  const revoked = await clerk.organizations.revokeOrganizationInvitation({
+    organizationId: org.id,
+    invitationId: inv.id,
+    requestingUserId: bob.id,
+  });
+  assert.equal(revoked.status, 'revoked');
+  await assert.rejects(
+    clerk.organizations.revokeOrganizationInvitation({ organizationId: org.id, invitationId: inv.id }),
+    apiError(422, 'organization_invitation_not_pending'),
+  );
+  const pending = await clerk.organizations.getOrganizationInvitationList({
+    organizationId: org.id,
+    status: ['pending'],
+  });
+  assert.equal(pending.totalCount, 2);
+  const fresh = await clerk.organizations.getOrganization({ organizationId: org.id });
+  assert.equal(fresh.raw.pending_invitations_count, 2);
+  // Bob's own invitations: none (his address was not invited).
+  const bobs = await clerk.users.getOrganizationInvitationList({ userId: bob.id });
+  assert.equal(bobs.totalCount, 0);
+});
+
 test('organizations.deleteOrganization deletes it with its memberships', async () => {
   const deleted = await clerk.organizations.deleteOrganization(org.id);
   assert.equal(deleted.id, org.id);

@@ -428,7 +428,11 @@ impl InstanceSettings {
                 "restrictions.block_disposable_email_domains",
                 r.block_disposable_email_domains,
             ),
-            ("organizations.enabled", self.organizations.enabled),
+            // Verified domains come after invitations (issue 17).
+            (
+                "organizations.domains_enabled",
+                self.organizations.domains_enabled,
+            ),
         ] {
             if on {
                 return Err(SettingError::new(path, NOT_AVAILABLE));

@@ -151,6 +151,14 @@ impl From<StoreError> for ApiError {
                      required permissions.",
                 ),
             ),
+            StoreError::Refused(Refusal::InvitationClosed) => Self::client(
+                StatusCode::UNPROCESSABLE_ENTITY,
+                ClerkError::new(
+                    "organization_invitation_not_pending",
+                    "This invitation is no longer pending",
+                    "The invitation has been accepted, revoked or has expired.",
+                ),
+            ),
             other => Self::internal(other),
         }
     }

@@ -10,6 +10,7 @@ pub mod atomic;
 pub mod external;
 pub mod factors;
 pub mod images;
+pub mod org_invitations;
 pub mod organizations;
 mod passkeys;
 pub mod sessions;
@@ -50,6 +51,7 @@ pub async fn run_all<S: Store>(store: &S) {
     passkeys::run_all(store).await;
     external::run_all(store).await;
     organizations::run_all(store).await;
+    org_invitations::run_all(store).await;
     webhooks::run_all(store).await;
 }
 

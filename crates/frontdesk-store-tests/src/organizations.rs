@@ -54,7 +54,7 @@ fn roles() -> Vec<Role> {
     out
 }
 
-fn org(tag: &str, max: i64) -> Organization {
+pub(crate) fn org(tag: &str, max: i64) -> Organization {
     let id = OrganizationId::generate();
     Organization {
         name: format!("Org {tag}"),

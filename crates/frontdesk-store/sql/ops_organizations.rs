@@ -642,12 +642,15 @@ impl OrganizationStore for ThisStore {
     }
 
     async fn ensure_roles(&self, roles: &[Role]) -> StoreResult<()> {
+        // Any unique column: nodes starting at once may insert the same
+        // role with the same id, which PostgreSQL reports on the primary
+        // key, not on `key`.
         let mut tx = self.pool.begin().await?;
         for r in roles {
             sqlx::query(&q(
                 "INSERT INTO organization_roles (id, key, name, description, permissions, \
                  created_at, updated_at) VALUES ($1, $2, $3, $4, $5, $6, $7) \
-                 ON CONFLICT (key) DO NOTHING",
+                 ON CONFLICT DO NOTHING",
             ))
             .bind(r.id.as_str())
             .bind(r.key.as_str())

@@ -42,6 +42,9 @@ pub enum Refusal {
     /// Nobody left in the organization could manage its members.
     #[error("the organization would keep nobody who can manage its members")]
     LastManager,
+    /// The invitation is no longer pending (accepted, revoked or expired).
+    #[error("the invitation is no longer pending")]
+    InvitationClosed,
 }
 
 pub type StoreResult<T> = Result<T, StoreError>;

@@ -13,6 +13,7 @@
 
 pub mod changes;
 mod error;
+pub mod org_invitations;
 pub mod org_rows;
 pub mod organizations;
 pub mod query;
@@ -46,6 +47,7 @@ pub use changes::{
 pub use query::{SessionQuery, UserFilter, UserOrderField, UserQuery};
 
 pub use error::{Refusal, StoreError, StoreResult};
+pub use org_invitations::InvitationStore;
 pub use organizations::OrganizationStore;
 pub use secrets::{Cipher, Resealed, SecretStore};
 
@@ -58,6 +60,7 @@ pub trait Store:
     + PasskeyStore
     + ExternalAccountStore
     + OrganizationStore
+    + InvitationStore
     + SecretStore
     + ImageStore
     + ClientStore
@@ -77,6 +80,7 @@ impl<T> Store for T where
         + PasskeyStore
         + ExternalAccountStore
         + OrganizationStore
+        + InvitationStore
         + SecretStore
         + ImageStore
         + ClientStore

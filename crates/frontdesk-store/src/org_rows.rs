@@ -2,11 +2,15 @@
 //! columns each `SELECT` names in their order.
 
 use frontdesk_domain::UnixMillis;
-use frontdesk_domain::organizations::{Membership, Organization, PermissionKey, Role};
+use frontdesk_domain::organizations::{
+    Invitation, InvitationStatus, Membership, Organization, PermissionKey, Role,
+};
+use frontdesk_types::UserId;
 use serde_json::Value;
 use sqlx::types::Json;
 
 use crate::StoreError;
+use crate::org_invitations::InvitationView;
 use crate::organizations::{MemberUser, MembershipView};
 use crate::rows::parse;
 
@@ -158,6 +162,85 @@ impl TryFrom<RoleRow> for Role {
             permissions: r.permissions.0,
             created_at: UnixMillis(r.created_at),
             updated_at: UnixMillis(r.updated_at),
+        })
+    }
+}
+
+/// An invitation with its organization, role name and inviter (`i`, `o`,
+/// `r`, `u`): the columns of [`InvitationRow`].
+pub const INVITATION_COLUMNS: &str = "i.id AS i_id, i.email_address AS i_email_address, \
+    i.role AS i_role, i.status AS i_status, i.public_metadata AS i_public_metadata, \
+    i.private_metadata AS i_private_metadata, i.inviter_id AS i_inviter_id, \
+    i.redirect_url AS i_redirect_url, i.expires_at AS i_expires_at, \
+    i.created_at AS i_created_at, i.updated_at AS i_updated_at, \
+    o.id, o.name, o.slug, o.image_url, o.public_metadata, \
+    o.private_metadata, o.max_allowed_memberships, o.admin_delete_enabled, o.members_count, \
+    o.pending_invitations_count, o.created_by, o.created_at, o.updated_at, o.version, \
+    COALESCE((SELECT e.email_address FROM email_addresses e WHERE e.id = u.primary_email_address_id), '') AS u_identifier, \
+    u.first_name AS u_first_name, u.last_name AS u_last_name, u.image_url AS u_image_url, \
+    r.name AS r_name";
+
+/// The joins [`INVITATION_COLUMNS`] reads from, after `FROM organization_invitations i`.
+pub const INVITATION_JOINS: &str = "JOIN organizations o ON o.id = i.organization_id \
+    LEFT JOIN users u ON u.id = i.inviter_id \
+    LEFT JOIN organization_roles r ON r.key = i.role";
+
+#[derive(Debug, sqlx::FromRow)]
+pub struct InvitationRow {
+    pub i_id: String,
+    pub i_email_address: String,
+    pub i_role: String,
+    pub i_status: String,
+    pub i_public_metadata: Json<Value>,
+    pub i_private_metadata: Json<Value>,
+    pub i_inviter_id: Option<String>,
+    pub i_redirect_url: Option<String>,
+    pub i_expires_at: i64,
+    pub i_created_at: i64,
+    pub i_updated_at: i64,
+    #[sqlx(flatten)]
+    pub org: OrgRow,
+    pub u_identifier: Option<String>,
+    pub u_first_name: Option<String>,
+    pub u_last_name: Option<String>,
+    pub u_image_url: Option<String>,
+    pub r_name: Option<String>,
+}
+
+impl TryFrom<InvitationRow> for InvitationView {
+    type Error = StoreError;
+    fn try_from(r: InvitationRow) -> Result<Self, StoreError> {
+        let organization = Organization::try_from(r.org)?;
+        let inviter_id: Option<UserId> = r
+            .i_inviter_id
+            .map(|u| parse("invitation inviter", &u))
+            .transpose()?;
+        let status = InvitationStatus::parse(&r.i_status)
+            .ok_or_else(|| StoreError::Corrupt(format!("invitation status `{}`", r.i_status)))?;
+        Ok(InvitationView {
+            invitation: Invitation {
+                id: parse("invitation id", &r.i_id)?,
+                organization_id: organization.id.clone(),
+                email_address: r.i_email_address,
+                role: parse_role(&r.i_role)?,
+                status,
+                public_metadata: r.i_public_metadata.0,
+                private_metadata: r.i_private_metadata.0,
+                inviter_id: inviter_id.clone(),
+                redirect_url: r.i_redirect_url,
+                expires_at: UnixMillis(r.i_expires_at),
+                created_at: UnixMillis(r.i_created_at),
+                updated_at: UnixMillis(r.i_updated_at),
+            },
+            inviter: inviter_id.map(|user_id| MemberUser {
+                user_id,
+                identifier: r.u_identifier.unwrap_or_default(),
+                first_name: r.u_first_name,
+                last_name: r.u_last_name,
+                image_url: r.u_image_url,
+            }),
+            organization,
+            role_name: r.r_name.unwrap_or_default(),
         })
     }
 }

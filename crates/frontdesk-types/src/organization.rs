@@ -36,7 +36,9 @@ pub struct PublicUserData {
     pub user_id: String,
     pub first_name: Option<String>,
     pub last_name: Option<String>,
-    /// Clerk still sends the deprecated twin of `image_url`.
+    /// Clerk still sends the deprecated twin of `image_url` with
+    /// memberships (not with an invitation's inviter).
+    #[serde(skip_serializing_if = "Option::is_none", default)]
     pub profile_image_url: Option<String>,
     pub image_url: String,
     pub has_image: bool,
@@ -95,4 +97,44 @@ pub struct Role {
 pub struct Paginated<T> {
     pub data: Vec<T>,
     pub total_count: i64,
+}
+
+/// The organization an invitation is to, as the invitee sees it.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct PublicOrganizationData {
+    pub id: String,
+    pub name: String,
+    pub slug: String,
+    pub image_url: String,
+    pub has_image: bool,
+}
+
+/// An invitation to an organization. `inviter_id`, `public_inviter_data`
+/// and `private_metadata` are the Backend API's (and webhooks') only;
+/// `public_organization_data` is shown to the invitee (the Frontend API's
+/// `/v1/me/organization_invitations`) and in webhooks.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct OrganizationInvitation {
+    pub object: String,
+    pub id: String,
+    pub email_address: String,
+    pub role: String,
+    pub role_name: String,
+    pub organization_id: String,
+    pub status: String,
+    pub public_metadata: Value,
+    #[serde(skip_serializing_if = "Option::is_none", default)]
+    pub private_metadata: Option<Value>,
+    #[serde(skip_serializing_if = "Option::is_none", default)]
+    pub inviter_id: Option<Option<String>>,
+    #[serde(skip_serializing_if = "Option::is_none", default)]
+    pub public_inviter_data: Option<Option<PublicUserData>>,
+    #[serde(skip_serializing_if = "Option::is_none", default)]
+    pub public_organization_data: Option<PublicOrganizationData>,
+    /// The link that accepts the invitation: in the answer that created it
+    /// only (its ticket is stored hashed), `null` afterwards.
+    pub url: Option<String>,
+    pub expires_at: Option<i64>,
+    pub created_at: i64,
+    pub updated_at: i64,
 }

@@ -28,7 +28,7 @@ pub use sign_in::{
     AfterCode, AfterFirstFactor, FirstFactor, PASSKEY_MAX_ATTEMPTS, PasskeyChallenge, SecondFactor,
     SecondFactorTry, SignInAttempt, SignInStatus,
 };
-pub use sign_up::{SignUpAttempt, SignUpStatus, SignUpVerification};
+pub use sign_up::{SignUpAttempt, SignUpStatus, SignUpVerification, TicketProof};
 
 /// How long an unfinished attempt lives.
 pub const ATTEMPT_TTL_SECS: i64 = 86_400;

@@ -201,6 +201,10 @@ pub struct SignInAttempt {
     /// The address belongs to an enterprise connection: the only way in.
     #[serde(default)]
     pub enterprise: Option<super::oauth::EnterpriseFactor>,
+    /// The first factor was an invitation's ticket (the link mailed to the
+    /// address): the invitation to accept once the sign-in completes.
+    #[serde(default)]
+    pub ticket: Option<String>,
 }
 
 /// What the engine must do after a code was tried, decided on the attempt as
@@ -248,6 +252,7 @@ impl SignInAttempt {
             passkey: None,
             oauth: None,
             enterprise: None,
+            ticket: None,
         }
     }
 

@@ -60,6 +60,14 @@ impl FromStr for SignUpVerification {
     }
 }
 
+/// An invitation's ticket (the link mailed to an address) proved the
+/// address: which invitation the account joins once made, and the address.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct TicketProof {
+    pub invitation_id: String,
+    pub email_address: String,
+}
+
 /// A sign-up in progress.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct SignUpAttempt {
@@ -81,6 +89,9 @@ pub struct SignUpAttempt {
     /// no code.
     #[serde(default)]
     pub oauth: Option<super::oauth::OAuthVerification>,
+    /// Started from an invitation's ticket (`strategy=ticket`).
+    #[serde(default)]
+    pub ticket: Option<TicketProof>,
 }
 
 impl SignUpAttempt {
@@ -99,6 +110,7 @@ impl SignUpAttempt {
             created_session_id: None,
             abandon_at,
             oauth: None,
+            ticket: None,
         }
     }
 
@@ -115,6 +127,16 @@ impl SignUpAttempt {
             .as_ref()
             .is_some_and(|v| v.status == CodeStatus::Verified)
             || self.email_from_provider()
+            || self.email_from_ticket()
+    }
+
+    /// The address is the one an invitation's ticket was mailed to (another
+    /// address typed later is not proven by it).
+    pub fn email_from_ticket(&self) -> bool {
+        match (&self.ticket, &self.email_address) {
+            (Some(t), Some(email)) => t.email_address.eq_ignore_ascii_case(email),
+            _ => false,
+        }
     }
 
     /// The identity a verified trip to a provider named.

@@ -2,7 +2,8 @@
 //!
 //! - [`keys`]: names, slugs, role and permission keys as Clerk accepts them,
 //!   and the system roles every instance starts with;
-//! - [`records`]: what the store keeps;
+//! - [`records`]: what the store keeps (organizations, memberships, roles,
+//!   invitations);
 //! - [`claims`]: the `o` claim of a v2 session token.
 
 pub mod claims;
@@ -14,4 +15,4 @@ pub use keys::{
     ADMIN, CREATOR_NEEDS, MEMBER, OrgError, OrgName, OrgSlug, PermissionKey, RoleKey,
     SYSTEM_PERMISSIONS, system_roles,
 };
-pub use records::{Membership, Organization, Permission, Role};
+pub use records::{Invitation, InvitationStatus, Membership, Organization, Permission, Role};

@@ -3,7 +3,10 @@
 //! shapes (Frontend and Backend API, webhooks) are rendered from these by
 //! the server.
 
-use frontdesk_types::{OrganizationId, OrganizationMembershipId, PermissionId, RoleId, UserId};
+use frontdesk_types::{
+    OrganizationId, OrganizationInvitationId, OrganizationMembershipId, PermissionId, RoleId,
+    UserId,
+};
 use serde_json::Value;
 
 use super::keys::{PermissionKey, RoleKey};
@@ -87,4 +90,70 @@ pub struct Permission {
     pub description: String,
     pub created_at: UnixMillis,
     pub updated_at: UnixMillis,
+}
+
+/// Where an invitation stands. A pending invitation past its expiry is
+/// [`InvitationStatus::Expired`] ([`Invitation::status_at`]), whatever the
+/// row says.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum InvitationStatus {
+    Pending,
+    Accepted,
+    Revoked,
+    Expired,
+}
+
+impl InvitationStatus {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::Pending => "pending",
+            Self::Accepted => "accepted",
+            Self::Revoked => "revoked",
+            Self::Expired => "expired",
+        }
+    }
+
+    pub fn parse(s: &str) -> Option<Self> {
+        Some(match s {
+            "pending" => Self::Pending,
+            "accepted" => Self::Accepted,
+            "revoked" => Self::Revoked,
+            "expired" => Self::Expired,
+            _ => return None,
+        })
+    }
+}
+
+/// An invitation to join an organization, sent to an email address; whoever
+/// proves they own the address (signed in with it verified, or through
+/// the emailed ticket) becomes a member with `role`.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Invitation {
+    pub id: OrganizationInvitationId,
+    pub organization_id: OrganizationId,
+    /// Lower-cased, as addresses are compared.
+    pub email_address: String,
+    pub role: RoleKey,
+    /// As stored; see [`Invitation::status_at`].
+    pub status: InvitationStatus,
+    /// Given to the membership the invitation becomes.
+    pub public_metadata: Value,
+    pub private_metadata: Value,
+    pub inviter_id: Option<UserId>,
+    /// Where the emailed link leads once the ticket is checked.
+    pub redirect_url: Option<String>,
+    pub expires_at: UnixMillis,
+    pub created_at: UnixMillis,
+    pub updated_at: UnixMillis,
+}
+
+impl Invitation {
+    /// The status as of `now`: pending ones expire.
+    pub fn status_at(&self, now: UnixMillis) -> InvitationStatus {
+        if self.status == InvitationStatus::Pending && self.expires_at.0 <= now.0 {
+            InvitationStatus::Expired
+        } else {
+            self.status
+        }
+    }
 }

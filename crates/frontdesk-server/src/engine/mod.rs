@@ -20,6 +20,7 @@ pub mod flows;
 pub mod images;
 pub mod mfa;
 pub mod oauth;
+pub mod org_invitations;
 pub mod organizations;
 pub mod passkeys;
 pub mod reverify;

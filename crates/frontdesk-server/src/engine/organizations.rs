@@ -410,3 +410,53 @@ pub async fn remove_member(
             other => other.into(),
         })
 }
+
+/// The signed-in user's membership of the organization `id` names, when it
+/// grants `needs` (a system permission such as `org:sys_memberships:manage`;
+/// `None`: any member). The Frontend API acts for a member, within the
+/// permissions of their role as stored now: an organization the user is
+/// not in is not found, a permission the role lacks is refused.
+pub async fn acting_member(
+    state: &AppState,
+    id: &str,
+    user: &UserId,
+    needs: Option<&str>,
+) -> ApiResult<MembershipView> {
+    let org: OrganizationId = id
+        .parse()
+        .map_err(|_| ApiError::not_found("organization"))?;
+    let member = state
+        .store
+        .membership(&org, user)
+        .await?
+        .ok_or_else(|| ApiError::not_found("organization"))?;
+    if let Some(needs) = needs
+        && !member.permissions.iter().any(|p| p.as_str() == needs)
+    {
+        return Err(ApiError::client(
+            axum::http::StatusCode::FORBIDDEN,
+            frontdesk_types::ClerkError::new(
+                "not_allowed_access",
+                "You are not authorized to perform this request",
+                format!("Your role in this organization does not grant `{needs}`."),
+            ),
+        ));
+    }
+    Ok(member)
+}
+
+/// Refused unless the instance has organizations on (Clerk's answer to the
+/// Frontend API on an instance without them).
+pub fn require_enabled(state: &AppState) -> ApiResult<()> {
+    if state.settings().settings.organizations.enabled {
+        return Ok(());
+    }
+    Err(ApiError::client(
+        axum::http::StatusCode::FORBIDDEN,
+        frontdesk_types::ClerkError::new(
+            "organization_not_enabled_in_instance",
+            "Organizations are not enabled",
+            "The organizations feature is not enabled for this instance.",
+        ),
+    ))
+}

@@ -50,6 +50,9 @@ async fn completed(
         a.complete(session.id.to_string());
     })
     .await?;
+    if let Some(invitation) = &attempt.ticket {
+        super::org_invitations::accept_after_ticket(state, invitation, &session.user_id).await?;
+    }
     Ok(attempt)
 }
 
@@ -237,6 +240,48 @@ pub async fn start(
             }
         }
         _ => Ok((attempt, Ok(()))),
+    }
+}
+
+/// `strategy=ticket`: an invitation's ticket (the link mailed to its
+/// address) is the first factor of the address's account, as an email
+/// link would be; a second factor is still asked for. The invitation is
+/// accepted when the sign-in completes. No account for the address: the
+/// invitee signs up instead (`/v1/tickets/accept` sends them there).
+pub async fn start_ticket(
+    state: &AppState,
+    browser: &mut Browser,
+    ticket: &str,
+) -> ApiResult<Step> {
+    let client = browser.ensure_client(state).await?;
+    let found = super::org_invitations::by_ticket(state, ticket).await?;
+    let email = found.invitation.email_address.clone();
+    let user = state
+        .store
+        .find_user_by_email(&email)
+        .await?
+        .ok_or_else(|| {
+            ApiError::bad_param(
+                "identifier",
+                "form_identifier_not_found",
+                "There is no account for this invitation's address yet: sign up with it.",
+            )
+        })?;
+    let now = UnixMillis::now();
+    let mut attempt = SignInAttempt::new(
+        format!("sia_{}", frontdesk_types::id::random_base62(16)),
+        Some(email),
+        Some(user.id.to_string()),
+        user.primary_email_address_id
+            .as_ref()
+            .map(|e| e.to_string()),
+        now.plus_secs(ATTEMPT_TTL_SECS),
+    );
+    attempt.ticket = Some(found.invitation.id.to_string());
+    flows::insert(state, &client.id, &attempt, now).await?;
+    match first_factor_passed(state, browser, &attempt.id, &user.id, false, now).await? {
+        Ok(done) => Ok((done, Ok(()))),
+        Err(e) => Ok((attempt, Err(e))),
     }
 }
 

@@ -296,6 +296,13 @@ async fn complete(
     let identity = attempt.external_identity().cloned();
     let mut user = User::new(now);
     let proof = match identity.as_ref().filter(|_| attempt.email_from_provider()) {
+        // An invitation mailed to the address carried the ticket.
+        _ if attempt.email_from_ticket() => Verification {
+            status: VerificationStatus::Verified,
+            strategy: "ticket".into(),
+            attempts: None,
+            expire_at: None,
+        },
         // The provider vouched for the address (Clerk's `from_oauth_google`).
         Some(i) => Verification {
             status: VerificationStatus::Verified,
@@ -333,6 +340,13 @@ async fn complete(
     if let Some(identity) = &identity {
         let client = browser.ensure_client(state).await?.id.to_string();
         super::oauth::join(state, &client, &user.id, identity, now).await?;
+    }
+    if let Some(ticket) = attempt
+        .ticket
+        .as_ref()
+        .filter(|_| attempt.email_from_ticket())
+    {
+        super::org_invitations::accept_after_ticket(state, &ticket.invitation_id, &user.id).await?;
     }
     let (_, session) = browser
         .sign_in(
@@ -425,6 +439,42 @@ pub async fn start_transfer(
     oauth.returned(OAuthStatus::Verified, Some(identity.clone()), None);
     attempt.oauth = Some(oauth);
     fill_from(&mut attempt, Some(&identity));
+    flows::insert(state, &client.id, &attempt, now).await?;
+    complete(state, browser, attempt, now).await
+}
+
+/// `strategy=ticket`: a sign-up for the address an invitation was mailed to,
+/// proven by its ticket (no code is sent); it completes once the required
+/// fields are given (the password, typically, in a `PATCH`), and the new
+/// account joins the organization. Invitations are how people join a
+/// restricted instance, so its restriction does not apply.
+pub async fn start_ticket(
+    state: &AppState,
+    browser: &mut Browser,
+    ticket: &str,
+    fields: Fields,
+) -> ApiResult<SignUpAttempt> {
+    let client = browser.ensure_client(state).await?;
+    let found = super::org_invitations::by_ticket(state, ticket).await?;
+    let email = found.invitation.email_address.clone();
+    if state.store.find_user_by_email(&email).await?.is_some() {
+        return Err(ApiError::identifier_taken("email_address", "email address"));
+    }
+    let now = UnixMillis::now();
+    let mut attempt = SignUpAttempt::new(
+        format!("sua_{}", frontdesk_types::id::random_base62(16)),
+        now.plus_secs(ATTEMPT_TTL_SECS),
+    );
+    let fields = Fields {
+        email_address: None,
+        ..fields
+    };
+    check(state, &attempt, fields).await?.apply(&mut attempt);
+    attempt.set_email(email.clone());
+    attempt.ticket = Some(frontdesk_domain::flows::TicketProof {
+        invitation_id: found.invitation.id.to_string(),
+        email_address: email,
+    });
     flows::insert(state, &client.id, &attempt, now).await?;
     complete(state, browser, attempt, now).await
 }

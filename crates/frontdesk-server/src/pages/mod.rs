@@ -21,6 +21,7 @@ mod delete;
 mod factor_two;
 mod guard;
 mod home;
+mod invitation;
 mod layout;
 mod passkeys;
 mod profile;
@@ -136,6 +137,10 @@ pub fn router(state: &AppState) -> Router<AppState> {
         .route(
             "/user/verify",
             post(two_step::confirm).layer(limited(guard::Limit::Attempt)),
+        )
+        .route(
+            "/invitation",
+            post(invitation::submit).layer(limited(guard::Limit::Create)),
         )
         .route(
             "/sign-out",

@@ -77,12 +77,17 @@ fn render(
 }
 
 /// `GET /sign-in`: the form; a browser already signed in goes on at once.
+/// With an invitation's ticket (`__clerk_ticket`), the invitation.
 pub async fn show(
     State(state): State<AppState>,
     Extension(token): Extension<CsrfToken>,
     fapi: Browser,
     Query(next): Query<Next>,
+    q: crate::extract::QueryParams,
 ) -> Response {
+    if let Some(ticket) = q.text("__clerk_ticket") {
+        return super::invitation::show(&state, &token, &fapi, &ticket, next).await;
+    }
     if let Ok((session, _)) = crate::engine::account::signed_in(&state, &fapi, None).await {
         if session.status == frontdesk_domain::entities::SessionStatus::Pending {
             return see_other(&fapi, super::SETUP_MFA);

@@ -108,13 +108,18 @@ fn render(
     )
 }
 
-/// `GET /sign-up`.
+/// `GET /sign-up`; with an invitation's ticket (`__clerk_ticket`), the
+/// invitation.
 pub async fn show(
     State(state): State<AppState>,
     Extension(token): Extension<CsrfToken>,
     fapi: Browser,
     Query(next): Query<Next>,
+    q: crate::extract::QueryParams,
 ) -> Response {
+    if let Some(ticket) = q.text("__clerk_ticket") {
+        return super::invitation::show(&state, &token, &fapi, &ticket, next).await;
+    }
     let form = SignUpForm {
         next,
         ..SignUpForm::default()

@@ -214,7 +214,8 @@ pub fn frontend_user(state: &AppState, u: &User, now: UnixMillis) -> wire_user::
         passkeys: u.passkeys.iter().map(passkey).collect(),
         private_metadata: None,
         organization_memberships: Some(Vec::new()),
-        // The Frontend API types this as an integer; organizations are off.
+        // The Frontend API types this as an integer; clerk-js reads 0 as
+        // "no limit" (Frontdesk has none).
         create_organizations_limit: Some(0),
         ..user(state, u, now)
     }

@@ -1,7 +1,9 @@
 //! Organizations in Clerk's wire shapes: the Backend API's (with private
 //! metadata and `created_by`) and the Frontend API's (`Client.*`, without).
 
+use frontdesk_domain::UnixMillis;
 use frontdesk_domain::organizations::{Organization, PermissionKey, Role, SYSTEM_PERMISSIONS};
+use frontdesk_store::org_invitations::InvitationView;
 use frontdesk_store::organizations::MembershipView;
 use frontdesk_types::organization as wire;
 
@@ -103,5 +105,78 @@ pub fn role(r: &Role) -> wire::Role {
         permissions: r.permissions.iter().map(|p| permission(p, r)).collect(),
         created_at: r.created_at.0,
         updated_at: r.updated_at.0,
+    }
+}
+
+/// The organization of an invitation, as its invitee sees it.
+pub fn public_organization(o: &Organization) -> wire::PublicOrganizationData {
+    wire::PublicOrganizationData {
+        id: o.id.to_string(),
+        name: o.name.clone(),
+        slug: o.slug.clone(),
+        image_url: o.image_url.clone().unwrap_or_default(),
+        has_image: o.image_url.is_some(),
+    }
+}
+
+/// Who an invitation's audience is: the Backend API and webhooks see
+/// everything (and, in lists across organizations, which organization each
+/// is to); the Frontend API shows an organization's invitations to its
+/// admins (no private metadata, no inviter) and a user's own invitations
+/// with the organization they are to.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum InvitationFor {
+    Backend,
+    BackendAcross,
+    Organization,
+    Invitee,
+}
+
+/// An invitation; `url` is the accept link, known only when it was just
+/// created.
+pub fn invitation(
+    v: &InvitationView,
+    audience: InvitationFor,
+    url: Option<String>,
+    now: UnixMillis,
+) -> wire::OrganizationInvitation {
+    let i = &v.invitation;
+    let backend = matches!(
+        audience,
+        InvitationFor::Backend | InvitationFor::BackendAcross
+    );
+    let inviter = v.inviter.as_ref().map(|u| {
+        let image = u.image_url.clone();
+        wire::PublicUserData {
+            user_id: u.user_id.to_string(),
+            first_name: u.first_name.clone(),
+            last_name: u.last_name.clone(),
+            profile_image_url: None,
+            has_image: image.is_some(),
+            image_url: image.unwrap_or_default(),
+            identifier: Some(u.identifier.clone()),
+        }
+    });
+    wire::OrganizationInvitation {
+        object: "organization_invitation".to_owned(),
+        id: i.id.to_string(),
+        email_address: i.email_address.clone(),
+        role: i.role.to_string(),
+        role_name: v.role_name.clone(),
+        organization_id: i.organization_id.to_string(),
+        status: i.status_at(now).as_str().to_owned(),
+        public_metadata: i.public_metadata.clone(),
+        private_metadata: backend.then(|| i.private_metadata.clone()),
+        inviter_id: backend.then(|| i.inviter_id.as_ref().map(|u| u.to_string())),
+        public_inviter_data: backend.then_some(inviter),
+        public_organization_data: matches!(
+            audience,
+            InvitationFor::BackendAcross | InvitationFor::Invitee
+        )
+        .then(|| public_organization(&v.organization)),
+        url,
+        expires_at: Some(i.expires_at.0),
+        created_at: i.created_at.0,
+        updated_at: i.updated_at.0,
     }
 }

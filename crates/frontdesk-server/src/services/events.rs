@@ -10,8 +10,9 @@ use frontdesk_domain::UnixMillis;
 use frontdesk_domain::entities::{Session, SessionStatus, User};
 use frontdesk_domain::organizations::Organization;
 use frontdesk_domain::webhooks::OutboxEvent;
+use frontdesk_store::org_invitations::InvitationView;
 use frontdesk_store::organizations::MembershipView;
-use frontdesk_types::MessageId;
+use frontdesk_types::{MessageId, UserId};
 use serde::Serialize;
 use serde_json::{Value, json};
 
@@ -119,6 +120,35 @@ impl Events<'_> {
             event_type,
             Self::object(render::membership(m, Api::Backend)),
         )
+    }
+
+    /// `organizationInvitation.created` / `.revoked`: the invitation with
+    /// the organization it is to.
+    pub fn invitation(&self, event_type: &str, v: &InvitationView) -> OutboxEvent {
+        let body = render::organizations::invitation(
+            v,
+            render::organizations::InvitationFor::Backend,
+            None,
+            self.now,
+        );
+        self.envelope(event_type, Self::object(body))
+    }
+
+    /// `organizationInvitation.accepted`: the invitation, who accepted it,
+    /// and (as Clerk's schema has it) the organization under `data`.
+    pub fn invitation_accepted(&self, v: &InvitationView, user: &UserId) -> OutboxEvent {
+        let mut body = Self::object(render::organizations::invitation(
+            v,
+            render::organizations::InvitationFor::Backend,
+            None,
+            self.now,
+        ));
+        if let Value::Object(map) = &mut body {
+            map.insert("user_id".to_owned(), json!(user));
+            let org = Self::object(render::organizations::public_organization(&v.organization));
+            map.insert("data".to_owned(), json!({"public_organization_data": org}));
+        }
+        self.envelope("organizationInvitation.accepted", body)
     }
 
     pub fn session_created(&self, s: &Session, u: &User) -> OutboxEvent {

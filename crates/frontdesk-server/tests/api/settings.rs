@@ -108,8 +108,8 @@ both_backends!(
             ),
             (
                 "/v1/instance/organization_settings",
-                json!({"enabled": true}),
-                "organizations.enabled",
+                json!({"domains_enabled": true}),
+                "organizations.domains_enabled",
             ),
             (
                 "/v1/instance/settings",

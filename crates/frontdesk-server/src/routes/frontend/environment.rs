@@ -168,7 +168,8 @@ pub async fn get(State(state): State<AppState>, fapi: Browser) -> Response {
                 "show_sign_in_button": settings.sign_in.passkey,
                 "satisfies_second_factor": true,
             },
-            "actions": {"delete_self": true, "create_organization": false},
+            // Any signed-in user may create organizations once they are on.
+            "actions": {"delete_self": true, "create_organization": settings.organizations.enabled},
             "attack_protection": {"user_lockout": {"enabled": true, "max_attempts": 10, "duration_in_minutes": 60}},
         },
         "organization_settings": organization_settings(&settings.organizations),

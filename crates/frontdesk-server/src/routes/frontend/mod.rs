@@ -20,11 +20,14 @@ mod me_image;
 mod me_organizations;
 mod me_passkeys;
 mod oauth;
+mod org_invitations;
+mod organizations;
 mod render;
 mod reverify;
 mod sessions;
 mod sign_ins;
 mod sign_ups;
+mod tickets;
 
 use axum::Router;
 use axum::extract::{Request, State};
@@ -109,6 +112,7 @@ pub fn router(state: &AppState) -> Router<AppState> {
             get(environment::get).patch(environment::get),
         )
         .route("/v1/dev_browser", post(client::create_dev_browser))
+        .route("/v1/tickets/accept", get(tickets::accept))
         .route("/v1/client", get(client::get).delete(client::delete))
         .route("/v1/client/handshake", get(handshake::handshake))
         .route(
@@ -200,10 +204,7 @@ pub fn router(state: &AppState) -> Router<AppState> {
             post(sign_ins::prepare_second_factor),
         )
         .route("/v1/me/sessions/{id}/revoke", post(me::revoke_session))
-        .route(
-            "/v1/organizations",
-            post(crate::routes::organizations::create),
-        )
+        .merge(organizations_router())
         .merge(creates)
         .merge(attempts)
         .layer(axum::middleware::from_fn_with_state(
@@ -218,6 +219,57 @@ pub fn router(state: &AppState) -> Router<AppState> {
             get(oauth::callback).post(oauth::callback_post),
         )
         .layer(axum::middleware::from_fn_with_state(state.clone(), cors))
+}
+
+/// The organizations of the signed-in user (issue 17).
+fn organizations_router() -> Router<AppState> {
+    use axum::routing::patch;
+    use organizations as o;
+    Router::new()
+        .route("/v1/organizations", post(o::create))
+        .route(
+            "/v1/organizations/{org}",
+            get(o::get).patch(o::update).delete(o::delete),
+        )
+        .route(
+            "/v1/organizations/{org}/memberships",
+            get(o::members).post(o::add_member),
+        )
+        .route(
+            "/v1/organizations/{org}/memberships/{user_id}",
+            patch(o::change_role).delete(o::remove_member),
+        )
+        .route("/v1/organizations/{org}/roles", get(o::roles))
+        .route("/v1/organizations/{org}/domains", get(o::nothing_yet))
+        .route(
+            "/v1/organizations/{org}/membership_requests",
+            get(o::nothing_yet),
+        )
+        .route("/v1/me/organization_suggestions", get(o::no_suggestions))
+        .route(
+            "/v1/organizations/{org}/invitations",
+            get(org_invitations::list).post(org_invitations::create),
+        )
+        .route(
+            "/v1/organizations/{org}/invitations/bulk",
+            post(org_invitations::bulk),
+        )
+        .route(
+            "/v1/organizations/{org}/invitations/pending",
+            get(org_invitations::pending),
+        )
+        .route(
+            "/v1/organizations/{org}/invitations/{inv}/revoke",
+            post(org_invitations::revoke),
+        )
+        .route(
+            "/v1/me/organization_invitations",
+            get(org_invitations::mine),
+        )
+        .route(
+            "/v1/me/organization_invitations/{inv}/accept",
+            post(org_invitations::accept),
+        )
 }
 
 /// State-changing calls from a browser must come from a page Frontdesk

@@ -96,6 +96,22 @@ fn from_oauth(strategy: &str) -> fe::Verification {
     }
 }
 
+/// An invitation's ticket, verified (`Stubs.Verification.Ticket`).
+fn ticket_verification() -> fe::Verification {
+    fe::Verification {
+        object: "verification_ticket".to_owned(),
+        status: "verified".to_owned(),
+        strategy: "ticket".to_owned(),
+        attempts: None,
+        expire_at: None,
+        next_action: Some(String::new()),
+        supported_strategies: Some(Vec::new()),
+        nonce: None,
+        external_verification_redirect_url: None,
+        error: None,
+    }
+}
+
 pub fn sign_up(a: &SignUpAttempt, rules: &SignUpSettings) -> fe::SignUp {
     let owned = |fields: Vec<&str>| fields.into_iter().map(str::to_owned).collect();
     let (mut required, mut optional) = (vec!["email_address", "password"], Vec::new());
@@ -131,6 +147,7 @@ pub fn sign_up(a: &SignUpAttempt, rules: &SignUpSettings) -> fe::SignUp {
             // the strategy is another (`SignUpEmailCodeCard`, ui 1.36.0).
             // The schema's verification needs both, so there is no object.
             email_address: match (&a.oauth, a.email_from_provider()) {
+                _ if a.email_from_ticket() => Some(ticket_verification()),
                 (Some(o), true) => Some(from_oauth(o.strategy.as_str())),
                 _ => a.email_verification.as_ref().map(verification),
             },
@@ -233,6 +250,7 @@ pub fn sign_in(a: &SignInAttempt, rules: &SignInSettings) -> fe::SignIn {
         }),
         // A passkey challenge is sent after any code (sending a code drops it).
         first_factor_verification: match (&a.passkey, &a.first_factor, &a.oauth) {
+            _ if a.ticket.is_some() => Some(ticket_verification()),
             (Some(p), _, _) => Some(passkey_verification(p)),
             (None, Some(code), _) => Some(verification(code)),
             (None, None, Some(o)) => Some(oauth_verification(o)),

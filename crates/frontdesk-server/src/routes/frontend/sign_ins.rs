@@ -23,6 +23,8 @@ pub struct Create {
     /// `true`: carry over the identity a sign-up through a provider found
     /// taken.
     transfer: Option<String>,
+    /// With `strategy=ticket`: an invitation's ticket.
+    ticket: Option<String>,
 }
 
 /// The attempt, or the refusal (with the cookies the step set).
@@ -59,6 +61,11 @@ pub async fn create(
         };
         let attempt = sign_in::start_blank(&state, &mut fapi, Some(trip)).await?;
         return answer(&state, &mut fapi, (attempt, Ok(()))).await;
+    }
+    if body.strategy.as_deref() == Some("ticket") {
+        let ticket = body.ticket.as_deref().unwrap_or_default();
+        let step = sign_in::start_ticket(&state, &mut fapi, ticket).await?;
+        return answer(&state, &mut fapi, step).await;
     }
     // clerk-js may start the hand-off with the identifier at once.
     if body.strategy.as_deref() == Some("enterprise_sso") {

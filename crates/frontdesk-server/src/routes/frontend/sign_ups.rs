@@ -23,6 +23,8 @@ pub struct Create {
     redirect_url: Option<String>,
     action_complete_redirect_url: Option<String>,
     transfer: Option<String>,
+    /// With `strategy=ticket`: an invitation's ticket.
+    ticket: Option<String>,
 }
 
 pub async fn create(
@@ -39,7 +41,10 @@ pub async fn create(
             redirect_url: body.redirect_url.as_deref(),
             action_complete_redirect_url: body.action_complete_redirect_url.as_deref(),
         });
-    let started = if body.transfer.as_deref() == Some("true") {
+    let started = if body.strategy.as_deref() == Some("ticket") {
+        let ticket = body.ticket.as_deref().unwrap_or_default();
+        sign_up::start_ticket(&state, &mut fapi, ticket, body.fields).await
+    } else if body.transfer.as_deref() == Some("true") {
         sign_up::start_transfer(&state, &mut fapi, body.fields).await
     } else {
         sign_up::start(&state, &mut fapi, body.fields, trip).await

@@ -6,6 +6,7 @@ use axum::extract::{Path, State};
 use axum::routing::{get, patch};
 use frontdesk_domain::organizations::RoleKey;
 use frontdesk_store::organizations::{MemberQuery, MembershipView, Page};
+use frontdesk_types::OrganizationId;
 use frontdesk_types::organization::{OrganizationMembership, Paginated, Role};
 use serde::Deserialize;
 
@@ -47,6 +48,14 @@ async fn list(
     q: QueryParams,
 ) -> ApiResult<MembershipPage> {
     let org = orgs::load(&state, &org).await?;
+    let query = member_query(org.id, &q)?;
+    Ok(page(state.store.list_memberships(&query).await?))
+}
+
+/// The members of `org` a list asks for: `role`, `user_id`,
+/// `email_address` (each repeatable), `query`, `order_by`, the page. Both
+/// APIs take the same parameters.
+pub fn member_query(org: OrganizationId, q: &QueryParams) -> ApiResult<MemberQuery> {
     let (limit, offset) = q.page()?;
     let descending = match q.text("order_by").as_deref() {
         None | Some("-created_at") => true,
@@ -73,8 +82,8 @@ async fn list(
         .iter()
         .map(|u| parse_user_id(u))
         .collect::<ApiResult<Vec<_>>>()?;
-    let query = MemberQuery {
-        organization_id: org.id,
+    Ok(MemberQuery {
+        organization_id: org,
         roles,
         user_ids,
         email_addresses: q.all("email_address"),
@@ -82,8 +91,7 @@ async fn list(
         descending,
         limit,
         offset,
-    };
-    Ok(page(state.store.list_memberships(&query).await?))
+    })
 }
 
 #[derive(Debug, Deserialize)]
@@ -153,10 +161,15 @@ async fn roles(
     State(state): State<AppState>,
     q: QueryParams,
 ) -> ApiResult<ApiJson<Paginated<Role>>> {
+    Ok(ApiJson(roles_page(&state, &q).await?))
+}
+
+/// A page of the instance's roles.
+pub async fn roles_page(state: &AppState, q: &QueryParams) -> ApiResult<Paginated<Role>> {
     let (limit, offset) = q.page()?;
     let all = state.store.roles().await?;
     let total_count = all.len() as i64;
-    Ok(ApiJson(Paginated {
+    Ok(Paginated {
         data: all
             .iter()
             .skip(offset as usize)
@@ -164,5 +177,5 @@ async fn roles(
             .map(role)
             .collect(),
         total_count,
-    }))
+    })
 }

@@ -25,7 +25,7 @@ use lettre::transport::smtp::authentication::Credentials;
 use lettre::transport::smtp::client::{Tls, TlsParameters};
 use lettre::{Address, AsyncSmtpTransport, AsyncTransport, Message, Tokio1Executor};
 
-pub use outbox::{Purpose, send_code, worker};
+pub use outbox::{Purpose, queue, send_code, worker};
 
 use crate::config::{ConfigError, SmtpConfig, SmtpTls};
 use crate::state::AppState;
@@ -63,6 +63,40 @@ pub fn taken_email(app: &str) -> Email {
     );
     Email {
         subject: "You already have an account".to_owned(),
+        text,
+        html,
+    }
+}
+
+/// An invitation to join an organization: who invites, to what, and the
+/// link that accepts (it carries the ticket; the only copy outside the
+/// recipient's mailbox is its hash).
+pub fn invitation_email(
+    org: &str,
+    inviter: Option<&str>,
+    url: &str,
+    days: i64,
+    app: &str,
+) -> Email {
+    let who = inviter.map_or_else(|| "You have been".to_owned(), |i| format!("{i} has"));
+    let text = format!(
+        "{who} invited you to join {org} on {app}.\n\nAccept the invitation: {url}\n\n\
+         The link expires in {days} days. If you did not expect it, ignore this email.\n\n— {app}\n"
+    );
+    let (who_h, org_h, url_h, app_h) = (
+        escape_html(&who),
+        escape_html(org),
+        escape_html(url),
+        escape_html(app),
+    );
+    let html = format!(
+        "<!doctype html><html><body style=\"font-family:sans-serif\"><p>{who_h} invited you to join \
+         <strong>{org_h}</strong> on {app_h}.</p><p><a href=\"{url_h}\">Accept the invitation</a></p>\
+         <p>The link expires in {days} days. If you did not expect it, ignore this email.</p>\
+         <p>— {app_h}</p></body></html>"
+    );
+    Email {
+        subject: format!("Invitation to join {org}"),
         text,
         html,
     }

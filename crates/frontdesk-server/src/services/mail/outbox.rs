@@ -111,6 +111,31 @@ pub async fn send_code(
         Purpose::SignUpTaken => taken_email(app),
         _ => code_email(code, purpose.words(), app),
     };
+    queue(
+        state,
+        to,
+        &email,
+        purpose.slug(),
+        deliver,
+        now.plus_secs(CODE_TTL_SECS),
+    )
+    .await
+}
+
+/// Queue `email` for `to`, retried until `give_up_at`, with its copy in the
+/// development mailbox and its `email.created` event (`slug` names the
+/// template, as Clerk's do). With `deliver` false nothing is queued.
+pub async fn queue(
+    state: &AppState,
+    to: &str,
+    email: &Email,
+    slug: &str,
+    deliver: bool,
+    give_up_at: UnixMillis,
+) -> ApiResult<()> {
+    let now = UnixMillis::now();
+    let settings = state.settings();
+    let app = &settings.settings.branding.application_name;
     let id = format!("ema_{}", frontdesk_types::id::random_base62(16));
     let development = state.instance.instance.mode == InstanceMode::Development;
     let smtp = state.mailer.delivers();
@@ -121,7 +146,7 @@ pub async fn send_code(
         text_body: email.text.clone(),
         html_body: email.html.clone(),
         created_at: now,
-        give_up_at: now.plus_secs(CODE_TTL_SECS),
+        give_up_at,
         next_attempt_at: now,
         attempts: 0,
     });
@@ -136,7 +161,7 @@ pub async fn send_code(
     let events = if deliver {
         vec![state.events().email_created(&SentMail {
             id: &id,
-            slug: purpose.slug(),
+            slug,
             from_name: app,
             to,
             subject: &email.subject,
@@ -148,7 +173,7 @@ pub async fn send_code(
         Vec::new()
     };
     if deliver && !smtp && !development {
-        tracing::warn!("no SMTP server configured; a verification email was not delivered");
+        tracing::warn!("no SMTP server configured; an email was not delivered");
     }
     state
         .store

@@ -1,0 +1,61 @@
+//! `GET /v1/tickets/accept?ticket=…`: where the link in an invitation email
+//! leads (protocol §4.5). It sends the browser on to the invitation's
+//! `redirect_url`, or to the sign-in or sign-up page, with the ticket and
+//! what is left to do: `__clerk_status=sign_in` when the address has an
+//! account, `sign_up` when not. Nothing is decided here: the page then
+//! signs in or up with `strategy=ticket`, which accepts the invitation. A
+//! ticket that no longer works is sent to the sign-in page all the same,
+//! which says why.
+
+use axum::extract::State;
+use axum::http::StatusCode;
+use axum::http::header::{CACHE_CONTROL, LOCATION};
+use axum::response::{IntoResponse, Response};
+use url::Url;
+
+use crate::engine::org_invitations;
+use crate::error::ApiResult;
+use crate::extract::QueryParams;
+use crate::state::AppState;
+
+pub async fn accept(State(state): State<AppState>, q: QueryParams) -> ApiResult<Response> {
+    let ticket = q.text("ticket").unwrap_or_default();
+    let (status, redirect) = match org_invitations::by_ticket(&state, &ticket).await {
+        Ok(found) => {
+            let known = state
+                .store
+                .find_user_by_email(&found.invitation.email_address)
+                .await?
+                .is_some();
+            let status = if known { "sign_in" } else { "sign_up" };
+            (status, found.invitation.redirect_url)
+        }
+        Err(e) if e.code().is_some() => ("sign_in", None),
+        Err(e) => return Err(e),
+    };
+    // The hosted pages, where `display_config` points clerk-js too.
+    let page = if status == "sign_up" {
+        "sign-up"
+    } else {
+        "sign-in"
+    };
+    let own = state.instance.public_url.origin();
+    let mut target = redirect
+        .as_deref()
+        .or(Some(&format!("{own}/{page}")))
+        .and_then(|r| Url::parse(r).ok())
+        .ok_or_else(|| crate::error::ApiError::internal("no page to send the invitee to"))?;
+    target
+        .query_pairs_mut()
+        .append_pair("__clerk_ticket", &ticket)
+        .append_pair("__clerk_status", status);
+    Ok((
+        StatusCode::SEE_OTHER,
+        [
+            (LOCATION, target.to_string()),
+            // The ticket is in the location: no cache keeps it.
+            (CACHE_CONTROL, "no-store".to_owned()),
+        ],
+    )
+        .into_response())
+}
