@@ -237,6 +237,67 @@ test('organizations: invitations are created, listed, read and revoked', async (
   assert.equal(bobs.totalCount, 0);
 });
 
+test('organizationPermissions and organizationRoles: custom ones, given to members', async () => {
+  const perm = await clerk.organizationPermissions.createOrganizationPermission({
+    name: 'Read invoices',
+    key: `org:invoices${suffix}:read`,
+    description: 'See the bills',
+  });
+  assert.match(perm.id, /^perm_/);
+  assert.equal(perm.key, `org:invoices${suffix}:read`);
+  const listed = await clerk.organizationPermissions.getOrganizationPermissionList({ query: suffix });
+  assert.equal(listed.totalCount, 1);
+  assert.equal((await clerk.organizationPermissions.getOrganizationPermission(perm.id)).name, 'Read invoices');
+  const renamed = await clerk.organizationPermissions.updateOrganizationPermission({
+    permissionId: perm.id,
+    name: 'View invoices',
+  });
+  assert.equal(renamed.name, 'View invoices');
+
+  const role = await clerk.organizationRoles.createOrganizationRole({
+    name: 'Billing',
+    key: `org:billing${suffix}`,
+    permissions: [perm.id],
+  });
+  assert.match(role.id, /^role_/);
+  assert.deepEqual(role.permissions.map((p) => p.key), [`org:invoices${suffix}:read`]);
+  assert.equal(role.isCreatorEligible, false);
+  const roles = await clerk.organizationRoles.getOrganizationRoleList({ query: suffix });
+  assert.deepEqual(roles.data.map((r) => r.id), [role.id]);
+  const taken = await clerk.organizationRoles.removePermissionFromOrganizationRole({
+    organizationRoleId: role.id,
+    permissionId: perm.id,
+  });
+  assert.deepEqual(taken.permissions, []);
+  const given = await clerk.organizationRoles.assignPermissionToOrganizationRole({
+    organizationRoleId: role.id,
+    permissionId: perm.id,
+  });
+  assert.equal(given.permissions.length, 1);
+  const updated = await clerk.organizationRoles.updateOrganizationRole({
+    organizationRoleId: role.id,
+    description: 'Pays the bills',
+  });
+  assert.equal(updated.description, 'Pays the bills');
+  assert.equal((await clerk.organizationRoles.getOrganizationRole(role.id)).name, 'Billing');
+
+  const m = await clerk.organizations.createOrganizationMembership({
+    organizationId: org.id,
+    userId: ada.id,
+    role: role.key,
+  });
+  assert.deepEqual(m.permissions, [`org:invoices${suffix}:read`]);
+  await assert.rejects(
+    clerk.organizationRoles.deleteOrganizationRole(role.id),
+    apiError(422, 'role_in_use'),
+  );
+  await clerk.organizations.deleteOrganizationMembership({ organizationId: org.id, userId: ada.id });
+  const gone = await clerk.organizationRoles.deleteOrganizationRole(role.id);
+  assert.equal(gone.id, role.id);
+  const deleted = await clerk.organizationPermissions.deleteOrganizationPermission(perm.id);
+  assert.equal(deleted.id, perm.id);
+});
+
 test('organizations.deleteOrganization deletes it with its memberships', async () => {
   const deleted = await clerk.organizations.deleteOrganization(org.id);
   assert.equal(deleted.id, org.id);

@@ -159,6 +159,22 @@ impl From<StoreError> for ApiError {
                     "The invitation has been accepted, revoked or has expired.",
                 ),
             ),
+            StoreError::Refused(Refusal::RoleInUse) => Self::client(
+                StatusCode::UNPROCESSABLE_ENTITY,
+                ClerkError::new(
+                    "role_in_use",
+                    "This role is held by members",
+                    "Members or pending invitations hold this role: give them another first.",
+                ),
+            ),
+            StoreError::Refused(Refusal::System) => Self::client(
+                StatusCode::UNPROCESSABLE_ENTITY,
+                ClerkError::new(
+                    "system_permission_immutable",
+                    "System permissions cannot be changed",
+                    "System permissions (`org:sys_*`) cannot be changed or deleted.",
+                ),
+            ),
             other => Self::internal(other),
         }
     }

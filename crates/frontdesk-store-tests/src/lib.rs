@@ -11,6 +11,7 @@ pub mod external;
 pub mod factors;
 pub mod images;
 pub mod org_invitations;
+pub mod org_roles;
 pub mod organizations;
 mod passkeys;
 pub mod sessions;
@@ -52,6 +53,7 @@ pub async fn run_all<S: Store>(store: &S) {
     external::run_all(store).await;
     organizations::run_all(store).await;
     org_invitations::run_all(store).await;
+    org_roles::run_all(store).await;
     webhooks::run_all(store).await;
 }
 

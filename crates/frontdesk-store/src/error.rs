@@ -45,6 +45,12 @@ pub enum Refusal {
     /// The invitation is no longer pending (accepted, revoked or expired).
     #[error("the invitation is no longer pending")]
     InvitationClosed,
+    /// Members (or pending invitations) hold the role.
+    #[error("the role is held by members")]
+    RoleInUse,
+    /// System roles and permissions are fixed.
+    #[error("system roles and permissions cannot change this way")]
+    System,
 }
 
 pub type StoreResult<T> = Result<T, StoreError>;

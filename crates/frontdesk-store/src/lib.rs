@@ -14,6 +14,7 @@
 pub mod changes;
 mod error;
 pub mod org_invitations;
+pub mod org_roles;
 pub mod org_rows;
 pub mod organizations;
 pub mod query;
@@ -48,6 +49,7 @@ pub use query::{SessionQuery, UserFilter, UserOrderField, UserQuery};
 
 pub use error::{Refusal, StoreError, StoreResult};
 pub use org_invitations::InvitationStore;
+pub use org_roles::RoleStore;
 pub use organizations::OrganizationStore;
 pub use secrets::{Cipher, Resealed, SecretStore};
 
@@ -61,6 +63,7 @@ pub trait Store:
     + ExternalAccountStore
     + OrganizationStore
     + InvitationStore
+    + RoleStore
     + SecretStore
     + ImageStore
     + ClientStore
@@ -81,6 +84,7 @@ impl<T> Store for T where
         + ExternalAccountStore
         + OrganizationStore
         + InvitationStore
+        + RoleStore
         + SecretStore
         + ImageStore
         + ClientStore

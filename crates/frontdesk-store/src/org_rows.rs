@@ -3,7 +3,7 @@
 
 use frontdesk_domain::UnixMillis;
 use frontdesk_domain::organizations::{
-    Invitation, InvitationStatus, Membership, Organization, PermissionKey, Role,
+    Invitation, InvitationStatus, Membership, Organization, Permission, PermissionKey, Role,
 };
 use frontdesk_types::UserId;
 use serde_json::Value;
@@ -241,6 +241,33 @@ impl TryFrom<InvitationRow> for InvitationView {
             }),
             organization,
             role_name: r.r_name.unwrap_or_default(),
+        })
+    }
+}
+
+pub const PERMISSION_COLUMNS: &str = "id, key, name, description, created_at, updated_at";
+
+#[derive(Debug, sqlx::FromRow)]
+pub struct PermissionRow {
+    pub id: String,
+    pub key: String,
+    pub name: String,
+    pub description: String,
+    pub created_at: i64,
+    pub updated_at: i64,
+}
+
+impl TryFrom<PermissionRow> for Permission {
+    type Error = StoreError;
+    fn try_from(r: PermissionRow) -> Result<Self, StoreError> {
+        Ok(Permission {
+            id: parse("permission id", &r.id)?,
+            key: PermissionKey::parse(&r.key)
+                .map_err(|_| StoreError::Corrupt(format!("permission `{}`", r.key)))?,
+            name: r.name,
+            description: r.description,
+            created_at: UnixMillis(r.created_at),
+            updated_at: UnixMillis(r.updated_at),
         })
     }
 }

@@ -21,6 +21,7 @@ pub mod images;
 pub mod mfa;
 pub mod oauth;
 pub mod org_invitations;
+pub mod org_roles;
 pub mod organizations;
 pub mod passkeys;
 pub mod reverify;

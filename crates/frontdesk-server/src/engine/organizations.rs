@@ -35,7 +35,8 @@ pub async fn ensure_system_roles(store: &dyn frontdesk_store::Store) -> Result<(
             updated_at: now,
         })
         .collect();
-    store.ensure_roles(&roles).await
+    store.ensure_roles(&roles).await?;
+    super::org_roles::ensure_system_permissions(store).await
 }
 
 fn param_error(param: &str, e: OrgError) -> ApiError {

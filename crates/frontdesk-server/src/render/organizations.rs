@@ -2,7 +2,9 @@
 //! metadata and `created_by`) and the Frontend API's (`Client.*`, without).
 
 use frontdesk_domain::UnixMillis;
-use frontdesk_domain::organizations::{Organization, PermissionKey, Role, SYSTEM_PERMISSIONS};
+use std::collections::HashMap;
+
+use frontdesk_domain::organizations::{Organization, Permission, PermissionKey, Role};
 use frontdesk_store::org_invitations::InvitationView;
 use frontdesk_store::organizations::MembershipView;
 use frontdesk_types::organization as wire;
@@ -72,29 +74,23 @@ pub fn membership(v: &MembershipView, api: Api) -> wire::OrganizationMembership 
     }
 }
 
-/// A permission key as a `Permission`: a system one named by its constant
-/// entry, a custom one by its key (until custom permissions have rows).
-fn permission(key: &PermissionKey, role: &Role) -> wire::Permission {
-    let (name, description) = SYSTEM_PERMISSIONS
-        .iter()
-        .find(|p| p.0 == key.as_str())
-        .map(|p| (p.1.to_owned(), p.2.to_owned()))
-        .unwrap_or_else(|| (key.to_string(), String::new()));
+/// A permission.
+pub fn permission(p: &Permission) -> wire::Permission {
     wire::Permission {
         object: "permission".to_owned(),
-        // Stable per key: system permissions have no row of their own.
-        id: format!("perm_{}", key.as_str().replace([':', '_'], "")),
-        name,
-        key: key.to_string(),
-        description,
-        kind: if key.is_system() { "system" } else { "user" }.to_owned(),
-        created_at: role.created_at.0,
-        updated_at: role.updated_at.0,
+        id: p.id.to_string(),
+        name: p.name.clone(),
+        key: p.key.to_string(),
+        description: p.description.clone(),
+        kind: if p.key.is_system() { "system" } else { "user" }.to_owned(),
+        created_at: p.created_at.0,
+        updated_at: p.updated_at.0,
     }
 }
 
-/// A role with its permissions.
-pub fn role(r: &Role) -> wire::Role {
+/// A role with its permissions, as the instance's `catalog` has them (a
+/// key the catalog lacks is left out).
+pub fn role(r: &Role, catalog: &HashMap<PermissionKey, Permission>) -> wire::Role {
     wire::Role {
         object: "role".to_owned(),
         id: r.id.to_string(),
@@ -102,7 +98,12 @@ pub fn role(r: &Role) -> wire::Role {
         key: r.key.to_string(),
         description: r.description.clone(),
         is_creator_eligible: r.is_creator_eligible(),
-        permissions: r.permissions.iter().map(|p| permission(p, r)).collect(),
+        permissions: r
+            .permissions
+            .iter()
+            .filter_map(|k| catalog.get(k))
+            .map(permission)
+            .collect(),
         created_at: r.created_at.0,
         updated_at: r.updated_at.0,
     }

@@ -8,7 +8,9 @@
 
 use frontdesk_domain::UnixMillis;
 use frontdesk_domain::entities::{Session, SessionStatus, User};
-use frontdesk_domain::organizations::Organization;
+use std::collections::HashMap;
+
+use frontdesk_domain::organizations::{Organization, Permission, PermissionKey, Role};
 use frontdesk_domain::webhooks::OutboxEvent;
 use frontdesk_store::org_invitations::InvitationView;
 use frontdesk_store::organizations::MembershipView;
@@ -149,6 +151,41 @@ impl Events<'_> {
             map.insert("data".to_owned(), json!({"public_organization_data": org}));
         }
         self.envelope("organizationInvitation.accepted", body)
+    }
+
+    /// `role.created` / `.updated`: the role with its permissions, named
+    /// as `catalog` has them.
+    pub fn role(
+        &self,
+        event_type: &str,
+        r: &Role,
+        catalog: &HashMap<PermissionKey, Permission>,
+    ) -> OutboxEvent {
+        self.envelope(
+            event_type,
+            Self::object(render::organizations::role(r, catalog)),
+        )
+    }
+
+    pub fn role_deleted(&self, r: &Role) -> OutboxEvent {
+        self.envelope(
+            "role.deleted",
+            json!({"object": "role", "id": r.id, "deleted": true}),
+        )
+    }
+
+    pub fn permission(&self, event_type: &str, p: &Permission) -> OutboxEvent {
+        self.envelope(
+            event_type,
+            Self::object(render::organizations::permission(p)),
+        )
+    }
+
+    pub fn permission_deleted(&self, p: &Permission) -> OutboxEvent {
+        self.envelope(
+            "permission.deleted",
+            json!({"object": "permission", "id": p.id, "deleted": true}),
+        )
     }
 
     pub fn session_created(&self, s: &Session, u: &User) -> OutboxEvent {

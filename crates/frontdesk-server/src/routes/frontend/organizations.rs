@@ -20,7 +20,8 @@ use crate::engine::users::{load_user, parse_user_id};
 use crate::error::{ApiError, ApiResult};
 use crate::extract::{ApiBody, Browser, QueryParams};
 use crate::render::organizations::{Api, membership, organization};
-use crate::routes::organizations::members::{member_query, roles_page};
+use crate::routes::organizations::members::member_query;
+use crate::routes::organizations::roles::roles_page;
 use crate::state::AppState;
 use frontdesk_store::organizations::MembershipView;
 

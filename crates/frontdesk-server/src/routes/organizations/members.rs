@@ -1,5 +1,5 @@
-//! Backend API: memberships (`/v1/organizations/{org}/memberships…`), a
-//! user's memberships and the instance's roles.
+//! Backend API: memberships (`/v1/organizations/{org}/memberships…`) and a
+//! user's memberships.
 
 use axum::Router;
 use axum::extract::{Path, State};
@@ -7,14 +7,14 @@ use axum::routing::{get, patch};
 use frontdesk_domain::organizations::RoleKey;
 use frontdesk_store::organizations::{MemberQuery, MembershipView, Page};
 use frontdesk_types::OrganizationId;
-use frontdesk_types::organization::{OrganizationMembership, Paginated, Role};
+use frontdesk_types::organization::{OrganizationMembership, Paginated};
 use serde::Deserialize;
 
 use crate::engine::organizations as orgs;
 use crate::engine::users::{load_user, parse_user_id};
 use crate::error::{ApiError, ApiJson, ApiResult};
 use crate::extract::{ApiBody, BackendCaller, QueryParams};
-use crate::render::organizations::{Api, membership, role};
+use crate::render::organizations::{Api, membership};
 use crate::state::AppState;
 
 pub fn router() -> Router<AppState> {
@@ -28,7 +28,6 @@ pub fn router() -> Router<AppState> {
             patch(update).delete(remove),
         )
         .route("/v1/users/{user_id}/organization_memberships", get(of_user))
-        .route("/v1/organization_roles", get(roles))
 }
 
 type MembershipJson = ApiJson<OrganizationMembership>;
@@ -154,28 +153,4 @@ async fn of_user(
             .user_memberships(&user.id, limit, offset)
             .await?,
     ))
-}
-
-async fn roles(
-    _: BackendCaller,
-    State(state): State<AppState>,
-    q: QueryParams,
-) -> ApiResult<ApiJson<Paginated<Role>>> {
-    Ok(ApiJson(roles_page(&state, &q).await?))
-}
-
-/// A page of the instance's roles.
-pub async fn roles_page(state: &AppState, q: &QueryParams) -> ApiResult<Paginated<Role>> {
-    let (limit, offset) = q.page()?;
-    let all = state.store.roles().await?;
-    let total_count = all.len() as i64;
-    Ok(Paginated {
-        data: all
-            .iter()
-            .skip(offset as usize)
-            .take(limit as usize)
-            .map(role)
-            .collect(),
-        total_count,
-    })
 }
