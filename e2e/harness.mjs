@@ -34,6 +34,21 @@ export async function retry(what, fn, { timeout, deadline = Infinity }) {
   throw new Error(`timed out waiting for ${what}${last ? ` (last error: ${last.message})` : ''}`);
 }
 
+/// A Backend API client for `frontdesk` with the secret key `sk`: JSON in
+/// and out, a thrown error naming the call when the answer is not 2xx.
+export function backendApi(frontdesk, sk) {
+  return async (method, p, body) => {
+    const res = await fetch(`${frontdesk}${p}`, {
+      method,
+      headers: { authorization: `Bearer ${sk}`, 'content-type': 'application/json' },
+      body: body ? JSON.stringify(body) : undefined,
+    });
+    const json = await res.json();
+    if (!res.ok) throw new Error(`${method} ${p}: ${res.status} ${JSON.stringify(json)}`);
+    return json;
+  };
+}
+
 export function check(cond, what) {
   if (!cond) throw new Error(`check failed: ${what}`);
 }

@@ -18,7 +18,7 @@
 
 import path from 'node:path';
 
-import { Recorder, check, env, launch, log, retry, sleep } from './harness.mjs';
+import { Recorder, backendApi, check, env, launch, log, retry, sleep } from './harness.mjs';
 
 const APP = env('APP_URL');
 const FRONTDESK = env('FRONTDESK_URL');
@@ -38,16 +38,7 @@ const tag = Math.random().toString(36).slice(2, 10);
 const EMAIL = `seed-${tag}@example.com`;
 const PASSWORD = `correct horse ${tag} battery`;
 
-async function bapi(method, p, body) {
-  const res = await fetch(`${FRONTDESK}${p}`, {
-    method,
-    headers: { authorization: `Bearer ${SK}`, 'content-type': 'application/json' },
-    body: body ? JSON.stringify(body) : undefined,
-  });
-  const json = await res.json();
-  if (!res.ok) throw new Error(`${method} ${p}: ${res.status} ${JSON.stringify(json)}`);
-  return json;
-}
+const bapi = backendApi(FRONTDESK, SK);
 
 const until = (what, fn, timeout = STEP) => retry(what, fn, { timeout, deadline: DEADLINE });
 

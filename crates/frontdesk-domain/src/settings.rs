@@ -46,6 +46,7 @@ pub struct InstanceSettings {
     pub branding: Branding,
     pub restrictions: Restrictions,
     pub organizations: OrganizationSettings,
+    pub paths: Paths,
     /// Identity providers users may sign in with, by strategy
     /// (`oauth_google`, `oauth_custom_corp`, …); client secrets are kept
     /// sealed apart from this document.
@@ -71,6 +72,7 @@ impl Default for InstanceSettings {
             branding: Branding::default(),
             restrictions: Restrictions::default(),
             organizations: OrganizationSettings::default(),
+            paths: Paths::default(),
             social: crate::oauth::SocialSettings::new(),
         }
     }
@@ -283,6 +285,17 @@ impl fmt::Display for HexColor {
     }
 }
 
+/// Where the app's own sign-in and sign-up pages are (Clerk's component
+/// paths): `display_config` sends clerk-js there, and the link in an
+/// invitation email leads there with its ticket. `None`: Frontdesk's
+/// hosted pages.
+#[derive(Debug, Clone, PartialEq, Eq, Default, Serialize, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct Paths {
+    pub sign_in_url: Option<Url>,
+    pub sign_up_url: Option<Url>,
+}
+
 /// Clerk's sign-up restrictions (`/v1/instance/restrictions`).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize, Deserialize)]
 #[serde(default, deny_unknown_fields)]
@@ -417,6 +430,21 @@ impl InstanceSettings {
                 return Err(SettingError::new(
                     path,
                     "cannot be required when not enabled",
+                ));
+            }
+        }
+        for (path, url) in [
+            ("paths.sign_in_url", &self.paths.sign_in_url),
+            ("paths.sign_up_url", &self.paths.sign_up_url),
+        ] {
+            if let Some(u) = url
+                && (!matches!(u.scheme(), "http" | "https")
+                    || !u.username().is_empty()
+                    || u.password().is_some())
+            {
+                return Err(SettingError::new(
+                    path,
+                    "must be an http(s) URL without credentials",
                 ));
             }
         }

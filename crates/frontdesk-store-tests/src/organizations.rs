@@ -568,6 +568,60 @@ pub async fn a_session_activates_only_an_organization_of_its_user<S: Store>(stor
         .await
         .unwrap();
     assert_eq!(personal.last_active_organization_id, None);
+    // A member who leaves (or is removed) leaves the sessions that had the
+    // organization active in the personal workspace; so does a deleted
+    // organization.
+    let leaver = new_user(store, "active-leaver").await;
+    store
+        .add_membership(&membership(&o.id, &leaver.id, RoleKey::member()), &none)
+        .await
+        .unwrap();
+    let (_, leavers) = super::client_and_session(store, &leaver, AT).await;
+    store
+        .set_active_organization(&leavers.id, Some(&o.id), AT)
+        .await
+        .unwrap();
+    store
+        .remove_membership(&o.id, &leaver.id, &none)
+        .await
+        .unwrap();
+    let after = store.get_session(&leavers.id).await.unwrap().unwrap();
+    assert_eq!(after.last_active_organization_id, None, "left: personal");
+    store
+        .set_active_organization(&session.id, Some(&o.id), AT)
+        .await
+        .unwrap();
+    let (doomed, _) = created(store, "active-doomed", 0).await;
+    let doomed_admin = store
+        .list_memberships(&MemberQuery {
+            organization_id: doomed.id.clone(),
+            roles: vec![],
+            user_ids: vec![],
+            email_addresses: vec![],
+            query: None,
+            descending: true,
+            limit: 1,
+            offset: 0,
+        })
+        .await
+        .unwrap()
+        .data[0]
+        .membership
+        .user_id
+        .clone();
+    let doomed_user = store.get_user(&doomed_admin).await.unwrap().unwrap();
+    let (_, doomed_session) = super::client_and_session(store, &doomed_user, AT).await;
+    store
+        .set_active_organization(&doomed_session.id, Some(&doomed.id), AT)
+        .await
+        .unwrap();
+    store.delete_organization(&doomed.id, &[]).await.unwrap();
+    let after = store
+        .get_session(&doomed_session.id)
+        .await
+        .unwrap()
+        .unwrap();
+    assert_eq!(after.last_active_organization_id, None, "deleted: personal");
     // Leaving and switching at once: the switch never lands on an
     // organization the user has left.
     let member = new_user(store, "active-member").await;

@@ -348,6 +348,14 @@ impl OrganizationStore for ThisStore {
         if done.rows_affected() != 1 {
             return Err(OrgStoreError::NotFound);
         }
+        // Sessions that had it active are in their personal workspace now.
+        sqlx::query(&q(
+            "UPDATE sessions SET last_active_organization_id = NULL \
+             WHERE last_active_organization_id = $1",
+        ))
+        .bind(id.as_str())
+        .execute(&mut *tx)
+        .await?;
         insert_events(&mut tx, events).await?;
         tx.commit().await?;
         Ok(())
@@ -474,6 +482,16 @@ impl OrganizationStore for ThisStore {
         }
         sqlx::query(&q(
             "DELETE FROM organization_memberships WHERE organization_id = $1 AND user_id = $2",
+        ))
+        .bind(org.as_str())
+        .bind(user.as_str())
+        .execute(&mut *tx)
+        .await?;
+        // The member's sessions that had it active are in their personal
+        // workspace now (clerk-js reads `last_active_organization_id`).
+        sqlx::query(&q(
+            "UPDATE sessions SET last_active_organization_id = NULL \
+             WHERE user_id = $2 AND last_active_organization_id = $1",
         ))
         .bind(org.as_str())
         .bind(user.as_str())

@@ -170,7 +170,8 @@ pub trait OrganizationStore: Send + Sync {
     ) -> StoreResult<Organization>;
 
     /// Delete an organization with its memberships; `events` are recorded
-    /// in the same transaction.
+    /// in the same transaction. Sessions that had it active are left in
+    /// their personal workspace.
     async fn delete_organization(
         &self,
         id: &OrganizationId,
@@ -206,7 +207,8 @@ pub trait OrganizationStore: Send + Sync {
     ) -> StoreResult<MembershipView>;
 
     /// Remove a member (`Refused(LastManager)` as above); the membership
-    /// as it was.
+    /// as it was. The member's sessions that had the organization active
+    /// are left in their personal workspace.
     async fn remove_membership(
         &self,
         org: &OrganizationId,

@@ -327,7 +327,7 @@ pub async fn accept(
         updated_at: now,
     };
     let events = state.events();
-    Ok(state
+    let accepted = state
         .store
         .accept_invitation(
             &i.id,
@@ -336,7 +336,9 @@ pub async fn accept(
             &|v| Some(events.invitation_accepted(v, &user.id)),
             &|m| Some(events.membership("organizationMembership.created", m)),
         )
-        .await?)
+        .await?;
+    super::organizations::claims_changed(state);
+    Ok(accepted)
 }
 
 fn ticket_error(code: &str, message: &str) -> ApiError {

@@ -20,6 +20,13 @@ use crate::engine::users::{check_metadata, load_user, merged, nullable};
 use crate::error::{ApiError, ApiResult};
 use crate::state::AppState;
 
+/// Memberships or roles changed: a token minted for the answer to this
+/// very request must read the session's claims afresh (the middleware
+/// voids the mint cache only once the request has run).
+pub fn claims_changed(state: &AppState) {
+    state.mint_cache.invalidate();
+}
+
 /// The system roles, stored at first start on any number of nodes.
 pub async fn ensure_system_roles(store: &dyn frontdesk_store::Store) -> Result<(), StoreError> {
     let now = UnixMillis::now();
@@ -339,7 +346,9 @@ pub async fn delete(state: &AppState, org: &Organization) -> ApiResult<()> {
         .map_err(|e| match e {
             StoreError::NotFound => ApiError::not_found("organization"),
             other => other.into(),
-        })
+        })?;
+    claims_changed(state);
+    Ok(())
 }
 
 /// Make `user` a member of `org` with `role`.
@@ -352,7 +361,7 @@ pub async fn add_member(
     let role = role(state, role_key).await?;
     let m = new_membership(&org.id, user, role.key, UnixMillis::now());
     let events = state.events();
-    state
+    let view = state
         .store
         .add_membership(&m, &|v| {
             Some(events.membership("organizationMembership.created", v))
@@ -366,7 +375,9 @@ pub async fn add_member(
             ),
             StoreError::NotFound => ApiError::not_found("user"),
             other => other.into(),
-        })
+        })?;
+    claims_changed(state);
+    Ok(view)
 }
 
 /// Give a member another role (never leaving the organization without
@@ -382,7 +393,7 @@ pub async fn change_role(
         ..MembershipPatch::default()
     };
     let events = state.events();
-    state
+    let view = state
         .store
         .update_membership(org, user, &patch, UnixMillis::now(), &|v| {
             Some(events.membership("organizationMembership.updated", v))
@@ -391,7 +402,9 @@ pub async fn change_role(
         .map_err(|e| match e {
             StoreError::NotFound => ApiError::not_found("organization membership"),
             other => other.into(),
-        })
+        })?;
+    claims_changed(state);
+    Ok(view)
 }
 
 pub async fn remove_member(
@@ -400,7 +413,7 @@ pub async fn remove_member(
     user: &UserId,
 ) -> ApiResult<MembershipView> {
     let events = state.events();
-    state
+    let view = state
         .store
         .remove_membership(org, user, &|v| {
             Some(events.membership("organizationMembership.deleted", v))
@@ -409,7 +422,9 @@ pub async fn remove_member(
         .map_err(|e| match e {
             StoreError::NotFound => ApiError::not_found("organization membership"),
             other => other.into(),
-        })
+        })?;
+    claims_changed(state);
+    Ok(view)
 }
 
 /// The signed-in user's membership of the organization `id` names, when it

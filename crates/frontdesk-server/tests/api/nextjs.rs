@@ -6,7 +6,12 @@
 //! `/api/user/profile`, the `user.created` and `user.updated` webhooks
 //! landing in the app's PostgreSQL table, `<UserButton/>`'s profile and
 //! sign-out, password sign-in, the handshake after the token expired,
-//! revocation, and `/pro` opening after `tier: "pro"`.
+//! revocation, and `/pro` opening after `tier: "pro"`. Then, on the
+//! development instance, `e2e/nextjs-org.spec.mjs`: an organization created
+//! with `<OrganizationSwitcher/>`, a second person invited by email who
+//! signs up through the link, switches, is given and taken a role in
+//! `<OrganizationProfile/>` (the `/org` page's `has({ permission })` opening
+//! and closing), and leaves.
 //!
 //! The app is configured by environment alone, with the block `frontdesk
 //! keys show --format nextjs` prints: Frontdesk's own publishable key,
@@ -43,6 +48,7 @@ const CLERK_NEXTJS_VERSION: &str = "7.9.17";
 const TOKEN_LIFETIME_SECS: u32 = 20;
 const BUILD_TIMEOUT: Duration = Duration::from_secs(600);
 const SPEC_BUDGET: Duration = Duration::from_secs(240);
+const ORG_SPEC_BUDGET: Duration = Duration::from_secs(150);
 
 fn app_dir() -> PathBuf {
     repo_root().join("examples/nextjs")
@@ -334,20 +340,42 @@ async fn run(mode: InstanceMode) {
         env.push(("MAILBOX_URL", mailbox_url.clone()));
     }
     let out = run_spec("nextjs.spec.mjs", &env, artifacts.path(), SPEC_BUDGET).await;
+    // Organizations in the same app, on the development instance (the
+    // invitation's link is read from the dev mailbox).
+    let org = if out.status.success() && mode == InstanceMode::Development {
+        Some(
+            run_spec(
+                "nextjs-org.spec.mjs",
+                &env,
+                artifacts.path(),
+                ORG_SPEC_BUDGET,
+            )
+            .await,
+        )
+    } else {
+        None
+    };
     let _ = server.kill().await;
     mailbox_server.abort();
     let stdout = String::from_utf8_lossy(&out.stdout);
-    let stderr = String::from_utf8_lossy(&out.stderr);
-    if !out.status.success() {
-        let kept = artifacts.keep();
-        let next_log = std::fs::read_to_string(log.path()).unwrap_or_default();
-        panic!(
-            "the Next.js app against a {mode} Frontdesk failed ({}); artifacts in {}:\n{stdout}\n{stderr}\n--- next start\n{next_log}",
-            out.status,
-            kept.display()
-        );
+    for (name, out) in [
+        ("nextjs.spec.mjs", Some(&out)),
+        ("nextjs-org.spec.mjs", org.as_ref()),
+    ] {
+        let Some(out) = out else { continue };
+        let stdout = String::from_utf8_lossy(&out.stdout);
+        let stderr = String::from_utf8_lossy(&out.stderr);
+        if !out.status.success() {
+            let kept = artifacts.keep();
+            let next_log = std::fs::read_to_string(log.path()).unwrap_or_default();
+            panic!(
+                "{name}: the Next.js app against a {mode} Frontdesk failed ({}); artifacts in {}:\n{stdout}\n{stderr}\n--- next start\n{next_log}",
+                out.status,
+                kept.display()
+            );
+        }
+        println!("{name}\n{stdout}");
     }
-    println!("{stdout}");
 
     // The webhook route wrote the user, then their new name, into PostgreSQL.
     let user_id = stdout

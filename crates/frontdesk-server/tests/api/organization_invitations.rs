@@ -557,6 +557,47 @@ both_backends!(
         assert_eq!(pending_count(&app, &id).await, 2);
         let res = app.bapi_get(&format!("{base}/orginv_nothing")).await;
         assert_eq!(res.status(), 404);
+
+        // The app's own pages, once the settings name them: where clerk-js
+        // is sent, and where an invitation's link leads.
+        let res = app
+            .bapi(
+                Method::PATCH,
+                "/v1/instance/settings",
+                Some(
+                    json!({"paths": {"sign_in_url": "http://localhost:3000/sign-in",
+                                      "sign_up_url": "http://localhost:3000/sign-up"}}),
+                ),
+            )
+            .await;
+        assert_eq!(res.status(), 200);
+        let env = json(app.get("/v1/environment").await).await;
+        assert_eq!(
+            env["display_config"]["sign_up_url"],
+            "http://localhost:3000/sign-up"
+        );
+        let (status, inv) = app
+            .post_json(
+                &base,
+                json!({"email_address": "g@example.com", "role": "org:member", "notify": false}),
+            )
+            .await;
+        assert_eq!(status, 200, "{inv}");
+        let ticket = inv["url"].as_str().unwrap().rsplit('=').next().unwrap();
+        let to = follow(&app, ticket).await;
+        assert!(
+            to.as_str()
+                .starts_with("http://localhost:3000/sign-up?__clerk_ticket="),
+            "{to}"
+        );
+        let res = app
+            .bapi(
+                Method::PATCH,
+                "/v1/instance/settings",
+                Some(json!({"paths": {"sign_in_url": "javascript:alert(1)"}})),
+            )
+            .await;
+        assert_eq!(res.status(), 422);
     }
 );
 

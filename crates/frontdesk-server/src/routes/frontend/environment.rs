@@ -125,8 +125,9 @@ pub async fn get(State(state): State<AppState>, fapi: Browser) -> Response {
             "captcha_heartbeat": false,
             "preferred_sign_in_strategy": preferred,
             "home_url": origin,
-            "sign_in_url": format!("{origin}/sign-in"),
-            "sign_up_url": format!("{origin}/sign-up"),
+            // The app's own pages when the settings name them.
+            "sign_in_url": settings.paths.sign_in_url.as_ref().map_or_else(|| format!("{origin}/sign-in"), |u| u.to_string()),
+            "sign_up_url": settings.paths.sign_up_url.as_ref().map_or_else(|| format!("{origin}/sign-up"), |u| u.to_string()),
             "user_profile_url": format!("{origin}/user"),
             "after_sign_in_url": origin,
             "after_sign_up_url": origin,

@@ -1,6 +1,7 @@
 //! `GET /v1/tickets/accept?ticket=…`: where the link in an invitation email
 //! leads (protocol §4.5). It sends the browser on to the invitation's
-//! `redirect_url`, or to the sign-in or sign-up page, with the ticket and
+//! `redirect_url`, or to the sign-in or sign-up page (the app's, when the
+//! settings' `paths` name them, else the hosted one), with the ticket and
 //! what is left to do: `__clerk_status=sign_in` when the address has an
 //! account, `sign_up` when not. Nothing is decided here: the page then
 //! signs in or up with `strategy=ticket`, which accepts the invitation. A
@@ -33,17 +34,29 @@ pub async fn accept(State(state): State<AppState>, q: QueryParams) -> ApiResult<
         Err(e) if e.code().is_some() => ("sign_in", None),
         Err(e) => return Err(e),
     };
-    // The hosted pages, where `display_config` points clerk-js too.
-    let page = if status == "sign_up" {
-        "sign-up"
-    } else {
-        "sign-in"
-    };
+    // The app's sign-in or sign-up page when the settings name it, else the
+    // hosted one: where `display_config` points clerk-js too.
+    let settings = state.settings();
+    let paths = &settings.settings.paths;
     let own = state.instance.public_url.origin();
+    let page = if status == "sign_up" {
+        paths.sign_up_url.clone()
+    } else {
+        paths.sign_in_url.clone()
+    };
+    let hosted = || {
+        let path = if status == "sign_up" {
+            "sign-up"
+        } else {
+            "sign-in"
+        };
+        Url::parse(&format!("{own}/{path}")).ok()
+    };
     let mut target = redirect
         .as_deref()
-        .or(Some(&format!("{own}/{page}")))
         .and_then(|r| Url::parse(r).ok())
+        .or(page)
+        .or_else(hosted)
         .ok_or_else(|| crate::error::ApiError::internal("no page to send the invitee to"))?;
     target
         .query_pairs_mut()
