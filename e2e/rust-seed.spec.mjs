@@ -3,7 +3,9 @@
 // app signed in; the profile JSON; past the token lifetime still signed in
 // (handshake); the session revoked through the Backend API: signed out
 // within one token lifetime; `tier: pro` in public metadata: /pro opens
-// after the next refresh.
+// after the next refresh; /org: the active organization from the token,
+// invoices only for a role with `org:invoices:read`, switched on Frontdesk's
+// hosted /user/organizations and back through the handshake.
 //
 // Run by examples/rust-seed/tests/e2e.rs, which sets FRONTDESK_URL, APP_URL,
 // SECRET_KEY, EMAIL, PASSWORD, USER_ID, TOKEN_LIFETIME, ARTIFACTS_DIR,
@@ -43,6 +45,7 @@ const context = await browser.newContext();
 const seen = new Recorder();
 await seen.guard(context);
 const page = await context.newPage();
+seen.watch(page);
 let failed = null;
 
 async function signIn() {
@@ -103,12 +106,46 @@ try {
   check((await page.textContent('h1')) === 'Pro', 'the pro page opens after the next refresh');
   log('tier pro: /pro opens');
 
+  // 7. Organizations: the admin role has org:invoices:read; Ada is admin
+  // of Acme and a member of Beta. /org follows the switches made on the
+  // hosted page, from the token the handshake brings back.
+  await bapi('PATCH', '/v1/instance/organization_settings', { enabled: true });
+  const perm = await bapi('POST', '/v1/organization_permissions', { name: 'Read invoices', key: 'org:invoices:read' });
+  const admin = (await bapi('GET', '/v1/organization_roles')).data.find((r) => r.key === 'org:admin');
+  await bapi('POST', `/v1/organization_roles/${admin.id}/permissions/${perm.id}`);
+  await bapi('POST', '/v1/organizations', { name: 'Acme', created_by: USER_ID });
+  const beta = await bapi('POST', '/v1/organizations', { name: 'Beta' });
+  await bapi('POST', `/v1/organizations/${beta.id}/memberships`, { user_id: USER_ID, role: 'org:member' });
+  const orgPage = async () => {
+    await page.waitForURL(`${APP}/org`);
+    return {
+      active: (await page.textContent('#active-org')).trim(),
+      invoices: await page.locator('#invoices').isVisible(),
+    };
+  };
+  const switchTo = async (label) => {
+    await page.click('#switch');
+    await page.waitForURL((u) => u.href.startsWith(`${FRONTDESK}/user/organizations`));
+    await page.getByRole('button', { name: `Switch to ${label}` }).click();
+    return orgPage();
+  };
+  await page.goto(`${APP}/org`);
+  let org = await orgPage();
+  check(org.active === 'Personal account' && !org.invoices, `personal at first (${JSON.stringify(org)})`);
+  org = await switchTo('Acme');
+  check(org.active === 'acme as org:admin' && org.invoices, `Acme, as admin, with invoices (${JSON.stringify(org)})`);
+  org = await switchTo('Beta');
+  check(org.active === 'beta as org:member' && !org.invoices, `Beta, as member, no invoices (${JSON.stringify(org)})`);
+  org = await switchTo('your personal account');
+  check(org.active === 'Personal account', `personal again (${JSON.stringify(org)})`);
+  log('/org follows the switches on the hosted page; invoices for the admin only');
+
   check(seen.blocked.length === 0, `nothing left loopback: ${seen.blocked.join(', ')}`);
   console.log('PASS');
 } catch (e) {
   failed = e;
   await page.screenshot({ path: path.join(ARTIFACTS, 'rust-seed-failure.png'), fullPage: true }).catch(() => {});
-  console.log(`FAIL: ${e.message}\nat ${page.url()}\n${await page.content().catch(() => '')}`);
+  console.log(`FAIL: ${e.message}\nat ${page.url()}\n${await page.content().catch(() => '')}\n--- network\n${seen.network.slice(-25).join("\n")}`);
 } finally {
   await browser.close();
 }

@@ -119,10 +119,7 @@ impl SessionClaims {
             .unwrap_or_default()
         };
         let permissions = split(text(o, "per"));
-        let masks: Vec<u64> = split(text(o, "fpm"))
-            .iter()
-            .map(|m| m.parse().unwrap_or(0))
-            .collect();
+        let masks: Vec<Vec<bool>> = split(text(o, "fpm")).iter().map(|m| bits(m)).collect();
         let features: Vec<String> = split(text(&self.raw, "fea"))
             .into_iter()
             .filter_map(|f| {
@@ -132,8 +129,8 @@ impl SessionClaims {
             .collect();
         let mut out = Vec::new();
         for (feature, mask) in features.iter().zip(masks) {
-            for (i, permission) in permissions.iter().enumerate().take(64) {
-                if mask & (1 << i) != 0 {
+            for (i, permission) in permissions.iter().enumerate() {
+                if mask.get(i).copied().unwrap_or(false) {
                     out.push(format!("org:{feature}:{permission}"));
                 }
             }
@@ -158,6 +155,31 @@ impl SessionClaims {
     pub fn as_map(&self) -> &Map<String, Value> {
         &self.raw
     }
+}
+
+/// The bits of a decimal number of any length, least significant first
+/// (`o.fpm` masks have one bit per permission name, and an instance may
+/// have more than 64 names); not a number: no bits.
+fn bits(decimal: &str) -> Vec<bool> {
+    let mut digits: Vec<u8> = Vec::with_capacity(decimal.len());
+    for c in decimal.bytes() {
+        if !c.is_ascii_digit() {
+            return Vec::new();
+        }
+        digits.push(c - b'0');
+    }
+    let mut out = Vec::new();
+    // Divide by two until nothing is left, keeping the remainders.
+    while digits.iter().any(|d| *d != 0) {
+        let mut carry = 0u8;
+        for d in digits.iter_mut() {
+            let v = carry * 10 + *d;
+            *d = v / 2;
+            carry = v % 2;
+        }
+        out.push(carry == 1);
+    }
+    out
 }
 
 /// A condition on the signed-in user: what `has()` and `protect()` take.
@@ -204,6 +226,18 @@ mod tests {
             Value::Object(m) => SessionClaims::from_payload(m).expect("sub"),
             _ => panic!("object"),
         }
+    }
+
+    #[test]
+    fn masks_wider_than_64_bits_are_read() {
+        // Bit 70 and bit 0: 2^70 + 1.
+        let names: Vec<String> = (0..71).map(|i| format!("p{i}")).collect();
+        let wide = claims(json!({"v": 2, "sub": "user_1", "fea": "o:big",
+               "o": {"id": "org_1", "rol": "admin", "per": names.join(","),
+                     "fpm": "1180591620717411303425"}}));
+        assert_eq!(wide.org_permissions(), vec!["org:big:p0", "org:big:p70"]);
+        assert_eq!(bits("5"), vec![true, false, true]);
+        assert!(bits("x1").is_empty());
     }
 
     #[test]

@@ -6,7 +6,10 @@
 //!   out;
 //! - `POST /api/webhooks/clerk`: Svix-signed `user.created|updated|deleted`
 //!   events kept in the app's own `users` table;
-//! - `/pro`: only when the session token says `metadata.tier == "pro"`.
+//! - `/pro`: only when the session token says `metadata.tier == "pro"`;
+//! - `/org`: the session's active organization, invoices for a role that
+//!   grants `org:invoices:read`, and a link to switch organizations on
+//!   Frontdesk's hosted page (which comes back here through the handshake).
 //!
 //! Configuration: the SDK's environment (`FRONTDESK_PUBLISHABLE_KEY`,
 //! `FRONTDESK_SECRET_KEY`, `FRONTDESK_API_URL`, `FRONTDESK_PROXY_URL`, or
@@ -60,6 +63,7 @@ pub fn app(settings: frontdesk::Settings, state: App) -> Router {
         )
         .route("/dashboard", get(dashboard))
         .route("/pro", get(pro))
+        .route("/org", get(org))
         .route("/api/user/profile", get(profile))
         .route("/api/webhooks/clerk", post(webhook))
         .layer(axum::middleware::from_fn(protect_pages))
@@ -114,6 +118,48 @@ async fn pro(auth: Auth, req: Request) -> Response {
             .into_response(),
         Err(res) => res,
     }
+}
+
+/// The active organization, from the session token alone, and invoices
+/// only for a role that grants `org:invoices:read`.
+async fn org(auth: Auth, req: Request) -> Html<String> {
+    let slug = auth.claims().and_then(|c| c.org_slug().map(str::to_owned));
+    let active = match (slug, auth.org_role()) {
+        (Some(slug), Some(role)) => format!("{slug} as {role}"),
+        _ => "Personal account".to_owned(),
+    };
+    let invoices = if auth.has(&Condition::permission("org:invoices:read")) {
+        "<section id=\"invoices\"><h2>Invoices</h2><p>Invoice #1001: 42.00 EUR, paid.</p></section>"
+    } else {
+        "<p id=\"no-invoices\">Invoices need the org:invoices:read permission.</p>"
+    };
+    // Frontdesk's hosted page, coming back here when a switch is made.
+    let hosted = auth
+        .settings()
+        .sign_in_url
+        .trim_end_matches("/sign-in")
+        .to_owned();
+    let (parts, _) = req.into_parts();
+    let back = encode(&frontdesk::request::request_url(&parts));
+    page(
+        "Organization",
+        &format!(
+            "<span id=\"active-org\">{active}</span></p>{invoices}<p><a id=\"switch\" href=\"{hosted}/user/organizations?redirect_url={back}\">Switch organization</a>"
+        ),
+    )
+    .await
+}
+
+/// `s` as a query value (RFC 3986 unreserved characters kept).
+fn encode(s: &str) -> String {
+    s.bytes()
+        .map(|b| match b {
+            b'A'..=b'Z' | b'a'..=b'z' | b'0'..=b'9' | b'-' | b'.' | b'_' | b'~' => {
+                (b as char).to_string()
+            }
+            _ => format!("%{b:02X}"),
+        })
+        .collect()
 }
 
 /// `{id, email, firstName}` of the signed-in user; 401 JSON when signed out.

@@ -27,6 +27,27 @@ pub fn claims_changed(state: &AppState) {
     state.mint_cache.invalidate();
 }
 
+/// Make `org` the session's active organization (`None`: the personal
+/// workspace): refused (`organization_not_found_or_unauthorized`) unless
+/// its user is a member, decided by the store in one statement.
+pub async fn activate(
+    state: &AppState,
+    session: &frontdesk_types::SessionId,
+    org: Option<&OrganizationId>,
+) -> ApiResult<frontdesk_domain::entities::Session> {
+    let s = state
+        .store
+        .set_active_organization(session, org, UnixMillis::now())
+        .await
+        .map_err(|e| match e {
+            StoreError::NotFound => crate::services::tokens::not_a_member(),
+            other => other.into(),
+        })?;
+    // The token in the answer is minted from the session as it is now.
+    claims_changed(state);
+    Ok(s)
+}
+
 /// The system roles, stored at first start on any number of nodes.
 pub async fn ensure_system_roles(store: &dyn frontdesk_store::Store) -> Result<(), StoreError> {
     let now = UnixMillis::now();

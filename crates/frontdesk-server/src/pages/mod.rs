@@ -23,6 +23,7 @@ mod guard;
 mod home;
 mod invitation;
 mod layout;
+mod organizations;
 mod passkeys;
 mod profile;
 mod reset;
@@ -98,6 +99,14 @@ pub fn router(state: &AppState) -> Router<AppState> {
             post(profile::password).layer(limited(guard::Limit::Attempt)),
         )
         .route("/user/sessions/{id}/revoke", post(profile::revoke))
+        .route(
+            "/user/organizations",
+            get(organizations::show).post(organizations::create),
+        )
+        .route(
+            "/user/organizations/activate",
+            post(organizations::activate),
+        )
         .route("/user/two-step/start", post(two_step::start))
         .route(
             "/user/two-step/verify",

@@ -193,7 +193,12 @@ fn render(
                 (devices)
             }
             (super::delete::section(token, user))
-            p class="links" { a href="/sign-out" { "Sign out" } }
+            p class="links" {
+                @if state.settings().settings.organizations.enabled {
+                    a href="/user/organizations" { "Organizations" } " · "
+                }
+                a href="/sign-out" { "Sign out" }
+            }
         },
     )
 }

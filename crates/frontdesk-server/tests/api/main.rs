@@ -31,6 +31,7 @@ mod hardening_auth;
 mod hardening_edge;
 mod health;
 mod hosted_account;
+mod hosted_organizations;
 mod hosted_pages;
 mod instance;
 mod jwks;

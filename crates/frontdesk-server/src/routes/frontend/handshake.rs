@@ -55,7 +55,11 @@ pub async fn handshake(
         .as_url()
         .clone();
     let dev = state.instance.instance.mode == InstanceMode::Development;
-    let suffixed = q.text("suffixed_cookies").as_deref() == Some("true");
+    // The SDKs say which names the app reads; a handshake started by
+    // Frontdesk's own pages (back to the app after a sign-in or an
+    // organization switch) cannot know, so it writes both: an app that
+    // reads the suffixed cookie must not keep a stale one.
+    let suffixed = q.text("suffixed_cookies").as_deref() != Some("false");
     let HandshakeCaller {
         mut fapi,
         by_dev_browser,

@@ -70,16 +70,7 @@ pub async fn touch(
     if let Some(org) = wanted
         && s.last_active_organization_id.as_deref() != org.as_ref().map(|o| o.as_str())
     {
-        state
-            .store
-            .set_active_organization(&s.id, org.as_ref(), now)
-            .await
-            .map_err(|e| match e {
-                frontdesk_store::StoreError::NotFound => tokens::not_a_member(),
-                other => other.into(),
-            })?;
-        // The token in this answer is minted from the session as it is now.
-        state.mint_cache.invalidate();
+        crate::engine::organizations::activate(&state, &s.id, org.as_ref()).await?;
     }
     let idle = i64::from(state.settings().settings.sessions.inactivity_timeout_secs);
     let abandon_at = if idle > 0 {
