@@ -15,6 +15,7 @@
 //! not, 2 when the benchmark could not be run at all.
 
 mod load;
+mod organizations;
 mod overload;
 mod receiver;
 mod report;
@@ -57,6 +58,8 @@ enum Benchmark {
     Verify(verify::Options),
     /// Sign-ins and user reads at 3x capacity: latency of what is accepted, 429/503, memory
     Overload(overload::Options),
+    /// Token minting with an active organization (a member of 1,000), and pages of 100,000 members
+    Organizations(organizations::Options),
     /// Webhook deliveries per second to a loopback receiver, and messages lost
     Webhooks(webhooks::Options),
     /// Webhook delivery under a flaky receiver and SIGKILLs: every event delivered, signed, once marked
@@ -73,6 +76,7 @@ fn main() -> ExitCode {
             Benchmark::Signins(options) => signins::run(&binary, options),
             Benchmark::Verify(options) => verify::run(options),
             Benchmark::Overload(options) => overload::run(&binary, options),
+            Benchmark::Organizations(options) => organizations::run(&binary, options),
             Benchmark::Webhooks(options) => webhooks::run(&binary, options),
             Benchmark::WebhookFaults(options) => webhooks::run_faults(&binary, options),
         });

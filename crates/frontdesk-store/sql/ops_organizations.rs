@@ -547,13 +547,36 @@ impl OrganizationStore for ThisStore {
         let filter = conds.join(" AND ");
         let dir = if query.descending { "DESC" } else { "ASC" };
         let (limit, offset) = page_args(query.limit, query.offset);
-        let select = format!(
+        // The page's ids first, from the index alone (the user row only when
+        // the text filter needs it), then everything shown for those ten:
+        // a deep page skips 100,000 index entries, not 100,000 joins.
+        let users = if query.query.is_some() {
+            "JOIN users u ON u.id = m.user_id"
+        } else {
+            ""
+        };
+        let n = args.len();
+        let sql = q(&format!(
             "SELECT {MEMBERSHIP_COLUMNS} FROM organization_memberships m {MEMBERSHIP_JOINS} \
-             WHERE {filter} ORDER BY m.created_at {dir}, m.id {dir}"
-        );
-        let data =
-            fetch_page::<MembershipRow, MembershipView>(&self.pool, &select, &args, limit, offset)
-                .await?;
+             WHERE m.id IN (SELECT m.id FROM organization_memberships m {users} WHERE {filter} \
+             ORDER BY m.created_at {dir}, m.id {dir} LIMIT ${} OFFSET ${}) \
+             ORDER BY m.created_at {dir}, m.id {dir}",
+            n + 1,
+            n + 2
+        ))
+        .into_owned();
+        let mut rows = sqlx::query_as::<_, MembershipRow>(&sql);
+        for a in &args {
+            rows = rows.bind(a);
+        }
+        let data = rows
+            .bind(limit)
+            .bind(offset)
+            .fetch_all(&self.pool)
+            .await?
+            .into_iter()
+            .map(MembershipView::try_from)
+            .collect::<StoreResult<Vec<_>>>()?;
         // The organization's own count when nothing narrows the list: one
         // row read instead of counting 100,000.
         let narrowed = conds.len() > 1;

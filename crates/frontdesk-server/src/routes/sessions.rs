@@ -156,6 +156,8 @@ async fn revoke(
 #[derive(Deserialize)]
 struct Create {
     user_id: String,
+    /// An organization of the user's to make active in the new session.
+    active_organization_id: Option<String>,
 }
 
 async fn create(
@@ -171,9 +173,27 @@ async fn create(
             "This user is banned",
         ));
     }
+    let org = match body
+        .active_organization_id
+        .as_deref()
+        .filter(|o| !o.is_empty())
+    {
+        Some(raw) => {
+            let org = crate::engine::organizations::load(&state, raw).await?;
+            if state.store.membership(&org.id, &user.id).await?.is_none() {
+                return Err(ApiError::bad_param(
+                    "active_organization_id",
+                    "organization_not_found_or_unauthorized",
+                    "The user is not a member of this organization.",
+                ));
+            }
+            Some(org.id)
+        }
+        None => None,
+    };
     let now = UnixMillis::now();
     let client = sessions::create_headless_client(&state, now).await?;
-    let session = sessions::new_session(
+    let mut session = sessions::new_session(
         &state,
         &user.id,
         &client.id,
@@ -184,6 +204,14 @@ async fn create(
         .store
         .create_session(&session, &[state.events().session_created(&session, &user)])
         .await?;
+    // Set in one statement that checks the membership again (one removed
+    // meanwhile leaves the session in the personal workspace).
+    if let Some(org) = &org
+        && let Ok(active) =
+            crate::engine::organizations::activate(&state, &session.id, Some(org)).await
+    {
+        session = active;
+    }
     Ok(ApiJson(render::session(&session, now)))
 }
 

@@ -196,3 +196,49 @@ both_backends!(
         app.stop().await;
     }
 );
+
+both_backends!(
+    a_backend_api_session_starts_in_an_organization,
+    fast,
+    |app: TestApp| async move {
+        let (_, user) = app
+            .post_json(
+                "/v1/users",
+                json!({"email_address": ["ada@example.com"], "password": "correct horse battery staple"}),
+            )
+            .await;
+        let uid = user["id"].as_str().unwrap().to_owned();
+        let acme = organization(&app, "Acme", Some(&uid)).await;
+        let other = organization(&app, "Other", None).await;
+        let (status, session) = app
+            .post_json(
+                "/v1/sessions",
+                json!({"user_id": uid, "active_organization_id": acme}),
+            )
+            .await;
+        assert_eq!(status, 200, "{session}");
+        crate::helpers::assert_response("post", "/sessions", 200, &session);
+        assert_eq!(session["last_active_organization_id"], acme.as_str());
+        let sid = session["id"].as_str().unwrap();
+        let (status, token) = app
+            .post_json(&format!("/v1/sessions/{sid}/tokens"), json!({}))
+            .await;
+        assert_eq!(status, 200, "{token}");
+        assert_eq!(claims(token["jwt"].as_str().unwrap())["o"]["slg"], "acme");
+        let (status, body) = app
+            .post_json(
+                "/v1/sessions",
+                json!({"user_id": uid, "active_organization_id": other}),
+            )
+            .await;
+        assert_eq!(status, 422, "{body}");
+        assert_eq!(error_code(&body), "organization_not_found_or_unauthorized");
+        let (status, _) = app
+            .post_json(
+                "/v1/sessions",
+                json!({"user_id": uid, "active_organization_id": "org_nothing"}),
+            )
+            .await;
+        assert_eq!(status, 404);
+    }
+);
