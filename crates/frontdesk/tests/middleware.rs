@@ -107,6 +107,7 @@ async fn frontdesk_handshake(server: &common::Server, db: &str, path: &str) -> S
         .query(&[
             ("redirect_url", format!("{APP}{path}")),
             ("__clerk_db_jwt", db.to_owned()),
+            ("suffixed_cookies", "false".to_owned()),
         ])
         .send()
         .await
@@ -170,6 +171,9 @@ async fn authenticate_request_follows_clerks_decision_tree() {
         .query(&[
             ("redirect_url", format!("{APP}/dashboard?tab=1")),
             ("__clerk_db_jwt", db.clone()),
+            // As the middleware's own redirect says (a handshake that does
+            // not say writes both names).
+            ("suffixed_cookies", "false".to_owned()),
         ])
         .send()
         .await

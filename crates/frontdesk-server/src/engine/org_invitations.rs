@@ -171,14 +171,25 @@ pub fn verified_owner(user: &frontdesk_domain::entities::User, email: &str) -> b
     })
 }
 
+/// Who sends invitations: an app through the Backend API (trusted), or a
+/// signed-in member through the Frontend API, whose invitations are capped
+/// per hour.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Sender {
+    App,
+    Member,
+}
+
 /// Send invitations to `org`, all or none, from `inviter` (who must be a
 /// member; the Frontend API checks their permission), and mail each one
-/// that asks to be.
+/// that asks to be. Each mail counts against its address's mail quota, so
+/// no mailbox is flooded whoever invites it.
 pub async fn invite(
     state: &AppState,
     org: &Organization,
     requests: &[InvitationRequest],
     inviter: Option<&UserId>,
+    sender: Sender,
 ) -> ApiResult<Vec<Sent>> {
     if requests.is_empty() || requests.len() > MAX_BULK {
         return Err(ApiError::bad_param(
@@ -189,6 +200,14 @@ pub async fn invite(
     }
     let now = UnixMillis::now();
     let prepared = prepare(state, org, requests, inviter, now).await?;
+    if let (Sender::Member, Some(user)) = (sender, inviter) {
+        mail::inviter_within_quota(state, user.as_str(), prepared.len(), now).await?;
+    }
+    for (new, _, notify) in &prepared {
+        if *notify {
+            mail::invitation_within_quota(state, &new.invitation.email_address, now).await?;
+        }
+    }
     let new: Vec<NewInvitation> = prepared.iter().map(|(n, _, _)| n.clone()).collect();
     let events = state.events();
     let created = state

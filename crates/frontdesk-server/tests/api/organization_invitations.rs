@@ -702,3 +702,84 @@ both_backends!(
         assert!(res.text().await.unwrap().contains("not valid"));
     }
 );
+
+both_backends!(
+    invitations_cannot_flood_a_mailbox_or_mail_strangers_in_bulk,
+    fast,
+    |app: TestApp| async move {
+        enable_organizations(&app).await;
+        user_with_password(&app, "ada@example.com", PASSWORD).await;
+        let (a, sid) = signed_in(&app, "ada@example.com", PASSWORD).await;
+        // Anyone can create organizations and invite from each: one mailbox
+        // gets at most five messages in ten minutes, whoever sends them.
+        let mut refused = None;
+        for i in 0..6 {
+            let (status, org) = a
+                .post(
+                    &me("/v1/organizations", &sid),
+                    &[("name", &format!("Org {i}"))],
+                )
+                .await;
+            assert_eq!(status, 200, "{org}");
+            let id = org["response"]["id"].as_str().unwrap();
+            let (status, body) = a
+                .post(
+                    &me(&format!("/v1/organizations/{id}/invitations"), &sid),
+                    &[
+                        ("email_address", "victim@example.com"),
+                        ("role", "org:member"),
+                    ],
+                )
+                .await;
+            if status != 200 {
+                refused = Some((i, status, error_code(&body)));
+                break;
+            }
+        }
+        assert_eq!(refused, Some((5, 429, "too_many_requests".to_owned())));
+        let mails = json(app.bapi_get("/v1/dev/emails").await).await;
+        let to_victim = mails["data"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .filter(|m| m["to_email_address"] == "victim@example.com")
+            .count();
+        assert_eq!(to_victim, 5);
+
+        // A member sends at most 100 invitations an hour (six tried above).
+        let (_, org) = a
+            .post(&me("/v1/organizations", &sid), &[("name", "Big")])
+            .await;
+        let id = org["response"]["id"].as_str().unwrap();
+        let bulk = me(&format!("/v1/organizations/{id}/invitations/bulk"), &sid);
+        let emails: Vec<String> = (0..94).map(|i| format!("person{i}@example.com")).collect();
+        let mut form: Vec<(&str, &str)> = emails
+            .iter()
+            .map(|e| ("email_address", e.as_str()))
+            .collect();
+        form.push(("role", "org:member"));
+        let (status, body) = a.post(&bulk, &form).await;
+        assert_eq!(status, 200, "{body}");
+        let (status, body) = a
+            .post(
+                &bulk,
+                &[
+                    ("email_address", "one-more@example.com"),
+                    ("role", "org:member"),
+                ],
+            )
+            .await;
+        assert_eq!(
+            (status, error_code(&body).as_str()),
+            (429, "too_many_requests")
+        );
+        // The Backend API (the app itself) is not capped per inviter.
+        let (status, body) = app
+            .post_json(
+                &format!("/v1/organizations/{id}/invitations"),
+                json!({"email_address": "one-more@example.com", "role": "org:member"}),
+            )
+            .await;
+        assert_eq!(status, 200, "{body}");
+    }
+);

@@ -53,6 +53,7 @@ pub async fn create(
         &member.organization,
         &[request],
         Some(&member.membership.user_id),
+        invitations::Sender::Member,
     )
     .await?;
     let body = made
@@ -96,6 +97,7 @@ pub async fn bulk(
         &member.organization,
         &requests,
         Some(&member.membership.user_id),
+        invitations::Sender::Member,
     )
     .await?;
     let list: Vec<Value> = made

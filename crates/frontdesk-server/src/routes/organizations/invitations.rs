@@ -107,7 +107,14 @@ async fn create(
     let org = orgs::load(&state, &org).await?;
     let request: InvitationRequest = parse_value(body)?;
     let from = inviter(&state, &org.id, &request).await?;
-    let mut made = invitations::invite(&state, &org, &[request], from.as_ref()).await?;
+    let mut made = invitations::invite(
+        &state,
+        &org,
+        &[request],
+        from.as_ref(),
+        invitations::Sender::App,
+    )
+    .await?;
     let first = made.remove(0);
     Ok(ApiJson(one(&first.view, Some(first.url))))
 }
@@ -126,7 +133,9 @@ async fn bulk(
         Some(r) => inviter(&state, &org.id, r).await?,
         None => None,
     };
-    let made = sent(invitations::invite(&state, &org, &all, from.as_ref()).await?);
+    let made = sent(
+        invitations::invite(&state, &org, &all, from.as_ref(), invitations::Sender::App).await?,
+    );
     let total_count = made.len() as i64;
     Ok(ApiJson(Paginated {
         data: made,

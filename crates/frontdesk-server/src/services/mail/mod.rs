@@ -25,7 +25,9 @@ use lettre::transport::smtp::authentication::Credentials;
 use lettre::transport::smtp::client::{Tls, TlsParameters};
 use lettre::{Address, AsyncSmtpTransport, AsyncTransport, Message, Tokio1Executor};
 
-pub use outbox::{Purpose, queue, send_code, worker};
+pub use outbox::{
+    Purpose, invitation_within_quota, inviter_within_quota, queue, send_code, worker,
+};
 
 use crate::config::{ConfigError, SmtpConfig, SmtpTls};
 use crate::state::AppState;

@@ -90,6 +90,43 @@ async fn within_quota(
     Ok(())
 }
 
+/// Invitations one signed-in user may send per hour from the Frontend API:
+/// anyone can create an organization and invite, and without a cap that
+/// is a way to mail strangers in bulk.
+pub const INVITATIONS_PER_HOUR: i32 = 100;
+
+/// Count an invitation to be mailed to `to` against the address's mail
+/// quota (the one codes count against: a mailbox gets at most
+/// [`CODES_PER_WINDOW`] messages from Frontdesk per window, whatever they
+/// are); 429 past it.
+pub async fn invitation_within_quota(state: &AppState, to: &str, now: UnixMillis) -> ApiResult<()> {
+    let hit = state
+        .store
+        .hit_quota(&quota_key("mail", to), CODE_WINDOW_SECS, now)
+        .await?;
+    hit.check(CODES_PER_WINDOW, CODE_WINDOW_SECS, now)
+        .map_err(ApiError::rate_limited)
+}
+
+/// Count `n` invitations sent by `user` against [`INVITATIONS_PER_HOUR`];
+/// 429 past it.
+pub async fn inviter_within_quota(
+    state: &AppState,
+    user: &str,
+    n: usize,
+    now: UnixMillis,
+) -> ApiResult<()> {
+    for _ in 0..n {
+        let hit = state
+            .store
+            .hit_quota(&format!("invitations:{user}"), 3600, now)
+            .await?;
+        hit.check(INVITATIONS_PER_HOUR, 3600, now)
+            .map_err(ApiError::rate_limited)?;
+    }
+    Ok(())
+}
+
 /// Queue a code for `to`. With `deliver` false (the address has no account)
 /// the request does the same work and sends nothing, so neither its answer
 /// nor its time tells the two apart. Delivery happens later, in the worker.
