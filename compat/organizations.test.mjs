@@ -298,6 +298,81 @@ test('organizationPermissions and organizationRoles: custom ones, given to membe
   assert.equal(deleted.id, perm.id);
 });
 
+test('organizations: domains are created proven, listed, updated and deleted', async () => {
+  const domain = await clerk.organizations.createOrganizationDomain({
+    organizationId: org.id,
+    name: `acme-${suffix}.test`,
+    enrollmentMode: 'automatic_invitation',
+  });
+  // `@clerk/backend` has no OrganizationDomain class: the object as sent.
+  assert.equal(domain.object, 'organization_domain');
+  assert.match(domain.id, /^orgdmn_/);
+  assert.equal(domain.organization_id, org.id);
+  assert.equal(domain.ownership_verification.status, 'verified', 'the SDK sends verified: true');
+  const { data, totalCount } = await clerk.organizations.getOrganizationDomainList({
+    organizationId: org.id,
+  });
+  assert.equal(totalCount, 1);
+  assert.equal(data[0].name, `acme-${suffix}.test`);
+  const updated = await clerk.organizations.updateOrganizationDomain({
+    organizationId: org.id,
+    domainId: domain.id,
+    enrollmentMode: 'automatic_suggestion',
+  });
+  assert.equal(updated.enrollment_mode, 'automatic_suggestion');
+  await assert.rejects(
+    clerk.organizations.createOrganizationDomain({ organizationId: org.id, name: 'gmail.com' }),
+    apiError(422, 'form_param_format_invalid'),
+  );
+  const deleted = await clerk.organizations.deleteOrganizationDomain({
+    organizationId: org.id,
+    domainId: domain.id,
+  });
+  assert.equal(deleted.deleted, true);
+});
+
+test('organizations: membership metadata merges and the instance lists every membership', async () => {
+  await clerk.organizations.createOrganizationMembership({
+    organizationId: org.id,
+    userId: ada.id,
+    role: 'org:member',
+  });
+  await clerk.organizations.updateOrganizationMembershipMetadata({
+    organizationId: org.id,
+    userId: ada.id,
+    publicMetadata: { team: 'red', seat: 1 },
+    privateMetadata: { notes: 'x' },
+  });
+  const m = await clerk.organizations.updateOrganizationMembershipMetadata({
+    organizationId: org.id,
+    userId: ada.id,
+    publicMetadata: { seat: null },
+  });
+  assert.deepEqual(m.publicMetadata, { team: 'red' });
+  assert.deepEqual(m.privateMetadata, { notes: 'x' });
+  const every = await clerk.organizations.getInstanceOrganizationMembershipList({ limit: 100 });
+  assert.ok(every.totalCount >= 2);
+  assert.ok(every.data.some((x) => x.publicUserData.userId === ada.id && x.organization.id === org.id));
+});
+
+test('organizations.updateOrganizationLogo and deleteOrganizationLogo', async () => {
+  // A 1x1 PNG.
+  const png = Buffer.from(
+    'iVBORw0KGgoAAAANSUhEUgAAAAEAAAABCAYAAAAfFcSJAAAADUlEQVR4nGNgAAIAAAUAAeL63NgAAAAASUVORK5CYII=',
+    'base64',
+  );
+  const withLogo = await clerk.organizations.updateOrganizationLogo(org.id, {
+    file: new Blob([png], { type: 'image/png' }),
+    uploaderUserId: ada.id,
+  });
+  assert.equal(withLogo.hasImage, true);
+  const served = await fetch(withLogo.imageUrl);
+  assert.equal(served.status, 200);
+  assert.equal(served.headers.get('content-type'), 'image/png');
+  const without = await clerk.organizations.deleteOrganizationLogo(org.id);
+  assert.equal(without.hasImage, false);
+});
+
 test('organizations.deleteOrganization deletes it with its memberships', async () => {
   const deleted = await clerk.organizations.deleteOrganization(org.id);
   assert.equal(deleted.id, org.id);

@@ -128,7 +128,10 @@ try {
   const orgs = await bapi('GET', `/v1/organizations?query=${tag}`);
   check(orgs.total_count === 1, `one organization named ${ORG}`);
   const org = orgs.data[0];
-  const shown = (await a.locator('[data-testid="active-org"]').innerText()).trim();
+  // The render that follows the switch lands when the router refresh does.
+  const activeOrg = async () => (await a.locator('[data-testid="active-org"]').innerText()).trim();
+  await until('the new organization shows', async () => (await activeOrg()) === `${org.slug} as org:admin`);
+  const shown = await activeOrg();
   check(shown === `${org.slug} as org:admin`, `the new organization is active (${shown})`);
   check(await a.locator('[data-testid="invoices"]').isVisible(), 'an admin sees the invoices');
   log(`Ada created ${org.slug} and is its admin; the invoices show`);

@@ -85,7 +85,8 @@ fn local_part_ok(local: &str) -> bool {
             .all(|atom| !atom.is_empty() && atom.chars().all(is_atext))
 }
 
-fn domain_ascii(domain: &str) -> Result<String, EmailError> {
+/// A domain name in ASCII (IDNA), checked as the part after `@` is.
+pub fn domain_ascii(domain: &str) -> Result<String, EmailError> {
     if domain.starts_with('[') {
         return Err(EmailError::Domain);
     }

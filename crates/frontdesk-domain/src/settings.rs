@@ -448,6 +448,16 @@ impl InstanceSettings {
                 ));
             }
         }
+        for m in &self.organizations.domains_enrollment_modes {
+            if crate::organizations::EnrollmentMode::parse(m).is_none() {
+                return Err(SettingError::new(
+                    "organizations.domains_enrollment_modes",
+                    format!(
+                        "`{m}` is not one of manual_invitation, automatic_invitation, automatic_suggestion"
+                    ),
+                ));
+            }
+        }
         let r = &self.restrictions;
         for (path, on) in [
             ("restrictions.allowlist", r.allowlist),
@@ -455,11 +465,6 @@ impl InstanceSettings {
             (
                 "restrictions.block_disposable_email_domains",
                 r.block_disposable_email_domains,
-            ),
-            // Verified domains come after invitations (issue 17).
-            (
-                "organizations.domains_enabled",
-                self.organizations.domains_enabled,
             ),
         ] {
             if on {

@@ -175,6 +175,14 @@ impl From<StoreError> for ApiError {
                     "System permissions (`org:sys_*`) cannot be changed or deleted.",
                 ),
             ),
+            StoreError::Refused(Refusal::RequestClosed) => Self::client(
+                StatusCode::UNPROCESSABLE_ENTITY,
+                ClerkError::new(
+                    "organization_membership_request_not_pending",
+                    "This request is no longer pending",
+                    "The request to join has been accepted or rejected already.",
+                ),
+            ),
             other => Self::internal(other),
         }
     }

@@ -10,6 +10,7 @@ pub mod atomic;
 pub mod external;
 pub mod factors;
 pub mod images;
+pub mod org_domains;
 pub mod org_invitations;
 pub mod org_roles;
 pub mod organizations;
@@ -54,6 +55,7 @@ pub async fn run_all<S: Store>(store: &S) {
     organizations::run_all(store).await;
     org_invitations::run_all(store).await;
     org_roles::run_all(store).await;
+    org_domains::run_all(store).await;
     webhooks::run_all(store).await;
 }
 

@@ -389,7 +389,7 @@ pub async fn one_member_who_manages_the_members_always_stays<S: Store>(store: &S
 
 fn member_query(org: &OrganizationId) -> MemberQuery {
     MemberQuery {
-        organization_id: org.clone(),
+        organization_id: Some(org.clone()),
         roles: Vec::new(),
         user_ids: Vec::new(),
         email_addresses: Vec::new(),
@@ -594,7 +594,7 @@ pub async fn a_session_activates_only_an_organization_of_its_user<S: Store>(stor
     let (doomed, _) = created(store, "active-doomed", 0).await;
     let doomed_admin = store
         .list_memberships(&MemberQuery {
-            organization_id: doomed.id.clone(),
+            organization_id: Some(doomed.id.clone()),
             roles: vec![],
             user_ids: vec![],
             email_addresses: vec![],

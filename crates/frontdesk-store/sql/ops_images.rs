@@ -97,4 +97,98 @@ impl ImageStore for ThisStore {
         tx.commit().await?;
         Ok(user)
     }
+
+    async fn set_organization_logo(
+        &self,
+        logo: &frontdesk_store::organizations::LogoRecord,
+        url: &str,
+        at: UnixMillis,
+        events: frontdesk_store::organizations::OrgEvents<'_>,
+    ) -> StoreResult<Organization> {
+        let mut tx = self.pool.begin().await?;
+        let org = set_logo_url(&mut tx, &logo.organization_id, Some(url), at, events)
+            .await?
+            .ok_or(StoreError::NotFound)?;
+        sqlx::query(&q(
+            "DELETE FROM organization_logos WHERE organization_id = $1",
+        ))
+        .bind(logo.organization_id.as_str())
+        .execute(&mut *tx)
+        .await?;
+        sqlx::query(&q(
+            "INSERT INTO organization_logos (id, organization_id, content_type, bytes, created_at) \
+             VALUES ($1, $2, $3, $4, $5)",
+        ))
+        .bind(&logo.id)
+        .bind(logo.organization_id.as_str())
+        .bind(&logo.content_type)
+        .bind(&logo.bytes)
+        .bind(logo.created_at.0)
+        .execute(&mut *tx)
+        .await?;
+        tx.commit().await?;
+        Ok(org)
+    }
+
+    async fn remove_organization_logo(
+        &self,
+        org: &OrganizationId,
+        at: UnixMillis,
+        events: frontdesk_store::organizations::OrgEvents<'_>,
+    ) -> StoreResult<Option<Organization>> {
+        let mut tx = self.pool.begin().await?;
+        let uploaded = sqlx::query(&q(
+            "DELETE FROM organization_logos WHERE organization_id = $1",
+        ))
+        .bind(org.as_str())
+        .execute(&mut *tx)
+        .await?
+        .rows_affected();
+        let had_url = sqlx::query_as::<_, (i64,)>(&q(
+            "SELECT COUNT(*) FROM organizations WHERE id = $1 AND image_url IS NOT NULL",
+        ))
+        .bind(org.as_str())
+        .fetch_one(&mut *tx)
+        .await?
+        .0 > 0;
+        if uploaded == 0 && !had_url {
+            return Ok(None);
+        }
+        let org = set_logo_url(&mut tx, org, None, at, events).await?;
+        tx.commit().await?;
+        Ok(org)
+    }
+
+    async fn organization_logo(&self, id: &str) -> StoreResult<Option<(String, Vec<u8>)>> {
+        Ok(sqlx::query_as::<_, (String, Vec<u8>)>(&q(
+            "SELECT content_type, bytes FROM organization_logos WHERE id = $1",
+        ))
+        .bind(id)
+        .fetch_optional(&self.pool)
+        .await?)
+    }
+}
+
+/// Point the organization's `image_url` at `url` (or NULL), bump its
+/// version, record the events; the organization as left.
+async fn set_logo_url(
+    tx: &mut Tx<'_>,
+    org: &OrganizationId,
+    url: Option<&str>,
+    at: UnixMillis,
+    events: frontdesk_store::organizations::OrgEvents<'_>,
+) -> StoreResult<Option<Organization>> {
+    let row = sqlx::query_as::<_, OrgRow>(&q(&format!(
+        "UPDATE organizations SET image_url = $3, updated_at = $2, version = version + 1 \
+         WHERE id = $1 RETURNING {ORG_RETURNING}"
+    )))
+    .bind(org.as_str())
+    .bind(at.0)
+    .bind(url)
+    .fetch_optional(&mut **tx)
+    .await?;
+    let Some(row) = row else { return Ok(None) };
+    let org = Organization::try_from(row)?;
+    insert_events(tx, events(&org).as_slice()).await?;
+    Ok(Some(org))
 }

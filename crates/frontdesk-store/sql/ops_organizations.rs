@@ -441,6 +441,12 @@ impl OrganizationStore for ThisStore {
     ) -> StoreResult<MembershipView> {
         let mut tx = self.pool.begin().await?;
         let current = locked_membership(&mut tx, org, user).await?;
+        if let Some((public, private)) = &p.if_metadata
+            && (*public != current.membership.public_metadata
+                || *private != current.membership.private_metadata)
+        {
+            return Err(OrgStoreError::Stale);
+        }
         if let Some(role) = &p.role
             && manages(&current)
             && !keeps_a_manager(&mut tx, org, user, Some(role)).await?
@@ -514,8 +520,12 @@ impl OrganizationStore for ThisStore {
     }
 
     async fn list_memberships(&self, query: &MemberQuery) -> StoreResult<Page<MembershipView>> {
-        let mut conds = vec!["m.organization_id = $1".to_owned()];
-        let mut args: Vec<String> = vec![query.organization_id.as_str().to_owned()];
+        let mut conds = Vec::new();
+        let mut args: Vec<String> = Vec::new();
+        if let Some(org) = &query.organization_id {
+            let p = placeholders(&mut args, [org.as_str().to_owned()]);
+            conds.push(format!("m.organization_id = {p}"));
+        }
         if !query.roles.is_empty() {
             let roles = query.roles.iter().map(|r| r.as_str().to_owned());
             let list = placeholders(&mut args, roles);
@@ -543,6 +553,10 @@ impl OrganizationStore for ThisStore {
                  OR EXISTS (SELECT 1 FROM email_addresses e WHERE e.user_id = m.user_id \
                             AND {STRPOS}(e.normalized, ${n}) > 0))"
             ));
+        }
+        let narrowed = conds.len() > usize::from(query.organization_id.is_some());
+        if conds.is_empty() {
+            conds.push("1 = 1".to_owned());
         }
         let filter = conds.join(" AND ");
         let dir = if query.descending { "DESC" } else { "ASC" };
@@ -579,8 +593,15 @@ impl OrganizationStore for ThisStore {
             .collect::<StoreResult<Vec<_>>>()?;
         // The organization's own count when nothing narrows the list: one
         // row read instead of counting 100,000.
-        let narrowed = conds.len() > 1;
-        let total_count = if narrowed {
+        let total_count = if let (false, Some(org)) = (narrowed, &query.organization_id) {
+            sqlx::query_scalar::<_, i64>(&q(
+                "SELECT members_count FROM organizations WHERE id = $1",
+            ))
+            .bind(org.as_str())
+            .fetch_optional(&self.pool)
+            .await?
+            .unwrap_or(0)
+        } else {
             count_of(
                 &self.pool,
                 &format!(
@@ -590,14 +611,6 @@ impl OrganizationStore for ThisStore {
                 &args,
             )
             .await?
-        } else {
-            sqlx::query_scalar::<_, i64>(&q(
-                "SELECT members_count FROM organizations WHERE id = $1",
-            ))
-            .bind(query.organization_id.as_str())
-            .fetch_optional(&self.pool)
-            .await?
-            .unwrap_or(0)
         };
         Ok(Page { data, total_count })
     }

@@ -51,6 +51,9 @@ pub enum Refusal {
     /// System roles and permissions are fixed.
     #[error("system roles and permissions cannot change this way")]
     System,
+    /// The request to join was accepted or rejected already.
+    #[error("the request is no longer pending")]
+    RequestClosed,
 }
 
 pub type StoreResult<T> = Result<T, StoreError>;

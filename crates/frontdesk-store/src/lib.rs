@@ -13,6 +13,7 @@
 
 pub mod changes;
 mod error;
+pub mod org_domains;
 pub mod org_invitations;
 pub mod org_roles;
 pub mod org_rows;
@@ -48,6 +49,7 @@ pub use changes::{
 pub use query::{SessionQuery, UserFilter, UserOrderField, UserQuery};
 
 pub use error::{Refusal, StoreError, StoreResult};
+pub use org_domains::DomainStore;
 pub use org_invitations::InvitationStore;
 pub use org_roles::RoleStore;
 pub use organizations::OrganizationStore;
@@ -63,6 +65,7 @@ pub trait Store:
     + ExternalAccountStore
     + OrganizationStore
     + InvitationStore
+    + DomainStore
     + RoleStore
     + SecretStore
     + ImageStore
@@ -84,6 +87,7 @@ impl<T> Store for T where
         + ExternalAccountStore
         + OrganizationStore
         + InvitationStore
+        + DomainStore
         + RoleStore
         + SecretStore
         + ImageStore
@@ -431,6 +435,29 @@ pub trait ImageStore: Send + Sync {
         at: UnixMillis,
         events: UserEvents<'_>,
     ) -> StoreResult<Option<User>>;
+
+    /// Keep `logo` as its organization's logo (the earlier one goes) and
+    /// point the organization's `image_url` at `url`, in one transaction;
+    /// the organization as left. `NotFound` if it is gone.
+    async fn set_organization_logo(
+        &self,
+        logo: &organizations::LogoRecord,
+        url: &str,
+        at: UnixMillis,
+        events: organizations::OrgEvents<'_>,
+    ) -> StoreResult<frontdesk_domain::organizations::Organization>;
+
+    /// Remove the organization's logo (uploaded or set by URL); `None` if
+    /// it had none.
+    async fn remove_organization_logo(
+        &self,
+        org: &frontdesk_types::OrganizationId,
+        at: UnixMillis,
+        events: organizations::OrgEvents<'_>,
+    ) -> StoreResult<Option<frontdesk_domain::organizations::Organization>>;
+
+    /// An uploaded logo, by id: its content type and bytes.
+    async fn organization_logo(&self, id: &str) -> StoreResult<Option<(String, Vec<u8>)>>;
 }
 
 /// Clients (browsers).

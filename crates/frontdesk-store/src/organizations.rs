@@ -91,10 +91,11 @@ impl OrgOrder {
     }
 }
 
-/// Which members of one organization to list.
+/// Which members of one organization (or of all: the instance's list) to
+/// list.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct MemberQuery {
-    pub organization_id: OrganizationId,
+    pub organization_id: Option<OrganizationId>,
     pub roles: Vec<RoleKey>,
     pub user_ids: Vec<UserId>,
     pub email_addresses: Vec<String>,
@@ -129,12 +130,38 @@ pub struct MembershipPatch {
     pub role: Option<RoleKey>,
     pub public_metadata: Option<Value>,
     pub private_metadata: Option<Value>,
+    /// Written only while the membership's (public, private) metadata is
+    /// still this (a merge computed from the row read); `Stale` otherwise.
+    pub if_metadata: Option<(Value, Value)>,
 }
 
 /// Renders an organization's event inside the transaction that changed it.
 pub type OrgEvents<'a> = &'a (dyn Fn(&Organization) -> Option<OutboxEvent> + Send + Sync);
 /// Renders a membership's event inside the transaction that changed it.
 pub type MembershipEvents<'a> = &'a (dyn Fn(&MembershipView) -> Option<OutboxEvent> + Send + Sync);
+
+/// An organization's uploaded logo, served by every node at
+/// `/v1/images/{id}`.
+#[derive(Clone, PartialEq)]
+pub struct LogoRecord {
+    pub id: String,
+    pub organization_id: OrganizationId,
+    /// Checked by its first bytes.
+    pub content_type: String,
+    pub bytes: Vec<u8>,
+    pub created_at: UnixMillis,
+}
+
+impl std::fmt::Debug for LogoRecord {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("LogoRecord")
+            .field("id", &self.id)
+            .field("organization_id", &self.organization_id)
+            .field("content_type", &self.content_type)
+            .field("bytes", &self.bytes.len())
+            .finish()
+    }
+}
 
 /// What an active organization puts in a session token.
 #[derive(Debug, Clone, PartialEq)]

@@ -210,6 +210,19 @@ define_id!(
     OrganizationInvitationId, "orginv"
 );
 define_id!(
+    /// A domain an organization claims (`orgdmn_…`).
+    OrganizationDomainId, "orgdmn"
+);
+define_id!(
+    /// A suggestion to join an organization, from a verified domain
+    /// (`orgsugg_…`).
+    OrganizationSuggestionId, "orgsugg"
+);
+define_id!(
+    /// A user's request to join an organization (`orgmbreq_…`).
+    MembershipRequestId, "orgmbreq"
+);
+define_id!(
     /// An organization role (`role_…`).
     RoleId, "role"
 );

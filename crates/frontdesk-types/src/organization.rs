@@ -138,3 +138,62 @@ pub struct OrganizationInvitation {
     pub created_at: i64,
     pub updated_at: i64,
 }
+
+/// How far a domain's claim is proven: `affiliation_verification` (a code
+/// mailed to an address at the domain) or `ownership_verification` (set by
+/// the Backend API, `verified: true`).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct DomainVerification {
+    pub status: String,
+    pub strategy: String,
+    pub attempts: Option<i64>,
+    pub expire_at: Option<i64>,
+    pub verified_at: Option<i64>,
+}
+
+/// A domain an organization claims, and how users with an address there
+/// join (`enrollment_mode`). One shape for both APIs and webhooks;
+/// `verification` is Clerk's deprecated twin of `affiliation_verification`.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct OrganizationDomain {
+    pub object: String,
+    pub id: String,
+    pub organization_id: String,
+    pub name: String,
+    pub enrollment_mode: String,
+    pub affiliation_email_address: Option<String>,
+    pub affiliation_verification: Option<DomainVerification>,
+    pub ownership_verification: Option<DomainVerification>,
+    pub verification: Option<DomainVerification>,
+    pub total_pending_invitations: i64,
+    pub total_pending_suggestions: i64,
+    #[serde(skip_serializing_if = "Option::is_none", default)]
+    pub public_organization_data: Option<PublicOrganizationData>,
+    pub created_at: i64,
+    pub updated_at: i64,
+}
+
+/// A suggestion to ask to join an organization whose verified domain holds
+/// one of the user's verified addresses.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct OrganizationSuggestion {
+    pub object: String,
+    pub id: String,
+    pub public_organization_data: PublicOrganizationData,
+    pub status: String,
+    pub created_at: i64,
+    pub updated_at: i64,
+}
+
+/// A user's request to join an organization, for its admins to accept or
+/// reject.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct OrganizationMembershipRequest {
+    pub object: String,
+    pub id: String,
+    pub organization_id: String,
+    pub status: String,
+    pub public_user_data: Option<PublicUserData>,
+    pub created_at: i64,
+    pub updated_at: i64,
+}

@@ -27,6 +27,12 @@ pub enum OrgError {
     PermissionKey,
     #[error("system permissions (`org:sys_…`) cannot be created or changed")]
     SystemPermission,
+    #[error("a domain is a host name such as `example.com`")]
+    Domain,
+    #[error(
+        "a public email provider's domain (anyone can have an address there) cannot be an organization's"
+    )]
+    PublicDomain,
 }
 
 const MAX_NAME: usize = 256;

@@ -3,6 +3,9 @@
 
 use frontdesk_domain::UnixMillis;
 use frontdesk_domain::entities::{ImageRecord, User};
+use frontdesk_domain::organizations::Organization;
+use frontdesk_store::StoreError;
+use frontdesk_store::organizations::LogoRecord;
 
 use crate::error::{ApiError, ApiResult};
 use crate::state::AppState;
@@ -31,8 +34,9 @@ pub fn url(state: &AppState, id: &str) -> String {
     format!("{}/v1/images/{id}", state.instance.public_url.origin())
 }
 
-/// Make `bytes` the user's profile image.
-pub async fn set(state: &AppState, user: &User, bytes: Vec<u8>) -> ApiResult<(ImageRecord, User)> {
+/// The type of an upload that may be an image here: at most 10 MB, of a
+/// type its first bytes show.
+fn checked(bytes: &[u8]) -> ApiResult<&'static str> {
     if bytes.is_empty() || bytes.len() > MAX_IMAGE_BYTES {
         return Err(ApiError::bad_param(
             "file",
@@ -40,15 +44,63 @@ pub async fn set(state: &AppState, user: &User, bytes: Vec<u8>) -> ApiResult<(Im
             "Choose an image of at most 10 MB.",
         ));
     }
-    let content_type = sniff(&bytes).ok_or_else(|| {
+    sniff(bytes).ok_or_else(|| {
         ApiError::bad_param(
             "file",
             "form_param_format_invalid",
             "Choose a PNG, JPEG, GIF or WebP image.",
         )
-    })?;
+    })
+}
+
+fn image_id() -> String {
+    format!("img_{}", frontdesk_types::id::random_base62(24))
+}
+
+/// Make `bytes` the organization's logo.
+pub async fn set_logo(
+    state: &AppState,
+    org: &Organization,
+    bytes: Vec<u8>,
+) -> ApiResult<Organization> {
+    let content_type = checked(&bytes)?;
+    let logo = LogoRecord {
+        id: image_id(),
+        organization_id: org.id.clone(),
+        content_type: content_type.to_owned(),
+        bytes,
+        created_at: UnixMillis::now(),
+    };
+    let events = state.events();
+    state
+        .store
+        .set_organization_logo(&logo, &url(state, &logo.id), logo.created_at, &|o| {
+            Some(events.organization("organization.updated", o))
+        })
+        .await
+        .map_err(|e| match e {
+            StoreError::NotFound => ApiError::not_found("organization"),
+            other => other.into(),
+        })
+}
+
+/// Remove the organization's logo; not found if it had none.
+pub async fn remove_logo(state: &AppState, org: &Organization) -> ApiResult<Organization> {
+    let events = state.events();
+    state
+        .store
+        .remove_organization_logo(&org.id, UnixMillis::now(), &|o| {
+            Some(events.organization("organization.updated", o))
+        })
+        .await?
+        .ok_or_else(|| ApiError::not_found("image"))
+}
+
+/// Make `bytes` the user's profile image.
+pub async fn set(state: &AppState, user: &User, bytes: Vec<u8>) -> ApiResult<(ImageRecord, User)> {
+    let content_type = checked(&bytes)?;
     let image = ImageRecord {
-        id: format!("img_{}", frontdesk_types::id::random_base62(24)),
+        id: image_id(),
         user_id: user.id.clone(),
         content_type: content_type.to_owned(),
         bytes,

@@ -20,6 +20,7 @@ pub mod flows;
 pub mod images;
 pub mod mfa;
 pub mod oauth;
+pub mod org_domains;
 pub mod org_invitations;
 pub mod org_roles;
 pub mod organizations;

@@ -428,6 +428,52 @@ pub async fn change_role(
     Ok(view)
 }
 
+/// Deep-merge a membership's metadata, computed from the stored row and
+/// written only while it still holds what was read: a concurrent change
+/// makes it merge again on top.
+pub async fn merge_member_metadata(
+    state: &AppState,
+    org: &OrganizationId,
+    user: &UserId,
+    body: MetadataMerge,
+) -> ApiResult<MembershipView> {
+    let not_found = || ApiError::not_found("organization membership");
+    loop {
+        let current = state
+            .store
+            .membership(org, user)
+            .await?
+            .ok_or_else(not_found)?
+            .membership;
+        let patch = MembershipPatch {
+            public_metadata: merged(
+                &current.public_metadata,
+                &body.public_metadata,
+                "public_metadata",
+            )?,
+            private_metadata: merged(
+                &current.private_metadata,
+                &body.private_metadata,
+                "private_metadata",
+            )?,
+            if_metadata: Some((current.public_metadata, current.private_metadata)),
+            ..MembershipPatch::default()
+        };
+        let events = state.events();
+        match state
+            .store
+            .update_membership(org, user, &patch, UnixMillis::now(), &|v| {
+                Some(events.membership("organizationMembership.updated", v))
+            })
+            .await
+        {
+            Err(StoreError::Stale) => continue,
+            Err(StoreError::NotFound) => return Err(not_found()),
+            other => return Ok(other?),
+        }
+    }
+}
+
 pub async fn remove_member(
     state: &AppState,
     org: &OrganizationId,

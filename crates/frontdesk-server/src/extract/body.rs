@@ -9,6 +9,7 @@ use axum::extract::{FromRequest, Request};
 use axum::http::StatusCode;
 use axum::http::header::CONTENT_TYPE;
 use frontdesk_types::ClerkError;
+use serde::Deserialize;
 use serde::de::DeserializeOwned;
 use serde_json::{Map, Value};
 
@@ -109,6 +110,21 @@ async fn read<S: Send + Sync>(req: Request, state: &S, lists: bool) -> Result<Va
         }
     }
     Ok(value)
+}
+
+/// A boolean in either body: JSON's `true`, or a form's `"true"`/`"false"`
+/// (forms carry only strings). For `#[serde(default, deserialize_with = "form_bool")]`.
+pub fn form_bool<'de, D: serde::Deserializer<'de>>(d: D) -> Result<Option<bool>, D::Error> {
+    use serde::de::Error;
+    match Option::<Value>::deserialize(d)? {
+        None | Some(Value::Null) => Ok(None),
+        Some(Value::Bool(b)) => Ok(Some(b)),
+        Some(Value::String(s)) if s == "true" => Ok(Some(true)),
+        Some(Value::String(s)) if s == "false" => Ok(Some(false)),
+        Some(other) => Err(D::Error::custom(format!(
+            "invalid value: {other}, expected a boolean"
+        ))),
+    }
 }
 
 /// Deserialize a parsed body (or one element of a list body), naming the

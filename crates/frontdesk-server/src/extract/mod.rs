@@ -10,7 +10,7 @@ mod query;
 mod upload;
 
 pub use backend::{BackendCaller, UnlimitedBackendCaller};
-pub use body::{ApiBody, ListBody, parse_value};
+pub use body::{ApiBody, ListBody, form_bool, parse_value};
 pub use browser::{
     Browser, DEV_BROWSER_PARAM, HandshakeCaller, client_cookie, cookie, cookies,
     cross_site_loopback, dev_browser_unauthenticated, new_client, other_loopback_spelling,

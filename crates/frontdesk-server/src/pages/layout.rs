@@ -308,4 +308,6 @@ th, td { text-align: left; padding: .5rem .25rem; border-bottom: 1px solid #e5e7
 .emails li { padding: .5rem 0; border-bottom: 1px solid #e5e7eb; }
 .emails .actions { flex-direction: row; flex-wrap: wrap; margin-top: .375rem; }
 .emails .actions button { padding: .25rem .625rem; font-size: .875rem; }
+select { font: inherit; padding: .5rem; border: 1px solid #c4c9d0; border-radius: 8px; background: #fff; }
+form.inline { display: flex; flex-wrap: wrap; gap: .5rem; align-items: center; }
 "#;

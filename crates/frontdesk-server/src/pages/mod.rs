@@ -23,6 +23,7 @@ mod guard;
 mod home;
 mod invitation;
 mod layout;
+mod org_members;
 mod organizations;
 mod passkeys;
 mod profile;
@@ -107,6 +108,24 @@ pub fn router(state: &AppState) -> Router<AppState> {
             "/user/organizations/activate",
             post(organizations::activate),
         )
+        .route("/user/organizations/{org}", get(org_members::show))
+        .route(
+            "/user/organizations/{org}/invitations",
+            post(org_members::invite),
+        )
+        .route(
+            "/user/organizations/{org}/invitations/{inv}/revoke",
+            post(org_members::revoke),
+        )
+        .route(
+            "/user/organizations/{org}/members/{user_id}/role",
+            post(org_members::change_role),
+        )
+        .route(
+            "/user/organizations/{org}/members/{user_id}/remove",
+            post(org_members::remove),
+        )
+        .route("/user/organizations/{org}/leave", post(org_members::leave))
         .route("/user/two-step/start", post(two_step::start))
         .route(
             "/user/two-step/verify",

@@ -50,6 +50,7 @@ async fn render(
     let notice = match done {
         Some("switched") => Some("Switched."),
         Some("created") => Some("Your organization was created, and is active now."),
+        Some("left") => Some("You left the organization."),
         _ => None,
     };
     let switch = |id: &str, label: &str| {
@@ -80,7 +81,7 @@ async fn render(
                     @for m in &memberships {
                         @let id = m.organization.id.as_str();
                         tr {
-                            td { (m.organization.name) br; span class="hint" { (m.organization.slug) } }
+                            td { a href=(format!("/user/organizations/{id}")) { (m.organization.name) } br; span class="hint" { (m.organization.slug) } }
                             td { (if m.role_name.is_empty() { m.membership.role.as_str() } else { m.role_name.as_str() }) }
                             td { @if active == Some(id) { span class="badge" { "Active" } } @else { (switch(id, &m.organization.name)) } }
                         }

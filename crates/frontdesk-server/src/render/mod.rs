@@ -271,5 +271,6 @@ pub fn client(c: &Client, sessions: &[Session], now: UnixMillis) -> wire_session
     }
 }
 
+pub mod org_domains;
 pub mod organizations;
 pub use organizations::{membership, organization, role};

@@ -188,6 +188,22 @@ impl Events<'_> {
         )
     }
 
+    /// `organizationDomain.created` / `.updated`: the domain.
+    pub fn domain(
+        &self,
+        event_type: &str,
+        d: &frontdesk_store::org_domains::DomainView,
+    ) -> OutboxEvent {
+        self.envelope(event_type, Self::object(render::org_domains::domain(d)))
+    }
+
+    pub fn domain_deleted(&self, d: &frontdesk_store::org_domains::DomainView) -> OutboxEvent {
+        self.envelope(
+            "organizationDomain.deleted",
+            json!({"object": "organization_domain", "id": d.domain.id, "deleted": true}),
+        )
+    }
+
     pub fn session_created(&self, s: &Session, u: &User) -> OutboxEvent {
         self.session_event("session.created", s, u)
     }

@@ -46,6 +46,7 @@ mod oauth_conformance;
 mod oauth_enterprise;
 mod oauth_github;
 mod oauth_microsoft;
+mod organization_domains;
 mod organization_invitations;
 mod organization_roles;
 mod organization_sessions;

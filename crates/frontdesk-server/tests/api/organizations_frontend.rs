@@ -1,8 +1,9 @@
 //! The Frontend API of organizations (issue 17), as `<CreateOrganization/>`,
 //! `<OrganizationSwitcher/>` and `<OrganizationProfile/>` call it: create
 //! (refused while organizations are off), read, rename, the members (list,
-//! add, change a role, remove), the roles, the lists Frontdesk has nothing
-//! in yet (domains, requests, suggestions), delete; each call within the
+//! add, change a role, remove), the roles, the lists a member without the
+//! permission (or an instance without domains) sees empty (domains,
+//! requests, suggestions), delete; each call within the
 //! permissions of the caller's role (a member reads, an admin manages, a
 //! stranger sees nothing), and every answer checked against Clerk's spec.
 

@@ -108,8 +108,8 @@ both_backends!(
             ),
             (
                 "/v1/instance/organization_settings",
-                json!({"domains_enabled": true}),
-                "organizations.domains_enabled",
+                json!({"domains_enrollment_modes": ["by_magic"]}),
+                "domains_enrollment_modes",
             ),
             (
                 "/v1/instance/settings",

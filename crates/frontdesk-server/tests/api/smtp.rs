@@ -91,8 +91,15 @@ async fn aiosmtpd_path() -> Result<PathBuf, String> {
     if importable(&dir).await? {
         return Ok(dir);
     }
+    // The tests of this binary run on threads of one process: one installs
+    // while the others wait, then find it in place.
+    static INSTALLING: tokio::sync::Mutex<()> = tokio::sync::Mutex::const_new(());
+    let _one_at_a_time = INSTALLING.lock().await;
+    if importable(&dir).await? {
+        return Ok(dir);
+    }
     // Install beside, then move into place: a half-finished install (or a
-    // concurrent run) never leaves a broken `dir` behind.
+    // concurrent run of another process) never leaves a broken `dir` behind.
     let staging = dir.with_extension(format!("staging-{}", std::process::id()));
     let _ = std::fs::remove_dir_all(&staging);
     let install = Command::new("python3")
@@ -124,6 +131,10 @@ async fn aiosmtpd_path() -> Result<PathBuf, String> {
             "cannot install {AIOSMTPD} with pip: {}",
             tail.into_iter().rev().collect::<Vec<_>>().join(" / ")
         ));
+    }
+    // A broken install left by an earlier run gives way.
+    if !importable(&dir).await? {
+        let _ = std::fs::remove_dir_all(&dir);
     }
     if std::fs::rename(&staging, &dir).is_err() {
         // Another run got there first.

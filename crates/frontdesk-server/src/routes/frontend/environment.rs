@@ -77,7 +77,12 @@ fn organization_settings(o: &frontdesk_domain::settings::OrganizationSettings) -
         "actions": {"admin_delete": o.admin_delete_enabled},
         "domains": {
             "enabled": o.domains_enabled,
-            "enrollment_modes": o.domains_enrollment_modes,
+            // None listed: all three (what the domain pages offer).
+            "enrollment_modes": if o.domains_enrollment_modes.is_empty() {
+                json!(["manual_invitation", "automatic_invitation", "automatic_suggestion"])
+            } else {
+                json!(o.domains_enrollment_modes)
+            },
             "default_role": o.domains_default_role,
         },
         "slug": {"disabled": o.slug_disabled},

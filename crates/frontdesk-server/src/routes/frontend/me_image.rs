@@ -50,18 +50,21 @@ pub async fn remove(
     .await
 }
 
-/// An uploaded image, to anyone (avatars are shown to other users and on
+/// An uploaded image (a profile image or an organization's logo), to anyone (avatars are shown to other users and on
 /// other origins), as the type it was checked to be, never sniffed again.
 pub async fn serve(State(state): State<AppState>, Path(id): Path<String>) -> ApiResult<Response> {
-    let image = state
-        .store
-        .image(&id)
-        .await?
-        .ok_or_else(|| ApiError::not_found("image"))?;
+    let (content_type, bytes) = match state.store.image(&id).await? {
+        Some(image) => (image.content_type, image.bytes),
+        None => state
+            .store
+            .organization_logo(&id)
+            .await?
+            .ok_or_else(|| ApiError::not_found("image"))?,
+    };
     Ok((
         StatusCode::OK,
         [
-            (header::CONTENT_TYPE, image.content_type),
+            (header::CONTENT_TYPE, content_type),
             (
                 header::CACHE_CONTROL,
                 "public, max-age=86400, immutable".to_owned(),
@@ -77,7 +80,7 @@ pub async fn serve(State(state): State<AppState>, Path(id): Path<String>) -> Api
                 "cross-origin".to_owned(),
             ),
         ],
-        image.bytes,
+        bytes,
     )
         .into_response())
 }

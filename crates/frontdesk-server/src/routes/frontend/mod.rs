@@ -20,6 +20,7 @@ mod me_image;
 mod me_organizations;
 mod me_passkeys;
 mod oauth;
+mod org_domains;
 mod org_invitations;
 mod organizations;
 mod render;
@@ -240,12 +241,55 @@ fn organizations_router() -> Router<AppState> {
             patch(o::change_role).delete(o::remove_member),
         )
         .route("/v1/organizations/{org}/roles", get(o::roles))
-        .route("/v1/organizations/{org}/domains", get(o::nothing_yet))
+        .route(
+            "/v1/organizations/{org}/domains",
+            get(org_domains::list).post(org_domains::create),
+        )
+        .route(
+            "/v1/organizations/{org}/domains/{id}",
+            get(org_domains::get).delete(org_domains::delete),
+        )
+        .route(
+            "/v1/organizations/{org}/domains/{id}/update_enrollment_mode",
+            post(org_domains::update_mode),
+        )
+        .route(
+            "/v1/organizations/{org}/domains/{id}/prepare_affiliation_verification",
+            post(org_domains::prepare),
+        )
+        .route(
+            "/v1/organizations/{org}/domains/{id}/attempt_affiliation_verification",
+            post(org_domains::attempt),
+        )
         .route(
             "/v1/organizations/{org}/membership_requests",
-            get(o::nothing_yet),
+            get(org_domains::requests),
         )
-        .route("/v1/me/organization_suggestions", get(o::no_suggestions))
+        .route(
+            "/v1/organizations/{org}/membership_requests/{id}/accept",
+            post(org_domains::accept_request),
+        )
+        .route(
+            "/v1/organizations/{org}/membership_requests/{id}/reject",
+            post(org_domains::reject_request),
+        )
+        .route(
+            "/v1/me/organization_suggestions",
+            get(org_domains::suggestions),
+        )
+        .route(
+            "/v1/me/organization_suggestions/{id}/accept",
+            post(org_domains::accept_suggestion),
+        )
+        .route(
+            "/v1/organizations/{org}/logo",
+            axum::routing::put(org_domains::set_logo)
+                .post(org_domains::set_logo)
+                .delete(org_domains::remove_logo)
+                .layer(axum::extract::DefaultBodyLimit::max(
+                    crate::engine::images::MAX_IMAGE_BYTES + 64 * 1024,
+                )),
+        )
         .route(
             "/v1/organizations/{org}/invitations",
             get(org_invitations::list).post(org_invitations::create),

@@ -173,6 +173,8 @@ pub async fn mine(
     q: QueryParams,
 ) -> ApiResult<Response> {
     let (_, user) = current(&state, &fapi, &q).await?;
+    // What the user's verified domains offer is made when they look.
+    crate::engine::org_domains::enroll(&state, &user).await?;
     let emails = invitations::verified_addresses(&user);
     let statuses = invitations::statuses(&q.all("status"))?;
     let (data, total_count) = if emails.is_empty() {

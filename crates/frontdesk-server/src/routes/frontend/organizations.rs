@@ -152,7 +152,7 @@ pub async fn members(
     let member = acting(&state, &fapi, &q, &org, Some(MEMBERS_READ)).await?;
     let page = state
         .store
-        .list_memberships(&member_query(member.organization.id, &q)?)
+        .list_memberships(&member_query(Some(member.organization.id), &q)?)
         .await?;
     let data: Vec<_> = page
         .data
@@ -222,28 +222,4 @@ pub async fn roles(
     acting(&state, &fapi, &q, &org, None).await?;
     let page = roles_page(&state, &q).await?;
     envelope(&state, &mut fapi, page).await
-}
-
-/// Lists of what Frontdesk does not have yet for an organization (verified
-/// domains, requests to join): empty, as Clerk answers with domains off;
-/// the switcher asks on every open.
-pub async fn nothing_yet(
-    State(state): State<AppState>,
-    mut fapi: Browser,
-    q: QueryParams,
-    Path(org): Path<String>,
-) -> ApiResult<Response> {
-    acting(&state, &fapi, &q, &org, None).await?;
-    envelope(&state, &mut fapi, json!({"data": [], "total_count": 0})).await
-}
-
-/// `GET /v1/me/organization_suggestions`: none (they come from verified
-/// domains).
-pub async fn no_suggestions(
-    State(state): State<AppState>,
-    mut fapi: Browser,
-    q: QueryParams,
-) -> ApiResult<Response> {
-    current(&state, &fapi, &q).await?;
-    envelope(&state, &mut fapi, json!({"data": [], "total_count": 0})).await
 }

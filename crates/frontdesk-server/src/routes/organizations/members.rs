@@ -27,6 +27,11 @@ pub fn router() -> Router<AppState> {
             "/v1/organizations/{org}/memberships/{user_id}",
             patch(update).delete(remove),
         )
+        .route(
+            "/v1/organizations/{org}/memberships/{user_id}/metadata",
+            patch(update_metadata),
+        )
+        .route("/v1/organization_memberships", get(instance_list))
         .route("/v1/users/{user_id}/organization_memberships", get(of_user))
 }
 
@@ -47,14 +52,25 @@ async fn list(
     q: QueryParams,
 ) -> ApiResult<MembershipPage> {
     let org = orgs::load(&state, &org).await?;
-    let query = member_query(org.id, &q)?;
+    let query = member_query(Some(org.id), &q)?;
     Ok(page(state.store.list_memberships(&query).await?))
 }
 
-/// The members of `org` a list asks for: `role`, `user_id`,
-/// `email_address` (each repeatable), `query`, `order_by`, the page. Both
-/// APIs take the same parameters.
-pub fn member_query(org: OrganizationId, q: &QueryParams) -> ApiResult<MemberQuery> {
+/// `GET /v1/organization_memberships`: every membership of the instance
+/// (`getInstanceOrganizationMembershipList`), with the same filters.
+async fn instance_list(
+    _: BackendCaller,
+    State(state): State<AppState>,
+    q: QueryParams,
+) -> ApiResult<MembershipPage> {
+    let query = member_query(None, &q)?;
+    Ok(page(state.store.list_memberships(&query).await?))
+}
+
+/// The members of `org` (`None`: of every organization) a list asks for:
+/// `role`, `user_id`, `email_address` (each repeatable), `query`,
+/// `order_by`, the page. Both APIs take the same parameters.
+pub fn member_query(org: Option<OrganizationId>, q: &QueryParams) -> ApiResult<MemberQuery> {
     let (limit, offset) = q.page()?;
     let descending = match q.text("order_by").as_deref() {
         None | Some("-created_at") => true,
@@ -125,6 +141,20 @@ async fn update(
     let org = orgs::load(&state, &org).await?;
     let user = parse_user_id(&user)?;
     let view = orgs::change_role(&state, &org.id, &user, &body.role).await?;
+    Ok(ApiJson(membership(&view, Api::Backend)))
+}
+
+/// `PATCH …/memberships/{user_id}/metadata`: deep-merge (`null` deletes a
+/// key), as for users and organizations.
+async fn update_metadata(
+    _: BackendCaller,
+    State(state): State<AppState>,
+    Path((org, user)): Path<(String, String)>,
+    ApiBody(body): ApiBody<orgs::MetadataMerge>,
+) -> ApiResult<MembershipJson> {
+    let org = orgs::load(&state, &org).await?;
+    let user = parse_user_id(&user)?;
+    let view = orgs::merge_member_metadata(&state, &org.id, &user, body).await?;
     Ok(ApiJson(membership(&view, Api::Backend)))
 }
 

@@ -5,10 +5,11 @@
 //! API manages an instance's organizations, the Frontend API creates one for
 //! the signed-in user); `routing::router` picks by credential, so each API's
 //! routes live in their own module: [`backend`], [`members`],
-//! [`invitations`] and [`roles`] for the
+//! [`invitations`], [`domains`] and [`roles`] for the
 //! Backend API, `routes::frontend::organizations` for the Frontend API.
 
 pub mod backend;
+pub mod domains;
 pub mod invitations;
 pub mod members;
 pub mod roles;
@@ -19,4 +20,5 @@ pub fn backend_router() -> axum::Router<crate::state::AppState> {
         .merge(members::router())
         .merge(invitations::router())
         .merge(roles::router())
+        .merge(domains::router())
 }

@@ -36,6 +36,8 @@ pub enum Purpose {
     /// Someone tried to sign up with an address that has an account, and
     /// `hide_user_existence` is on: its owner is told instead of sent a code.
     SignUpTaken,
+    /// An organization proves an address at a domain it claims.
+    DomainAffiliation,
 }
 
 impl Purpose {
@@ -44,6 +46,7 @@ impl Purpose {
             Self::SignUp | Self::SignUpTaken => "verification",
             Self::SignIn => "sign-in",
             Self::Reset => "password reset",
+            Self::DomainAffiliation => "domain verification",
         }
     }
 
@@ -51,6 +54,7 @@ impl Purpose {
         match self {
             Self::Reset => "reset_password_code",
             Self::SignUpTaken => "sign_up_existing_account",
+            Self::DomainAffiliation => "affiliation_code",
             _ => "verification_code",
         }
     }
