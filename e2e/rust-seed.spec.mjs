@@ -5,7 +5,9 @@
 // within one token lifetime; `tier: pro` in public metadata: /pro opens
 // after the next refresh; /org: the active organization from the token,
 // invoices only for a role with `org:invoices:read`, switched on Frontdesk's
-// hosted /user/organizations and back through the handshake.
+// hosted /user/organizations and back through the handshake; an
+// organization created, a second user invited by email who joins through
+// the mailed link, his role changed and his leaving, all on the hosted pages.
 //
 // Run by examples/rust-seed/tests/e2e.rs, which sets FRONTDESK_URL, APP_URL,
 // SECRET_KEY, EMAIL, PASSWORD, USER_ID, TOKEN_LIFETIME, ARTIFACTS_DIR,
@@ -139,6 +141,80 @@ try {
   org = await switchTo('your personal account');
   check(org.active === 'Personal account', `personal again (${JSON.stringify(org)})`);
   log('/org follows the switches on the hosted page; invoices for the admin only');
+
+  // 8. The whole story on the hosted pages: Ada creates Gamma (back on /org
+  // as its admin) and invites Bob by email from its page; Bob accepts
+  // through the mailed link (creating his account), switches to Gamma (a
+  // member: no invoices); Ada makes him admin (invoices from his next
+  // token) and member again (gone); Bob leaves (personal again).
+  await page.goto(`${APP}/org`);
+  await page.click('#switch');
+  await page.waitForURL((u) => u.href.startsWith(`${FRONTDESK}/user/organizations`));
+  await page.getByLabel('Name', { exact: true }).fill('Gamma');
+  await page.getByRole('button', { name: 'Create organization' }).click();
+  org = await orgPage();
+  check(org.active === 'gamma as org:admin' && org.invoices, `Gamma created, Ada its admin (${JSON.stringify(org)})`);
+  const gamma = (await bapi('GET', '/v1/organizations?query=gamma')).data[0];
+  const members = `${FRONTDESK}/user/organizations/${gamma.id}`;
+  const BOB = `bob-${Date.now()}@example.com`;
+  await page.goto(members);
+  await page.getByLabel('Invite by email address').fill(BOB);
+  await page.getByRole('button', { name: 'Send invitation' }).click();
+  await page.getByText('The invitation was sent.').waitFor();
+  const mail = (await bapi('GET', '/v1/dev/emails')).data.find((m) => m.to_email_address === BOB);
+  check(mail, `an invitation mailed to ${BOB}`);
+  const link = mail.body_plain.match(/https?:\/\/\S+\/v1\/tickets\/accept\?ticket=\S+/)?.[0];
+  check(link, 'the mail carries the accept link');
+  log('Ada created Gamma on the hosted page and invited Bob from its member page');
+
+  const bobContext = await browser.newContext();
+  await seen.guard(bobContext);
+  const bob = await bobContext.newPage();
+  seen.watch(bob);
+  await bob.goto(link);
+  await bob.getByLabel('Password', { exact: true }).fill(PASSWORD);
+  await bob.getByRole('button', { name: 'Create account and join' }).click();
+  await bob.waitForURL((u) => !u.pathname.startsWith('/sign-up') && !u.pathname.startsWith('/invitation'));
+  const bobId = (await bapi('GET', `/v1/users?email_address=${encodeURIComponent(BOB)}`))[0].id;
+  const bobOrg = async () => {
+    await bob.goto(`${APP}/org`);
+    await bob.waitForURL(`${APP}/org`);
+    return {
+      active: (await bob.textContent('#active-org')).trim(),
+      invoices: await bob.locator('#invoices').isVisible(),
+    };
+  };
+  let seenBob = await bobOrg();
+  check(seenBob.active === 'Personal account', `Bob starts personal (${JSON.stringify(seenBob)})`);
+  await bob.click('#switch');
+  await bob.waitForURL((u) => u.href.startsWith(`${FRONTDESK}/user/organizations`));
+  await bob.getByRole('button', { name: 'Switch to Gamma' }).click();
+  await bob.waitForURL(`${APP}/org`);
+  seenBob = await bobOrg();
+  check(seenBob.active === 'gamma as org:member' && !seenBob.invoices, `Bob in Gamma, no invoices (${JSON.stringify(seenBob)})`);
+  log('Bob joined through the mailed link and switched to Gamma: a member, no invoices');
+
+  const roleOfBob = async (role) => {
+    await page.goto(members);
+    await page.getByLabel(`Role of ${BOB}`).selectOption(role);
+    await page.locator(`form[action$="/members/${bobId}/role"] button`).click();
+    await page.getByText('The role was changed.').waitFor();
+    await sleep((LIFETIME + SKEW + 1) * 1000);
+    return bobOrg();
+  };
+  seenBob = await roleOfBob('org:admin');
+  check(seenBob.active === 'gamma as org:admin' && seenBob.invoices, `Bob made admin: invoices (${JSON.stringify(seenBob)})`);
+  seenBob = await roleOfBob('org:member');
+  check(seenBob.active === 'gamma as org:member' && !seenBob.invoices, `Bob a member again: no invoices (${JSON.stringify(seenBob)})`);
+  log('the role changed on the hosted page opens and closes the invoices from the next token');
+
+  await bob.goto(members);
+  await bob.getByRole('button', { name: 'Leave Gamma' }).click();
+  await bob.getByText('You left the organization.').waitFor();
+  await sleep((LIFETIME + SKEW + 1) * 1000);
+  seenBob = await bobOrg();
+  check(seenBob.active === 'Personal account' && !seenBob.invoices, `Bob left: personal again (${JSON.stringify(seenBob)})`);
+  log('Bob left Gamma on its page; the app shows his personal account');
 
   check(seen.blocked.length === 0, `nothing left loopback: ${seen.blocked.join(', ')}`);
   console.log('PASS');
