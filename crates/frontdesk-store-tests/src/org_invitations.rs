@@ -25,6 +25,7 @@ pub async fn run_all<S: Store>(store: &S) {
     an_invitation_is_accepted_exactly_once(store).await;
     accepts_racing_revokes_end_one_way_each(store).await;
     a_full_organization_keeps_the_invitation_pending(store).await;
+    lapsed_invitations_stop_counting_as_pending(store).await;
 }
 
 const AT: UnixMillis = UnixMillis(1_700_600_000_000);
@@ -389,4 +390,47 @@ pub async fn a_full_organization_keeps_the_invitation_pending<S: Store>(store: &
     assert_eq!(still.invitation.status, InvitationStatus::Pending);
     assert_eq!(pending_count(store, &o.id).await, 1);
     assert_eq!(store.membership(&o.id, &user.id).await.unwrap(), None);
+}
+
+pub async fn lapsed_invitations_stop_counting_as_pending<S: Store>(store: &S) {
+    let (o, _) = organization(store, "inv-lapsed", 0).await;
+    let lapsed = invitation(
+        &o.id,
+        &format!("gone-{}@example.com", o.id),
+        AT.plus_secs(-1),
+    );
+    let live = invitation(
+        &o.id,
+        &format!("here-{}@example.com", o.id),
+        AT.plus_secs(30 * DAY),
+    );
+    store
+        .create_invitations(&o.id, &[lapsed.clone(), live.clone()], &|_| None)
+        .await
+        .unwrap();
+    assert_eq!(pending_count(store, &o.id).await, 2);
+    // Clean-ups on several nodes at once: each lapsed one is counted out once.
+    let runs = join_all((0..WRITERS).map(|_| store.expire_invitations(AT, 100))).await;
+    assert!(runs.iter().all(Result::is_ok), "{runs:?}");
+    assert!(runs.iter().map(|r| *r.as_ref().unwrap()).sum::<u64>() >= 1);
+    assert_eq!(pending_count(store, &o.id).await, 1, "the live one only");
+    let gone = store
+        .invitation(&lapsed.invitation.id)
+        .await
+        .unwrap()
+        .unwrap();
+    assert_eq!(gone.invitation.status, InvitationStatus::Expired);
+    assert_eq!(gone.invitation.updated_at, AT);
+    let here = store
+        .invitation(&live.invitation.id)
+        .await
+        .unwrap()
+        .unwrap();
+    assert_eq!(here.invitation.status, InvitationStatus::Pending);
+    store.expire_invitations(AT, 100).await.unwrap();
+    assert_eq!(
+        pending_count(store, &o.id).await,
+        1,
+        "nothing counted out twice"
+    );
 }

@@ -241,6 +241,40 @@ impl InvitationStore for ThisStore {
         Ok(view)
     }
 
+    async fn expire_invitations(&self, now: UnixMillis, organizations: i64) -> StoreResult<u64> {
+        let orgs: Vec<String> = sqlx::query_scalar(&q(
+            "SELECT DISTINCT organization_id FROM organization_invitations \
+             WHERE status = 'pending' AND expires_at <= $1 LIMIT $2",
+        ))
+        .bind(now.0)
+        .bind(organizations)
+        .fetch_all(&self.pool)
+        .await?;
+        let mut expired = 0;
+        for org in orgs {
+            let org: OrganizationId = org
+                .parse()
+                .map_err(|_| OrgStoreError::Corrupt(format!("invitation organization `{org}`")))?;
+            let mut tx = self.pool.begin().await?;
+            if !lock_org(&mut tx, &org).await? {
+                continue;
+            }
+            let done = sqlx::query(&q(
+                "UPDATE organization_invitations SET status = 'expired', updated_at = $2 \
+                 WHERE organization_id = $1 AND status = 'pending' AND expires_at <= $2",
+            ))
+            .bind(org.as_str())
+            .bind(now.0)
+            .execute(&mut *tx)
+            .await?
+            .rows_affected();
+            count_pending(&mut tx, &org, -(done as i64)).await?;
+            tx.commit().await?;
+            expired += done;
+        }
+        Ok(expired)
+    }
+
     async fn accept_invitation(
         &self,
         id: &OrganizationInvitationId,

@@ -84,6 +84,13 @@ pub trait InvitationStore: Send + Sync {
         events: InvitationEvents<'_>,
     ) -> StoreResult<InvitationView>;
 
+    /// Mark pending invitations past their expiry `expired`, up to
+    /// `organizations` organizations at a time, each under its row lock so
+    /// its `pending_invitations_count` moves with them (the periodic
+    /// clean-up: a lapsed invitation stops counting as pending). How many
+    /// were marked.
+    async fn expire_invitations(&self, now: UnixMillis, organizations: i64) -> StoreResult<u64>;
+
     /// Accept a pending, unexpired invitation as `member` (a membership of
     /// its organization with its role and metadata), in one transaction:
     /// the invitation is accepted exactly once, and the membership counts

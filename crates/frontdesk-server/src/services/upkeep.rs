@@ -52,6 +52,21 @@ pub async fn purge_all(state: &AppState, policy: &PurgePolicy) -> StoreResult<Pu
     Ok(total)
 }
 
+/// Mark every lapsed invitation expired, a hundred organizations at a time,
+/// so organizations stop counting them as pending.
+pub async fn expire_invitations(state: &AppState, now: UnixMillis) -> StoreResult<u64> {
+    let mut total = 0;
+    for _ in 0..1000 {
+        let n = state.store.expire_invitations(now, 100).await?;
+        total += n;
+        if n == 0 {
+            break;
+        }
+        tokio::task::yield_now().await;
+    }
+    Ok(total)
+}
+
 /// Run the clean-up every [`INTERVAL`], forever.
 pub async fn run(state: AppState) {
     let mut tick = tokio::time::interval(INTERVAL);
@@ -69,6 +84,11 @@ pub async fn run(state: AppState) {
             ),
             Ok(_) => {}
             Err(e) => tracing::warn!(error = %e, "clean-up failed"),
+        }
+        match expire_invitations(&state, UnixMillis::now()).await {
+            Ok(0) => {}
+            Ok(n) => tracing::info!(invitations = n, "expired lapsed invitations"),
+            Err(e) => tracing::warn!(error = %e, "expiring invitations failed"),
         }
     }
 }
