@@ -64,7 +64,7 @@ pub enum Format {
 pub(crate) struct Opened {
     pub(crate) store: std::sync::Arc<dyn Store>,
     config: Config,
-    public_url: PublicUrl,
+    pub(crate) public_url: PublicUrl,
 }
 
 pub(crate) async fn open(config: Config) -> Result<Opened, Failure> {

@@ -4,6 +4,7 @@
 //! the command, and turn any error into one line on stderr and a non-zero exit
 //! code (2 for a setting to fix, 1 for anything else).
 
+mod admin;
 mod keys;
 mod mail;
 mod rfc3339;
@@ -71,6 +72,9 @@ enum Command {
     /// Publishable key, secret keys and signing keys
     #[command(subcommand)]
     Keys(keys::KeysCommand),
+    /// The instance's administrators (who may use the dashboard)
+    #[command(subcommand)]
+    Admin(admin::AdminCommand),
     /// Instance settings: sign-in and sign-up methods, password policy,
     /// session lifetimes, allowed origins, branding (stored in the database)
     #[command(subcommand)]
@@ -236,6 +240,7 @@ async fn run(cli: Cli) -> Result<(), Failure> {
         }
         Command::Config(ConfigCommand::PrintDefault) => Ok(()),
         Command::Keys(cmd) => keys::run(cmd, config).await,
+        Command::Admin(cmd) => admin::run(cmd, config).await,
         Command::SessionTemplate(cmd) => template::run(cmd, config).await,
         Command::Settings(cmd) => settings::run(cmd, config).await,
         Command::Webhooks(cmd) => webhooks::run(cmd, config).await,
@@ -284,6 +289,19 @@ async fn serve(config: Config) -> Result<(), Failure> {
             info.instance.id,
             key.expose(),
             info.publishable_key,
+        );
+    }
+    // No administrator yet: a one-time link to become the first, on the
+    // terminal only (it is a credential; the log never sees it).
+    if let Some(link) = frontdesk_server::engine::admin::setup_link(
+        app.state().store.as_ref(),
+        &info.public_url.origin(),
+    )
+    .await?
+    {
+        println!(
+            "\nThis instance has no administrator. To become the first, sign up and open this link\n\
+             within 24 hours (it works once; `frontdesk admin link` prints a new one):\n\n    {link}\n"
         );
     }
     tracing::info!(

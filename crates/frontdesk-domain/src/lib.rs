@@ -5,6 +5,7 @@
 //! entities here are what the store persists and the HTTP layer renders into
 //! Clerk's wire shapes. Nothing in this crate does IO.
 
+pub mod admin;
 pub mod device;
 pub mod email;
 pub mod entities;

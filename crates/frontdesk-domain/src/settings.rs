@@ -273,6 +273,24 @@ impl TryFrom<String> for HexColor {
     }
 }
 
+impl HexColor {
+    /// Red, green and blue, each 0–255 (`#abc` is `#aabbcc`).
+    pub fn rgb(&self) -> [u8; 3] {
+        let digits = self.0.trim_start_matches('#');
+        let channel = |s: &str| u8::from_str_radix(s, 16).unwrap_or(0);
+        if digits.len() == 3 {
+            let d: Vec<String> = digits.chars().map(|c| format!("{c}{c}")).collect();
+            [channel(&d[0]), channel(&d[1]), channel(&d[2])]
+        } else {
+            [
+                channel(&digits[0..2]),
+                channel(&digits[2..4]),
+                channel(&digits[4..6]),
+            ]
+        }
+    }
+}
+
 impl From<HexColor> for String {
     fn from(c: HexColor) -> String {
         c.0

@@ -125,6 +125,7 @@ mod ops {
     include!("../../frontdesk-store/sql/ops_org_invitations.rs");
     include!("../../frontdesk-store/sql/ops_org_roles.rs");
     include!("../../frontdesk-store/sql/ops_org_domains.rs");
+    include!("../../frontdesk-store/sql/ops_admin.rs");
     include!("../../frontdesk-store/sql/ops_secrets.rs");
     include!("../../frontdesk-store/sql/ops_images.rs");
     include!("../../frontdesk-store/sql/ops_webhooks.rs");

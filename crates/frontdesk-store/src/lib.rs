@@ -11,6 +11,7 @@
 //! webhooks arrive, the outbox row joins the same transaction as the change it
 //! describes.
 
+pub mod admin;
 pub mod changes;
 mod error;
 pub mod org_domains;
@@ -46,8 +47,9 @@ pub use changes::{
     EndSessions, MailOutcome, NewSignIn, PatchedUser, PurgeCounts, PurgePolicy, QueuedMail,
     QuotaHit, SignInEvents, SignInOutcome, SignedIn, UserEvents, UserPatch,
 };
-pub use query::{SessionQuery, UserFilter, UserOrderField, UserQuery};
+pub use query::{Bounds, SessionQuery, UserFilter, UserOrderField, UserQuery};
 
+pub use admin::AdminStore;
 pub use error::{Refusal, StoreError, StoreResult};
 pub use org_domains::DomainStore;
 pub use org_invitations::InvitationStore;
@@ -66,6 +68,7 @@ pub trait Store:
     + OrganizationStore
     + InvitationStore
     + DomainStore
+    + AdminStore
     + RoleStore
     + SecretStore
     + ImageStore
@@ -88,6 +91,7 @@ impl<T> Store for T where
         + OrganizationStore
         + InvitationStore
         + DomainStore
+        + AdminStore
         + RoleStore
         + SecretStore
         + ImageStore

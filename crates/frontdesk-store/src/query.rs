@@ -16,6 +16,36 @@ pub struct UserFilter {
     pub usernames: Vec<String>,
     /// Free text matched against id, email addresses, username and names.
     pub query: Option<String>,
+    /// Only banned (`true`) or only not banned users.
+    pub banned: Option<bool>,
+    /// Only locked or only unlocked users.
+    pub locked: Option<bool>,
+    /// Only users with (or without) an authenticator app.
+    pub two_factor: Option<bool>,
+    /// Time bounds, in milliseconds: `(after, before)`, each exclusive.
+    pub created: Bounds,
+    pub last_sign_in: Bounds,
+    pub last_active: Bounds,
+}
+
+/// An open interval of instants; either end may be absent.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct Bounds {
+    pub after: Option<i64>,
+    pub before: Option<i64>,
+}
+
+impl Bounds {
+    /// The clauses for `column`. The bounds are integers, written into the
+    /// statement as numbers (never text from a request).
+    fn clauses(&self, column: &str, out: &mut Vec<String>) {
+        if let Some(a) = self.after {
+            out.push(format!("{column} > {a}"));
+        }
+        if let Some(b) = self.before {
+            out.push(format!("{column} < {b}"));
+        }
+    }
 }
 
 /// Sort key for users.
@@ -168,6 +198,28 @@ impl UserFilter {
                  OR users.id IN (SELECT e.user_id FROM email_addresses e WHERE e.normalized LIKE {p} ESCAPE '\\'))"
             ));
         }
+        // Written as the partial indexes' predicates, so that the planners
+        // of both databases use them.
+        match self.banned {
+            Some(true) => clauses.push("users.banned".to_owned()),
+            Some(false) => clauses.push("NOT users.banned".to_owned()),
+            None => {}
+        }
+        match self.locked {
+            Some(true) => clauses.push("users.locked_at IS NOT NULL".to_owned()),
+            Some(false) => clauses.push("users.locked_at IS NULL".to_owned()),
+            None => {}
+        }
+        match self.two_factor {
+            Some(true) => clauses.push("users.totp_enabled".to_owned()),
+            Some(false) => clauses.push("NOT users.totp_enabled".to_owned()),
+            None => {}
+        }
+        self.created.clauses("users.created_at", &mut clauses);
+        self.last_sign_in
+            .clauses("users.last_sign_in_at", &mut clauses);
+        self.last_active
+            .clauses("users.last_active_at", &mut clauses);
         let sql = if clauses.is_empty() {
             String::new()
         } else {

@@ -223,6 +223,10 @@ define_id!(
     MembershipRequestId, "orgmbreq"
 );
 define_id!(
+    /// One entry of the administrators' audit log (`audit_…`).
+    AuditEventId, "audit"
+);
+define_id!(
     /// An organization role (`role_…`).
     RoleId, "role"
 );

@@ -19,8 +19,8 @@ pub mod webhook;
 
 pub use error::{ClerkError, ClerkErrors};
 pub use id::{
-    AttemptId, ClientId, EmailAddressId, IdParseError, InstanceId, MembershipRequestId, MessageId,
-    OrganizationDomainId, OrganizationId, OrganizationInvitationId, OrganizationMembershipId,
-    OrganizationSuggestionId, PermissionId, RoleId, SecretKeyId, SessionId, SigningKeyId, UserId,
-    WebhookEndpointId,
+    AttemptId, AuditEventId, ClientId, EmailAddressId, IdParseError, InstanceId,
+    MembershipRequestId, MessageId, OrganizationDomainId, OrganizationId, OrganizationInvitationId,
+    OrganizationMembershipId, OrganizationSuggestionId, PermissionId, RoleId, SecretKeyId,
+    SessionId, SigningKeyId, UserId, WebhookEndpointId,
 };

@@ -228,6 +228,14 @@ pub async fn verify_totp(
     Ok((record, backup.map(|(codes, _)| codes), updated))
 }
 
+/// Remove every second factor of the user (Clerk's `DELETE
+/// /v1/users/{id}/mfa`, the dashboard's "reset two-step verification").
+pub async fn disable_all(state: &AppState, user_id: &UserId) -> ApiResult<()> {
+    delete_totp(state, user_id).await?;
+    delete_backup_codes(state, user_id).await?;
+    Ok(())
+}
+
 /// Remove the app, and the backup codes with it.
 pub async fn delete_totp(state: &AppState, user_id: &UserId) -> ApiResult<Option<(String, User)>> {
     let id = state.store.totp(user_id).await?.map(|t| t.id);

@@ -14,6 +14,7 @@
 //! atomic store operation each. See `docs/architecture.md`.
 
 pub mod account;
+pub mod admin;
 pub mod emails;
 pub mod external;
 pub mod flows;

@@ -305,7 +305,7 @@ pub(crate) fn conflict_param(e: frontdesk_store::StoreError) -> ApiError {
 
 /// Changes to a user, as Clerk's `PATCH /v1/users/{id}` describes them
 /// (absent: unchanged; `null`: cleared).
-#[derive(Deserialize)]
+#[derive(Deserialize, Default)]
 pub struct UserChanges {
     #[serde(default, deserialize_with = "nullable")]
     pub external_id: Option<Option<String>>,
@@ -581,6 +581,16 @@ pub async fn set_standing(state: &AppState, raw_id: &str, standing: Standing) ->
         },
     };
     let done = apply(state, &id, &change).await.map_err(not_found_user)?;
+    Ok(done.user)
+}
+
+/// End every live session of the user (the dashboard's "sign out
+/// everywhere"), in one transaction with the user's `updated_at`.
+pub async fn sign_out_everywhere(state: &AppState, raw_id: &str) -> ApiResult<User> {
+    let id = parse_user_id(raw_id)?;
+    let done = apply(state, &id, &revoking(UserPatch::default()))
+        .await
+        .map_err(not_found_user)?;
     Ok(done.user)
 }
 

@@ -11,21 +11,38 @@ use crate::state::AppState;
 
 /// A whole page: `title` in the tab and the heading, `body` below it.
 pub fn shell(state: &AppState, title: &str, body: Markup) -> String {
+    frame(state, title, "card", body)
+}
+
+/// A page with room for tables (the profile, organizations).
+pub fn wide_shell(state: &AppState, title: &str, body: Markup) -> String {
+    frame(state, title, "card wide", body)
+}
+
+/// The `<head>` of every page, the dashboard's too: the tab's title, the
+/// one script (allowed by its hash) and the design system's stylesheet.
+pub fn head(tab_title: &str) -> Markup {
+    html! {
+        head {
+            meta charset="utf-8";
+            meta name="viewport" content="width=device-width, initial-scale=1";
+            meta name="robots" content="noindex";
+            title { (tab_title) }
+            script { (PreEscaped(super::guard::PAGE_SCRIPT)) }
+            link rel="stylesheet" href="/assets/frontdesk.css";
+        }
+    }
+}
+
+fn frame(state: &AppState, title: &str, class: &str, body: Markup) -> String {
     let settings = state.settings();
     let brand = &settings.settings.branding;
     html! {
         (DOCTYPE)
         html lang="en" {
-            head {
-                meta charset="utf-8";
-                meta name="viewport" content="width=device-width, initial-scale=1";
-                meta name="robots" content="noindex";
-                title { (title) " · " (brand.application_name) }
-                script { (PreEscaped(super::guard::PAGE_SCRIPT)) }
-                link rel="stylesheet" href="/assets/frontdesk.css";
-            }
-            body {
-                main class="card" {
+            (head(&format!("{title} · {}", brand.application_name)))
+            body class="hosted" {
+                main class=(class) {
                     header {
                         @if let Some(logo) = &brand.logo_url {
                             img class="logo" src=(logo.as_str()) alt=(format!("{} logo", brand.application_name));
@@ -240,13 +257,11 @@ impl<'a> Field<'a> {
     }
 }
 
-/// `GET /assets/frontdesk.css`: the stylesheet with the configured colour.
-/// The colour is a parsed `#rrggbb`, so it cannot break out of the rule.
+/// `GET /assets/frontdesk.css`: the design system themed by the
+/// configured colour ([`super::theme`]). The colour is a parsed `#rrggbb`,
+/// so it cannot break out of its rule.
 pub async fn stylesheet(State(state): State<AppState>) -> impl IntoResponse {
-    let css = STYLES.replace(
-        "__PRIMARY__",
-        &state.settings().settings.branding.primary_color.to_string(),
-    );
+    let css = super::theme::stylesheet(&state.settings().settings.branding.primary_color);
     (
         [
             (CONTENT_TYPE, "text/css; charset=utf-8"),
@@ -255,59 +270,3 @@ pub async fn stylesheet(State(state): State<AppState>) -> impl IntoResponse {
         css,
     )
 }
-
-const STYLES: &str = r#":root { --primary: __PRIMARY__; --text: #1f2328; --muted: #59636e; --danger: #b42318; }
-* { box-sizing: border-box; }
-body { margin: 0; min-height: 100vh; display: flex; align-items: flex-start; justify-content: center;
-  font: 16px/1.5 system-ui, -apple-system, "Segoe UI", Roboto, sans-serif; color: var(--text); background: #f4f5f7; }
-.card { width: 100%; max-width: 28rem; margin: 2rem 1rem; padding: 2rem; background: #fff;
-  border-radius: 12px; box-shadow: 0 1px 3px rgba(0,0,0,.12); }
-.card.wide { max-width: 44rem; }
-@media (max-width: 480px) { .card { margin: 0; border-radius: 0; box-shadow: none; padding: 1.25rem; } }
-header { margin-bottom: 1.25rem; }
-.logo { max-height: 48px; max-width: 100%; display: block; margin-bottom: .5rem; }
-.brand { margin: 0; color: var(--muted); font-size: .875rem; }
-h1 { margin: .25rem 0 0; font-size: 1.5rem; }
-h2 { font-size: 1.125rem; margin: 1.75rem 0 .75rem; }
-.field { margin-bottom: 1rem; }
-label { display: block; font-weight: 600; margin-bottom: .25rem; }
-.optional, .hint { color: var(--muted); font-weight: 400; font-size: .875rem; }
-.hint { margin: 0 0 .25rem; }
-input[type=email], input[type=password], input[type=text] { width: 100%; padding: .625rem .75rem;
-  font: inherit; border: 1px solid #c4c9d0; border-radius: 8px; }
-input[aria-invalid=true] { border-color: var(--danger); }
-:focus-visible { outline: 3px solid var(--primary); outline-offset: 2px; }
-.field-error, .alert { color: var(--danger); font-size: .875rem; margin: .25rem 0 0; }
-.alert { padding: .75rem; border: 1px solid var(--danger); border-radius: 8px; margin-bottom: 1rem; }
-.notice { padding: .75rem; border: 1px solid #1a7f37; color: #1a7f37; border-radius: 8px; }
-button { font: inherit; font-weight: 600; padding: .625rem 1rem; border-radius: 8px; cursor: pointer;
-  border: 1px solid var(--primary); background: var(--primary); color: #fff; }
-button.primary { width: 100%; }
-button.secondary { background: #fff; color: var(--primary); }
-button.danger { background: var(--danger); border-color: var(--danger); color: #fff; }
-button.reveal { margin-top: .25rem; padding: .125rem .5rem; font-size: .875rem; font-weight: 500;
-  background: #fff; color: var(--primary); }
-.actions { display: flex; flex-direction: column; gap: .5rem; margin-top: 1rem; }
-a { color: var(--primary); }
-.links { margin-top: 1.25rem; font-size: .875rem; }
-.social form { margin: 0 0 .5rem; }
-.social button { width: 100%; }
-.social .divider { text-align: center; color: #666; font-size: .875rem; margin: .75rem 0; }
-.check { display: flex; gap: .5rem; align-items: center; font-weight: 400; }
-table { width: 100%; border-collapse: collapse; font-size: .9375rem; }
-th, td { text-align: left; padding: .5rem .25rem; border-bottom: 1px solid #e5e7eb; vertical-align: top; }
-.qr { margin: 0 0 1rem; } .qr svg { width: 200px; height: 200px; }
-.codes { display: grid; grid-template-columns: repeat(2, 1fr); gap: .25rem 1rem; padding-left: 1.25rem; }
-.badge { font-size: .75rem; padding: 0 .375rem; border-radius: 4px; background: #eef; color: var(--text); }
-.badge-muted { background: #f1f2f4; color: var(--muted); }
-.avatar-row { display: flex; flex-wrap: wrap; gap: 1rem; align-items: flex-end; margin-bottom: 1rem; }
-.avatar { width: 64px; height: 64px; border-radius: 50%; object-fit: cover; background: #e5e7eb; display: block; }
-.avatar-row form { display: flex; flex-wrap: wrap; gap: .5rem; align-items: flex-end; }
-.avatar-row .field { margin: 0; }
-.emails { list-style: none; padding: 0; margin: 0 0 1rem; }
-.emails li { padding: .5rem 0; border-bottom: 1px solid #e5e7eb; }
-.emails .actions { flex-direction: row; flex-wrap: wrap; margin-top: .375rem; }
-.emails .actions button { padding: .25rem .625rem; font-size: .875rem; }
-select { font: inherit; padding: .5rem; border: 1px solid #c4c9d0; border-radius: 8px; background: #fff; }
-form.inline { display: flex; flex-wrap: wrap; gap: .5rem; align-items: center; }
-"#;

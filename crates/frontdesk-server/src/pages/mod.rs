@@ -1,5 +1,6 @@
 //! Frontdesk's own hosted pages: sign-in, sign-up, email verification,
-//! password reset, the profile (`/user`) and sign-out.
+//! password reset, the profile (`/user`) and sign-out; and the dashboard
+//! (`/dashboard`) of the instance's administrators.
 //!
 //! Server-rendered HTML forms: each form posts back to its page, whose
 //! handler is an adapter over the same engine steps as the Frontend API
@@ -17,6 +18,7 @@
 
 mod account;
 mod connected;
+mod dashboard;
 mod delete;
 mod factor_two;
 mod guard;
@@ -31,6 +33,7 @@ mod reset;
 mod sign_in;
 mod sign_up;
 mod social;
+mod theme;
 mod two_step;
 
 use axum::Router;
@@ -174,6 +177,7 @@ pub fn router(state: &AppState) -> Router<AppState> {
             "/sign-out",
             get(profile::show_sign_out).post(profile::sign_out),
         )
+        .merge(dashboard::router(state))
         .layer(axum::middleware::from_fn_with_state(
             state.clone(),
             guard::protect,

@@ -139,7 +139,7 @@ async fn render(
         Some("removed") => Some("The member was removed."),
         _ => None,
     };
-    let body = layout::shell(
+    let body = layout::wide_shell(
         state,
         &me.organization.name,
         html! {

@@ -63,7 +63,7 @@ async fn render(
             }
         }
     };
-    let body = layout::shell(
+    let body = layout::wide_shell(
         state,
         "Organizations",
         html! {

@@ -52,7 +52,7 @@ fn when(t: UnixMillis) -> String {
     }
 }
 
-fn device(s: &Session) -> String {
+pub(super) fn device(s: &Session) -> String {
     let a = &s.latest_activity;
     let browser = match (&a.browser_name, &a.browser_version) {
         (Some(n), Some(v)) if !v.is_empty() => format!("{n} {}", v.split('.').next().unwrap_or(v)),
@@ -67,7 +67,7 @@ fn device(s: &Session) -> String {
 
 /// Where a session was last seen: its address and, with a GeoIP database,
 /// its city and country ("203.0.113.7 · Athens, GR").
-fn place(s: &Session) -> Option<String> {
+pub(super) fn place(s: &Session) -> Option<String> {
     let a = &s.latest_activity;
     let town = [a.city.as_deref(), a.country.as_deref()]
         .into_iter()
@@ -143,7 +143,7 @@ fn render(
         }
         (alert(err(Section::Devices).map(|e| e.message.as_str())))
     };
-    layout::shell(
+    layout::wide_shell(
         state,
         "Your account",
         html! {

@@ -59,8 +59,7 @@ async fn disable_mfa(
     Path(id): Path<String>,
 ) -> ApiResult<ApiJson<Value>> {
     let user = load_user(&state, &id).await?;
-    mfa::delete_totp(&state, &user.id).await?;
-    mfa::delete_backup_codes(&state, &user.id).await?;
+    mfa::disable_all(&state, &user.id).await?;
     Ok(receipt(user.id.as_str()))
 }
 

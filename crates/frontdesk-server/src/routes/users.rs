@@ -4,7 +4,7 @@ use axum::Router;
 use axum::extract::{Path, State};
 use axum::routing::{get, patch, post};
 use frontdesk_domain::UnixMillis;
-use frontdesk_store::{UserFilter, UserOrderField, UserQuery};
+use frontdesk_store::{Bounds, UserFilter, UserOrderField, UserQuery};
 use frontdesk_types::common::{DeletedObject, TotalCount};
 use serde::Deserialize;
 use serde_json::{Value, json};
@@ -40,14 +40,25 @@ pub fn router() -> Router<AppState> {
         .route("/v1/users/{user_id}/verify_password", post(verify_password))
 }
 
-fn user_filter(q: &QueryParams) -> UserFilter {
-    UserFilter {
+fn user_filter(q: &QueryParams) -> ApiResult<UserFilter> {
+    let bounds = |name: &str| -> ApiResult<Bounds> {
+        Ok(Bounds {
+            after: q.parse(&format!("{name}_after"))?,
+            before: q.parse(&format!("{name}_before"))?,
+        })
+    };
+    Ok(UserFilter {
         email_addresses: q.all("email_address"),
         user_ids: q.all("user_id"),
         external_ids: q.all("external_id"),
         usernames: q.all("username"),
         query: q.text("query"),
-    }
+        banned: q.parse("banned")?,
+        created: bounds("created_at")?,
+        last_sign_in: bounds("last_sign_in_at")?,
+        last_active: bounds("last_active_at")?,
+        ..UserFilter::default()
+    })
 }
 
 async fn list(
@@ -67,7 +78,7 @@ async fn list(
         )
     })?;
     let query = UserQuery {
-        filter: user_filter(&q),
+        filter: user_filter(&q)?,
         order_by,
         descending,
         limit,
@@ -86,7 +97,7 @@ async fn count(
     q: QueryParams,
 ) -> ApiResult<ApiJson<TotalCount>> {
     Ok(ApiJson(TotalCount::new(
-        state.store.count_users(&user_filter(&q)).await?,
+        state.store.count_users(&user_filter(&q)?).await?,
     )))
 }
 

@@ -19,6 +19,7 @@ mod bundles;
 mod clerk_backend;
 mod clerk_js;
 mod credentials;
+mod dashboard;
 mod devices;
 mod errors;
 mod external_accounts;

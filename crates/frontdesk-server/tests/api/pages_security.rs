@@ -297,7 +297,7 @@ both_backends!(
             .text()
             .await
             .unwrap();
-        assert!(css.contains("--primary: #0a7d33;"));
+        assert!(css.contains("--fd-primary: #0a7d33;"));
 
         // A name that is markup comes back as text.
         let token = csrf_of(&html);

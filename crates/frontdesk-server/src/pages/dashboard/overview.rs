@@ -1,0 +1,164 @@
+//! `/dashboard`: the instance at a glance — how many users, how many new,
+//! banned and with two-step verification, sign-ups per day as a chart drawn
+//! on the server (SVG, no script), and the latest administrator actions.
+
+use axum::extract::State;
+use axum::http::StatusCode;
+use axum::response::Response;
+use frontdesk_domain::UnixMillis;
+use frontdesk_store::admin::AuditQuery;
+use frontdesk_store::{Bounds, UserFilter};
+use maud::{Markup, html};
+
+use super::super::page;
+use super::{Section, frame, head};
+use crate::error::ApiResult;
+use crate::extract::Browser;
+use crate::state::AppState;
+
+const DAY_MS: i64 = 86_400_000;
+const CHART_DAYS: i64 = 14;
+
+struct Figures {
+    total: i64,
+    new_week: i64,
+    banned: i64,
+    two_step: i64,
+    /// Sign-ups per UTC day, oldest first: (day start, count).
+    daily: Vec<(UnixMillis, i64)>,
+}
+
+async fn figures(state: &AppState, now: UnixMillis) -> ApiResult<Figures> {
+    let count = |f: UserFilter| async move { state.store.count_users(&f).await };
+    let today = now.0 - now.0.rem_euclid(DAY_MS);
+    let mut daily = Vec::with_capacity(CHART_DAYS as usize);
+    for back in (0..CHART_DAYS).rev() {
+        let start = today - back * DAY_MS;
+        let n = count(UserFilter {
+            created: Bounds {
+                after: Some(start - 1),
+                before: Some(start + DAY_MS),
+            },
+            ..UserFilter::default()
+        })
+        .await?;
+        daily.push((UnixMillis(start), n));
+    }
+    Ok(Figures {
+        total: count(UserFilter::default()).await?,
+        new_week: count(UserFilter {
+            created: Bounds {
+                after: Some(now.0 - 7 * DAY_MS),
+                before: None,
+            },
+            ..UserFilter::default()
+        })
+        .await?,
+        banned: count(UserFilter {
+            banned: Some(true),
+            ..UserFilter::default()
+        })
+        .await?,
+        two_step: count(UserFilter {
+            two_factor: Some(true),
+            ..UserFilter::default()
+        })
+        .await?,
+        daily,
+    })
+}
+
+/// A bar chart of `(day, count)`, titled for screen readers (the table
+/// under it has the figures as text) and with a title per bar.
+fn chart(title: &str, daily: &[(UnixMillis, i64)]) -> Markup {
+    let (width, height, pad) = (700.0_f64, 180.0_f64, 24.0_f64);
+    let max = daily.iter().map(|(_, n)| *n).max().unwrap_or(0).max(1) as f64;
+    let slot = (width - pad) / daily.len().max(1) as f64;
+    let bars: Vec<(String, String, String, String, String, String)> = daily
+        .iter()
+        .enumerate()
+        .map(|(i, (day, n))| {
+            let bar = (*n as f64 / max) * (height - 16.0);
+            let x = pad + i as f64 * slot + slot * 0.15;
+            let date = super::datetime(*day).get(5..10).unwrap_or("").to_owned();
+            (
+                format!("{x:.1}"),
+                format!("{:.1}", height - bar),
+                format!("{:.1}", slot * 0.7),
+                format!("{bar:.1}"),
+                format!("{:.1}", x + slot * 0.35),
+                format!("{date}: {n}"),
+            )
+        })
+        .collect();
+    let view_box = format!("0 0 {width} {}", height + 20.0);
+    html! {
+        div class="chart" {
+            svg viewBox=(view_box) role="img" aria-label=(title) focusable="false" {
+                line class="axis" x1=(pad) y1=(height) x2=(width) y2=(height) {}
+                @for (x, y, w, h, tx, label) in &bars {
+                    rect class="bar" x=(x) y=(y) width=(w) height=(h) rx="2" { title { (label) } }
+                    text x=(tx) y=(height + 14.0) text-anchor="middle" { (label.get(..5).unwrap_or("")) }
+                }
+                text x="0" y="12" { (max as i64) }
+            }
+        }
+    }
+}
+
+/// `GET /dashboard`.
+pub async fn show(State(state): State<AppState>, fapi: Browser) -> Response {
+    let operator = match super::require(&state, &fapi, "/dashboard").await {
+        Ok(o) => o,
+        Err(r) => return r,
+    };
+    let now = UnixMillis::now();
+    let recent = state
+        .store
+        .list_audit(&AuditQuery {
+            target_id: None,
+            before: None,
+            limit: 5,
+        })
+        .await;
+    let (f, recent) = match (figures(&state, now).await, recent) {
+        (Ok(f), Ok(r)) => (f, r),
+        (Err(e), _) => return super::super::failed(&state, &fapi, "Dashboard", e),
+        (_, Err(e)) => return super::super::failed(&state, &fapi, "Dashboard", e.into()),
+    };
+    let body = html! {
+        (head("Overview", None, Some(html! { a class="button" href="/dashboard/users" { "Find a user" } })))
+        dl class="stats" {
+            div class="stat" { dt { "Users" } dd { (f.total) } }
+            div class="stat" { dt { "New in 7 days" } dd { (f.new_week) } }
+            div class="stat" { dt { "With two-step verification" } dd { (f.two_step) } }
+            div class="stat" { dt { "Banned" } dd { (f.banned) } }
+        }
+        section class="panel" aria-labelledby="h-signups" {
+            h2 id="h-signups" { "Sign-ups per day" }
+            (chart("Sign-ups per day, last 14 days", &f.daily))
+            details {
+                summary { "As a table" }
+                table {
+                    thead { tr { th scope="col" { "Day" } th scope="col" { "Sign-ups" } } }
+                    tbody {
+                        @for (day, n) in &f.daily {
+                            tr { td { (super::datetime(*day).get(..10).unwrap_or("")) } td { (n) } }
+                        }
+                    }
+                }
+            }
+        }
+        section class="panel" aria-labelledby="h-recent" {
+            h2 id="h-recent" { "Recent administrator actions" }
+            @if recent.is_empty() {
+                p class="muted" { "None yet." }
+            } @else {
+                (super::audit::table(&recent))
+                p class="links" { a href="/dashboard/audit" { "The whole audit log" } }
+            }
+        }
+    };
+    let html = frame(&state, &operator, Section::Overview, "Overview", body);
+    page(&fapi, StatusCode::OK, None, html)
+}

@@ -1,0 +1,251 @@
+//! Instance administration: the first administrator made once by a
+//! one-time link however many browsers race with it, grants that are
+//! idempotent, an audit log read newest first in pages, and the user
+//! filters the dashboard offers.
+//!
+//! Runs before any other story makes an administrator: redeeming a link
+//! needs an instance without one.
+
+use frontdesk_domain::UnixMillis;
+use frontdesk_domain::admin::{Actor, AuditAction, AuditEvent};
+use frontdesk_store::admin::AuditQuery;
+use frontdesk_store::{Bounds, Store, StoreError, UserFilter, UserPatch};
+use frontdesk_types::{AuditEventId, UserId};
+use futures_util::future::join_all;
+use serde_json::json;
+
+use super::atomic::{WRITERS, new_user};
+
+pub async fn run_all<S: Store>(store: &S) {
+    a_setup_link_makes_one_first_admin(store).await;
+    grants_are_idempotent_and_need_a_user(store).await;
+    the_audit_log_pages_newest_first(store).await;
+    users_filter_by_standing_factors_and_time(store).await;
+}
+
+async fn a_setup_link_makes_one_first_admin<S: Store>(store: &S) {
+    let at = UnixMillis(1_700_300_000_000);
+    let later = UnixMillis(at.0 + 3_600_000);
+    store
+        .replace_setup_token("old-link", at, later)
+        .await
+        .unwrap();
+    store
+        .replace_setup_token("new-link", at, later)
+        .await
+        .unwrap();
+    let stranger = new_user(store, "setup-old").await;
+    assert!(
+        !store
+            .redeem_setup_token("old-link", &stranger.id, at)
+            .await
+            .unwrap(),
+        "a newer link replaces the unused one before it"
+    );
+    assert!(
+        !store
+            .redeem_setup_token("new-link", &stranger.id, later)
+            .await
+            .unwrap(),
+        "an expired link makes no one an administrator"
+    );
+
+    let racers = [
+        new_user(store, "setup-a").await,
+        new_user(store, "setup-b").await,
+    ];
+    let tries = join_all((0..WRITERS).map(|i| {
+        let user = &racers[i % 2];
+        async move {
+            (
+                user.id.clone(),
+                store.redeem_setup_token("new-link", &user.id, at).await,
+            )
+        }
+    }))
+    .await;
+    let winners: Vec<&UserId> = tries
+        .iter()
+        .filter(|(_, r)| *r.as_ref().unwrap())
+        .map(|(id, _)| id)
+        .collect();
+    assert_eq!(winners.len(), 1, "the link is spent once");
+    let admins = store.list_admins().await.unwrap();
+    assert_eq!(admins.len(), 1);
+    assert_eq!(&admins[0].user_id, winners[0]);
+    assert_eq!(admins[0].granted_by, "setup_link");
+
+    // Once there is an administrator, no link makes another.
+    store
+        .replace_setup_token("third-link", at, later)
+        .await
+        .unwrap();
+    assert!(
+        !store
+            .redeem_setup_token("third-link", &stranger.id, at)
+            .await
+            .unwrap()
+    );
+    assert!(!store.is_admin(&stranger.id).await.unwrap());
+}
+
+async fn grants_are_idempotent_and_need_a_user<S: Store>(store: &S) {
+    let at = UnixMillis(1_700_300_100_000);
+    let user = new_user(store, "grant").await;
+    let grants = join_all((0..WRITERS).map(|_| store.grant_admin(&user.id, "cli", at))).await;
+    assert_eq!(
+        grants.iter().filter(|g| *g.as_ref().unwrap()).count(),
+        1,
+        "one grant of many made the administrator"
+    );
+    assert!(store.is_admin(&user.id).await.unwrap());
+    assert!(matches!(
+        store.grant_admin(&UserId::generate(), "cli", at).await,
+        Err(StoreError::NotFound)
+    ));
+    store.delete_user(&user.id, &[]).await.unwrap();
+    assert!(
+        !store.is_admin(&user.id).await.unwrap(),
+        "the grant goes with the user"
+    );
+}
+
+fn event(target: &str, n: i64, at: UnixMillis) -> AuditEvent {
+    AuditEvent {
+        id: AuditEventId::generate(),
+        actor: Actor::command_line(),
+        action: AuditAction::UserBanned,
+        target_id: Some(target.to_owned()),
+        detail: json!({"n": n}),
+        ip_address: Some("203.0.113.9".to_owned()),
+        user_agent: Some("test".to_owned()),
+        created_at: at,
+    }
+}
+
+async fn the_audit_log_pages_newest_first<S: Store>(store: &S) {
+    let target = format!("user_audit_{}", frontdesk_types::id::random_base62(8));
+    let base = 1_700_400_000_000;
+    // Two entries share an instant: the id orders them.
+    let times = [base, base + 1, base + 1, base + 2, base + 3];
+    let written: Vec<AuditEvent> = times
+        .iter()
+        .enumerate()
+        .map(|(n, t)| event(&target, n as i64, UnixMillis(*t)))
+        .collect();
+    join_all(written.iter().map(|e| store.record_audit(e))).await;
+
+    let mut seen = Vec::new();
+    let mut before = None;
+    loop {
+        let page = store
+            .list_audit(&AuditQuery {
+                target_id: Some(target.clone()),
+                before: before.clone(),
+                limit: 2,
+            })
+            .await
+            .unwrap();
+        let Some(last) = page.last() else { break };
+        before = Some((last.created_at, last.id.clone()));
+        seen.extend(page);
+    }
+    assert_eq!(seen.len(), written.len(), "every entry once across pages");
+    let mut expected = written.clone();
+    expected.sort_by(|a, b| (b.created_at, b.id.as_str()).cmp(&(a.created_at, a.id.as_str())));
+    assert_eq!(seen, expected, "newest first, read back as written");
+
+    let all = store
+        .list_audit(&AuditQuery {
+            limit: 1000,
+            ..AuditQuery::default()
+        })
+        .await
+        .unwrap();
+    assert!(all.len() >= written.len(), "no target: every entry");
+}
+
+async fn users_filter_by_standing_factors_and_time<S: Store>(store: &S) {
+    let tag = frontdesk_types::id::random_base62(10).to_lowercase();
+    let mut users = Vec::new();
+    for i in 0..4 {
+        users.push(new_user(store, &format!("filter-{tag}-{i}")).await);
+    }
+    let at = UnixMillis(1_700_500_000_000);
+    store
+        .patch_user(
+            &users[0].id,
+            &UserPatch {
+                banned: Some(true),
+                ..UserPatch::default()
+            },
+            at,
+            &|_, _| Vec::new(),
+        )
+        .await
+        .unwrap();
+    store
+        .patch_user(
+            &users[1].id,
+            &UserPatch {
+                locked: Some(true),
+                ..UserPatch::default()
+            },
+            at,
+            &|_, _| Vec::new(),
+        )
+        .await
+        .unwrap();
+    let tag = tag.as_str();
+    let count = |f: UserFilter| async move {
+        store
+            .count_users(&UserFilter {
+                query: Some(format!("filter-{tag}")),
+                ..f
+            })
+            .await
+            .unwrap()
+    };
+    assert_eq!(count(UserFilter::default()).await, 4);
+    let only = |banned, locked| UserFilter {
+        banned,
+        locked,
+        ..UserFilter::default()
+    };
+    assert_eq!(count(only(Some(true), None)).await, 1);
+    assert_eq!(count(only(Some(false), None)).await, 3);
+    assert_eq!(count(only(None, Some(true))).await, 1);
+    assert_eq!(count(only(Some(false), Some(false))).await, 2);
+    assert_eq!(
+        count(UserFilter {
+            two_factor: Some(true),
+            ..UserFilter::default()
+        })
+        .await,
+        0
+    );
+    let created = users[0].created_at.0;
+    assert_eq!(
+        count(UserFilter {
+            created: Bounds {
+                after: Some(created - 1),
+                before: Some(created + 1),
+            },
+            ..UserFilter::default()
+        })
+        .await,
+        4
+    );
+    assert_eq!(
+        count(UserFilter {
+            last_sign_in: Bounds {
+                after: Some(0),
+                before: None,
+            },
+            ..UserFilter::default()
+        })
+        .await,
+        0,
+        "no one here has signed in"
+    );
+}

@@ -1,0 +1,160 @@
+// Instance administrators, one-time setup links and the audit log: written
+// once for both databases (see `ops.rs` for how an adapter includes this
+// file).
+
+use frontdesk_domain::admin::AuditEvent;
+use frontdesk_store::admin::{AUDIT_COLUMNS, Admin, AdminRow, AdminStore, AuditQuery, AuditRow};
+
+#[async_trait]
+impl AdminStore for ThisStore {
+    async fn grant_admin(
+        &self,
+        user: &UserId,
+        granted_by: &str,
+        at: UnixMillis,
+    ) -> StoreResult<bool> {
+        let done = sqlx::query(&q(
+            "INSERT INTO instance_admins (user_id, granted_by, created_at) \
+             SELECT id, $2, $3 FROM users WHERE id = $1 \
+             ON CONFLICT (user_id) DO NOTHING",
+        ))
+        .bind(user.as_str())
+        .bind(granted_by)
+        .bind(at.0)
+        .execute(&self.pool)
+        .await?;
+        if done.rows_affected() == 1 {
+            return Ok(true);
+        }
+        if self.is_admin(user).await? {
+            Ok(false)
+        } else {
+            Err(StoreError::NotFound)
+        }
+    }
+
+    async fn is_admin(&self, user: &UserId) -> StoreResult<bool> {
+        Ok(sqlx::query_as::<_, (String,)>(&q(
+            "SELECT user_id FROM instance_admins WHERE user_id = $1",
+        ))
+        .bind(user.as_str())
+        .fetch_optional(&self.pool)
+        .await?
+        .is_some())
+    }
+
+    async fn list_admins(&self) -> StoreResult<Vec<Admin>> {
+        sqlx::query_as::<_, AdminRow>(&q(
+            "SELECT user_id, granted_by, created_at FROM instance_admins \
+             ORDER BY created_at, user_id",
+        ))
+        .fetch_all(&self.pool)
+        .await?
+        .into_iter()
+        .map(Admin::try_from)
+        .collect()
+    }
+
+    async fn replace_setup_token(
+        &self,
+        token_hash: &str,
+        at: UnixMillis,
+        expire_at: UnixMillis,
+    ) -> StoreResult<()> {
+        let mut tx = self.pool.begin().await?;
+        sqlx::query(&q("DELETE FROM admin_setup_tokens WHERE used_at IS NULL"))
+            .execute(&mut *tx)
+            .await?;
+        sqlx::query(&q(
+            "INSERT INTO admin_setup_tokens (token_hash, created_at, expire_at) VALUES ($1, $2, $3)",
+        ))
+        .bind(token_hash)
+        .bind(at.0)
+        .bind(expire_at.0)
+        .execute(&mut *tx)
+        .await?;
+        tx.commit().await?;
+        Ok(())
+    }
+
+    async fn redeem_setup_token(
+        &self,
+        token_hash: &str,
+        user: &UserId,
+        at: UnixMillis,
+    ) -> StoreResult<bool> {
+        let mut tx = self.pool.begin().await?;
+        let spent = sqlx::query(&q(
+            "UPDATE admin_setup_tokens SET used_at = $3, used_by = $2 \
+             WHERE token_hash = $1 AND used_at IS NULL AND expire_at > $3 \
+             AND NOT EXISTS (SELECT 1 FROM instance_admins)",
+        ))
+        .bind(token_hash)
+        .bind(user.as_str())
+        .bind(at.0)
+        .execute(&mut *tx)
+        .await?;
+        if spent.rows_affected() != 1 {
+            return Ok(false);
+        }
+        let granted = sqlx::query(&q(
+            "INSERT INTO instance_admins (user_id, granted_by, created_at) \
+             SELECT id, 'setup_link', $2 FROM users WHERE id = $1",
+        ))
+        .bind(user.as_str())
+        .bind(at.0)
+        .execute(&mut *tx)
+        .await?;
+        if granted.rows_affected() != 1 {
+            // The user went away meanwhile: the link stays unspent.
+            return Ok(false);
+        }
+        tx.commit().await?;
+        Ok(true)
+    }
+
+    async fn record_audit(&self, e: &AuditEvent) -> StoreResult<()> {
+        sqlx::query(&q(&format!(
+            "INSERT INTO audit_events ({AUDIT_COLUMNS}) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)"
+        )))
+        .bind(e.id.as_str())
+        .bind(&e.actor.id)
+        .bind(&e.actor.label)
+        .bind(e.action.as_str())
+        .bind(e.target_id.as_deref())
+        .bind(e.detail.to_string())
+        .bind(e.ip_address.as_deref())
+        .bind(e.user_agent.as_deref())
+        .bind(e.created_at.0)
+        .execute(&self.pool)
+        .await?;
+        Ok(())
+    }
+
+    async fn list_audit(&self, query: &AuditQuery) -> StoreResult<Vec<AuditEvent>> {
+        let mut sql = format!("SELECT {AUDIT_COLUMNS} FROM audit_events WHERE 1 = 1");
+        if query.target_id.is_some() {
+            sql.push_str(" AND target_id = $1");
+        } else {
+            sql.push_str(" AND ($1 IS NULL OR target_id = $1)");
+        }
+        sql.push_str(
+            " AND ($2 IS NULL OR created_at < $2 OR (created_at = $2 AND id < $3)) \
+             ORDER BY created_at DESC, id DESC LIMIT $4",
+        );
+        let (before_at, before_id) = match &query.before {
+            Some((at, id)) => (Some(at.0), Some(id.as_str().to_owned())),
+            None => (None, None),
+        };
+        sqlx::query_as::<_, AuditRow>(&q(&sql))
+            .bind(query.target_id.as_deref())
+            .bind(before_at)
+            .bind(before_id)
+            .bind(query.limit)
+            .fetch_all(&self.pool)
+            .await?
+            .into_iter()
+            .map(AuditEvent::try_from)
+            .collect()
+    }
+}
