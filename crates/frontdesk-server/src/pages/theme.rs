@@ -196,6 +196,7 @@ td.nowrap { white-space: nowrap; }
 .side a:hover { background: var(--fd-sunken); }
 .side a[aria-current=page] { background: var(--fd-sunken); color: var(--fd-link); font-weight: 600; box-shadow: inset 3px 0 0 var(--fd-primary); }
 .side .who { margin-top: 1.5rem; font-size: .8125rem; color: var(--fd-muted); overflow-wrap: anywhere; }
+.side .who a { display: inline; padding: 0; color: var(--fd-link); text-decoration: underline; font-weight: 500; }
 .content { padding: 1.5rem 2rem 3rem; min-width: 0; max-width: 80rem; }
 .page-head { display: flex; flex-wrap: wrap; gap: 1rem; align-items: flex-end; justify-content: space-between; margin-bottom: 1.25rem; }
 .page-head p { margin: .25rem 0 0; color: var(--fd-muted); }

@@ -27,6 +27,7 @@ fn installed_ok() -> bool {
     installed("@clerk/clerk-js").as_deref() == Some(CLERK_JS_VERSION)
         && installed("@clerk/ui").as_deref() == Some(CLERK_UI_VERSION)
         && installed("playwright-core").is_some()
+        && installed("axe-core").is_some()
 }
 
 /// `npm ci --prefix e2e` unless the pinned packages are there. Once per test
@@ -75,9 +76,7 @@ pub async fn run_spec(
 }
 
 /// A spec of the hosted pages (no clerk-js) for a user with `email` and
-/// `password` made first: holds the one browser, asserts that it passed,
-/// prints its log and stops the app; a counted skip without node or
-/// Chromium.
+/// `password` made first: [`run_page_spec`] with `EMAIL` and `PASSWORD`.
 pub async fn run_hosted_spec(
     app: crate::helpers::TestApp,
     what: &str,
@@ -91,18 +90,33 @@ pub async fn run_hosted_spec(
         app.stop().await;
         return;
     }
+    crate::helpers::user_with_password(&app, &email, password).await;
+    let env = vec![("EMAIL", email), ("PASSWORD", password.to_owned())];
+    run_page_spec(app, what, spec, env, budget).await;
+}
+
+/// A spec of Frontdesk's own pages with `env` (and `FRONTDESK_URL`): holds
+/// the one browser, asserts that it passed, prints its log and stops the
+/// app; a counted skip without node or Chromium.
+pub async fn run_page_spec(
+    app: crate::helpers::TestApp,
+    what: &str,
+    spec: &str,
+    mut env: Vec<(&str, String)>,
+    budget: std::time::Duration,
+) {
+    if let Some(why) = missing().await {
+        frontdesk_testkit::skip(what, &why);
+        app.stop().await;
+        return;
+    }
     ensure_node_modules().await;
     let _one_browser = BROWSER.lock().await;
-    crate::helpers::user_with_password(&app, &email, password).await;
     let artifacts = tempfile::Builder::new()
         .prefix("frontdesk-hosted-")
         .tempdir()
         .unwrap();
-    let env = [
-        ("FRONTDESK_URL", app.state.instance.public_url.origin()),
-        ("EMAIL", email),
-        ("PASSWORD", password.to_owned()),
-    ];
+    env.push(("FRONTDESK_URL", app.state.instance.public_url.origin()));
     let out = run_spec(spec, &env, artifacts.path(), budget).await;
     let stdout = String::from_utf8_lossy(&out.stdout);
     let stderr = String::from_utf8_lossy(&out.stderr);

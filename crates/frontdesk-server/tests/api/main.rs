@@ -20,6 +20,7 @@ mod clerk_backend;
 mod clerk_js;
 mod credentials;
 mod dashboard;
+mod dashboard_browser;
 mod devices;
 mod errors;
 mod external_accounts;

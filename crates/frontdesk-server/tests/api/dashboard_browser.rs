@@ -1,0 +1,56 @@
+//! The operator's day on the dashboard in Chromium (`e2e/dashboard.spec.mjs`):
+//! an administrator's first sign-in sent to add an authenticator app, one
+//! user found among many, her device signed out and her browser signed out
+//! with it, her ban and her refused sign-in, the audit log; then a
+//! screenshot of every dashboard and hosted page at desktop and phone sizes
+//! into `e2e/artifacts/screenshots/<database>/`, each checked with axe-core
+//! for serious WCAG 2.2 A/AA violations.
+
+use serde_json::json;
+
+use crate::both_backends;
+use crate::helpers::TestApp;
+
+const PASSWORD: &str = "correct horse battery staple";
+
+both_backends!(
+    the_operators_day_in_chromium,
+    crate::clerk_js::on_clerk_page,
+    |app: TestApp| async move {
+        let admin = format!("admin-{}@example.com", app.port);
+        let target = format!("grace-{}@example.com", app.port);
+        crate::dashboard::admin_user(&app, &admin).await;
+        crate::helpers::user_with_password(&app, &target, PASSWORD).await;
+        for i in 0..40 {
+            let (status, body) = app
+                .post_json(
+                    "/v1/users",
+                    json!({"email_address": [format!("crowd{i}-{}@example.com", app.port)],
+                           "first_name": "Crowd", "last_name": format!("Member {i}")}),
+                )
+                .await;
+            assert_eq!(status, 200, "{body}");
+        }
+        let database = if app.state.config.database_url.is_some() {
+            "postgres"
+        } else {
+            "sqlite"
+        };
+        let shots = crate::node::repo_root()
+            .join("e2e/artifacts/screenshots")
+            .join(database);
+        crate::browser::run_page_spec(
+            app,
+            "the dashboard browser test",
+            "dashboard.spec.mjs",
+            vec![
+                ("ADMIN_EMAIL", admin),
+                ("TARGET_EMAIL", target),
+                ("PASSWORD", PASSWORD.to_owned()),
+                ("SCREENSHOTS_DIR", shots.display().to_string()),
+            ],
+            std::time::Duration::from_secs(150),
+        )
+        .await;
+    }
+);

@@ -1,0 +1,178 @@
+// The operator's day on the dashboard, in Chromium (issue 18): the first
+// sign-in of an administrator, who is sent to add an authenticator app
+// before any page opens; finding one user among many; signing out one of
+// her devices and seeing her browser signed out; banning her and seeing her
+// signed out and refused; the action in the audit log. Then every dashboard
+// page and every hosted page at desktop and phone sizes: a screenshot of
+// each into SCREENSHOTS_DIR, and axe-core on each, with no serious or
+// critical violation of WCAG 2.2 A/AA.
+//
+// Run by crates/frontdesk-server/tests/api/dashboard_browser.rs:
+//   FRONTDESK_URL, ARTIFACTS_DIR, CHROMIUM, DEADLINE_MS, ADMIN_EMAIL,
+//   TARGET_EMAIL, PASSWORD, SCREENSHOTS_DIR
+
+import fs from 'node:fs';
+import path from 'node:path';
+import { createRequire } from 'node:module';
+
+import { check, env, log, openSpec, stepNow, totp } from './harness.mjs';
+
+const FRONTDESK = env('FRONTDESK_URL');
+const ADMIN = env('ADMIN_EMAIL');
+const TARGET = env('TARGET_EMAIL');
+const PASSWORD = env('PASSWORD');
+const SHOTS = env('SCREENSHOTS_DIR');
+const AXE = fs.readFileSync(createRequire(import.meta.url).resolve('axe-core/axe.min.js'), 'utf8');
+const SIZES = [
+  ['desktop', { width: 1280, height: 800 }],
+  ['phone', { width: 390, height: 844 }],
+];
+
+const { browser, page, until, fail, pass } = await openSpec('dashboard', {
+  shown: (url) => url.pathname,
+  budgetMs: 150_000,
+});
+
+const at = (pathname) => until(`at ${pathname}`, () => new URL(page.url()).pathname === pathname);
+const told = (p, text) => until(`"${text}"`, () => p.getByText(text).first().isVisible());
+
+async function signIn(p, email) {
+  await p.goto(`${FRONTDESK}/sign-in`);
+  await p.getByLabel('Email address').fill(email);
+  await p.getByLabel('Password', { exact: true }).fill(PASSWORD);
+  await p.getByRole('button', { name: 'Sign in', exact: true }).click();
+}
+
+/// axe-core on the page as it is: the serious and critical violations of
+/// WCAG 2.2 A/AA (and a count of the rest, printed).
+async function axe(p, name) {
+  await p.evaluate(AXE);
+  const result = await p.evaluate(() =>
+    window.axe.run(document, {
+      runOnly: { type: 'tag', values: ['wcag2a', 'wcag2aa', 'wcag21a', 'wcag21aa', 'wcag22aa'] },
+    }),
+  );
+  const serious = result.violations.filter((v) => ['serious', 'critical'].includes(v.impact));
+  const rest = result.violations.length - serious.length;
+  for (const v of serious) {
+    log(`axe ${name}: ${v.impact} ${v.id}: ${v.help} — ${v.nodes.map((n) => n.target.join(' ')).join('; ')}`);
+  }
+  return { serious: serious.length, rest, passes: result.passes.length };
+}
+
+/// A screenshot at each size and axe at each, of what `p` shows at `url`.
+const audited = [];
+async function record(p, name, url) {
+  for (const [size, viewport] of SIZES) {
+    await p.setViewportSize(viewport);
+    await p.goto(url);
+    const shot = path.join(SHOTS, `${name}-${size}.png`);
+    await p.screenshot({ path: shot, fullPage: true });
+    const found = await axe(p, `${name} (${size})`);
+    audited.push({ name, size, ...found });
+    // Nothing wider than the viewport at phone size but what scrolls
+    // inside its own box (tables).
+    if (size === 'phone') {
+      const overflow = await p.evaluate(() => document.documentElement.scrollWidth - window.innerWidth);
+      check(overflow <= 1, `${name} fits a phone's width (overflows by ${overflow} px)`);
+    }
+  }
+  await p.setViewportSize(SIZES[0][1]);
+}
+
+try {
+  fs.mkdirSync(SHOTS, { recursive: true });
+
+  // 1. The administrator's first sign-in: a second factor before anything.
+  await signIn(page, ADMIN);
+  await at('/user');
+  await page.goto(`${FRONTDESK}/dashboard`);
+  await at('/dashboard/verify');
+  await told(page, 'Administrators need two-step verification');
+  await record(page, 'dashboard-verify', `${FRONTDESK}/dashboard/verify`);
+  await page.getByRole('link', { name: 'Set up two-step verification' }).click();
+  await at('/user');
+  await page.getByRole('button', { name: 'Add an authenticator app' }).click();
+  const secret = (await page.locator('#totp-secret').textContent()).trim();
+  await page.getByLabel('Code from the app').fill(totp(secret, stepNow()));
+  await page.getByRole('button', { name: 'Turn on two-step verification' }).click();
+  await until('the backup codes', () => page.locator('#backup-codes li').first().isVisible());
+  await page.goto(`${FRONTDESK}/dashboard`);
+  await until('the overview', () => page.getByRole('heading', { name: 'Overview' }).isVisible());
+  log('signed in as the administrator with an authenticator app; on the overview');
+
+  // 2. She is signed in on her own browser.
+  const hers = await (await browser.newContext()).newPage();
+  await signIn(hers, TARGET);
+  await until('her /user', () => new URL(hers.url()).pathname === '/user');
+
+  // 3. Find her among many.
+  await page.getByRole('link', { name: 'Users', exact: true }).click();
+  await at('/dashboard/users');
+  check(await page.getByRole('link', { name: 'Next' }).isVisible(), 'more users than one page');
+  await page.getByLabel('Search').fill(TARGET);
+  await page.getByRole('button', { name: 'Search', exact: true }).click();
+  await until('one result', async () => (await page.locator('tbody tr').count()) === 1);
+  await page.getByRole('link', { name: TARGET }).click();
+  await until('her page', () => page.getByRole('heading', { name: TARGET }).isVisible());
+  const detail = new URL(page.url()).pathname;
+  log(`found ${TARGET} among many: ${detail}`);
+
+  // 4. Sign out her device: her browser is signed out.
+  await page.getByRole('button', { name: /^Sign out Chrome/ }).click();
+  await told(page, 'The device was signed out.');
+  await hers.goto(`${FRONTDESK}/user`);
+  await until('her browser signed out', () => new URL(hers.url()).pathname === '/sign-in');
+  log('signed out her device; her browser is at /sign-in');
+
+  // 5. Ban her: signed out everywhere, and refused.
+  await signIn(hers, TARGET);
+  await until('her /user again', () => new URL(hers.url()).pathname === '/user');
+  await page.goto(`${FRONTDESK}${detail}`);
+  await page.getByRole('button', { name: 'Ban', exact: true }).click();
+  await told(page, 'The user is banned and signed out everywhere.');
+  await hers.goto(`${FRONTDESK}/user`);
+  await until('banned: signed out', () => new URL(hers.url()).pathname === '/sign-in');
+  await signIn(hers, TARGET);
+  const refusal = hers.locator('.field-error, [role=alert]').first();
+  await until('banned: refused', () => refusal.isVisible());
+  check(new URL(hers.url()).pathname === '/sign-in', 'a banned user stays on /sign-in');
+  log(`banned: her sign-in is refused ("${(await refusal.textContent()).trim()}")`);
+
+  // 6. The audit log says who did it and from where.
+  await page.getByRole('link', { name: 'Audit log' }).click();
+  await at('/dashboard/audit');
+  await told(page, 'user.banned');
+  await told(page, 'session.revoked');
+  log('the audit log has the ban and the revoked device');
+
+  // 7. Every page, both sizes: screenshots and axe.
+  const pages = [
+    ['dashboard-overview', '/dashboard'],
+    ['dashboard-users', '/dashboard/users'],
+    ['dashboard-users-search', `/dashboard/users?q=${encodeURIComponent(TARGET)}&status=banned`],
+    ['dashboard-user', detail],
+    ['dashboard-audit', '/dashboard/audit'],
+    ['profile', '/user'],
+    ['organizations', '/user/organizations'],
+  ];
+  for (const [name, p] of pages) await record(page, name, `${FRONTDESK}${p}`);
+  const anonymous = await (await browser.newContext()).newPage();
+  for (const [name, p] of [
+    ['sign-in', '/sign-in'],
+    ['sign-up', '/sign-up'],
+    ['forgot-password', '/forgot-password'],
+  ]) {
+    await record(anonymous, name, `${FRONTDESK}${p}`);
+  }
+  for (const a of audited) {
+    log(`axe ${a.name} ${a.size}: ${a.serious} serious or critical, ${a.rest} minor or moderate, ${a.passes} rules passed`);
+  }
+  const serious = audited.filter((a) => a.serious > 0);
+  check(serious.length === 0, `no serious axe violations (${serious.map((a) => `${a.name} ${a.size}`).join(', ')})`);
+  log(`${audited.length} screenshots in ${SHOTS}`);
+
+  await pass();
+} catch (e) {
+  await fail(e);
+}
