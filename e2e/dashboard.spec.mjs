@@ -2,14 +2,15 @@
 // sign-in of an administrator, who is sent to add an authenticator app
 // before any page opens; finding one user among many; signing out one of
 // her devices and seeing her browser signed out; banning her and seeing her
-// signed out and refused; the action in the audit log. Then every dashboard
+// signed out and refused; impersonating another user in a separate
+// browser; the actions in the audit log. Then every dashboard
 // page and every hosted page at desktop and phone sizes: a screenshot of
 // each into SCREENSHOTS_DIR, and axe-core on each, with no serious or
 // critical violation of WCAG 2.2 A/AA.
 //
 // Run by crates/frontdesk-server/tests/api/dashboard_browser.rs:
 //   FRONTDESK_URL, ARTIFACTS_DIR, CHROMIUM, DEADLINE_MS, ADMIN_EMAIL,
-//   TARGET_EMAIL, PASSWORD, SCREENSHOTS_DIR
+//   TARGET_EMAIL, OTHER_EMAIL, PASSWORD, SCREENSHOTS_DIR
 
 import fs from 'node:fs';
 import path from 'node:path';
@@ -139,14 +140,28 @@ try {
   check(new URL(hers.url()).pathname === '/sign-in', 'a banned user stays on /sign-in');
   log(`banned: her sign-in is refused ("${(await refusal.textContent()).trim()}")`);
 
-  // 6. The audit log says who did it and from where.
+  // 6. Impersonate another user: the link signs a separate browser in as
+  // him, and the page says who is acting.
+  await page.goto(`${FRONTDESK}/dashboard/users?q=${encodeURIComponent(env('OTHER_EMAIL'))}`);
+  await page.getByRole('link', { name: env('OTHER_EMAIL') }).click();
+  await page.getByRole('button', { name: 'Make an impersonation link' }).click();
+  const link = await page.locator('#impersonation-link').getAttribute('href');
+  const acting = await (await browser.newContext()).newPage();
+  await acting.goto(link);
+  await until('signed in as him', () => new URL(acting.url()).pathname === '/user');
+  await told(acting, 'is signed in as this user');
+  check((await acting.getByText(env('OTHER_EMAIL')).count()) > 0, 'his account is shown');
+  log('impersonated him in another browser: /user says an administrator is acting');
+
+  // 7. The audit log says who did it and from where.
   await page.getByRole('link', { name: 'Audit log' }).click();
   await at('/dashboard/audit');
   await told(page, 'user.banned');
   await told(page, 'session.revoked');
+  await told(page, 'user.impersonated');
   log('the audit log has the ban and the revoked device');
 
-  // 7. Every page, both sizes: screenshots and axe.
+  // 8. Every page, both sizes: screenshots and axe.
   const pages = [
     ['dashboard-overview', '/dashboard'],
     ['dashboard-users', '/dashboard/users'],

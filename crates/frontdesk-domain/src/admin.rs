@@ -5,7 +5,7 @@
 //! and a typo cannot invent a new kind of entry; its text form is what the
 //! log stores and shows (`user.banned`).
 
-use frontdesk_types::{AuditEventId, UserId};
+use frontdesk_types::{ActorTokenId, AuditEventId, UserId};
 use serde_json::Value;
 
 use crate::UnixMillis;
@@ -54,6 +54,8 @@ actions! {
     SessionRevoked => "session.revoked",
     /// Every live session of one user.
     SessionsRevoked => "user.sessions_revoked",
+    /// An actor token was made to sign in as the user.
+    UserImpersonated => "user.impersonated",
     /// The log itself was exported.
     AuditExported => "audit.exported",
 }
@@ -97,6 +99,52 @@ pub struct AuditEvent {
     pub ip_address: Option<String>,
     pub user_agent: Option<String>,
     pub created_at: UnixMillis,
+}
+
+/// Where an actor token is in its life.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum ActorTokenStatus {
+    Pending,
+    /// Used: a session was started with it (once).
+    Accepted,
+    Revoked,
+}
+
+impl ActorTokenStatus {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::Pending => "pending",
+            Self::Accepted => "accepted",
+            Self::Revoked => "revoked",
+        }
+    }
+
+    pub fn parse(s: &str) -> Option<Self> {
+        Some(match s {
+            "pending" => Self::Pending,
+            "accepted" => Self::Accepted,
+            "revoked" => Self::Revoked,
+            _ => return None,
+        })
+    }
+}
+
+/// Clerk's actor token: a one-time link that signs a browser in as
+/// `user_id` with `actor` in the session (and the `act` claim of its
+/// tokens), for at most `session_max_secs`. Stored by the hash of its
+/// text; the text is shown once, when it is made.
+#[derive(Debug, Clone, PartialEq)]
+pub struct ActorToken {
+    pub id: ActorTokenId,
+    pub user_id: UserId,
+    /// At least `{"sub": …}`: who acts.
+    pub actor: Value,
+    pub status: ActorTokenStatus,
+    pub session_max_secs: i64,
+    /// Unused after this, it no longer works.
+    pub expire_at: UnixMillis,
+    pub created_at: UnixMillis,
+    pub updated_at: UnixMillis,
 }
 
 #[cfg(test)]

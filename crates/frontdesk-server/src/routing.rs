@@ -79,6 +79,7 @@ fn backend() -> Router<AppState> {
         .merge(routes::user_accounts::router())
         .merge(routes::email_addresses::router())
         .merge(routes::sessions::router())
+        .merge(routes::actor_tokens::router())
         .merge(routes::clients::router())
         .merge(routes::webhooks::router())
         .route("/v1/dev/emails", get(routes::dev::emails))

@@ -41,3 +41,18 @@ CREATE INDEX users_last_sign_in_at ON users (last_sign_in_at);
 CREATE INDEX users_banned ON users (banned) WHERE banned;
 CREATE INDEX users_locked ON users (locked_at) WHERE locked_at IS NOT NULL;
 CREATE INDEX users_totp ON users (totp_enabled) WHERE totp_enabled;
+
+-- Actor tokens (impersonation): one-time links that sign a browser in as a
+-- user with an actor in the session. The hash of the token, never the
+-- token; accepted or revoked once, by a conditional update.
+CREATE TABLE actor_tokens (
+    id TEXT PRIMARY KEY,
+    user_id TEXT NOT NULL REFERENCES users (id) ON DELETE CASCADE,
+    actor TEXT NOT NULL,
+    token_hash TEXT NOT NULL UNIQUE,
+    status TEXT NOT NULL,
+    session_max_secs INTEGER NOT NULL,
+    expire_at INTEGER NOT NULL,
+    created_at INTEGER NOT NULL,
+    updated_at INTEGER NOT NULL
+);

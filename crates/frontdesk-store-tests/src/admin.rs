@@ -7,10 +7,10 @@
 //! needs an instance without one.
 
 use frontdesk_domain::UnixMillis;
-use frontdesk_domain::admin::{Actor, AuditAction, AuditEvent};
+use frontdesk_domain::admin::{Actor, ActorToken, ActorTokenStatus, AuditAction, AuditEvent};
 use frontdesk_store::admin::AuditQuery;
 use frontdesk_store::{Bounds, Store, StoreError, UserFilter, UserPatch};
-use frontdesk_types::{AuditEventId, UserId};
+use frontdesk_types::{ActorTokenId, AuditEventId, UserId};
 use futures_util::future::join_all;
 use serde_json::json;
 
@@ -21,6 +21,83 @@ pub async fn run_all<S: Store>(store: &S) {
     grants_are_idempotent_and_need_a_user(store).await;
     the_audit_log_pages_newest_first(store).await;
     users_filter_by_standing_factors_and_time(store).await;
+    an_actor_token_is_spent_once(store).await;
+}
+
+fn actor_token(user: &UserId, at: UnixMillis) -> ActorToken {
+    ActorToken {
+        id: ActorTokenId::generate(),
+        user_id: user.clone(),
+        actor: json!({"sub": "user_admin"}),
+        status: ActorTokenStatus::Pending,
+        session_max_secs: 1800,
+        expire_at: UnixMillis(at.0 + 3_600_000),
+        created_at: at,
+        updated_at: at,
+    }
+}
+
+async fn an_actor_token_is_spent_once<S: Store>(store: &S) {
+    let at = UnixMillis(1_700_600_000_000);
+    let user = new_user(store, "acted").await;
+    let token = actor_token(&user.id, at);
+    store
+        .insert_actor_token(&token, "act-hash-1")
+        .await
+        .unwrap();
+    assert_eq!(
+        store.actor_token(&token.id).await.unwrap(),
+        Some(token.clone())
+    );
+    assert!(matches!(
+        store
+            .insert_actor_token(&actor_token(&UserId::generate(), at), "act-hash-x")
+            .await,
+        Err(StoreError::NotFound)
+    ));
+
+    let later = UnixMillis(at.0 + 1000);
+    let tries = join_all((0..WRITERS).map(|_| store.accept_actor_token("act-hash-1", later))).await;
+    let accepted: Vec<_> = tries.into_iter().filter_map(|t| t.unwrap()).collect();
+    assert_eq!(accepted.len(), 1, "one browser signs in with it");
+    assert_eq!(accepted[0].status, ActorTokenStatus::Accepted);
+    assert_eq!(accepted[0].actor, json!({"sub": "user_admin"}));
+    assert_eq!(
+        store.revoke_actor_token(&token.id, later).await.unwrap(),
+        None,
+        "a used token is not revoked"
+    );
+
+    let second = actor_token(&user.id, at);
+    store
+        .insert_actor_token(&second, "act-hash-2")
+        .await
+        .unwrap();
+    let revoked = store
+        .revoke_actor_token(&second.id, later)
+        .await
+        .unwrap()
+        .unwrap();
+    assert_eq!(revoked.status, ActorTokenStatus::Revoked);
+    assert_eq!(
+        store.accept_actor_token("act-hash-2", later).await.unwrap(),
+        None
+    );
+
+    let third = actor_token(&user.id, at);
+    store
+        .insert_actor_token(&third, "act-hash-3")
+        .await
+        .unwrap();
+    let expired = UnixMillis(third.expire_at.0);
+    assert_eq!(
+        store
+            .accept_actor_token("act-hash-3", expired)
+            .await
+            .unwrap(),
+        None,
+        "not at or after its expiry"
+    );
 }
 
 async fn a_setup_link_makes_one_first_admin<S: Store>(store: &S) {

@@ -2,8 +2,12 @@
 // once for both databases (see `ops.rs` for how an adapter includes this
 // file).
 
-use frontdesk_domain::admin::AuditEvent;
-use frontdesk_store::admin::{AUDIT_COLUMNS, Admin, AdminRow, AdminStore, AuditQuery, AuditRow};
+use frontdesk_domain::admin::{ActorToken, AuditEvent};
+use frontdesk_store::admin::{
+    ACTOR_TOKEN_COLUMNS, AUDIT_COLUMNS, ActorTokenRow, Admin, AdminRow, AdminStore, AuditQuery,
+    AuditRow,
+};
+use frontdesk_types::ActorTokenId;
 
 #[async_trait]
 impl AdminStore for ThisStore {
@@ -156,5 +160,74 @@ impl AdminStore for ThisStore {
             .into_iter()
             .map(AuditEvent::try_from)
             .collect()
+    }
+
+    async fn insert_actor_token(&self, t: &ActorToken, token_hash: &str) -> StoreResult<()> {
+        let done = sqlx::query(&q(
+            "INSERT INTO actor_tokens (id, user_id, actor, token_hash, status, session_max_secs, \
+             expire_at, created_at, updated_at) \
+             SELECT $1, id, $3, $4, $5, $6, $7, $8, $9 FROM users WHERE id = $2",
+        ))
+        .bind(t.id.as_str())
+        .bind(t.user_id.as_str())
+        .bind(t.actor.to_string())
+        .bind(token_hash)
+        .bind(t.status.as_str())
+        .bind(t.session_max_secs)
+        .bind(t.expire_at.0)
+        .bind(t.created_at.0)
+        .bind(t.updated_at.0)
+        .execute(&self.pool)
+        .await?;
+        if done.rows_affected() == 0 {
+            return Err(StoreError::NotFound);
+        }
+        Ok(())
+    }
+
+    async fn actor_token(&self, id: &ActorTokenId) -> StoreResult<Option<ActorToken>> {
+        sqlx::query_as::<_, ActorTokenRow>(&q(&format!(
+            "SELECT {ACTOR_TOKEN_COLUMNS} FROM actor_tokens WHERE id = $1"
+        )))
+        .bind(id.as_str())
+        .fetch_optional(&self.pool)
+        .await?
+        .map(ActorToken::try_from)
+        .transpose()
+    }
+
+    async fn accept_actor_token(
+        &self,
+        token_hash: &str,
+        at: UnixMillis,
+    ) -> StoreResult<Option<ActorToken>> {
+        sqlx::query_as::<_, ActorTokenRow>(&q(&format!(
+            "UPDATE actor_tokens SET status = 'accepted', updated_at = $2 \
+             WHERE token_hash = $1 AND status = 'pending' AND expire_at > $2 \
+             RETURNING {ACTOR_TOKEN_COLUMNS}"
+        )))
+        .bind(token_hash)
+        .bind(at.0)
+        .fetch_optional(&self.pool)
+        .await?
+        .map(ActorToken::try_from)
+        .transpose()
+    }
+
+    async fn revoke_actor_token(
+        &self,
+        id: &ActorTokenId,
+        at: UnixMillis,
+    ) -> StoreResult<Option<ActorToken>> {
+        sqlx::query_as::<_, ActorTokenRow>(&q(&format!(
+            "UPDATE actor_tokens SET status = 'revoked', updated_at = $2 \
+             WHERE id = $1 AND status = 'pending' RETURNING {ACTOR_TOKEN_COLUMNS}"
+        )))
+        .bind(id.as_str())
+        .bind(at.0)
+        .fetch_optional(&self.pool)
+        .await?
+        .map(ActorToken::try_from)
+        .transpose()
     }
 }

@@ -9,8 +9,8 @@
 
 use async_trait::async_trait;
 use frontdesk_domain::UnixMillis;
-use frontdesk_domain::admin::{Actor, AuditAction, AuditEvent};
-use frontdesk_types::{AuditEventId, UserId};
+use frontdesk_domain::admin::{Actor, ActorToken, ActorTokenStatus, AuditAction, AuditEvent};
+use frontdesk_types::{ActorTokenId, AuditEventId, UserId};
 
 use crate::rows::parse;
 use crate::{StoreError, StoreResult};
@@ -73,6 +73,62 @@ pub trait AdminStore: Send + Sync {
 
     /// Newest first.
     async fn list_audit(&self, query: &AuditQuery) -> StoreResult<Vec<AuditEvent>>;
+
+    /// Store a new actor token under the hash of its text. `NotFound` when
+    /// the user is gone.
+    async fn insert_actor_token(&self, token: &ActorToken, token_hash: &str) -> StoreResult<()>;
+
+    async fn actor_token(&self, id: &ActorTokenId) -> StoreResult<Option<ActorToken>>;
+
+    /// Spend the pending, unexpired token whose text hashes to `token_hash`:
+    /// the token as accepted, or `None` (spent, revoked, expired, unknown).
+    async fn accept_actor_token(
+        &self,
+        token_hash: &str,
+        at: UnixMillis,
+    ) -> StoreResult<Option<ActorToken>>;
+
+    /// Revoke a pending token: the token as revoked, or `None` when it is
+    /// not pending (or not there).
+    async fn revoke_actor_token(
+        &self,
+        id: &ActorTokenId,
+        at: UnixMillis,
+    ) -> StoreResult<Option<ActorToken>>;
+}
+
+pub const ACTOR_TOKEN_COLUMNS: &str =
+    "id, user_id, actor, status, session_max_secs, expire_at, created_at, updated_at";
+
+#[derive(Debug, sqlx::FromRow)]
+pub struct ActorTokenRow {
+    pub id: String,
+    pub user_id: String,
+    pub actor: String,
+    pub status: String,
+    pub session_max_secs: i64,
+    pub expire_at: i64,
+    pub created_at: i64,
+    pub updated_at: i64,
+}
+
+impl TryFrom<ActorTokenRow> for ActorToken {
+    type Error = StoreError;
+
+    fn try_from(r: ActorTokenRow) -> Result<Self, StoreError> {
+        Ok(Self {
+            id: parse("actor token id", &r.id)?,
+            user_id: parse("user id", &r.user_id)?,
+            actor: serde_json::from_str(&r.actor)
+                .map_err(|e| StoreError::Corrupt(format!("actor: {e}")))?,
+            status: ActorTokenStatus::parse(&r.status)
+                .ok_or_else(|| StoreError::Corrupt(format!("actor token status `{}`", r.status)))?,
+            session_max_secs: r.session_max_secs,
+            expire_at: UnixMillis(r.expire_at),
+            created_at: UnixMillis(r.created_at),
+            updated_at: UnixMillis(r.updated_at),
+        })
+    }
 }
 
 pub const AUDIT_COLUMNS: &str =

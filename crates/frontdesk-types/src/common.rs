@@ -77,6 +77,10 @@ pub struct SessionClaims {
     /// Features the `o.fpm` masks are for (`o:<feature>,…`).
     #[serde(skip_serializing_if = "Option::is_none", default)]
     pub fea: Option<String>,
+    /// Impersonation: who is acting as `sub` (`{"sub": …}`, the actor
+    /// token's `actor`), absent otherwise.
+    #[serde(skip_serializing_if = "Option::is_none", default)]
+    pub act: Option<serde_json::Value>,
     /// Custom claims from the instance's session token template, flattened in.
     #[serde(flatten)]
     pub custom: serde_json::Map<String, serde_json::Value>,

@@ -227,6 +227,10 @@ define_id!(
     AuditEventId, "audit"
 );
 define_id!(
+    /// A one-time link to sign in as a user, for impersonation (`act_…`).
+    ActorTokenId, "act"
+);
+define_id!(
     /// An organization role (`role_…`).
     RoleId, "role"
 );

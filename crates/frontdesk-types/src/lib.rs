@@ -19,7 +19,7 @@ pub mod webhook;
 
 pub use error::{ClerkError, ClerkErrors};
 pub use id::{
-    AttemptId, AuditEventId, ClientId, EmailAddressId, IdParseError, InstanceId,
+    ActorTokenId, AttemptId, AuditEventId, ClientId, EmailAddressId, IdParseError, InstanceId,
     MembershipRequestId, MessageId, OrganizationDomainId, OrganizationId, OrganizationInvitationId,
     OrganizationMembershipId, OrganizationSuggestionId, PermissionId, RoleId, SecretKeyId,
     SessionId, SigningKeyId, UserId, WebhookEndpointId,

@@ -354,6 +354,45 @@ impl Browser {
                 now,
             )
         };
+        self.start_session(state, user_id, session, now).await
+    }
+
+    /// Sign in as the actor token's user, with its actor in the session (and
+    /// the `act` claim of its tokens), for no longer than the token allows;
+    /// otherwise as [`Self::sign_in`].
+    pub async fn sign_in_as_actor(
+        &mut self,
+        state: &AppState,
+        token: &frontdesk_domain::admin::ActorToken,
+        now: UnixMillis,
+    ) -> ApiResult<Result<(User, Session), Denied>> {
+        let client = self.ensure_client(state).await?;
+        let usual = crate::services::sessions::new_session(
+            state,
+            &token.user_id,
+            &client.id,
+            self.placed_activity(state),
+            now,
+        );
+        let end = now.plus_secs(token.session_max_secs).min(usual.expire_at);
+        let session = Session {
+            actor: Some(token.actor.clone()),
+            expire_at: end,
+            abandon_at: usual.abandon_at.min(end),
+            ..usual
+        };
+        self.start_session(state, &token.user_id, session, now)
+            .await
+    }
+
+    /// Commit `session` as this browser's sign-in (see [`Self::sign_in`]).
+    async fn start_session(
+        &mut self,
+        state: &AppState,
+        user_id: &UserId,
+        session: Session,
+        now: UnixMillis,
+    ) -> ApiResult<Result<(User, Session), Denied>> {
         // Development instances keep the token: it is also the app's dev
         // browser (the handshake hands it to the app), as on Clerk's
         // development instances, whose dev browser lives as long as the

@@ -147,6 +147,14 @@ fn render(
         state,
         "Your account",
         html! {
+            @if let Some(actor) = current.actor.as_ref() {
+                p class="warning" role="status" {
+                    "An administrator ("
+                    (actor.get("sub").and_then(|s| s.as_str()).unwrap_or("unknown"))
+                    ") is signed in as this user. This session ends by "
+                    (super::dashboard::datetime(current.expire_at)) "; sign out to end it now."
+                }
+            }
             (layout::notice(notice))
             section aria-labelledby="h-profile" {
                 h2 id="h-profile" { "Profile" }

@@ -1,5 +1,6 @@
 //! HTTP routes, one module per area.
 
+pub mod actor_tokens;
 pub mod bundles;
 pub mod clients;
 pub mod dev;

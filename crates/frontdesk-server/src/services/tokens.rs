@@ -231,6 +231,7 @@ pub async fn mint_for(
         jti: frontdesk_types::id::random_base62(15),
         o,
         fea,
+        act: session.actor.clone(),
         custom,
     };
     state

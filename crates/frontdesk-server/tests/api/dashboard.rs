@@ -16,7 +16,7 @@ use crate::pages_security::{hosted_sign_in, location, page, post_form};
 
 const PASSWORD: &str = "correct horse battery staple";
 
-fn fast(c: &mut frontdesk_server::Config) {
+pub(crate) fn fast(c: &mut frontdesk_server::Config) {
     c.argon2_memory_kib = 1024;
     c.argon2_iterations = 1;
     c.frontend_attempt_rate_limit = 0;
@@ -78,7 +78,7 @@ pub(crate) async fn admin_user(app: &TestApp, email: &str) -> String {
 }
 
 /// An administrator signed in with a second factor: their browser and id.
-async fn operator(app: &TestApp, email: &str) -> (reqwest::Client, String) {
+pub(crate) async fn operator(app: &TestApp, email: &str) -> (reqwest::Client, String) {
     let id = admin_user(app, email).await;
     let (b, _) = hosted_sign_in(app, email, PASSWORD).await;
     add_app(&b, app).await;

@@ -21,6 +21,8 @@ both_backends!(
         let target = format!("grace-{}@example.com", app.port);
         crate::dashboard::admin_user(&app, &admin).await;
         crate::helpers::user_with_password(&app, &target, PASSWORD).await;
+        let other = format!("alan-{}@example.com", app.port);
+        crate::helpers::user_with_password(&app, &other, PASSWORD).await;
         for i in 0..40 {
             let (status, body) = app
                 .post_json(
@@ -46,6 +48,7 @@ both_backends!(
             vec![
                 ("ADMIN_EMAIL", admin),
                 ("TARGET_EMAIL", target),
+                ("OTHER_EMAIL", other),
                 ("PASSWORD", PASSWORD.to_owned()),
                 ("SCREENSHOTS_DIR", shots.display().to_string()),
             ],

@@ -35,6 +35,7 @@ mod health;
 mod hosted_account;
 mod hosted_organizations;
 mod hosted_pages;
+mod impersonation;
 mod instance;
 mod jwks;
 mod keys;

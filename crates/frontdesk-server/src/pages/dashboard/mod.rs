@@ -46,6 +46,7 @@ pub fn router(state: &AppState) -> Router<AppState> {
         .route("/dashboard/users/{id}/action", post(user::act))
         .route("/dashboard/users/{id}/password", post(user::password))
         .route("/dashboard/users/{id}/metadata", post(user::metadata))
+        .route("/dashboard/users/{id}/impersonate", post(user::impersonate))
         .route(
             "/dashboard/users/{id}/sessions/{session}/revoke",
             post(user::revoke),

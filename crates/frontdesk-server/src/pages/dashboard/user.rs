@@ -38,6 +38,8 @@ struct Outcome {
     done: Option<&'static str>,
     error: Option<String>,
     metadata: Option<[String; 3]>,
+    /// A just-made impersonation link (shown once).
+    link: Option<String>,
 }
 
 fn done_text(code: &str) -> Option<&'static str> {
@@ -219,6 +221,21 @@ async fn render(
                         .hint("The user is signed out everywhere.")
                         .render())
                     button type="submit" { "Set password" }
+                }
+            }
+            section class="panel" aria-labelledby="h-impersonate" {
+                h2 id="h-impersonate" { "Impersonate" }
+                @if let Some(link) = &outcome.link {
+                    p class="notice" role="status" { "Open this link in a private window or another browser. It signs that browser in as this user for 30 minutes, works once, and expires in an hour." }
+                    p { a id="impersonation-link" href=(link) target="_blank" rel="noopener noreferrer" { "Sign in as " (admin::label(user)) } }
+                } @else if own {
+                    p class="muted" { "This is your account." }
+                } @else {
+                    p class="muted" { "See the app as this user does: a one-time link signs a browser in as them, with you recorded as the actor in the session and its tokens (act), and in the audit log." }
+                    form method="post" action=(format!("{base}/impersonate")) {
+                        (csrf(token))
+                        button class="secondary" type="submit" { "Make an impersonation link" }
+                    }
                 }
             }
             section class="panel danger-zone" aria-labelledby="h-danger" {
@@ -443,6 +460,40 @@ pub async fn metadata(
             &format!("/dashboard/users/{}?done=metadata", user.id),
         ),
         Err(e) => failed_form(&state, &fapi, &token, &operator, &user, e, Some(typed)).await,
+    }
+}
+
+/// `POST /dashboard/users/{id}/impersonate`: an actor token, its link
+/// shown on the page (once; not in a redirect's URL).
+pub async fn impersonate(
+    State(state): State<AppState>,
+    Extension(token): Extension<CsrfToken>,
+    fapi: Browser,
+    Path(id): Path<String>,
+) -> Response {
+    let (operator, user) = match load(&state, &fapi, &id).await {
+        Ok(v) => v,
+        Err(r) => return r,
+    };
+    let by = Audit::of(&operator, &fapi);
+    match admin::impersonate(&state, &operator, &by, &user).await {
+        Ok((_, link)) => {
+            let outcome = Outcome {
+                link: Some(link),
+                ..Outcome::default()
+            };
+            render(
+                &state,
+                &fapi,
+                &token,
+                &operator,
+                &user,
+                outcome,
+                StatusCode::OK,
+            )
+            .await
+        }
+        Err(e) => failed_form(&state, &fapi, &token, &operator, &user, e, None).await,
     }
 }
 

@@ -7,6 +7,12 @@
 //! signs in or up with `strategy=ticket`, which accepts the invitation. A
 //! ticket that no longer works is sent to the sign-in page all the same,
 //! which says why.
+//!
+//! An actor token's ticket (impersonation) is different: opening it signs
+//! this browser in as the token's user at once, with the actor in the
+//! session, and goes on to `redirect_url` (when the redirect policy allows
+//! it; through the handshake for an app on another origin) or the hosted
+//! profile.
 
 use axum::extract::State;
 use axum::http::StatusCode;
@@ -14,13 +20,21 @@ use axum::http::header::{CACHE_CONTROL, LOCATION};
 use axum::response::{IntoResponse, Response};
 use url::Url;
 
-use crate::engine::org_invitations;
+use crate::engine::{admin, org_invitations};
 use crate::error::ApiResult;
+use crate::extract::Browser;
 use crate::extract::QueryParams;
 use crate::state::AppState;
 
-pub async fn accept(State(state): State<AppState>, q: QueryParams) -> ApiResult<Response> {
+pub async fn accept(
+    State(state): State<AppState>,
+    mut fapi: Browser,
+    q: QueryParams,
+) -> ApiResult<Response> {
     let ticket = q.text("ticket").unwrap_or_default();
+    if let Some(token) = admin::accept_actor_token(&state, &ticket).await? {
+        return impersonated(&state, &mut fapi, &token, q.text("redirect_url")).await;
+    }
     let (status, redirect) = match org_invitations::by_ticket(&state, &ticket).await {
         Ok(found) => {
             let known = state
@@ -71,4 +85,37 @@ pub async fn accept(State(state): State<AppState>, q: QueryParams) -> ApiResult<
         ],
     )
         .into_response())
+}
+
+/// Sign the browser in with a spent actor token and send it on.
+async fn impersonated(
+    state: &AppState,
+    fapi: &mut Browser,
+    token: &frontdesk_domain::admin::ActorToken,
+    redirect_url: Option<String>,
+) -> ApiResult<Response> {
+    let now = frontdesk_domain::UnixMillis::now();
+    let location = match fapi.sign_in_as_actor(state, token, now).await? {
+        Ok(_) => {
+            let target = redirect_url.and_then(|r| state.settings().redirects.parse(&r).ok());
+            match target {
+                Some(t) if t.origin() != state.instance.public_url.origin() => {
+                    let q = form_urlencoded::Serializer::new(String::new())
+                        .append_pair("redirect_url", t.as_str())
+                        .finish();
+                    format!("/v1/client/handshake?{q}")
+                }
+                Some(t) => t.as_str().to_owned(),
+                None => "/user".to_owned(),
+            }
+        }
+        // Banned or locked since the token was made.
+        Err(_) => "/sign-in".to_owned(),
+    };
+    let res = (
+        StatusCode::SEE_OTHER,
+        [(LOCATION, location), (CACHE_CONTROL, "no-store".to_owned())],
+    )
+        .into_response();
+    Ok(fapi.with_cookies(res))
 }
