@@ -3,7 +3,8 @@
 // before any page opens; finding one user among many; signing out one of
 // her devices and seeing her browser signed out; banning her and seeing her
 // signed out and refused; impersonating another user in a separate
-// browser; the actions in the audit log. Then every dashboard
+// browser; turning email codes off and seeing the sign-in page stop
+// offering them; rotating the signing key; the actions in the audit log. Then every dashboard
 // page and every hosted page at desktop and phone sizes: a screenshot of
 // each into SCREENSHOTS_DIR, and axe-core on each, with no serious or
 // critical violation of WCAG 2.2 A/AA.
@@ -153,20 +154,50 @@ try {
   check((await acting.getByText(env('OTHER_EMAIL')).count()) > 0, 'his account is shown');
   log('impersonated him in another browser: /user says an administrator is acting');
 
-  // 7. The audit log says who did it and from where.
+  // 7. Turn email codes off: the sign-in page stops offering them. Rotate
+  // the signing key.
+  const offered = async () => {
+    const p = await (await browser.newContext()).newPage();
+    await p.goto(`${FRONTDESK}/sign-in`);
+    const n = await p.getByText('Email me a sign-in code instead').count();
+    await p.close();
+    return n > 0;
+  };
+  check(await offered(), 'email codes offered at first');
+  await page.getByRole('link', { name: 'Settings', exact: true }).click();
+  await at('/dashboard/settings');
+  await page.getByLabel('Email code: a one-time code mailed to the address').uncheck();
+  await page.getByRole('button', { name: 'Save settings' }).click();
+  await told(page, 'Settings saved.');
+  check(!(await offered()), 'email codes no longer offered');
+  await page.getByRole('link', { name: 'Keys', exact: true }).click();
+  await at('/dashboard/keys');
+  const kids = await page.locator('td code').allTextContents();
+  await page.getByRole('button', { name: 'Rotate signing key' }).click();
+  await told(page, 'A new signing key signs session tokens from now on.');
+  check((await page.getByText('Retired').count()) >= 1, 'the old key is retired, still listed');
+  log(`email codes turned off (the sign-in page stopped offering them); signing key rotated (${kids.length} keys before)`);
+
+  // 8. The audit log says who did it and from where.
   await page.getByRole('link', { name: 'Audit log' }).click();
   await at('/dashboard/audit');
   await told(page, 'user.banned');
   await told(page, 'session.revoked');
   await told(page, 'user.impersonated');
+  await told(page, 'settings.changed');
+  await told(page, 'key.signing_rotated');
   log('the audit log has the ban and the revoked device');
 
-  // 8. Every page, both sizes: screenshots and axe.
+  // 9. Every page, both sizes: screenshots and axe.
   const pages = [
     ['dashboard-overview', '/dashboard'],
     ['dashboard-users', '/dashboard/users'],
     ['dashboard-users-search', `/dashboard/users?q=${encodeURIComponent(TARGET)}&status=banned`],
     ['dashboard-user', detail],
+    ['dashboard-organizations', '/dashboard/organizations'],
+    ['dashboard-settings', '/dashboard/settings'],
+    ['dashboard-keys', '/dashboard/keys'],
+    ['dashboard-webhooks', '/dashboard/webhooks'],
     ['dashboard-audit', '/dashboard/audit'],
     ['profile', '/user'],
     ['organizations', '/user/organizations'],

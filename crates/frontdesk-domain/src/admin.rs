@@ -56,6 +56,15 @@ actions! {
     SessionsRevoked => "user.sessions_revoked",
     /// An actor token was made to sign in as the user.
     UserImpersonated => "user.impersonated",
+    /// Instance settings changed (the paths, never the values).
+    SettingsChanged => "settings.changed",
+    SecretKeyCreated => "key.secret_created",
+    SecretKeyRevoked => "key.secret_revoked",
+    SigningKeyRotated => "key.signing_rotated",
+    WebhookEndpointCreated => "webhook.endpoint_created",
+    WebhookSecretRotated => "webhook.secret_rotated",
+    /// A message sent to an endpoint again.
+    WebhookMessageReplayed => "webhook.message_replayed",
     /// The log itself was exported.
     AuditExported => "audit.exported",
 }

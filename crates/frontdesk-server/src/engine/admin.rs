@@ -8,10 +8,10 @@
 //! 800-63B AAL2 for privileged accounts).
 
 use frontdesk_domain::UnixMillis;
-use frontdesk_domain::admin::{Actor, ActorToken, ActorTokenStatus, AuditAction, AuditEvent};
+use frontdesk_domain::admin::{Actor, AuditAction, AuditEvent};
 use frontdesk_domain::entities::{Session, SessionStatus, User};
 use frontdesk_store::{Store, StoreError};
-use frontdesk_types::{ActorTokenId, AuditEventId, UserId};
+use frontdesk_types::{AuditEventId, UserId};
 use serde_json::{Map, Value, json};
 
 use frontdesk_domain::flows::SecondFactor;
@@ -369,136 +369,204 @@ pub async fn replace_metadata(
     Ok(user)
 }
 
-/// How long an actor token works, and the longest session it starts, by
-/// default (Clerk's).
-pub const ACTOR_TOKEN_TTL_SECS: i64 = 3600;
-pub const ACTOR_SESSION_MAX_SECS: i64 = 1800;
-
-/// A new actor token for `user_id`, acted by `actor` (`{"sub": …}` at
-/// least), and its text: the only copy, in the URL that spends it.
-pub async fn create_actor_token(
+/// A new secret key named `label`; the key's text, shown once.
+pub async fn create_secret_key(
     state: &AppState,
-    user_id: &str,
-    actor: Value,
-    expires_in_secs: Option<i64>,
-    session_max_secs: Option<i64>,
-) -> ApiResult<(ActorToken, String)> {
-    let user = users::load_user(state, user_id).await?;
-    let sub = actor.get("sub").and_then(Value::as_str).unwrap_or("");
-    if !actor.is_object() || sub.is_empty() {
-        return Err(ApiError::bad_param(
-            "actor",
-            "form_param_missing",
-            "`actor` must be an object with a `sub`: the id of who acts.",
-        ));
-    }
-    let positive = |v: Option<i64>, default: i64, param: &str| match v {
-        None => Ok(default),
-        Some(n) if (1..=30 * 86_400).contains(&n) => Ok(n),
-        Some(_) => Err(ApiError::bad_param(
-            param,
-            "form_param_value_invalid",
-            format!("`{param}` must be between 1 and 2592000 seconds"),
-        )),
-    };
-    let ttl = positive(expires_in_secs, ACTOR_TOKEN_TTL_SECS, "expires_in_seconds")?;
-    let max = positive(
-        session_max_secs,
-        ACTOR_SESSION_MAX_SECS,
-        "session_max_duration_in_seconds",
-    )?;
-    let now = UnixMillis::now();
-    let text = frontdesk_types::id::random_base62(32);
-    let token = ActorToken {
-        id: ActorTokenId::generate(),
-        user_id: user.id,
-        actor,
-        status: ActorTokenStatus::Pending,
-        session_max_secs: max,
-        expire_at: now.plus_secs(ttl),
-        created_at: now,
-        updated_at: now,
-    };
-    state
-        .store
-        .insert_actor_token(&token, &frontdesk_crypto::sha256_hex(text.as_bytes()))
-        .await
-        .map_err(|e| match e {
-            StoreError::NotFound => ApiError::not_found("user"),
-            other => other.into(),
-        })?;
-    Ok((token, text))
-}
-
-/// The URL that spends an actor token: Frontdesk's ticket endpoint, which
-/// signs the browser that opens it in as the user.
-pub fn actor_token_url(state: &AppState, text: &str) -> String {
-    let q = form_urlencoded::Serializer::new(String::new())
-        .append_pair("ticket", text)
-        .finish();
-    format!(
-        "{}/v1/tickets/accept?{q}",
-        state.instance.public_url.origin()
-    )
-}
-
-/// Revoke a pending actor token; one that is not pending is returned as it
-/// is (Clerk answers with the token).
-pub async fn revoke_actor_token(state: &AppState, raw_id: &str) -> ApiResult<ActorToken> {
-    let id: ActorTokenId = raw_id
-        .parse()
-        .map_err(|_| ApiError::not_found("actor token"))?;
-    if let Some(t) = state
-        .store
-        .revoke_actor_token(&id, UnixMillis::now())
-        .await?
-    {
-        return Ok(t);
-    }
-    state
-        .store
-        .actor_token(&id)
-        .await?
-        .ok_or_else(|| ApiError::not_found("actor token"))
-}
-
-/// Spend an actor token's text, if it is one that works.
-pub async fn accept_actor_token(state: &AppState, text: &str) -> ApiResult<Option<ActorToken>> {
-    if text.is_empty() || text.len() > 128 {
-        return Ok(None);
-    }
-    Ok(state
-        .store
-        .accept_actor_token(
-            &frontdesk_crypto::sha256_hex(text.as_bytes()),
-            UnixMillis::now(),
-        )
-        .await?)
-}
-
-/// The dashboard's "impersonate": an actor token for `target` acted by the
-/// administrator, recorded; its URL.
-pub async fn impersonate(
-    state: &AppState,
-    operator: &Operator,
     by: &Audit,
-    target: &User,
-) -> ApiResult<(ActorToken, String)> {
-    if target.id == operator.user.id {
+    label: &str,
+) -> ApiResult<frontdesk_domain::SecretKey> {
+    let label = label.trim();
+    if label.is_empty() || label.chars().count() > 100 {
         return Err(ApiError::bad_param(
-            "user_id",
+            "label",
             "form_param_value_invalid",
-            "You are signed in as yourself already.",
+            "Name the key (up to 100 characters), so that you know later where it is used.",
         ));
     }
-    let actor = json!({"sub": operator.user.id.as_str()});
-    let (token, text) = create_actor_token(state, target.id.as_str(), actor, None, None).await?;
+    let (key, record) =
+        crate::admin::create_secret_key(state.store.as_ref(), state.instance.instance.mode, label)
+            .await?;
     by.record(
         state.store.as_ref(),
-        AuditAction::UserImpersonated,
-        Some(target.id.as_str()),
-        json!({"actor_token_id": token.id.as_str(), "session_max_secs": token.session_max_secs}),
+        AuditAction::SecretKeyCreated,
+        Some(record.id.as_str()),
+        json!({"label": label, "hint": record.hint}),
     )
     .await?;
-    Ok((token, actor_token_url(state, &text)))
+    Ok(key)
+}
+
+/// Revoke a secret key: it stops working on this node at once, on the
+/// others within seconds.
+pub async fn revoke_secret_key(state: &AppState, by: &Audit, raw_id: &str) -> ApiResult<()> {
+    let id: frontdesk_types::SecretKeyId = raw_id
+        .parse()
+        .map_err(|_| ApiError::not_found("secret key"))?;
+    state.revoke_secret_key(&id).await.map_err(|e| match e {
+        StoreError::NotFound => ApiError::not_found("secret key"),
+        other => other.into(),
+    })?;
+    by.record(
+        state.store.as_ref(),
+        AuditAction::SecretKeyRevoked,
+        Some(id.as_str()),
+        json!({}),
+    )
+    .await?;
+    Ok(())
+}
+
+/// A new signing key signs from now on; the old one stays published for
+/// tokens it signed. In force on this node at once.
+pub async fn rotate_signing_key(state: &AppState, by: &Audit) -> ApiResult<()> {
+    let id = crate::admin::rotate_signing_key(state.store.as_ref())
+        .await
+        .map_err(ApiError::internal)?;
+    state
+        .keys
+        .refresh(state.store.as_ref())
+        .await
+        .map_err(ApiError::internal)?;
+    by.record(
+        state.store.as_ref(),
+        AuditAction::SigningKeyRotated,
+        Some(id.as_str()),
+        json!({}),
+    )
+    .await?;
+    Ok(())
+}
+
+/// Change the instance settings by a JSON merge patch, recording which
+/// settings changed (their paths; values may be secrets).
+pub async fn change_settings(state: &AppState, by: &Audit, patch: Value) -> ApiResult<()> {
+    let before = serde_json::to_value(&state.settings().settings).unwrap_or(Value::Null);
+    let after = super::settings::patch(state, patch).await?;
+    let after = serde_json::to_value(&after).unwrap_or(Value::Null);
+    let mut changed = Vec::new();
+    differences("", &before, &after, &mut changed);
+    if !changed.is_empty() {
+        by.record(
+            state.store.as_ref(),
+            AuditAction::SettingsChanged,
+            None,
+            json!({"paths": changed}),
+        )
+        .await?;
+    }
+    Ok(())
+}
+
+/// A webhook endpoint at `url` (checked as the Backend API checks it).
+pub async fn create_endpoint(
+    state: &AppState,
+    by: &Audit,
+    url: &str,
+    description: &str,
+) -> ApiResult<frontdesk_domain::webhooks::WebhookEndpoint> {
+    let created = crate::webhooks::endpoints::create(
+        state.store.as_ref(),
+        state.webhooks.policy,
+        crate::webhooks::endpoints::NewEndpoint {
+            url: url.trim().to_owned(),
+            description: Some(description.trim().to_owned()).filter(|d| !d.is_empty()),
+            filter_types: Vec::new(),
+            disabled: false,
+            secret: None,
+        },
+    )
+    .await?;
+    by.record(
+        state.store.as_ref(),
+        AuditAction::WebhookEndpointCreated,
+        Some(created.id.as_str()),
+        json!({"url": created.url.as_str()}),
+    )
+    .await?;
+    Ok(created)
+}
+
+/// A new signing secret for an endpoint; the old one keeps signing beside
+/// it for a day, as Svix does.
+pub async fn rotate_endpoint_secret(
+    state: &AppState,
+    by: &Audit,
+    endpoint: frontdesk_domain::webhooks::WebhookEndpoint,
+) -> ApiResult<()> {
+    let id = endpoint.id.clone();
+    crate::webhooks::endpoints::rotate_secret(state.store.as_ref(), endpoint, None).await?;
+    by.record(
+        state.store.as_ref(),
+        AuditAction::WebhookSecretRotated,
+        Some(id.as_str()),
+        json!({}),
+    )
+    .await?;
+    Ok(())
+}
+
+/// Send a message to an endpoint again (its attempts start over).
+pub async fn replay_message(
+    state: &AppState,
+    by: &Audit,
+    endpoint: &frontdesk_types::WebhookEndpointId,
+    message: &frontdesk_types::MessageId,
+) -> ApiResult<()> {
+    state
+        .store
+        .resend(endpoint, message, UnixMillis::now())
+        .await
+        .map_err(|e| match e {
+            StoreError::NotFound => ApiError::not_found("webhook message"),
+            other => other.into(),
+        })?;
+    by.record(
+        state.store.as_ref(),
+        AuditAction::WebhookMessageReplayed,
+        Some(endpoint.as_str()),
+        json!({"message_id": message.as_str()}),
+    )
+    .await?;
+    Ok(())
+}
+
+/// The dotted paths at which `a` and `b` differ, down to the leaves.
+fn differences(path: &str, a: &Value, b: &Value, out: &mut Vec<String>) {
+    match (a, b) {
+        (Value::Object(x), Value::Object(y)) => {
+            let keys: std::collections::BTreeSet<&String> = x.keys().chain(y.keys()).collect();
+            for k in keys {
+                let p = if path.is_empty() {
+                    k.clone()
+                } else {
+                    format!("{path}.{k}")
+                };
+                differences(
+                    &p,
+                    x.get(k).unwrap_or(&Value::Null),
+                    y.get(k).unwrap_or(&Value::Null),
+                    out,
+                );
+            }
+        }
+        (x, y) if x != y => out.push(path.to_owned()),
+        _ => {}
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn differences_name_the_leaves_that_changed() {
+        let mut out = Vec::new();
+        differences(
+            "",
+            &json!({"a": {"b": 1, "c": 2}, "d": true}),
+            &json!({"a": {"b": 1, "c": 3}, "d": false, "e": 1}),
+            &mut out,
+        );
+        assert_eq!(out, ["a.c", "d", "e"]);
+    }
 }

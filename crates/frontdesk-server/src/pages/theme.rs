@@ -109,6 +109,8 @@ h1 { margin: .25rem 0 0; font-size: 1.5rem; line-height: 1.25; letter-spacing: -
 h2 { font-size: 1.0625rem; margin: 1.75rem 0 .75rem; }
 h3 { font-size: 1rem; margin: 1.25rem 0 .5rem; }
 code, .mono { font-family: ui-monospace, SFMono-Regular, Menlo, Consolas, monospace; font-size: .875em; }
+pre { white-space: pre-wrap; word-break: break-all; margin: 0; }
+dd code, p code, li code { overflow-wrap: anywhere; word-break: break-all; }
 
 /* The hosted pages' card. */
 .card { width: 100%; max-width: 28rem; margin: 2.5rem 1rem; padding: 2rem; background: var(--fd-surface);
@@ -159,7 +161,7 @@ button.reveal { margin-top: .375rem; min-height: 32px; padding: .125rem .625rem;
 form.inline { display: flex; flex-wrap: wrap; gap: .5rem; align-items: center; margin: 0; }
 
 /* Tables: scroll sideways on a phone rather than squeeze. */
-.table-wrap { overflow-x: auto; border: 1px solid var(--fd-border); border-radius: var(--fd-radius); background: var(--fd-surface); }
+.table-wrap { position: relative; overflow-x: auto; border: 1px solid var(--fd-border); border-radius: var(--fd-radius); background: var(--fd-surface); }
 table { width: 100%; border-collapse: collapse; font-size: .9375rem; }
 th, td { text-align: left; padding: .625rem .75rem; border-bottom: 1px solid var(--fd-border); vertical-align: top; }
 th { font-size: .8125rem; font-weight: 600; color: var(--fd-muted); background: var(--fd-sunken); white-space: nowrap; }

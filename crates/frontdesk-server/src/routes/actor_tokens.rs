@@ -10,7 +10,7 @@ use frontdesk_domain::admin::ActorToken;
 use serde::Deserialize;
 use serde_json::{Value, json};
 
-use crate::engine::admin;
+use crate::engine::impersonation;
 use crate::error::{ApiJson, ApiResult};
 use crate::extract::{ApiBody, BackendCaller};
 use crate::state::AppState;
@@ -53,7 +53,7 @@ async fn create(
     State(state): State<AppState>,
     ApiBody(body): ApiBody<Create>,
 ) -> ApiResult<ApiJson<Value>> {
-    let (token, text) = admin::create_actor_token(
+    let (token, text) = impersonation::create_actor_token(
         &state,
         &body.user_id,
         body.actor,
@@ -61,7 +61,7 @@ async fn create(
         body.session_max_duration_in_seconds,
     )
     .await?;
-    let url = admin::actor_token_url(&state, &text);
+    let url = impersonation::actor_token_url(&state, &text);
     Ok(ApiJson(render(&token, Some((&text, url)))))
 }
 
@@ -70,6 +70,6 @@ async fn revoke(
     State(state): State<AppState>,
     Path(id): Path<String>,
 ) -> ApiResult<ApiJson<Value>> {
-    let token = admin::revoke_actor_token(&state, &id).await?;
+    let token = impersonation::revoke_actor_token(&state, &id).await?;
     Ok(ApiJson(render(&token, None)))
 }

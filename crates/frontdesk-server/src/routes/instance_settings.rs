@@ -5,49 +5,21 @@
 //! Clerk edits in its dashboard), as a JSON merge patch (RFC 7386).
 //!
 //! Every change is validated as a whole and written by compare-and-swap
-//! ([`settings::update`]); this node uses it at once, the others within a
+//! ([`crate::engine::settings`], over [`settings::update`]); this node uses it at once, the others within a
 //! second, and `/v1/environment` everywhere at once.
 
 use axum::extract::State;
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
-use frontdesk_domain::InstanceSettings;
 use frontdesk_domain::settings::{OrganizationSettings, Restrictions, SettingError};
 use serde::Deserialize;
 use serde_json::{Value, json};
 
+use crate::engine::settings::change;
 use crate::error::{ApiError, ApiJson, ApiResult};
 use crate::extract::{ApiBody, BackendCaller};
-use crate::services::settings::{self, SettingsError};
+use crate::services::settings;
 use crate::state::AppState;
-
-fn invalid(e: SettingError) -> ApiError {
-    ApiError::client(
-        StatusCode::UNPROCESSABLE_ENTITY,
-        frontdesk_types::ClerkError::new(
-            "form_param_value_invalid",
-            "is invalid",
-            format!("`{}` {}", e.path, e.reason),
-        )
-        .with_param(&e.path),
-    )
-}
-
-/// Apply `change` to the stored settings and put the result in force here.
-async fn change(
-    state: &AppState,
-    change: impl FnMut(&mut InstanceSettings) -> Result<(), SettingError>,
-) -> ApiResult<InstanceSettings> {
-    let seed = settings::seed_from(&state.config, state.instance.instance.mode);
-    match settings::update(state.store.as_ref(), &seed, change).await {
-        Ok(Ok(new)) => {
-            state.settings.set(new.clone());
-            Ok(new)
-        }
-        Ok(Err(e)) | Err(SettingsError::Invalid(e)) => Err(invalid(e)),
-        Err(SettingsError::Store(e)) => Err(e.into()),
-    }
-}
 
 /// `PATCH /v1/instance`'s body, as Clerk's spec has it.
 #[derive(Deserialize)]
@@ -267,64 +239,16 @@ pub async fn all(
         .map_err(ApiError::internal)
 }
 
-/// RFC 7386: objects merge key by key, `null` removes, anything else
-/// replaces.
-fn merge(target: &mut Value, patch: &Value) {
-    match (target, patch) {
-        (Value::Object(t), Value::Object(p)) => {
-            for (k, v) in p {
-                if v.is_null() {
-                    t.remove(k);
-                } else {
-                    merge(t.entry(k.clone()).or_insert(Value::Null), v);
-                }
-            }
-        }
-        (t, p) => *t = p.clone(),
-    }
-}
-
 /// `PATCH /v1/instance/settings` with a JSON merge patch of the document;
 /// answers the whole document as changed. A key removed (`null`) takes its
 /// default.
 pub async fn patch_all(
     _caller: BackendCaller,
     State(state): State<AppState>,
-    ApiBody(mut patch): ApiBody<Value>,
+    ApiBody(patch): ApiBody<Value>,
 ) -> ApiResult<ApiJson<Value>> {
-    if !patch.is_object() {
-        return Err(ApiError::bad_param(
-            "settings",
-            "form_param_format_invalid",
-            "The body must be a JSON object of settings to change.",
-        ));
-    }
-    // Client secrets are kept apart, sealed: taken out before the merge,
-    // stored once the rest of the change is accepted.
-    let secrets = settings::take_client_secrets(&mut patch).map_err(invalid)?;
-    let new = change(&state, |s| {
-        let mut doc =
-            serde_json::to_value(&*s).map_err(|e| SettingError::new("", e.to_string()))?;
-        merge(&mut doc, &patch);
-        *s = serde_json::from_value(doc)
-            .map_err(|e| SettingError::new("settings", e.to_string()))?;
-        Ok(())
-    })
-    .await?;
-    settings::store_client_secrets(state.store.as_ref(), &secrets).await?;
+    let new = crate::engine::settings::patch(&state, patch).await?;
     settings::get_path(&new, None)
         .map(ApiJson)
         .map_err(ApiError::internal)
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn merge_patches_follow_rfc_7386() {
-        let mut doc = json!({"a": {"b": 1, "c": 2}, "d": [1]});
-        merge(&mut doc, &json!({"a": {"b": null, "e": 3}, "d": [2]}));
-        assert_eq!(doc, json!({"a": {"c": 2, "e": 3}, "d": [2]}));
-    }
 }

@@ -10,9 +10,9 @@ use frontdesk_domain::UnixMillis;
 use frontdesk_domain::webhooks::{
     DeliveryAttempt, DeliveryStatus, EVENT_TYPES, EndpointMessage, WebhookEndpoint,
 };
+use frontdesk_types::MessageId;
 use frontdesk_types::common::DeletedObject;
 use frontdesk_types::webhook as wire;
-use frontdesk_types::{MessageId, WebhookEndpointId};
 use serde::Deserialize;
 
 use crate::error::{ApiError, ApiJson, ApiResult, json_response};
@@ -108,14 +108,7 @@ impl From<EndpointChangeError> for ApiError {
 }
 
 async fn load(state: &AppState, raw: &str) -> ApiResult<WebhookEndpoint> {
-    let id: WebhookEndpointId = raw
-        .parse()
-        .map_err(|_| ApiError::not_found("webhook endpoint"))?;
-    state
-        .store
-        .get_endpoint(&id)
-        .await?
-        .ok_or_else(|| ApiError::not_found("webhook endpoint"))
+    endpoints::find(state.store.as_ref(), raw).await
 }
 
 fn message_id(raw: &str) -> ApiResult<MessageId> {

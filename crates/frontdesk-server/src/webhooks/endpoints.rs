@@ -10,6 +10,13 @@ use frontdesk_domain::webhooks::{
 use frontdesk_store::{Store, StoreError};
 use frontdesk_types::WebhookEndpointId;
 
+/// The endpoint `raw` names, or Clerk's 404 (a malformed id too).
+pub async fn find(store: &dyn Store, raw: &str) -> Result<WebhookEndpoint, crate::error::ApiError> {
+    let not_found = || crate::error::ApiError::not_found("webhook endpoint");
+    let id: WebhookEndpointId = raw.parse().map_err(|_| not_found())?;
+    store.get_endpoint(&id).await?.ok_or_else(not_found)
+}
+
 /// How long a rotated-out secret still signs (Svix: 24 hours).
 pub const ROTATION_WINDOW_SECS: i64 = 24 * 3600;
 

@@ -89,7 +89,7 @@ async fn get(b: &reqwest::Client, app: &TestApp, path: &str) -> reqwest::Respons
     b.get(app.url(path)).send().await.unwrap()
 }
 
-async fn audit_actions(app: &TestApp) -> Vec<String> {
+pub(crate) async fn audit_actions(app: &TestApp) -> Vec<String> {
     app.state
         .store
         .list_audit(&frontdesk_store::admin::AuditQuery {
@@ -162,7 +162,9 @@ both_backends!(
         assert_eq!(res.status(), 200, "adding the app proved it");
         let html = res.text().await.unwrap();
         assert!(
-            html.contains("Sign-ups per day") && html.contains("admin.set_up"),
+            html.contains("Sign-ups per day")
+                && html.contains("admin.set_up")
+                && html.contains("Mailbox (development)"),
             "{html}"
         );
 
@@ -461,7 +463,7 @@ both_backends!(
     }
 );
 
-async fn page_html(b: &reqwest::Client, app: &TestApp, path: &str) -> (String, u16) {
+pub(crate) async fn page_html(b: &reqwest::Client, app: &TestApp, path: &str) -> (String, u16) {
     let res = get(b, app, path).await;
     let status = res.status().as_u16();
     (res.text().await.unwrap(), status)

@@ -21,6 +21,7 @@ mod clerk_js;
 mod credentials;
 mod dashboard;
 mod dashboard_browser;
+mod dashboard_config;
 mod devices;
 mod errors;
 mod external_accounts;

@@ -27,7 +27,7 @@ const EXPORT_CHUNK: i64 = 500;
 /// Entries as a table: when, who, what, to whom, from where.
 pub(super) fn table(events: &[AuditEvent]) -> Markup {
     html! {
-        div class="table-wrap" {
+        div class="table-wrap" tabindex="0" role="region" aria-label="Table (scrolls sideways on small screens)" {
             table {
                 thead { tr {
                     th scope="col" { "When" } th scope="col" { "Administrator" } th scope="col" { "Action" }

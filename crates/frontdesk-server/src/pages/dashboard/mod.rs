@@ -12,10 +12,14 @@
 //! read.
 
 mod audit;
+mod keys;
+mod organizations;
 mod overview;
+mod settings;
 mod setup;
 mod user;
 mod users;
+mod webhooks;
 
 use axum::Router;
 use axum::http::StatusCode;
@@ -50,6 +54,26 @@ pub fn router(state: &AppState) -> Router<AppState> {
         .route(
             "/dashboard/users/{id}/sessions/{session}/revoke",
             post(user::revoke),
+        )
+        .route("/dashboard/organizations", get(organizations::show))
+        .route("/dashboard/organizations/{id}", get(organizations::detail))
+        .route(
+            "/dashboard/settings",
+            get(settings::show).post(settings::save),
+        )
+        .route("/dashboard/keys", get(keys::show))
+        .route("/dashboard/keys/secret", post(keys::create))
+        .route("/dashboard/keys/secret/{id}/revoke", post(keys::revoke))
+        .route("/dashboard/keys/signing/rotate", post(keys::rotate))
+        .route(
+            "/dashboard/webhooks",
+            get(webhooks::show).post(webhooks::create),
+        )
+        .route("/dashboard/webhooks/{id}", get(webhooks::endpoint))
+        .route("/dashboard/webhooks/{id}/rotate", post(webhooks::rotate))
+        .route(
+            "/dashboard/webhooks/{id}/messages/{msg}/replay",
+            post(webhooks::replay),
         )
         .route("/dashboard/audit", get(audit::show))
         .route("/dashboard/audit.csv", get(audit::export))
@@ -91,12 +115,24 @@ pub(super) async fn require(
 pub(super) enum Section {
     Overview,
     Users,
+    Organizations,
+    Settings,
+    Keys,
+    Webhooks,
     Audit,
 }
 
-const SECTIONS: [(Section, &str, &str); 3] = [
+const SECTIONS: [(Section, &str, &str); 7] = [
     (Section::Overview, "/dashboard", "Overview"),
     (Section::Users, "/dashboard/users", "Users"),
+    (
+        Section::Organizations,
+        "/dashboard/organizations",
+        "Organizations",
+    ),
+    (Section::Settings, "/dashboard/settings", "Settings"),
+    (Section::Keys, "/dashboard/keys", "Keys"),
+    (Section::Webhooks, "/dashboard/webhooks", "Webhooks"),
     (Section::Audit, "/dashboard/audit", "Audit log"),
 ];
 

@@ -1,6 +1,7 @@
 //! `/dashboard`: the instance at a glance — how many users, how many new,
 //! banned and with two-step verification, sign-ups per day as a chart drawn
-//! on the server (SVG, no script), and the latest administrator actions.
+//! on the server (SVG, no script), the latest administrator actions, and on
+//! a development instance the mailbox (mail kept instead of sent).
 
 use axum::extract::State;
 use axum::http::StatusCode;
@@ -121,10 +122,18 @@ pub async fn show(State(state): State<AppState>, fapi: Browser) -> Response {
             limit: 5,
         })
         .await;
-    let (f, recent) = match (figures(&state, now).await, recent) {
-        (Ok(f), Ok(r)) => (f, r),
-        (Err(e), _) => return super::super::failed(&state, &fapi, "Dashboard", e),
-        (_, Err(e)) => return super::super::failed(&state, &fapi, "Dashboard", e.into()),
+    let development = state.instance.instance.mode == frontdesk_domain::InstanceMode::Development;
+    let mailbox = if development {
+        state.store.list_dev_emails(5).await
+    } else {
+        Ok(Vec::new())
+    };
+    let (f, recent, mailbox) = match (figures(&state, now).await, recent, mailbox) {
+        (Ok(f), Ok(r), Ok(m)) => (f, r, m),
+        (Err(e), _, _) => return super::super::failed(&state, &fapi, "Dashboard", e),
+        (_, Err(e), _) | (_, _, Err(e)) => {
+            return super::super::failed(&state, &fapi, "Dashboard", e.into());
+        }
     };
     let body = html! {
         (head("Overview", None, Some(html! { a class="button" href="/dashboard/users" { "Find a user" } })))
@@ -144,6 +153,26 @@ pub async fn show(State(state): State<AppState>, fapi: Browser) -> Response {
                     tbody {
                         @for (day, n) in &f.daily {
                             tr { td { (super::datetime(*day).get(..10).unwrap_or("")) } td { (n) } }
+                        }
+                    }
+                }
+            }
+        }
+        @if development {
+            section class="panel" aria-labelledby="h-mailbox" {
+                h2 id="h-mailbox" { "Mailbox (development)" }
+                p class="muted" { "Mail kept instead of sent, newest first; `frontdesk mail` prints it too." }
+                @if mailbox.is_empty() {
+                    p class="muted" { "Empty." }
+                } @else {
+                    div class="table-wrap" tabindex="0" role="region" aria-label="Table (scrolls sideways on small screens)" {
+                        table {
+                            thead { tr { th scope="col" { "To" } th scope="col" { "Subject" } th scope="col" { "When" } } }
+                            tbody {
+                                @for m in &mailbox {
+                                    tr { td { (m.to_address) } td { (m.subject) } td class="nowrap" { (super::datetime(m.created_at)) } }
+                                }
+                            }
                         }
                     }
                 }

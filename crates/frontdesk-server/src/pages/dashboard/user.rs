@@ -20,7 +20,7 @@ use super::super::{CsrfToken, page, see_other};
 use super::users::{badges, name};
 use super::{Section, datetime, error_text, frame, head, maybe};
 use crate::engine::admin::{self, Audit, Operator, UserAction};
-use crate::engine::{account, users};
+use crate::engine::{account, impersonation, users};
 use crate::error::ApiError;
 use crate::extract::ApiBody as Form;
 use crate::extract::Browser;
@@ -269,7 +269,7 @@ fn devices(token: &CsrfToken, base: &str, sessions: &[Session], own: bool) -> Ma
         @if sessions.is_empty() {
             p class="muted" { "Not signed in anywhere." }
         } @else {
-            div class="table-wrap" {
+            div class="table-wrap" tabindex="0" role="region" aria-label="Table (scrolls sideways on small screens)" {
                 table {
                     thead { tr { th scope="col" { "Device" } th scope="col" { "Where" } th scope="col" { "Last active" } th scope="col" { span class="sr-only" { "Actions" } } } }
                     tbody {
@@ -476,7 +476,7 @@ pub async fn impersonate(
         Err(r) => return r,
     };
     let by = Audit::of(&operator, &fapi);
-    match admin::impersonate(&state, &operator, &by, &user).await {
+    match impersonation::impersonate(&state, &operator, &by, &user).await {
         Ok((_, link)) => {
             let outcome = Outcome {
                 link: Some(link),

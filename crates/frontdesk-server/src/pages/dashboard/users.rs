@@ -228,7 +228,7 @@ pub async fn show(
         @if users.is_empty() {
             div class="panel" { p { "No user matches." } }
         } @else {
-            div class="table-wrap" {
+            div class="table-wrap" tabindex="0" role="region" aria-label="Table (scrolls sideways on small screens)" {
                 table {
                     caption class="sr-only" { "Users" }
                     thead { tr { th scope="col" { "User" } th scope="col" { "Status" } th scope="col" { "Last sign-in" } th scope="col" { "Created" } } }

@@ -20,7 +20,7 @@ use axum::http::header::{CACHE_CONTROL, LOCATION};
 use axum::response::{IntoResponse, Response};
 use url::Url;
 
-use crate::engine::{admin, org_invitations};
+use crate::engine::{impersonation, org_invitations};
 use crate::error::ApiResult;
 use crate::extract::Browser;
 use crate::extract::QueryParams;
@@ -32,7 +32,7 @@ pub async fn accept(
     q: QueryParams,
 ) -> ApiResult<Response> {
     let ticket = q.text("ticket").unwrap_or_default();
-    if let Some(token) = admin::accept_actor_token(&state, &ticket).await? {
+    if let Some(token) = impersonation::accept_actor_token(&state, &ticket).await? {
         return impersonated(&state, &mut fapi, &token, q.text("redirect_url")).await;
     }
     let (status, redirect) = match org_invitations::by_ticket(&state, &ticket).await {
