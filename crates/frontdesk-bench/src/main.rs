@@ -24,6 +24,7 @@ mod setup;
 mod signins;
 mod startup;
 mod tokens;
+mod users;
 mod verify;
 mod webhooks;
 
@@ -60,6 +61,8 @@ enum Benchmark {
     Overload(overload::Options),
     /// Token minting with an active organization (a member of 1,000), and pages of 100,000 members
     Organizations(organizations::Options),
+    /// The dashboard's user searches among 1,000,000 users: p99 per page
+    Users(users::Options),
     /// Webhook deliveries per second to a loopback receiver, and messages lost
     Webhooks(webhooks::Options),
     /// Webhook delivery under a flaky receiver and SIGKILLs: every event delivered, signed, once marked
@@ -77,6 +80,7 @@ fn main() -> ExitCode {
             Benchmark::Verify(options) => verify::run(options),
             Benchmark::Overload(options) => overload::run(&binary, options),
             Benchmark::Organizations(options) => organizations::run(&binary, options),
+            Benchmark::Users(options) => users::run(&binary, options),
             Benchmark::Webhooks(options) => webhooks::run(&binary, options),
             Benchmark::WebhookFaults(options) => webhooks::run_faults(&binary, options),
         });

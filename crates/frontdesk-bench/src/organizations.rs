@@ -34,7 +34,7 @@ use serde_json::{Value, json};
 use crate::load::{self, Load, Measured, Request};
 use crate::report::{Better, Report, percentile};
 use crate::server::{Launch, READY_TIMEOUT, STOP_TIMEOUT};
-use crate::setup::{Backend, BackendChoice, PgSchema, backends, create, secret_key};
+use crate::setup::{Backend, BackendChoice, PgSchema, backends, create, create_many, secret_key};
 
 /// Tokens per second with an active organization, as a fraction of the rate
 /// in the personal workspace.
@@ -155,55 +155,6 @@ pub fn run(binary: &Path, options: &Options) -> Result<Report> {
         report.note(why);
     }
     Ok(report)
-}
-
-/// `POST`s on `concurrency` threads, each with its own connection: the ids
-/// of what they created, in order.
-fn create_many(
-    port: u16,
-    sk: &str,
-    path: impl Fn(usize) -> String + Sync,
-    body: impl Fn(usize) -> Value + Sync,
-    n: usize,
-    concurrency: usize,
-) -> Result<Vec<String>> {
-    let chunk = n.div_ceil(concurrency.max(1));
-    std::thread::scope(|scope| {
-        let threads: Vec<_> = (0..concurrency)
-            .map(|t| {
-                let (path, body) = (&path, &body);
-                scope.spawn(move || -> Result<Vec<String>> {
-                    let mut conn = load::Conn::open(port)?;
-                    let mut ids = Vec::new();
-                    for i in (t * chunk)..((t + 1) * chunk).min(n) {
-                        let req = Request::new(
-                            port,
-                            "POST",
-                            &path(i),
-                            Some(sk),
-                            Some(&body(i).to_string()),
-                        );
-                        let (status, text) = conn.call(&req)?;
-                        ensure!(status == 200, "POST {} answered {status}: {text}", path(i));
-                        let id = serde_json::from_str::<Value>(&text)
-                            .ok()
-                            .and_then(|v| v["id"].as_str().map(str::to_owned))
-                            .with_context(|| format!("no id in {text}"))?;
-                        ids.push(id);
-                    }
-                    Ok(ids)
-                })
-            })
-            .collect();
-        let mut all = Vec::with_capacity(n);
-        for t in threads {
-            all.extend(
-                t.join()
-                    .map_err(|_| anyhow::anyhow!("a set-up thread panicked"))??,
-            );
-        }
-        Ok(all)
-    })
 }
 
 fn measure(binary: &Path, backend: Backend, options: &Options) -> Result<Figures> {

@@ -10,7 +10,7 @@ use std::time::Instant;
 use anyhow::{Context, Result, bail, ensure};
 use serde_json::Value;
 
-use crate::load::Request;
+use crate::load::{self, Request};
 use crate::server::Launch;
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
@@ -167,6 +167,55 @@ pub fn secret_key(launch: &Launch) -> Result<String> {
             format!("`frontdesk keys secret create` printed no secret key: {printed:?}")
         })?
         .to_owned())
+}
+
+/// `POST`s on `concurrency` threads, each with its own connection: the ids
+/// of what they created, in order.
+pub fn create_many(
+    port: u16,
+    sk: &str,
+    path: impl Fn(usize) -> String + Sync,
+    body: impl Fn(usize) -> Value + Sync,
+    n: usize,
+    concurrency: usize,
+) -> Result<Vec<String>> {
+    let chunk = n.div_ceil(concurrency.max(1));
+    std::thread::scope(|scope| {
+        let threads: Vec<_> = (0..concurrency)
+            .map(|t| {
+                let (path, body) = (&path, &body);
+                scope.spawn(move || -> Result<Vec<String>> {
+                    let mut conn = load::Conn::open(port)?;
+                    let mut ids = Vec::new();
+                    for i in (t * chunk)..((t + 1) * chunk).min(n) {
+                        let req = Request::new(
+                            port,
+                            "POST",
+                            &path(i),
+                            Some(sk),
+                            Some(&body(i).to_string()),
+                        );
+                        let (status, text) = conn.call(&req)?;
+                        ensure!(status == 200, "POST {} answered {status}: {text}", path(i));
+                        let id = serde_json::from_str::<Value>(&text)
+                            .ok()
+                            .and_then(|v| v["id"].as_str().map(str::to_owned))
+                            .with_context(|| format!("no id in {text}"))?;
+                        ids.push(id);
+                    }
+                    Ok(ids)
+                })
+            })
+            .collect();
+        let mut all = Vec::with_capacity(n);
+        for t in threads {
+            all.extend(
+                t.join()
+                    .map_err(|_| anyhow::anyhow!("a set-up thread panicked"))??,
+            );
+        }
+        Ok(all)
+    })
 }
 
 #[cfg(test)]

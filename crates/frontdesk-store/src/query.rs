@@ -83,6 +83,11 @@ impl UserOrderField {
         Some((field, desc))
     }
 
+    /// Whether the column can hold NULL.
+    fn nullable(self) -> bool {
+        !matches!(self, Self::CreatedAt | Self::UpdatedAt)
+    }
+
     fn column(self) -> &'static str {
         match self {
             Self::CreatedAt => "users.created_at",
@@ -231,10 +236,21 @@ impl UserFilter {
 
 impl UserQuery {
     /// `ORDER BY …` with a stable tie-breaker and NULLs last either way.
+    ///
+    /// `NULLS LAST` only where a column can be NULL: PostgreSQL walks a
+    /// plain index backwards only for `DESC NULLS FIRST`, so on a NOT NULL
+    /// column the clause, though it changes nothing, turned the newest
+    /// page of 1,000,000 users into a sort of all of them (146 ms against
+    /// 0.07 ms, `EXPLAIN ANALYZE`; `frontdesk-bench users`).
     pub fn order_sql(&self) -> String {
         let dir = if self.descending { "DESC" } else { "ASC" };
+        let nulls = if self.order_by.nullable() {
+            " NULLS LAST"
+        } else {
+            ""
+        };
         format!(
-            "ORDER BY {} {dir} NULLS LAST, users.id {dir}",
+            "ORDER BY {} {dir}{nulls}, users.id {dir}",
             self.order_by.column()
         )
     }
