@@ -3,23 +3,25 @@
 // before any page opens; finding one user among many; signing out one of
 // her devices and seeing her browser signed out; banning her and seeing her
 // signed out and refused; impersonating another user in a separate
-// browser; turning email codes off and seeing the sign-in page stop
-// offering them; rotating the signing key; the actions in the audit log. Then every dashboard
+// browser; turning email codes off and seeing the sign-in page and
+// clerk-js on an app's page stop offering them; rotating the signing key; the actions in the audit log. Then every dashboard
 // page and every hosted page at desktop and phone sizes: a screenshot of
 // each into SCREENSHOTS_DIR, and axe-core on each, with no serious or
 // critical violation of WCAG 2.2 A/AA.
 //
 // Run by crates/frontdesk-server/tests/api/dashboard_browser.rs:
 //   FRONTDESK_URL, ARTIFACTS_DIR, CHROMIUM, DEADLINE_MS, ADMIN_EMAIL,
-//   TARGET_EMAIL, OTHER_EMAIL, PASSWORD, SCREENSHOTS_DIR
+//   TARGET_EMAIL, OTHER_EMAIL, PASSWORD, SCREENSHOTS_DIR, and PAGE_URL
+//   (e2e/clerk-page.html: an app's page with the real clerk-js)
 
 import fs from 'node:fs';
 import path from 'node:path';
 import { createRequire } from 'node:module';
 
-import { check, env, log, openSpec, stepNow, totp } from './harness.mjs';
+import { check, clerkReady, env, log, openSpec, stepNow, totp } from './harness.mjs';
 
 const FRONTDESK = env('FRONTDESK_URL');
+const PAGE = env('PAGE_URL');
 const ADMIN = env('ADMIN_EMAIL');
 const TARGET = env('TARGET_EMAIL');
 const PASSWORD = env('PASSWORD');
@@ -163,20 +165,48 @@ try {
     await p.close();
     return n > 0;
   };
+  // clerk-js and @clerk/ui on an app's own page: after his address, "Use
+  // another method" lists what the instance offers him besides the
+  // password.
+  const offeredByClerkJs = async (when) => {
+    const context = await browser.newContext();
+    const p = await context.newPage();
+    try {
+      await p.goto(`${PAGE}/sign-in`);
+      await clerkReady(p, until);
+      await p.locator('input[name="identifier"]').fill(env('OTHER_EMAIL'));
+      await p.locator('.cl-formButtonPrimary').click();
+      await p.locator('input[name="password"]').waitFor({ state: 'visible', timeout: 20_000 });
+      // With the password the only method, there is no other to choose.
+      const another = p.getByText('Use another method');
+      if (!(await another.isVisible())) return false;
+      await another.click({ timeout: 10_000 });
+      await until('the other methods', () => p.getByText('Get help').first().isVisible(), 20_000);
+      // @clerk/ui masks the address ("Email code to al***@example.com").
+      return (await p.getByText(/^Email code to /).count()) > 0;
+    } catch (e) {
+      await p.screenshot({ path: path.join(env('ARTIFACTS_DIR', '/tmp'), `clerk-js-${when}.png`) });
+      throw e;
+    } finally {
+      await context.close();
+    }
+  };
   check(await offered(), 'email codes offered at first');
+  check(await offeredByClerkJs('before'), 'clerk-js offers email codes at first');
   await page.getByRole('link', { name: 'Settings', exact: true }).click();
   await at('/dashboard/settings');
   await page.getByLabel('Email code: a one-time code mailed to the address').uncheck();
   await page.getByRole('button', { name: 'Save settings' }).click();
   await told(page, 'Settings saved.');
   check(!(await offered()), 'email codes no longer offered');
+  check(!(await offeredByClerkJs('after')), 'clerk-js no longer offers email codes');
   await page.getByRole('link', { name: 'Keys', exact: true }).click();
   await at('/dashboard/keys');
   const kids = await page.locator('td code').allTextContents();
   await page.getByRole('button', { name: 'Rotate signing key' }).click();
   await told(page, 'A new signing key signs session tokens from now on.');
   check((await page.getByText('Retired').count()) >= 1, 'the old key is retired, still listed');
-  log(`email codes turned off (the sign-in page stopped offering them); signing key rotated (${kids.length} keys before)`);
+  log(`email codes turned off (the hosted page and clerk-js stopped offering them); signing key rotated (${kids.length} keys before)`);
 
   // 8. The audit log says who did it and from where.
   await page.getByRole('link', { name: 'Audit log' }).click();

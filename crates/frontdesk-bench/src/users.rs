@@ -16,7 +16,9 @@
 //!   its unique index: the dashboard tries these first);
 //! - the banned filter (a partial index);
 //! - part of a name (`query=`: a substring of names, addresses, usernames
-//!   and ids — the dashboard's fallback when nothing matches exactly).
+//!   and ids — the dashboard's fallback when nothing matches exactly): a
+//!   rare one, a first and last name together, and one every user has
+//!   (`example.com`), on its first page and a hundred pages in.
 //!
 //! Limit: p99 under [`PAGE_LIMIT_MS`] ms for each. On PostgreSQL the tables
 //! are vacuumed and analyzed first, as autovacuum would after a bulk load.
@@ -199,6 +201,24 @@ fn measure(binary: &Path, backend: Backend, options: &Options) -> Result<Figures
         (
             "part of a name".to_owned(),
             format!("limit=26&query=member{middle}"),
+            None,
+        ),
+        (
+            "first and last name".to_owned(),
+            format!(
+                "limit=26&query={}%20member{middle}",
+                first_name(middle).to_lowercase()
+            ),
+            Some(1),
+        ),
+        (
+            "a word everyone has".to_owned(),
+            "limit=26&query=example.com".to_owned(),
+            Some(26.min(n)),
+        ),
+        (
+            "a word everyone has, page 100".to_owned(),
+            "limit=26&offset=2475&query=example.com".to_owned(),
             None,
         ),
     ];

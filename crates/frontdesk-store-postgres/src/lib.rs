@@ -15,7 +15,7 @@ use frontdesk_domain::entities::{
     SessionActivity, SessionStatus, SigningKeyRecord, User,
 };
 use frontdesk_domain::webhooks::OutboxEvent;
-use frontdesk_store::query::Dialect;
+use frontdesk_store::query::{Bind, Dialect};
 use frontdesk_store::rows::{
     ClientRow, DevEmailRow, EmailRow, FlowRow, InstanceRow, SecretKeyRow, SessionRow,
     SessionWithClientRow, SigningKeyRow, TotpRow, UserRow,
@@ -93,6 +93,13 @@ impl PostgresStore {
 impl Dialect for PostgresStore {
     fn placeholder(n: usize) -> String {
         format!("${n}")
+    }
+
+    /// `users.search` (kept by triggers) through its `pg_trgm` GIN index;
+    /// LIKE's escape character is a backslash by default.
+    fn contains(text: &str, binds: &mut Vec<Bind>) -> String {
+        binds.push(Bind::Text(frontdesk_store::like_anywhere(text)));
+        format!("users.search LIKE {}", Self::placeholder(binds.len()))
     }
 }
 

@@ -16,6 +16,7 @@ pub mod org_invitations;
 pub mod org_roles;
 pub mod organizations;
 mod passkeys;
+pub mod search;
 pub mod sessions;
 pub mod webhooks;
 
@@ -39,6 +40,7 @@ pub async fn run_all<S: Store>(store: &S) {
     sessions::sessions_end_once_and_move_client_updated_at(store).await;
     sessions::deleting_a_user_removes_its_sessions(store).await;
     users_list_with_filters_order_and_pages(store).await;
+    search::run_all(store).await;
     email_addresses_are_added_updated_and_deleted(store).await;
     sessions::sessions_list_by_filter_and_end_in_bulk(store).await;
     sessions::touching_a_session_records_activity(store).await;
@@ -673,7 +675,19 @@ pub async fn flows_are_versioned_and_found_per_client<S: Store>(store: &S) {
     store.insert_flow(&second).await.unwrap();
     assert_eq!(
         store.latest_flow(&client.id, "sign_in").await.unwrap(),
-        Some(second)
+        Some(second.clone())
+    );
+    // The older attempt acted on again (a provider's answer coming back
+    // after another attempt was started) is the current one again.
+    let answered = FlowRecord {
+        data: json!({"status": "needs_identifier"}),
+        updated_at: t0.plus_secs(6),
+        ..store.get_flow(&first.id).await.unwrap().unwrap()
+    };
+    let answered = store.update_flow(&answered).await.unwrap();
+    assert_eq!(
+        store.latest_flow(&client.id, "sign_in").await.unwrap(),
+        Some(answered)
     );
     assert_eq!(
         store.latest_flow(&client.id, "sign_up").await.unwrap(),

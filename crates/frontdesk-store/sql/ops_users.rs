@@ -216,25 +216,16 @@ impl UserStore for ThisStore {
     }
 
     async fn list_users(&self, query: &UserQuery) -> StoreResult<Vec<User>> {
-        let w = query.filter.to_where::<Self>();
-        let n = w.binds.len();
-        let sql = format!(
-            "SELECT {USER_COLUMNS} FROM users {} {} LIMIT {} OFFSET {}",
-            w.sql,
-            query.order_sql(),
-            Self::placeholder(n + 1),
-            Self::placeholder(n + 2)
-        );
-        // Placeholders already in the dialect's form (`to_where::<Self>`).
+        let (sql, binds) = query.to_select::<Self>(USER_COLUMNS);
+        // Placeholders already in the dialect's form (`to_select::<Self>`).
         let mut select = sqlx::query_as::<_, UserRow>(&sql);
-        for b in &w.binds {
-            select = select.bind(b);
+        for b in &binds {
+            select = match b {
+                Bind::Text(t) => select.bind(t),
+                Bind::Int(i) => select.bind(i),
+            };
         }
-        let rows = select
-            .bind(query.limit)
-            .bind(query.offset)
-            .fetch_all(&self.pool)
-            .await?;
+        let rows = select.fetch_all(&self.pool).await?;
         self.attach_emails(rows).await
     }
 
@@ -244,7 +235,10 @@ impl UserStore for ThisStore {
         // Placeholders already in the dialect's form (`to_where::<Self>`).
         let mut select = sqlx::query_as::<_, (i64,)>(&sql);
         for b in &w.binds {
-            select = select.bind(b);
+            select = match b {
+                Bind::Text(t) => select.bind(t),
+                Bind::Int(i) => select.bind(i),
+            };
         }
         Ok(select.fetch_one(&self.pool).await?.0)
     }

@@ -47,7 +47,7 @@ pub use changes::{
     EndSessions, MailOutcome, NewSignIn, PatchedUser, PurgeCounts, PurgePolicy, QueuedMail,
     QuotaHit, SignInEvents, SignInOutcome, SignedIn, UserEvents, UserPatch,
 };
-pub use query::{Bounds, SessionQuery, UserFilter, UserOrderField, UserQuery};
+pub use query::{Bind, Bounds, SessionQuery, UserFilter, UserOrderField, UserQuery, like_anywhere};
 
 pub use admin::AdminStore;
 pub use error::{Refusal, StoreError, StoreResult};
@@ -569,7 +569,8 @@ pub trait FlowStore: Send + Sync {
         id: &str,
         now: UnixMillis,
     ) -> StoreResult<Option<serde_json::Value>>;
-    /// The newest attempt of `kind` on a client.
+    /// The attempt of `kind` a client last started or acted on: its
+    /// current sign-in or sign-up.
     async fn latest_flow(
         &self,
         client_id: &ClientId,

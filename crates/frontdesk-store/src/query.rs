@@ -14,7 +14,8 @@ pub struct UserFilter {
     pub user_ids: Vec<String>,
     pub external_ids: Vec<String>,
     pub usernames: Vec<String>,
-    /// Free text matched against id, email addresses, username and names.
+    /// Free text found anywhere in the id, email addresses, username or
+    /// names (see [`Dialect::contains`]); surrounding spaces are ignored.
     pub query: Option<String>,
     /// Only banned (`true`) or only not banned users.
     pub banned: Option<bool>,
@@ -36,14 +37,16 @@ pub struct Bounds {
 }
 
 impl Bounds {
-    /// The clauses for `column`. The bounds are integers, written into the
-    /// statement as numbers (never text from a request).
-    fn clauses(&self, column: &str, out: &mut Vec<String>) {
-        if let Some(a) = self.after {
-            out.push(format!("{column} > {a}"));
-        }
-        if let Some(b) = self.before {
-            out.push(format!("{column} < {b}"));
+    /// The clauses for `column`, the bounds bound as parameters: written
+    /// into the text, each instant would be a statement of its own, and the
+    /// overview's per-day counts would fill every connection's statement
+    /// cache with statements used once.
+    fn clauses<D: Dialect>(&self, column: &str, out: &mut Vec<String>, binds: &mut Vec<Bind>) {
+        for (op, at) in [(">", self.after), ("<", self.before)] {
+            if let Some(at) = at {
+                binds.push(Bind::Int(at));
+                out.push(format!("{column} {op} {}", D::placeholder(binds.len())));
+            }
         }
     }
 }
@@ -130,17 +133,58 @@ impl Default for UserQuery {
 pub trait Dialect {
     /// The placeholder for the `n`th (1-based) parameter.
     fn placeholder(n: usize) -> String;
+
+    /// A condition on `users` true when `text` (lowercase, not empty) is
+    /// part of the user's id, username, names (first and last together,
+    /// so "ada lovelace" finds her) or one of their addresses, each
+    /// dialect through its trigram index (migration 0015). Pushes its
+    /// parameters onto `binds`.
+    fn contains(text: &str, binds: &mut Vec<Bind>) -> String;
+
+    /// How to read the users containing `text` newest first without
+    /// finding all of them first, when the dialect can: a join onto its
+    /// index, the condition, and an order the index gives as it reads, so
+    /// that a page of a common word ("example") stops after the page.
+    /// `None`: the [`Dialect::contains`] condition and the ordinary order.
+    fn newest_containing(text: &str, binds: &mut Vec<Bind>) -> Option<Streamed> {
+        let _ = (text, binds);
+        None
+    }
 }
 
-/// A WHERE clause and its text parameters, in order.
+/// See [`Dialect::newest_containing`].
+pub struct Streamed {
+    pub join: String,
+    pub condition: String,
+    pub order: String,
+}
+
+/// `text` as a LIKE pattern matching it anywhere, its wildcards literal
+/// (escaped with `\`).
+pub fn like_anywhere(text: &str) -> String {
+    let escaped = text
+        .replace('\\', "\\\\")
+        .replace('%', "\\%")
+        .replace('_', "\\_");
+    format!("%{escaped}%")
+}
+
+/// A parameter of a built statement.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Bind {
+    Text(String),
+    Int(i64),
+}
+
+/// A WHERE clause and its parameters, in order.
 pub struct Where {
     pub sql: String,
-    pub binds: Vec<String>,
+    pub binds: Vec<Bind>,
 }
 
 fn push_in<D: Dialect>(
     clauses: &mut Vec<String>,
-    binds: &mut Vec<String>,
+    binds: &mut Vec<Bind>,
     expr: &str,
     values: &[String],
 ) {
@@ -149,7 +193,7 @@ fn push_in<D: Dialect>(
     }
     let mut ph = Vec::with_capacity(values.len());
     for v in values {
-        binds.push(v.clone());
+        binds.push(Bind::Text(v.clone()));
         ph.push(D::placeholder(binds.len()));
     }
     clauses.push(format!("{expr} IN ({})", ph.join(", ")));
@@ -158,8 +202,26 @@ fn push_in<D: Dialect>(
 impl UserFilter {
     /// `WHERE …` (or empty) for this filter.
     pub fn to_where<D: Dialect>(&self) -> Where {
-        let mut clauses = Vec::new();
-        let mut binds = Vec::new();
+        self.clauses::<D>(Vec::new(), Vec::new(), true)
+    }
+
+    /// The text to find, trimmed and lowercase, if any.
+    fn text(&self) -> Option<String> {
+        self.query
+            .as_deref()
+            .map(str::trim)
+            .filter(|q| !q.is_empty())
+            .map(str::to_lowercase)
+    }
+
+    /// `WHERE …` over `clauses` and this filter's own (its text only when
+    /// `with_text`), parameters after `binds`.
+    fn clauses<D: Dialect>(
+        &self,
+        mut clauses: Vec<String>,
+        mut binds: Vec<Bind>,
+        with_text: bool,
+    ) -> Where {
         let lower = |v: &[String]| v.iter().map(|s| s.to_lowercase()).collect::<Vec<_>>();
         push_in::<D>(&mut clauses, &mut binds, "users.id", &self.user_ids);
         push_in::<D>(
@@ -187,21 +249,8 @@ impl UserFilter {
                 inner.join("")
             ));
         }
-        if let Some(q) = self.query.as_deref().filter(|q| !q.is_empty()) {
-            // Case-insensitive substring match; LIKE wildcards in the query are literal.
-            let escaped = q
-                .to_lowercase()
-                .replace('\\', "\\\\")
-                .replace('%', "\\%")
-                .replace('_', "\\_");
-            binds.push(format!("%{escaped}%"));
-            let p = D::placeholder(binds.len());
-            clauses.push(format!(
-                "(LOWER(users.id) LIKE {p} ESCAPE '\\' OR users.username_normalized LIKE {p} ESCAPE '\\' \
-                 OR LOWER(COALESCE(users.first_name, '')) LIKE {p} ESCAPE '\\' \
-                 OR LOWER(COALESCE(users.last_name, '')) LIKE {p} ESCAPE '\\' \
-                 OR users.id IN (SELECT e.user_id FROM email_addresses e WHERE e.normalized LIKE {p} ESCAPE '\\'))"
-            ));
+        if let Some(text) = self.text().filter(|_| with_text) {
+            clauses.push(D::contains(&text, &mut binds));
         }
         // Written as the partial indexes' predicates, so that the planners
         // of both databases use them.
@@ -220,11 +269,12 @@ impl UserFilter {
             Some(false) => clauses.push("NOT users.totp_enabled".to_owned()),
             None => {}
         }
-        self.created.clauses("users.created_at", &mut clauses);
+        self.created
+            .clauses::<D>("users.created_at", &mut clauses, &mut binds);
         self.last_sign_in
-            .clauses("users.last_sign_in_at", &mut clauses);
+            .clauses::<D>("users.last_sign_in_at", &mut clauses, &mut binds);
         self.last_active
-            .clauses("users.last_active_at", &mut clauses);
+            .clauses::<D>("users.last_active_at", &mut clauses, &mut binds);
         let sql = if clauses.is_empty() {
             String::new()
         } else {
@@ -235,6 +285,36 @@ impl UserFilter {
 }
 
 impl UserQuery {
+    /// `SELECT columns FROM users … LIMIT … OFFSET …` and its parameters,
+    /// in the dialect's placeholders.
+    pub fn to_select<D: Dialect>(&self, columns: &str) -> (String, Vec<Bind>) {
+        let newest = self.order_by == UserOrderField::CreatedAt && self.descending;
+        let mut binds = Vec::new();
+        let streamed = self
+            .filter
+            .text()
+            .filter(|_| newest)
+            .and_then(|text| D::newest_containing(&text, &mut binds));
+        let (join, w, order) = match streamed {
+            Some(s) => (
+                s.join,
+                self.filter.clauses::<D>(vec![s.condition], binds, false),
+                s.order,
+            ),
+            None => (String::new(), self.filter.to_where::<D>(), self.order_sql()),
+        };
+        let mut binds = w.binds;
+        binds.push(Bind::Int(self.limit));
+        let limit = D::placeholder(binds.len());
+        binds.push(Bind::Int(self.offset));
+        let offset = D::placeholder(binds.len());
+        let sql = format!(
+            "SELECT {columns} FROM users {join} {} {order} LIMIT {limit} OFFSET {offset}",
+            w.sql
+        );
+        (sql, binds)
+    }
+
     /// `ORDER BY …` with a stable tie-breaker and NULLs last either way.
     ///
     /// `NULLS LAST` only where a column can be NULL: PostgreSQL walks a

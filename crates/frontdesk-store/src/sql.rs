@@ -151,10 +151,16 @@ pub const UPDATE_FLOW: &str = concat!(
 
 pub const SELECT_FLOW: &str = concat!("SELECT ", flow_columns!(), " FROM flows WHERE id = $1");
 
+/// The attempt the browser last started *or acted on*, not the last one
+/// made: clerk-js's `<SignIn/>` starts a passkey-autofill sign-in each time
+/// it mounts, which can land just after the one a provider button started;
+/// the provider's answer then updates the button's attempt, which must be
+/// the one the browser is shown when it comes back.
 pub const LATEST_FLOW: &str = concat!(
     "SELECT ",
     flow_columns!(),
-    " FROM flows WHERE client_id = $1 AND kind = $2 ORDER BY created_at DESC, id DESC LIMIT 1"
+    " FROM flows WHERE client_id = $1 AND kind = $2 \
+     ORDER BY updated_at DESC, created_at DESC, id DESC LIMIT 1"
 );
 
 pub const INSERT_HANDSHAKE_NONCE: &str = "INSERT INTO handshake_nonces \

@@ -119,12 +119,9 @@ pub async fn run_for_user(
 /// Serve `e2e/clerk-page.html` on its own origin for `app` and run the
 /// Playwright `spec` against it with `envs`; its output, after asserting
 /// that it passed. Callers hold [`BROWSER`].
-pub async fn run_on_clerk_page(
-    app: &TestApp,
-    spec: &str,
-    envs: &[(&str, String)],
-    budget: Duration,
-) -> String {
+/// `e2e/clerk-page.html` for `app`, served on an origin of its own: its
+/// URL, and the server (abort it when done).
+pub async fn clerk_page(app: &TestApp) -> (String, tokio::task::JoinHandle<()>) {
     let pk = PublishableKey::for_host(
         InstanceMode::Development,
         "frontdesk-test.clerk.accounts.dev",
@@ -134,7 +131,16 @@ pub async fn run_on_clerk_page(
         .unwrap()
         .replace("__FRONTDESK_URL__", &app.base)
         .replace("__PUBLISHABLE_KEY__", pk.as_str());
-    let (page_url, page_server) = serve_page(html).await;
+    serve_page(html).await
+}
+
+pub async fn run_on_clerk_page(
+    app: &TestApp,
+    spec: &str,
+    envs: &[(&str, String)],
+    budget: Duration,
+) -> String {
+    let (page_url, page_server) = clerk_page(app).await;
     let artifacts = tempfile::Builder::new()
         .prefix("frontdesk-clerk-js-")
         .tempdir()

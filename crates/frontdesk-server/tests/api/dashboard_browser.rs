@@ -41,6 +41,9 @@ both_backends!(
         let shots = crate::node::repo_root()
             .join("e2e/artifacts/screenshots")
             .join(database);
+        // An app's own page with the real clerk-js, to see it stop
+        // offering a method the dashboard turns off.
+        let (page_url, page_server) = crate::clerk_js::clerk_page(&app).await;
         crate::browser::run_page_spec(
             app,
             "the dashboard browser test",
@@ -51,9 +54,11 @@ both_backends!(
                 ("OTHER_EMAIL", other),
                 ("PASSWORD", PASSWORD.to_owned()),
                 ("SCREENSHOTS_DIR", shots.display().to_string()),
+                ("PAGE_URL", page_url),
             ],
             std::time::Duration::from_secs(150),
         )
         .await;
+        page_server.abort();
     }
 );

@@ -462,12 +462,19 @@ both_backends!(
         let ffv = &client(&app, &db).await["response"]["sign_in"]["first_factor_verification"];
         assert_eq!(ffv["error"]["code"], "oauth_identity_invalid", "{ffv}");
 
-        // Cancelled at the provider.
+        // Cancelled at the provider, after another sign-in was started
+        // behind the button's (clerk-js's <SignIn/> starts a passkey-autofill
+        // one on every mount): the browser comes back to the button's
+        // attempt, which says why.
         let fourth = start(&app, &db, "/v1/client/sign_ins", C).await;
+        start(&app, &db, "/v1/client/sign_ins", C).await;
+        let later = client(&app, &db).await["response"]["sign_in"]["id"].clone();
         let back = at_provider(&app, &provider_browser(&cb), &fourth, "", "abort").await;
         assert!(back.contains("error=access_denied"), "{back}");
         assert_eq!(callback(&back).await, (303, SSO_CALLBACK.to_owned()));
-        let ffv = &client(&app, &db).await["response"]["sign_in"]["first_factor_verification"];
+        let sign_in = &client(&app, &db).await["response"]["sign_in"];
+        assert_ne!(sign_in["id"], later, "{sign_in}");
+        let ffv = &sign_in["first_factor_verification"];
         assert_eq!(ffv["status"], "failed");
         assert_eq!(ffv["error"]["code"], "oauth_access_denied");
 
