@@ -140,23 +140,6 @@ pub trait Dialect {
     /// dialect through its trigram index (migration 0015). Pushes its
     /// parameters onto `binds`.
     fn contains(text: &str, binds: &mut Vec<Bind>) -> String;
-
-    /// How to read the users containing `text` newest first without
-    /// finding all of them first, when the dialect can: a join onto its
-    /// index, the condition, and an order the index gives as it reads, so
-    /// that a page of a common word ("example") stops after the page.
-    /// `None`: the [`Dialect::contains`] condition and the ordinary order.
-    fn newest_containing(text: &str, binds: &mut Vec<Bind>) -> Option<Streamed> {
-        let _ = (text, binds);
-        None
-    }
-}
-
-/// See [`Dialect::newest_containing`].
-pub struct Streamed {
-    pub join: String,
-    pub condition: String,
-    pub order: String,
 }
 
 /// `text` as a LIKE pattern matching it anywhere, its wildcards literal
@@ -200,11 +183,6 @@ fn push_in<D: Dialect>(
 }
 
 impl UserFilter {
-    /// `WHERE …` (or empty) for this filter.
-    pub fn to_where<D: Dialect>(&self) -> Where {
-        self.clauses::<D>(Vec::new(), Vec::new(), true)
-    }
-
     /// The text to find, trimmed and lowercase, if any.
     fn text(&self) -> Option<String> {
         self.query
@@ -214,14 +192,10 @@ impl UserFilter {
             .map(str::to_lowercase)
     }
 
-    /// `WHERE …` over `clauses` and this filter's own (its text only when
-    /// `with_text`), parameters after `binds`.
-    fn clauses<D: Dialect>(
-        &self,
-        mut clauses: Vec<String>,
-        mut binds: Vec<Bind>,
-        with_text: bool,
-    ) -> Where {
+    /// `WHERE …` (or empty) for this filter.
+    pub fn to_where<D: Dialect>(&self) -> Where {
+        let mut clauses = Vec::new();
+        let mut binds = Vec::new();
         let lower = |v: &[String]| v.iter().map(|s| s.to_lowercase()).collect::<Vec<_>>();
         push_in::<D>(&mut clauses, &mut binds, "users.id", &self.user_ids);
         push_in::<D>(
@@ -249,7 +223,7 @@ impl UserFilter {
                 inner.join("")
             ));
         }
-        if let Some(text) = self.text().filter(|_| with_text) {
+        if let Some(text) = self.text() {
             clauses.push(D::contains(&text, &mut binds));
         }
         // Written as the partial indexes' predicates, so that the planners
@@ -288,29 +262,16 @@ impl UserQuery {
     /// `SELECT columns FROM users … LIMIT … OFFSET …` and its parameters,
     /// in the dialect's placeholders.
     pub fn to_select<D: Dialect>(&self, columns: &str) -> (String, Vec<Bind>) {
-        let newest = self.order_by == UserOrderField::CreatedAt && self.descending;
-        let mut binds = Vec::new();
-        let streamed = self
-            .filter
-            .text()
-            .filter(|_| newest)
-            .and_then(|text| D::newest_containing(&text, &mut binds));
-        let (join, w, order) = match streamed {
-            Some(s) => (
-                s.join,
-                self.filter.clauses::<D>(vec![s.condition], binds, false),
-                s.order,
-            ),
-            None => (String::new(), self.filter.to_where::<D>(), self.order_sql()),
-        };
+        let w = self.filter.to_where::<D>();
         let mut binds = w.binds;
         binds.push(Bind::Int(self.limit));
         let limit = D::placeholder(binds.len());
         binds.push(Bind::Int(self.offset));
         let offset = D::placeholder(binds.len());
         let sql = format!(
-            "SELECT {columns} FROM users {join} {} {order} LIMIT {limit} OFFSET {offset}",
-            w.sql
+            "SELECT {columns} FROM users {} {} LIMIT {limit} OFFSET {offset}",
+            w.sql,
+            self.order_sql()
         );
         (sql, binds)
     }
