@@ -3,8 +3,11 @@
 // before any page opens; finding one user among many; signing out one of
 // her devices and seeing her browser signed out; banning her and seeing her
 // signed out and refused; impersonating another user in a separate
-// browser; turning email codes off and seeing the sign-in page and
-// clerk-js on an app's page stop offering them; rotating the signing key; the actions in the audit log. Then every dashboard
+// browser, and in an app's page (clerk-js sees the actor, its token the
+// `act` claim); turning email codes off and seeing the sign-in page and
+// clerk-js on an app's page stop offering them; rotating the signing key;
+// a webhook endpoint added, its signed deliveries received and one
+// replayed; the actions in the audit log. Then every dashboard
 // page and every hosted page at desktop and phone sizes: a screenshot of
 // each into SCREENSHOTS_DIR, and axe-core on each, with no serious or
 // critical violation of WCAG 2.2 A/AA.
@@ -14,7 +17,9 @@
 //   TARGET_EMAIL, OTHER_EMAIL, PASSWORD, SCREENSHOTS_DIR, and PAGE_URL
 //   (e2e/clerk-page.html: an app's page with the real clerk-js)
 
+import crypto from 'node:crypto';
 import fs from 'node:fs';
+import http from 'node:http';
 import path from 'node:path';
 import { createRequire } from 'node:module';
 
@@ -32,9 +37,30 @@ const SIZES = [
   ['phone', { width: 390, height: 844 }],
 ];
 
+/// The app's webhook receiver: every delivery, with its Svix headers.
+const deliveries = [];
+const receiver = http.createServer((req, res) => {
+  let body = '';
+  req.on('data', (c) => (body += c));
+  req.on('end', () => {
+    deliveries.push({ id: req.headers['svix-id'], timestamp: req.headers['svix-timestamp'], signature: req.headers['svix-signature'], body });
+    res.writeHead(204).end();
+  });
+});
+await new Promise((r) => receiver.listen(0, '127.0.0.1', r));
+const RECEIVER = `http://127.0.0.1:${receiver.address().port}/webhooks`;
+
+/// Svix's scheme: base64 HMAC-SHA256 of `id.timestamp.body` under the
+/// secret after `whsec_`, one of the space-separated `v1,` signatures.
+function signedBy(secret, d) {
+  const key = Buffer.from(secret.replace(/^whsec_/, ''), 'base64');
+  const mac = crypto.createHmac('sha256', key).update(`${d.id}.${d.timestamp}.${d.body}`).digest('base64');
+  return d.signature.split(' ').includes(`v1,${mac}`);
+}
+
 const { browser, page, until, fail, pass } = await openSpec('dashboard', {
   shown: (url) => url.pathname,
-  budgetMs: 150_000,
+  budgetMs: 300_000,
 });
 
 const at = (pathname) => until(`at ${pathname}`, () => new URL(page.url()).pathname === pathname);
@@ -105,6 +131,18 @@ try {
   await until('the overview', () => page.getByRole('heading', { name: 'Overview' }).isVisible());
   log('signed in as the administrator with an authenticator app; on the overview');
 
+  // 1b. Add a webhook endpoint: the app's receiver, from now on.
+  await page.getByRole('link', { name: 'Webhooks', exact: true }).click();
+  await at('/dashboard/webhooks');
+  await page.getByLabel('URL').fill(RECEIVER);
+  await page.getByLabel('Description').fill('CRM sync');
+  await page.getByRole('button', { name: 'Add endpoint' }).click();
+  await told(page, 'Endpoint added.');
+  const endpointPath = new URL(page.url()).pathname;
+  await page.getByText('Show the secret your app verifies deliveries with').click();
+  const hookSecret = (await page.locator('#endpoint-secret').textContent()).trim();
+  log(`webhook endpoint ${endpointPath} added for ${RECEIVER}`);
+
   // 2. She is signed in on her own browser.
   const hers = await (await browser.newContext()).newPage();
   await signIn(hers, TARGET);
@@ -156,6 +194,31 @@ try {
   check((await acting.getByText(env('OTHER_EMAIL')).count()) > 0, 'his account is shown');
   log('impersonated him in another browser: /user says an administrator is acting');
 
+  // 6b. The app sees the actor: a second link's ticket spent by <SignIn/>
+  // on the app's own page (`__clerk_ticket`); clerk-js's session has the
+  // actor and its session token the `act` claim.
+  // (The page is the answer to the first link's POST: open his page again.)
+  await page.goto(`${FRONTDESK}${new URL(page.url()).pathname.replace(/\/impersonate$/, '')}`);
+  await page.getByRole('button', { name: 'Make an impersonation link' }).click();
+  const ticket = new URL(await page.locator('#impersonation-link').getAttribute('href')).searchParams.get('ticket');
+  const inApp = await (await browser.newContext()).newPage();
+  await inApp.goto(`${PAGE}/sign-in?__clerk_ticket=${encodeURIComponent(ticket)}&__clerk_status=sign_in`);
+  await clerkReady(inApp, until);
+  await until('the app signed in as him', () => inApp.evaluate(() => !!window.Clerk.session));
+  const seen = await inApp.evaluate(async () => {
+    const jwt = await window.Clerk.session.getToken();
+    const claims = JSON.parse(atob(jwt.split('.')[1].replace(/-/g, '+').replace(/_/g, '/')));
+    return {
+      email: window.Clerk.user.primaryEmailAddress?.emailAddress,
+      actor: window.Clerk.session.actor,
+      act: claims.act,
+      sub: claims.sub,
+    };
+  });
+  check(seen.email === env('OTHER_EMAIL'), `the app is signed in as him (${seen.email})`);
+  check(seen.actor?.sub?.startsWith('user_') && seen.act?.sub === seen.actor.sub, `act in the app: ${JSON.stringify(seen)}`);
+  log(`the app sees the impersonation: session.actor and act.sub = ${seen.act.sub}`);
+
   // 7. Turn email codes off: the sign-in page stops offering them. Rotate
   // the signing key.
   const offered = async () => {
@@ -195,6 +258,19 @@ try {
   check(await offeredByClerkJs('before'), 'clerk-js offers email codes at first');
   await page.getByRole('link', { name: 'Settings', exact: true }).click();
   await at('/dashboard/settings');
+  // The branding preview follows what is typed (script under the strict
+  // CSP), button text black on gold as the server's contrast rule has it.
+  await page.getByLabel('Application name').fill('Acme Rockets');
+  await page.getByLabel('Primary colour').fill('#ffd700');
+  const preview = await page.locator('[data-preview]').evaluate((p) => {
+    const b = getComputedStyle(p.querySelector('[data-preview-button]'));
+    return { name: p.querySelector('[data-preview-name]').textContent, bg: b.backgroundColor, fg: b.color };
+  });
+  check(
+    preview.name === 'Acme Rockets' && preview.bg === 'rgb(255, 215, 0)' && preview.fg === 'rgb(0, 0, 0)',
+    `the preview follows the form: ${JSON.stringify(preview)}`,
+  );
+  await page.goto(`${FRONTDESK}/dashboard/settings`);
   await page.getByLabel('Email code: a one-time code mailed to the address').uncheck();
   await page.getByRole('button', { name: 'Save settings' }).click();
   await told(page, 'Settings saved.');
@@ -208,15 +284,44 @@ try {
   check((await page.getByText('Retired').count()) >= 1, 'the old key is retired, still listed');
   log(`email codes turned off (the hosted page and clerk-js stopped offering them); signing key rotated (${kids.length} keys before)`);
 
+  // 7b. The webhooks: the events of the day reached the app, signed;
+  // one sent again from the endpoint's page arrives again.
+  await until('deliveries', () => deliveries.some((d) => JSON.parse(d.body).type === 'user.updated'));
+  check(deliveries.every((d) => signedBy(hookSecret, d)), 'every delivery signed with the endpoint secret');
+  const banned = deliveries.find((d) => JSON.parse(d.body).type === 'user.updated');
+  await page.goto(`${FRONTDESK}${endpointPath}`);
+  await page.getByRole('button', { name: `Replay ${banned.id}` }).click();
+  await told(page, 'The message is being sent again.');
+  await until('the replay', () => deliveries.filter((d) => d.id === banned.id).length >= 2);
+  const again = deliveries.filter((d) => d.id === banned.id).at(-1);
+  check(again.body === banned.body && signedBy(hookSecret, again), 'the same message, signed again');
+  log(`${deliveries.length} signed deliveries; ${banned.id} replayed from the dashboard`);
+
   // 8. The audit log says who did it and from where.
   await page.getByRole('link', { name: 'Audit log' }).click();
   await at('/dashboard/audit');
-  await told(page, 'user.banned');
-  await told(page, 'session.revoked');
-  await told(page, 'user.impersonated');
-  await told(page, 'settings.changed');
-  await told(page, 'key.signing_rotated');
-  log('the audit log has the ban and the revoked device');
+  // (The filter's list names every action too: read the table's cells.)
+  const logged = (action) =>
+    until(`"${action}" in the log`, () => page.locator('tbody code').getByText(action, { exact: true }).first().isVisible());
+  for (const action of [
+    'user.banned',
+    'session.revoked',
+    'user.impersonated',
+    'settings.changed',
+    'key.signing_rotated',
+    'webhook.endpoint_created',
+    'webhook.message_replayed',
+  ]) {
+    await logged(action);
+  }
+  // Narrowed to one action.
+  await page.getByLabel('Action').selectOption('user.banned');
+  await page.getByRole('button', { name: 'Filter' }).click();
+  await until('only bans', async () => {
+    const actions = await page.locator('tbody td:nth-child(3) code').allTextContents();
+    return actions.length > 0 && actions.every((a) => a === 'user.banned');
+  });
+  log('the audit log has every action of the day, and narrows to one');
 
   // 9. Every page, both sizes: screenshots and axe.
   const pages = [
@@ -228,6 +333,7 @@ try {
     ['dashboard-settings', '/dashboard/settings'],
     ['dashboard-keys', '/dashboard/keys'],
     ['dashboard-webhooks', '/dashboard/webhooks'],
+    ['dashboard-webhook-endpoint', endpointPath],
     ['dashboard-audit', '/dashboard/audit'],
     ['profile', '/user'],
     ['organizations', '/user/organizations'],
@@ -248,7 +354,9 @@ try {
   check(serious.length === 0, `no serious axe violations (${serious.map((a) => `${a.name} ${a.size}`).join(', ')})`);
   log(`${audited.length} screenshots in ${SHOTS}`);
 
+  receiver.close();
   await pass();
 } catch (e) {
+  receiver.close();
   await fail(e);
 }

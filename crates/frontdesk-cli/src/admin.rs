@@ -5,6 +5,7 @@
 use clap::Subcommand;
 use frontdesk_server::Config;
 use frontdesk_server::engine::admin::{self, Audit};
+use frontdesk_store::admin::Revoked;
 
 use crate::Failure;
 use crate::keys::open;
@@ -15,6 +16,13 @@ pub enum AdminCommand {
     /// grant is in the audit log as the command line's)
     Create {
         /// The user's email address
+        #[arg(long)]
+        email: String,
+    },
+    /// Make an administrator a user again (never the last one; recorded in
+    /// the audit log as the command line's)
+    Revoke {
+        /// The administrator's email address
         #[arg(long)]
         email: String,
     },
@@ -39,6 +47,23 @@ pub async fn run(cmd: AdminCommand, config: Config) -> Result<(), Failure> {
                         opened.public_url.origin()
                     )));
                 }
+            }
+        }
+        AdminCommand::Revoke { email } => {
+            match admin::revoke_by_email(store, email.trim(), &Audit::command_line()).await? {
+                Some((id, Revoked::Done)) => {
+                    println!("{email} ({id}) is no longer an administrator")
+                }
+                Some((id, Revoked::NotAnAdmin)) => {
+                    println!("{email} ({id}) was not an administrator")
+                }
+                Some((_, Revoked::LastAdmin)) => {
+                    return Err(Failure::usage(format!(
+                        "{email} is the last administrator: make another first \
+                         (`frontdesk admin create --email …`)"
+                    )));
+                }
+                None => return Err(Failure::usage(format!("no user has the address {email}"))),
             }
         }
         AdminCommand::Link => match admin::setup_link(store, &opened.public_url.origin()).await? {

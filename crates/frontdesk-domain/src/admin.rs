@@ -42,6 +42,8 @@ actions! {
     AdminSetUp => "admin.set_up",
     /// Made an administrator (by another, or from the command line).
     AdminGranted => "admin.granted",
+    /// No longer an administrator.
+    AdminRevoked => "admin.revoked",
     UserBanned => "user.banned",
     UserUnbanned => "user.unbanned",
     UserLocked => "user.locked",

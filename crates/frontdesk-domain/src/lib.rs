@@ -8,6 +8,7 @@
 pub mod admin;
 pub mod device;
 pub mod email;
+pub mod email_templates;
 pub mod entities;
 pub mod flows;
 pub mod keys;

@@ -51,6 +51,8 @@ pub struct InstanceSettings {
     /// (`oauth_google`, `oauth_custom_corp`, …); client secrets are kept
     /// sealed apart from this document.
     pub social: crate::oauth::SocialSettings,
+    /// The wording of the mail Frontdesk sends; unset, the built-in one.
+    pub emails: crate::email_templates::EmailTemplates,
 }
 
 impl Default for InstanceSettings {
@@ -74,6 +76,7 @@ impl Default for InstanceSettings {
             organizations: OrganizationSettings::default(),
             paths: Paths::default(),
             social: crate::oauth::SocialSettings::new(),
+            emails: crate::email_templates::EmailTemplates::default(),
         }
     }
 }
@@ -416,6 +419,9 @@ impl InstanceSettings {
                 format!("`{url}` must be an http(s) URL"),
             ));
         }
+        self.emails
+            .check()
+            .map_err(|(path, why)| SettingError::new(&path, why))?;
         for (strategy, connection) in &self.social {
             crate::oauth::check_connection(strategy, connection).map_err(|(field, why)| {
                 SettingError::new(&format!("social.{strategy}.{field}"), why)

@@ -115,8 +115,17 @@ mod ops {
 
     /// The position of a substring (`strpos(haystack, needle)`), 0 when absent.
     const STRPOS: &str = "strpos";
+    /// Locks the rows a read returns until the transaction ends (SQLite
+    /// has one writer: nothing to lock).
+    const FOR_UPDATE: Option<&str> = Some(" FOR UPDATE");
     /// The larger of two values.
     const GREATEST: &str = "GREATEST";
+
+    /// A transaction (each decision in it is one conditional statement or
+    /// takes its row locks first).
+    async fn begin(pool: &sqlx::Pool<Db>) -> Result<sqlx::Transaction<'static, Db>, sqlx::Error> {
+        pool.begin().await
+    }
 
     fn q(sql: &str) -> std::borrow::Cow<'_, str> {
         std::borrow::Cow::Borrowed(sql)

@@ -196,8 +196,20 @@ mod ops {
 
     /// The position of a substring (`instr(haystack, needle)`), 0 when absent.
     const STRPOS: &str = "instr";
+    /// Locks the rows a read returns until the transaction ends (SQLite
+    /// has one writer: nothing to lock).
+    const FOR_UPDATE: Option<&str> = None;
     /// The larger of two values (SQLite's two-argument `max`).
     const GREATEST: &str = "MAX";
+
+    /// A write transaction, holding the write lock from its first
+    /// statement (`BEGIN IMMEDIATE`). A deferred one that reads and then
+    /// writes fails at once (SQLITE_BUSY_SNAPSHOT) when another writer
+    /// committed in between; an immediate one waits its turn
+    /// (`busy_timeout`) and then sees the latest commit.
+    async fn begin(pool: &sqlx::Pool<Db>) -> Result<sqlx::Transaction<'static, Db>, sqlx::Error> {
+        pool.begin_with("BEGIN IMMEDIATE").await
+    }
 
     fn q(sql: &str) -> std::borrow::Cow<'_, str> {
         frontdesk_store::sql::sqlite(sql)

@@ -22,7 +22,7 @@ impl SqliteStore {
         lease_until: UnixMillis,
         lease: &str,
     ) -> StoreResult<Vec<ClaimedDelivery>> {
-        let mut tx = self.pool.begin().await?;
+        let mut tx = self.pool.begin_with("BEGIN IMMEDIATE").await?;
         let claimed = sqlx::query_as::<_, ClaimedRow>(
             "UPDATE webhook_deliveries SET next_attempt_at = ?4, lease = ?5, updated_at = ?2 \
              WHERE endpoint_id = ?1 AND message_id IN (SELECT message_id FROM webhook_deliveries \

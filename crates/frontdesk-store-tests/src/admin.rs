@@ -8,7 +8,7 @@
 
 use frontdesk_domain::UnixMillis;
 use frontdesk_domain::admin::{Actor, ActorToken, ActorTokenStatus, AuditAction, AuditEvent};
-use frontdesk_store::admin::AuditQuery;
+use frontdesk_store::admin::{AuditQuery, Revoked};
 use frontdesk_store::{Bounds, Store, StoreError, UserFilter, UserPatch};
 use frontdesk_types::{ActorTokenId, AuditEventId, UserId};
 use futures_util::future::join_all;
@@ -19,6 +19,7 @@ use super::atomic::{WRITERS, new_user};
 pub async fn run_all<S: Store>(store: &S) {
     a_setup_link_makes_one_first_admin(store).await;
     grants_are_idempotent_and_need_a_user(store).await;
+    revocations_at_once_leave_one_admin(store).await;
     the_audit_log_pages_newest_first(store).await;
     users_filter_by_standing_factors_and_time(store).await;
     an_actor_token_is_spent_once(store).await;
@@ -187,6 +188,50 @@ async fn grants_are_idempotent_and_need_a_user<S: Store>(store: &S) {
     );
 }
 
+async fn revocations_at_once_leave_one_admin<S: Store>(store: &S) {
+    let at = UnixMillis(1_700_300_200_000);
+    let before = admin_ids(store).await;
+    let mut all = before.clone();
+    for tag in ["revoke-a", "revoke-b", "revoke-c"] {
+        let user = new_user(store, tag).await;
+        assert!(store.grant_admin(&user.id, "cli", at).await.unwrap());
+        all.push(user.id);
+    }
+    // Every administrator revoked, each by several writers, all at once.
+    let tries =
+        join_all((0..WRITERS.max(all.len())).map(|i| store.revoke_admin(&all[i % all.len()])))
+            .await;
+    let outcomes: Vec<Revoked> = tries.into_iter().map(Result::unwrap).collect();
+    assert_eq!(
+        outcomes.iter().filter(|o| **o == Revoked::Done).count(),
+        all.len() - 1,
+        "{outcomes:?}"
+    );
+    let left = store.list_admins().await.unwrap();
+    assert_eq!(left.len(), 1, "an instance keeps one administrator");
+    assert_eq!(
+        store.revoke_admin(&left[0].user_id).await.unwrap(),
+        Revoked::LastAdmin
+    );
+    assert_eq!(
+        store.revoke_admin(&UserId::generate()).await.unwrap(),
+        Revoked::NotAnAdmin
+    );
+    // The administrators before the story are back; the rest go.
+    for id in &before {
+        store.grant_admin(id, "cli", at).await.unwrap();
+    }
+    for id in all.iter().filter(|id| !before.contains(id)) {
+        store.revoke_admin(id).await.unwrap();
+    }
+    assert_eq!(admin_ids(store).await.len(), before.len().max(1));
+}
+
+async fn admin_ids<S: Store>(store: &S) -> Vec<UserId> {
+    let admins = store.list_admins().await.unwrap();
+    admins.into_iter().map(|a| a.user_id).collect()
+}
+
 fn event(target: &str, n: i64, at: UnixMillis) -> AuditEvent {
     AuditEvent {
         id: AuditEventId::generate(),
@@ -220,6 +265,7 @@ async fn the_audit_log_pages_newest_first<S: Store>(store: &S) {
                 target_id: Some(target.clone()),
                 before: before.clone(),
                 limit: 2,
+                ..AuditQuery::default()
             })
             .await
             .unwrap();
@@ -240,6 +286,43 @@ async fn the_audit_log_pages_newest_first<S: Store>(store: &S) {
         .await
         .unwrap();
     assert!(all.len() >= written.len(), "no target: every entry");
+
+    // Narrowed by action and by administrator.
+    let other = AuditEvent {
+        action: AuditAction::UserUnbanned,
+        actor: Actor::admin(&UserId::generate(), "ops@example.com"),
+        ..event(&target, 9, UnixMillis(base + 9))
+    };
+    store.record_audit(&other).await.unwrap();
+    let by = |action: Option<&str>, actor: Option<&str>| AuditQuery {
+        target_id: Some(target.clone()),
+        action: action.map(str::to_owned),
+        actor_id: actor.map(str::to_owned),
+        before: None,
+        limit: 100,
+    };
+    let unbanned = store
+        .list_audit(&by(Some("user.unbanned"), None))
+        .await
+        .unwrap();
+    assert_eq!(unbanned, vec![other.clone()]);
+    let by_ops = store
+        .list_audit(&by(None, Some(&other.actor.id)))
+        .await
+        .unwrap();
+    assert_eq!(by_ops, vec![other.clone()]);
+    let cli_banned = store
+        .list_audit(&by(Some("user.banned"), Some("cli")))
+        .await
+        .unwrap();
+    assert_eq!(cli_banned.len(), written.len());
+    assert!(
+        store
+            .list_audit(&by(Some("user.unbanned"), Some("cli")))
+            .await
+            .unwrap()
+            .is_empty()
+    );
 }
 
 async fn users_filter_by_standing_factors_and_time<S: Store>(store: &S) {

@@ -6,6 +6,7 @@
 //! an empty table beyond what `run_all` guarantees on a fresh database.
 #![allow(clippy::unwrap_used)]
 
+pub mod activity;
 pub mod admin;
 pub mod atomic;
 pub mod external;
@@ -51,6 +52,7 @@ pub async fn run_all<S: Store>(store: &S) {
     settings_are_set_replaced_and_removed(store).await;
     client_tokens_are_replaced(store).await;
     admin::run_all(store).await;
+    activity::run_all(store).await;
     atomic::run_all(store).await;
     factors::run_all(store).await;
     images::run_all(store).await;

@@ -10,6 +10,8 @@
 //   const SKIP_LOCKED: bool;                          // row locks that skip
 //   const STRPOS: &str;                               // strpos | instr
 //   const GREATEST: &str;                             // GREATEST | MAX
+//   const FOR_UPDATE: Option<&str>;                   // row locks, where there are
+//   async fn begin(&Pool) -> Transaction;             // SQLite: BEGIN IMMEDIATE
 // and an adapter method `claim_due` (the webhook claim, the one statement
 // whose shape differs). Every statement is written with `$n` placeholders
 // and passed through `q`; statements shared as text live in
@@ -104,7 +106,7 @@ pub(super) async fn patch_user_op(
 ) -> StoreResult<PatchedUser> {
     let (sql, args) = shared::patch_user(id.as_str(), patch, at.0);
     let sql = q(&sql).into_owned();
-    let mut tx = pool.begin().await?;
+    let mut tx = begin(pool).await?;
     let row = bind_args(sqlx::query_as::<_, UserRow>(&sql), &args)
         .fetch_optional(&mut *tx)
         .await?;
@@ -193,14 +195,39 @@ async fn insert_session(tx: &mut Tx<'_>, s: &Session) -> StoreResult<()> {
     Ok(())
 }
 
+/// A user active at `at` (a sign-in, a session touched): the first time on
+/// a UTC day, a row in `user_activity` (the dashboard's active users per
+/// day) and `users.last_active_at` moved to it. Later activity that day
+/// changes nothing (one index probe), so `last_active_at` moves at most
+/// once a day, and a busy user costs no write per request.
+async fn note_activity(tx: &mut Tx<'_>, user_id: &str, at: UnixMillis) -> StoreResult<()> {
+    let day = at.0 - at.0.rem_euclid(frontdesk_store::DAY_MS);
+    let first = sqlx::query(&q(
+        "INSERT INTO user_activity (day, user_id) VALUES ($1, $2) ON CONFLICT DO NOTHING",
+    ))
+    .bind(day)
+    .bind(user_id)
+    .execute(&mut **tx)
+    .await?;
+    if first.rows_affected() == 1 {
+        sqlx::query(&q("UPDATE users SET last_active_at = $2 WHERE id = $1"))
+            .bind(user_id)
+            .bind(at.0)
+            .execute(&mut **tx)
+            .await?;
+    }
+    Ok(())
+}
+
 /// A session created on its own (`POST /v1/sessions`), active on its client.
 pub(super) async fn create_session_op(
     pool: &Pool,
     s: &Session,
     events: &[OutboxEvent],
 ) -> StoreResult<()> {
-    let mut tx = pool.begin().await?;
+    let mut tx = begin(pool).await?;
     insert_session(&mut tx, s).await?;
+    note_activity(&mut tx, s.user_id.as_str(), s.created_at).await?;
     touch_client_in(
         &mut tx,
         s.client_id.as_str(),
@@ -219,7 +246,7 @@ pub(super) async fn sign_in_op(
     req: &NewSignIn<'_>,
     at: UnixMillis,
 ) -> StoreResult<SignInOutcome> {
-    let mut tx = pool.begin().await?;
+    let mut tx = begin(pool).await?;
     let row = sqlx::query_as::<_, UserRow>(&q(shared::SIGN_IN_USER))
         .bind(req.user_id.as_str())
         .bind(at.0)
@@ -250,6 +277,7 @@ pub(super) async fn sign_in_op(
         .map(Session::try_from)
         .collect::<Result<_, _>>()?;
     insert_session(&mut tx, s).await?;
+    note_activity(&mut tx, s.user_id.as_str(), at).await?;
     touch_client_in(
         &mut tx,
         s.client_id.as_str(),
@@ -355,7 +383,7 @@ pub(super) async fn queue_mail_op(
     dev_copy: Option<&DevEmail>,
     events: &[OutboxEvent],
 ) -> StoreResult<()> {
-    let mut tx = pool.begin().await?;
+    let mut tx = begin(pool).await?;
     if let Some(m) = mail {
         sqlx::query(&q(shared::INSERT_MAIL))
             .bind(&m.id)

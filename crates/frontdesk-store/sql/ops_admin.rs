@@ -5,7 +5,7 @@
 use frontdesk_domain::admin::{ActorToken, AuditEvent};
 use frontdesk_store::admin::{
     ACTOR_TOKEN_COLUMNS, AUDIT_COLUMNS, ActorTokenRow, Admin, AdminRow, AdminStore, AuditQuery,
-    AuditRow,
+    AuditRow, DayActivity, Revoked,
 };
 use frontdesk_types::ActorTokenId;
 
@@ -47,6 +47,42 @@ impl AdminStore for ThisStore {
         .is_some())
     }
 
+    async fn revoke_admin(&self, user: &UserId) -> StoreResult<Revoked> {
+        let mut tx = begin(&self.pool).await?;
+        // PostgreSQL: every administrator's row locked first, in one order,
+        // so two revocations at once take turns and the second counts what
+        // the first left (SQLite's one writer already takes turns).
+        if let Some(lock) = FOR_UPDATE {
+            sqlx::query(&q(&format!(
+                "SELECT user_id FROM instance_admins ORDER BY user_id{lock}"
+            )))
+            .fetch_all(&mut *tx)
+            .await?;
+        }
+        let done = sqlx::query(&q("DELETE FROM instance_admins WHERE user_id = $1 \
+             AND (SELECT COUNT(*) FROM instance_admins) > 1"))
+        .bind(user.as_str())
+        .execute(&mut *tx)
+        .await?;
+        let outcome = if done.rows_affected() == 1 {
+            Revoked::Done
+        } else {
+            let is = sqlx::query_as::<_, (String,)>(&q(
+                "SELECT user_id FROM instance_admins WHERE user_id = $1",
+            ))
+            .bind(user.as_str())
+            .fetch_optional(&mut *tx)
+            .await?;
+            if is.is_some() {
+                Revoked::LastAdmin
+            } else {
+                Revoked::NotAnAdmin
+            }
+        };
+        tx.commit().await?;
+        Ok(outcome)
+    }
+
     async fn list_admins(&self) -> StoreResult<Vec<Admin>> {
         sqlx::query_as::<_, AdminRow>(&q(
             "SELECT user_id, granted_by, created_at FROM instance_admins \
@@ -65,7 +101,7 @@ impl AdminStore for ThisStore {
         at: UnixMillis,
         expire_at: UnixMillis,
     ) -> StoreResult<()> {
-        let mut tx = self.pool.begin().await?;
+        let mut tx = begin(&self.pool).await?;
         sqlx::query(&q("DELETE FROM admin_setup_tokens WHERE used_at IS NULL"))
             .execute(&mut *tx)
             .await?;
@@ -87,7 +123,7 @@ impl AdminStore for ThisStore {
         user: &UserId,
         at: UnixMillis,
     ) -> StoreResult<bool> {
-        let mut tx = self.pool.begin().await?;
+        let mut tx = begin(&self.pool).await?;
         let spent = sqlx::query(&q(
             "UPDATE admin_setup_tokens SET used_at = $3, used_by = $2 \
              WHERE token_hash = $1 AND used_at IS NULL AND expire_at > $3 \
@@ -144,6 +180,7 @@ impl AdminStore for ThisStore {
         }
         sql.push_str(
             " AND ($2 IS NULL OR created_at < $2 OR (created_at = $2 AND id < $3)) \
+             AND ($5 IS NULL OR action = $5) AND ($6 IS NULL OR actor_id = $6) \
              ORDER BY created_at DESC, id DESC LIMIT $4",
         );
         let (before_at, before_id) = match &query.before {
@@ -155,11 +192,43 @@ impl AdminStore for ThisStore {
             .bind(before_at)
             .bind(before_id)
             .bind(query.limit)
+            .bind(query.action.as_deref())
+            .bind(query.actor_id.as_deref())
             .fetch_all(&self.pool)
             .await?
             .into_iter()
             .map(AuditEvent::try_from)
             .collect()
+    }
+
+    async fn daily_activity(&self, from: UnixMillis) -> StoreResult<Vec<DayActivity>> {
+        let day = format!("(created_at / {d}) * {d}", d = frontdesk_store::DAY_MS);
+        let counts = [
+            format!("SELECT {day}, COUNT(*) FROM users WHERE created_at >= $1 GROUP BY 1"),
+            format!(
+                "SELECT {day}, COUNT(*) FROM sessions WHERE created_at >= $1 AND actor IS NULL \
+                 GROUP BY 1"
+            ),
+            "SELECT day, COUNT(*) FROM user_activity WHERE day >= $1 GROUP BY day".to_owned(),
+        ];
+        let mut days: std::collections::BTreeMap<i64, DayActivity> = Default::default();
+        for (which, sql) in counts.iter().enumerate() {
+            let rows: Vec<(i64, i64)> = sqlx::query_as(&q(sql))
+                .bind(from.0)
+                .fetch_all(&self.pool)
+                .await?;
+            for (at, n) in rows {
+                let d = days
+                    .entry(at)
+                    .or_insert_with(|| DayActivity::quiet(UnixMillis(at)));
+                match which {
+                    0 => d.sign_ups = n,
+                    1 => d.sign_ins = n,
+                    _ => d.active_users = n,
+                }
+            }
+        }
+        Ok(days.into_values().collect())
     }
 
     async fn insert_actor_token(&self, t: &ActorToken, token_hash: &str) -> StoreResult<()> {

@@ -75,7 +75,7 @@ impl ExternalAccountStore for ThisStore {
         at: UnixMillis,
         events: UserEvents<'_>,
     ) -> StoreResult<User> {
-        let mut tx = self.pool.begin().await?;
+        let mut tx = begin(&self.pool).await?;
         if !lock_user(&mut tx, user_id, at).await? {
             return Err(StoreError::NotFound);
         }
@@ -188,7 +188,7 @@ impl ExternalAccountStore for ThisStore {
         at: UnixMillis,
         events: UserEvents<'_>,
     ) -> StoreResult<Option<User>> {
-        let mut tx = self.pool.begin().await?;
+        let mut tx = begin(&self.pool).await?;
         if !lock_user(&mut tx, user_id, at).await? {
             return Ok(None);
         }

@@ -121,7 +121,7 @@ impl FactorStore for ThisStore {
         at: UnixMillis,
         events: UserEvents<'_>,
     ) -> StoreResult<Option<User>> {
-        let mut tx = self.pool.begin().await?;
+        let mut tx = begin(&self.pool).await?;
         let done = sqlx::query(&q(
             "UPDATE totps SET verified = TRUE, last_used_step = $3, updated_at = $4 \
              WHERE user_id = $1 AND id = $2 AND NOT verified \
@@ -160,7 +160,7 @@ impl FactorStore for ThisStore {
         at: UnixMillis,
         events: UserEvents<'_>,
     ) -> StoreResult<Option<User>> {
-        let mut tx = self.pool.begin().await?;
+        let mut tx = begin(&self.pool).await?;
         if delete_factor_rows(&mut tx, "totps", user_id).await? == 0 {
             return Ok(None);
         }
@@ -185,7 +185,7 @@ impl FactorStore for ThisStore {
         at: UnixMillis,
         events: UserEvents<'_>,
     ) -> StoreResult<User> {
-        let mut tx = self.pool.begin().await?;
+        let mut tx = begin(&self.pool).await?;
         insert_backup_codes(&mut tx, user_id, set, at).await?;
         let user = summarise_factors(
             &mut tx,
@@ -206,7 +206,7 @@ impl FactorStore for ThisStore {
         at: UnixMillis,
         events: UserEvents<'_>,
     ) -> StoreResult<Option<User>> {
-        let mut tx = self.pool.begin().await?;
+        let mut tx = begin(&self.pool).await?;
         if delete_factor_rows(&mut tx, "backup_codes", user_id).await? == 0 {
             return Ok(None);
         }
@@ -232,7 +232,7 @@ impl FactorStore for ThisStore {
         code_hash: &str,
         at: UnixMillis,
     ) -> StoreResult<bool> {
-        let mut tx = self.pool.begin().await?;
+        let mut tx = begin(&self.pool).await?;
         let done = sqlx::query(&q("UPDATE backup_codes SET used_at = $3 \
              WHERE user_id = $1 AND code_hash = $2 AND used_at IS NULL"))
         .bind(user_id.as_str())

@@ -34,7 +34,7 @@ impl ImageStore for ThisStore {
         at: UnixMillis,
         events: UserEvents<'_>,
     ) -> StoreResult<User> {
-        let mut tx = self.pool.begin().await?;
+        let mut tx = begin(&self.pool).await?;
         delete_factor_rows(&mut tx, "images", &image.user_id).await?;
         let user = set_image_url(&mut tx, &image.user_id, Some(url), at, events)
             .await?
@@ -81,7 +81,7 @@ impl ImageStore for ThisStore {
         at: UnixMillis,
         events: UserEvents<'_>,
     ) -> StoreResult<Option<User>> {
-        let mut tx = self.pool.begin().await?;
+        let mut tx = begin(&self.pool).await?;
         let uploaded = delete_factor_rows(&mut tx, "images", user_id).await?;
         let had_url = sqlx::query_as::<_, (i64,)>(&q(
             "SELECT COUNT(*) FROM users WHERE id = $1 AND image_url IS NOT NULL",
@@ -105,7 +105,7 @@ impl ImageStore for ThisStore {
         at: UnixMillis,
         events: frontdesk_store::organizations::OrgEvents<'_>,
     ) -> StoreResult<Organization> {
-        let mut tx = self.pool.begin().await?;
+        let mut tx = begin(&self.pool).await?;
         let org = set_logo_url(&mut tx, &logo.organization_id, Some(url), at, events)
             .await?
             .ok_or(StoreError::NotFound)?;
@@ -136,7 +136,7 @@ impl ImageStore for ThisStore {
         at: UnixMillis,
         events: frontdesk_store::organizations::OrgEvents<'_>,
     ) -> StoreResult<Option<Organization>> {
-        let mut tx = self.pool.begin().await?;
+        let mut tx = begin(&self.pool).await?;
         let uploaded = sqlx::query(&q(
             "DELETE FROM organization_logos WHERE organization_id = $1",
         ))

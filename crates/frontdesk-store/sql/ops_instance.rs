@@ -70,7 +70,7 @@ impl KeyStore for ThisStore {
     }
 
     async fn rotate_signing_key(&self, new: &SigningKeyRecord) -> StoreResult<()> {
-        let mut tx = self.pool.begin().await?;
+        let mut tx = begin(&self.pool).await?;
         sqlx::query(&q(
             "UPDATE signing_keys SET retired_at = $1 WHERE retired_at IS NULL",
         ))
@@ -84,7 +84,7 @@ impl KeyStore for ThisStore {
     }
 
     async fn ensure_signing_key(&self, new: &SigningKeyRecord) -> StoreResult<SigningKeyRecord> {
-        let mut tx = self.pool.begin().await?;
+        let mut tx = begin(&self.pool).await?;
         let current = sqlx::query_as::<_, SigningKeyRow>(&q(
             "SELECT id, private_pkcs8, created_at, retired_at FROM signing_keys \
              WHERE retired_at IS NULL",

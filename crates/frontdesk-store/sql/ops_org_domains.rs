@@ -111,7 +111,7 @@ where
 #[async_trait]
 impl DomainStore for ThisStore {
     async fn create_domain(&self, d: &Domain, events: DomainEvents<'_>) -> StoreResult<DomainView> {
-        let mut tx = self.pool.begin().await?;
+        let mut tx = begin(&self.pool).await?;
         if !lock_org(&mut tx, &d.organization_id).await? {
             return Err(OrgStoreError::NotFound);
         }
@@ -230,7 +230,7 @@ impl DomainStore for ThisStore {
         at: UnixMillis,
         events: DomainEvents<'_>,
     ) -> StoreResult<DomainView> {
-        let mut tx = self.pool.begin().await?;
+        let mut tx = begin(&self.pool).await?;
         if !lock_org(&mut tx, org).await? {
             return Err(OrgStoreError::NotFound);
         }
@@ -283,7 +283,7 @@ impl DomainStore for ThisStore {
         at: UnixMillis,
         events: DomainEvents<'_>,
     ) -> StoreResult<DomainView> {
-        let mut tx = self.pool.begin().await?;
+        let mut tx = begin(&self.pool).await?;
         if !lock_org(&mut tx, org).await? {
             return Err(OrgStoreError::NotFound);
         }
@@ -348,7 +348,7 @@ impl DomainStore for ThisStore {
             let org: OrganizationId = org
                 .parse()
                 .map_err(|_| OrgStoreError::Corrupt(format!("domain organization `{org}`")))?;
-            let mut tx = self.pool.begin().await?;
+            let mut tx = begin(&self.pool).await?;
             if !lock_org(&mut tx, &org).await? {
                 continue;
             }
@@ -467,7 +467,7 @@ impl DomainStore for ThisStore {
         let org: OrganizationId = found.org.id.parse().map_err(|_| {
             OrgStoreError::Corrupt(format!("suggestion organization `{}`", found.org.id))
         })?;
-        let mut tx = self.pool.begin().await?;
+        let mut tx = begin(&self.pool).await?;
         if !lock_org(&mut tx, &org).await? {
             return Err(OrgStoreError::NotFound);
         }
@@ -541,7 +541,7 @@ impl DomainStore for ThisStore {
         at: UnixMillis,
         member_events: MembershipEvents<'_>,
     ) -> StoreResult<(RequestView, Option<MembershipView>)> {
-        let mut tx = self.pool.begin().await?;
+        let mut tx = begin(&self.pool).await?;
         if !lock_org(&mut tx, org).await? {
             return Err(OrgStoreError::NotFound);
         }

@@ -75,7 +75,7 @@ impl InvitationStore for ThisStore {
         invitations: &[NewInvitation],
         events: InvitationEvents<'_>,
     ) -> StoreResult<Vec<InvitationView>> {
-        let mut tx = self.pool.begin().await?;
+        let mut tx = begin(&self.pool).await?;
         if !lock_org(&mut tx, org).await? {
             return Err(OrgStoreError::NotFound);
         }
@@ -216,7 +216,7 @@ impl InvitationStore for ThisStore {
         at: UnixMillis,
         events: InvitationEvents<'_>,
     ) -> StoreResult<InvitationView> {
-        let mut tx = self.pool.begin().await?;
+        let mut tx = begin(&self.pool).await?;
         if !lock_org(&mut tx, org).await? {
             return Err(OrgStoreError::NotFound);
         }
@@ -255,7 +255,7 @@ impl InvitationStore for ThisStore {
             let org: OrganizationId = org
                 .parse()
                 .map_err(|_| OrgStoreError::Corrupt(format!("invitation organization `{org}`")))?;
-            let mut tx = self.pool.begin().await?;
+            let mut tx = begin(&self.pool).await?;
             if !lock_org(&mut tx, &org).await? {
                 continue;
             }
@@ -284,7 +284,7 @@ impl InvitationStore for ThisStore {
         member_events: MembershipEvents<'_>,
     ) -> StoreResult<(InvitationView, MembershipView)> {
         let org = &member.organization_id;
-        let mut tx = self.pool.begin().await?;
+        let mut tx = begin(&self.pool).await?;
         if !lock_org(&mut tx, org).await? {
             return Err(OrgStoreError::NotFound);
         }

@@ -135,7 +135,7 @@ async fn insert_permission(tx: &mut Tx<'_>, p: &Permission, quiet: bool) -> Stor
 #[async_trait]
 impl RoleStore for ThisStore {
     async fn ensure_permissions(&self, permissions: &[Permission]) -> StoreResult<()> {
-        let mut tx = self.pool.begin().await?;
+        let mut tx = begin(&self.pool).await?;
         for p in permissions {
             insert_permission(&mut tx, p, true).await?;
         }
@@ -164,7 +164,7 @@ impl RoleStore for ThisStore {
         p: &Permission,
         events: PermissionEvents<'_>,
     ) -> StoreResult<Permission> {
-        let mut tx = self.pool.begin().await?;
+        let mut tx = begin(&self.pool).await?;
         lock_roles(&mut tx).await?;
         insert_permission(&mut tx, p, false).await?;
         insert_events(&mut tx, events(p).as_slice()).await?;
@@ -180,7 +180,7 @@ impl RoleStore for ThisStore {
         events: PermissionEvents<'_>,
         role_events: RoleEvents<'_>,
     ) -> StoreResult<Permission> {
-        let mut tx = self.pool.begin().await?;
+        let mut tx = begin(&self.pool).await?;
         let roles = lock_roles(&mut tx).await?;
         let old = permission_by(&mut *tx, id)
             .await?
@@ -229,7 +229,7 @@ impl RoleStore for ThisStore {
         events: PermissionEvents<'_>,
         role_events: RoleEvents<'_>,
     ) -> StoreResult<Permission> {
-        let mut tx = self.pool.begin().await?;
+        let mut tx = begin(&self.pool).await?;
         let roles = lock_roles(&mut tx).await?;
         let old = permission_by(&mut *tx, id)
             .await?
@@ -256,7 +256,7 @@ impl RoleStore for ThisStore {
     }
 
     async fn create_role(&self, r: &Role, events: RoleEvents<'_>) -> StoreResult<Role> {
-        let mut tx = self.pool.begin().await?;
+        let mut tx = begin(&self.pool).await?;
         lock_roles(&mut tx).await?;
         sqlx::query(&q(
             "INSERT INTO organization_roles (id, key, name, description, permissions, \
@@ -300,7 +300,7 @@ impl RoleStore for ThisStore {
         at: UnixMillis,
         events: RoleEvents<'_>,
     ) -> StoreResult<Role> {
-        let mut tx = self.pool.begin().await?;
+        let mut tx = begin(&self.pool).await?;
         let roles = lock_roles(&mut tx).await?;
         let old = roles
             .into_iter()
@@ -358,7 +358,7 @@ impl RoleStore for ThisStore {
     }
 
     async fn delete_role(&self, id: &RoleId, events: RoleEvents<'_>) -> StoreResult<Role> {
-        let mut tx = self.pool.begin().await?;
+        let mut tx = begin(&self.pool).await?;
         let roles = lock_roles(&mut tx).await?;
         let old = roles
             .into_iter()

@@ -237,7 +237,7 @@ impl OrganizationStore for ThisStore {
         events: OrgEvents<'_>,
         member_events: MembershipEvents<'_>,
     ) -> StoreResult<Organization> {
-        let mut tx = self.pool.begin().await?;
+        let mut tx = begin(&self.pool).await?;
         sqlx::query(&q(
             "INSERT INTO organizations (id, name, slug, image_url, public_metadata, \
              private_metadata, max_allowed_memberships, admin_delete_enabled, members_count, \
@@ -292,7 +292,7 @@ impl OrganizationStore for ThisStore {
         at: UnixMillis,
         events: OrgEvents<'_>,
     ) -> StoreResult<Organization> {
-        let mut tx = self.pool.begin().await?;
+        let mut tx = begin(&self.pool).await?;
         let row = sqlx::query_as::<_, OrgRow>(&q(&format!(
             "UPDATE organizations SET \
              name = COALESCE($3, name), slug = COALESCE($4, slug), \
@@ -340,7 +340,7 @@ impl OrganizationStore for ThisStore {
         id: &OrganizationId,
         events: &[OutboxEvent],
     ) -> StoreResult<()> {
-        let mut tx = self.pool.begin().await?;
+        let mut tx = begin(&self.pool).await?;
         let done = sqlx::query(&q("DELETE FROM organizations WHERE id = $1"))
             .bind(id.as_str())
             .execute(&mut *tx)
@@ -414,7 +414,7 @@ impl OrganizationStore for ThisStore {
         m: &Membership,
         events: MembershipEvents<'_>,
     ) -> StoreResult<MembershipView> {
-        let mut tx = self.pool.begin().await?;
+        let mut tx = begin(&self.pool).await?;
         if !lock_org(&mut tx, &m.organization_id).await? {
             return Err(OrgStoreError::NotFound);
         }
@@ -439,7 +439,7 @@ impl OrganizationStore for ThisStore {
         at: UnixMillis,
         events: MembershipEvents<'_>,
     ) -> StoreResult<MembershipView> {
-        let mut tx = self.pool.begin().await?;
+        let mut tx = begin(&self.pool).await?;
         let current = locked_membership(&mut tx, org, user).await?;
         if let Some((public, private)) = &p.if_metadata
             && (*public != current.membership.public_metadata
@@ -481,7 +481,7 @@ impl OrganizationStore for ThisStore {
         user: &UserId,
         events: MembershipEvents<'_>,
     ) -> StoreResult<MembershipView> {
-        let mut tx = self.pool.begin().await?;
+        let mut tx = begin(&self.pool).await?;
         let current = locked_membership(&mut tx, org, user).await?;
         if manages(&current) && !keeps_a_manager(&mut tx, org, user, None).await? {
             return Err(OrgStoreError::Refused(Refusal::LastManager));
@@ -699,7 +699,7 @@ impl OrganizationStore for ThisStore {
         // Any unique column: nodes starting at once may insert the same
         // role with the same id, which PostgreSQL reports on the primary
         // key, not on `key`.
-        let mut tx = self.pool.begin().await?;
+        let mut tx = begin(&self.pool).await?;
         for r in roles {
             sqlx::query(&q(
                 "INSERT INTO organization_roles (id, key, name, description, permissions, \

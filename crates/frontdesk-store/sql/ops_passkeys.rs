@@ -92,7 +92,7 @@ async fn passkey_in(
 #[async_trait]
 impl PasskeyStore for ThisStore {
     async fn create_pending_passkey(&self, p: &PasskeyRecord) -> StoreResult<()> {
-        let mut tx = self.pool.begin().await?;
+        let mut tx = begin(&self.pool).await?;
         sqlx::query(&q(
             "DELETE FROM passkeys WHERE user_id = $1 AND NOT verified AND expire_at <= $2",
         ))
@@ -118,7 +118,7 @@ impl PasskeyStore for ThisStore {
     }
 
     async fn passkey(&self, user_id: &UserId, id: &str) -> StoreResult<Option<PasskeyRecord>> {
-        let mut tx = self.pool.begin().await?;
+        let mut tx = begin(&self.pool).await?;
         let found = passkey_in(&mut tx, user_id, id).await?;
         tx.commit().await?;
         Ok(found)
@@ -160,7 +160,7 @@ impl PasskeyStore for ThisStore {
         at: UnixMillis,
         events: UserEvents<'_>,
     ) -> StoreResult<Option<(User, PasskeyRecord)>> {
-        let mut tx = self.pool.begin().await?;
+        let mut tx = begin(&self.pool).await?;
         let row = sqlx::query_as::<_, PasskeyRow>(&q(&format!(
             "UPDATE passkeys SET verified = TRUE, credential_id = $3, credential = $4, \
              registration = NULL, updated_at = $5, version = version + 1 \
@@ -184,7 +184,7 @@ impl PasskeyStore for ThisStore {
         credential: &str,
         at: UnixMillis,
     ) -> StoreResult<bool> {
-        let mut tx = self.pool.begin().await?;
+        let mut tx = begin(&self.pool).await?;
         let owner: Option<(String,)> = sqlx::query_as(&q(
             "UPDATE passkeys SET credential = $3, last_used_at = $4, version = version + 1 \
              WHERE id = $1 AND version = $2 AND verified RETURNING user_id",
@@ -214,7 +214,7 @@ impl PasskeyStore for ThisStore {
         at: UnixMillis,
         events: UserEvents<'_>,
     ) -> StoreResult<Option<(User, PasskeyRecord)>> {
-        let mut tx = self.pool.begin().await?;
+        let mut tx = begin(&self.pool).await?;
         let row = sqlx::query_as::<_, PasskeyRow>(&q(&format!(
             "UPDATE passkeys SET name = $3, updated_at = $4 \
              WHERE user_id = $1 AND id = $2 AND verified RETURNING {PASSKEY_COLUMNS}"
@@ -235,7 +235,7 @@ impl PasskeyStore for ThisStore {
         at: UnixMillis,
         events: UserEvents<'_>,
     ) -> StoreResult<Option<User>> {
-        let mut tx = self.pool.begin().await?;
+        let mut tx = begin(&self.pool).await?;
         let gone = sqlx::query(&q("DELETE FROM passkeys WHERE user_id = $1 AND id = $2"))
             .bind(user_id.as_str())
             .bind(id)

@@ -106,7 +106,7 @@ async fn insert_email(tx: &mut Tx<'_>, e: &EmailAddressRecord) -> StoreResult<()
 #[async_trait]
 impl UserStore for ThisStore {
     async fn create_user(&self, user: &User, events: &[OutboxEvent]) -> StoreResult<()> {
-        let mut tx = self.pool.begin().await?;
+        let mut tx = begin(&self.pool).await?;
         sqlx::query(&q(&format!(
             "INSERT INTO users ({USER_COLUMNS}, username_normalized) VALUES \
              ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $18, $19, \
@@ -193,7 +193,7 @@ impl UserStore for ThisStore {
     }
 
     async fn delete_user(&self, id: &UserId, events: &[OutboxEvent]) -> StoreResult<()> {
-        let mut tx = self.pool.begin().await?;
+        let mut tx = begin(&self.pool).await?;
         // The memberships go with the user (cascade); their organizations'
         // counts first, in the same transaction.
         sqlx::query(&q(
@@ -248,7 +248,7 @@ impl UserStore for ThisStore {
         email: &EmailAddressRecord,
         events: &[OutboxEvent],
     ) -> StoreResult<()> {
-        let mut tx = self.pool.begin().await?;
+        let mut tx = begin(&self.pool).await?;
         insert_email(&mut tx, email).await?;
         insert_events(&mut tx, events).await?;
         tx.commit().await?;
@@ -272,7 +272,7 @@ impl UserStore for ThisStore {
         events: &[OutboxEvent],
     ) -> StoreResult<()> {
         let v = e.verification.as_ref();
-        let mut tx = self.pool.begin().await?;
+        let mut tx = begin(&self.pool).await?;
         let done = sqlx::query(
             &q("UPDATE email_addresses SET verification_status = $2, verification_strategy = $3, \
              verification_attempts = $4, verification_expire_at = $5, updated_at = $6 WHERE id = $1"),
@@ -316,7 +316,7 @@ impl UserStore for ThisStore {
     }
 
     async fn delete_email(&self, id: &EmailAddressId, events: &[OutboxEvent]) -> StoreResult<()> {
-        let mut tx = self.pool.begin().await?;
+        let mut tx = begin(&self.pool).await?;
         sqlx::query(&q(
             "UPDATE users SET primary_email_address_id = NULL WHERE primary_email_address_id = $1",
         ))
@@ -416,7 +416,7 @@ impl SessionStore for ThisStore {
         at: UnixMillis,
         events: SessionEvents<'_>,
     ) -> StoreResult<Vec<Session>> {
-        let mut tx = self.pool.begin().await?;
+        let mut tx = begin(&self.pool).await?;
         let rows = sqlx::query_as::<_, SessionRow>(&q(&format!(
             "UPDATE sessions SET status = $2, updated_at = $3 \
              WHERE user_id = $1 AND status IN ('active', 'pending') RETURNING {SESSION_COLUMNS}"
@@ -448,7 +448,7 @@ impl SessionStore for ThisStore {
         user_id: &UserId,
         at: UnixMillis,
     ) -> StoreResult<Vec<Session>> {
-        let mut tx = self.pool.begin().await?;
+        let mut tx = begin(&self.pool).await?;
         let rows = sqlx::query_as::<_, SessionRow>(&q(&format!(
             "UPDATE sessions SET status = 'active', updated_at = $2 \
              WHERE user_id = $1 AND status = 'pending' RETURNING {SESSION_COLUMNS}"
@@ -500,7 +500,7 @@ impl SessionStore for ThisStore {
         abandon_at: UnixMillis,
         a: &SessionActivity,
     ) -> StoreResult<Session> {
-        let mut tx = self.pool.begin().await?;
+        let mut tx = begin(&self.pool).await?;
         let row = sqlx::query_as::<_, SessionRow>(&q(&format!(
             "UPDATE sessions SET last_active_at = $2, abandon_at = $3, updated_at = $2, \
              ip_address = COALESCE($4, ip_address), user_agent = COALESCE($5, user_agent), \
@@ -522,6 +522,7 @@ impl SessionStore for ThisStore {
         .await?
         .ok_or(StoreError::NotFound)?;
         let session = Session::try_from(row)?;
+        note_activity(&mut tx, session.user_id.as_str(), at).await?;
         touch_client(&mut tx, &session.client_id, Some(&session.id), at).await?;
         tx.commit().await?;
         Ok(session)
@@ -534,7 +535,7 @@ impl SessionStore for ThisStore {
         at: UnixMillis,
         events: SessionEvents<'_>,
     ) -> StoreResult<Session> {
-        let mut tx = self.pool.begin().await?;
+        let mut tx = begin(&self.pool).await?;
         let row = sqlx::query_as::<_, SessionRow>(&q(&format!(
             "UPDATE sessions SET status = $2, updated_at = $3 \
              WHERE id = $1 AND status IN ('active', 'pending') RETURNING {SESSION_COLUMNS}"

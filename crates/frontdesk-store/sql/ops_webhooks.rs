@@ -151,7 +151,7 @@ impl WebhookStore for ThisStore {
     }
 
     async fn enqueue(&self, events: &[OutboxEvent]) -> StoreResult<()> {
-        let mut tx = self.pool.begin().await?;
+        let mut tx = begin(&self.pool).await?;
         insert_events(&mut tx, events).await?;
         tx.commit().await?;
         Ok(())
@@ -172,7 +172,7 @@ impl WebhookStore for ThisStore {
     }
 
     async fn complete_deliveries(&self, outcomes: &[DeliveryOutcome]) -> StoreResult<()> {
-        let mut tx = self.pool.begin().await?;
+        let mut tx = begin(&self.pool).await?;
         for o in outcomes {
             let a = &o.attempt;
             sqlx::query(&q(&format!(

@@ -20,9 +20,47 @@ use crate::{StoreError, StoreResult};
 pub struct AuditQuery {
     /// Only entries about this target (a user id, a session id).
     pub target_id: Option<String>,
+    /// Only entries of this action (`user.banned`).
+    pub action: Option<String>,
+    /// Only entries by this actor (a user id, `cli`).
+    pub actor_id: Option<String>,
     /// Only entries strictly older than this one (`created_at`, `id`).
     pub before: Option<(UnixMillis, AuditEventId)>,
     pub limit: i64,
+}
+
+/// One UTC day's activity, for the dashboard's charts.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct DayActivity {
+    /// The day's first millisecond.
+    pub day: UnixMillis,
+    /// Users created that day.
+    pub sign_ups: i64,
+    /// Sessions started that day, but for impersonations.
+    pub sign_ins: i64,
+    /// Users active that day (signed in, or a session touched).
+    pub active_users: i64,
+}
+
+impl DayActivity {
+    /// A day with nothing in it.
+    pub fn quiet(day: UnixMillis) -> Self {
+        Self {
+            day,
+            sign_ups: 0,
+            sign_ins: 0,
+            active_users: 0,
+        }
+    }
+}
+
+/// Whether an administrator was made a user again.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Revoked {
+    Done,
+    NotAnAdmin,
+    /// Refused: an instance keeps at least one administrator.
+    LastAdmin,
 }
 
 /// An administrator and since when.
@@ -45,6 +83,11 @@ pub trait AdminStore: Send + Sync {
     ) -> StoreResult<bool>;
 
     async fn is_admin(&self, user: &UserId) -> StoreResult<bool>;
+
+    /// Make an administrator a user again, unless they are the last one
+    /// (decided in the statement that deletes, so two administrators
+    /// revoking each other at once leave one).
+    async fn revoke_admin(&self, user: &UserId) -> StoreResult<Revoked>;
 
     /// Oldest first.
     async fn list_admins(&self) -> StoreResult<Vec<Admin>>;
@@ -73,6 +116,10 @@ pub trait AdminStore: Send + Sync {
 
     /// Newest first.
     async fn list_audit(&self, query: &AuditQuery) -> StoreResult<Vec<AuditEvent>>;
+
+    /// Sign-ups, sign-ins and active users per UTC day, oldest first, for
+    /// the days from `from` (a day's start) that had any.
+    async fn daily_activity(&self, from: UnixMillis) -> StoreResult<Vec<DayActivity>>;
 
     /// Store a new actor token under the hash of its text. `NotFound` when
     /// the user is gone.

@@ -50,6 +50,9 @@ pub use changes::{
 pub use query::{Bind, Bounds, SessionQuery, UserFilter, UserOrderField, UserQuery, like_anywhere};
 
 pub use admin::AdminStore;
+
+/// A UTC day in milliseconds: activity is counted per day.
+pub const DAY_MS: i64 = 86_400_000;
 pub use error::{Refusal, StoreError, StoreResult};
 pub use org_domains::DomainStore;
 pub use org_invitations::InvitationStore;

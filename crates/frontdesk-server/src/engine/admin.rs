@@ -10,6 +10,7 @@
 use frontdesk_domain::UnixMillis;
 use frontdesk_domain::admin::{Actor, AuditAction, AuditEvent};
 use frontdesk_domain::entities::{Session, SessionStatus, User};
+use frontdesk_store::admin::Revoked;
 use frontdesk_store::{Store, StoreError};
 use frontdesk_types::{AuditEventId, UserId};
 use serde_json::{Map, Value, json};
@@ -212,6 +213,29 @@ pub async fn grant_by_email(
     Ok(Some((user.id, made)))
 }
 
+/// Make the user with address `email` a user again (`frontdesk admin
+/// revoke`), recorded when it happened; `None` when no user has it.
+pub async fn revoke_by_email(
+    store: &dyn Store,
+    email: &str,
+    by: &Audit,
+) -> Result<Option<(UserId, Revoked)>, StoreError> {
+    let Some(user) = store.find_user_by_email(email).await? else {
+        return Ok(None);
+    };
+    let outcome = store.revoke_admin(&user.id).await?;
+    if outcome == Revoked::Done {
+        by.record(
+            store,
+            AuditAction::AdminRevoked,
+            Some(user.id.as_str()),
+            json!({"user": label(&user)}),
+        )
+        .await?;
+    }
+    Ok(Some((user.id, outcome)))
+}
+
 /// What an administrator can do to a user with one button.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum UserAction {
@@ -222,6 +246,11 @@ pub enum UserAction {
     ResetMfa,
     SignOutEverywhere,
     Delete,
+    /// Open the dashboard to the user (behind a second factor, as for any
+    /// administrator).
+    MakeAdmin,
+    /// Close it again; never to the last administrator.
+    RevokeAdmin,
 }
 
 impl UserAction {
@@ -234,6 +263,8 @@ impl UserAction {
             "reset-mfa" => Self::ResetMfa,
             "sign-out" => Self::SignOutEverywhere,
             "delete" => Self::Delete,
+            "make-admin" => Self::MakeAdmin,
+            "revoke-admin" => Self::RevokeAdmin,
             _ => return None,
         })
     }
@@ -247,6 +278,8 @@ impl UserAction {
             Self::ResetMfa => AuditAction::UserMfaReset,
             Self::SignOutEverywhere => AuditAction::SessionsRevoked,
             Self::Delete => AuditAction::UserDeleted,
+            Self::MakeAdmin => AuditAction::AdminGranted,
+            Self::RevokeAdmin => AuditAction::AdminRevoked,
         }
     }
 
@@ -255,7 +288,12 @@ impl UserAction {
     fn locks_out(self) -> bool {
         matches!(
             self,
-            Self::Ban | Self::Lock | Self::Delete | Self::ResetMfa | Self::SignOutEverywhere
+            Self::Ban
+                | Self::Lock
+                | Self::Delete
+                | Self::ResetMfa
+                | Self::SignOutEverywhere
+                | Self::RevokeAdmin
         )
     }
 }
@@ -284,6 +322,36 @@ pub async fn act_on_user(
         UserAction::ResetMfa => mfa::disable_all(state, &target.id).await?,
         UserAction::SignOutEverywhere => drop(users::sign_out_everywhere(state, id).await?),
         UserAction::Delete => drop(users::delete(state, id).await?),
+        UserAction::MakeAdmin => {
+            let made = state
+                .store
+                .grant_admin(&target.id, &by.actor.id, UnixMillis::now())
+                .await?;
+            if !made {
+                return Err(ApiError::bad_param(
+                    "user_id",
+                    "form_param_value_invalid",
+                    "This user is an administrator already.",
+                ));
+            }
+        }
+        UserAction::RevokeAdmin => match state.store.revoke_admin(&target.id).await? {
+            Revoked::Done => {}
+            Revoked::NotAnAdmin => {
+                return Err(ApiError::bad_param(
+                    "user_id",
+                    "form_param_value_invalid",
+                    "This user is not an administrator.",
+                ));
+            }
+            Revoked::LastAdmin => {
+                return Err(ApiError::bad_param(
+                    "user_id",
+                    "form_param_value_invalid",
+                    "An instance keeps at least one administrator.",
+                ));
+            }
+        },
     }
     by.record(
         state.store.as_ref(),

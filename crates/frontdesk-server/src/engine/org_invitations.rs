@@ -248,6 +248,10 @@ pub async fn invite(
                 &url,
                 days,
                 app,
+                settings
+                    .settings
+                    .emails
+                    .get(frontdesk_domain::email_templates::MessageKind::Invitation),
             );
             mail::queue(
                 state,

@@ -248,12 +248,19 @@ pub async fn start(
 /// link would be; a second factor is still asked for. The invitation is
 /// accepted when the sign-in completes. No account for the address: the
 /// invitee signs up instead (`/v1/tickets/accept` sends them there).
+///
+/// An actor token's ticket (impersonation, as Clerk's `<SignIn/>` spends
+/// it from `__clerk_ticket`) is spent at once and completes the attempt:
+/// the session carries the actor, its tokens the `act` claim.
 pub async fn start_ticket(
     state: &AppState,
     browser: &mut Browser,
     ticket: &str,
 ) -> ApiResult<Step> {
     let client = browser.ensure_client(state).await?;
+    if let Some(token) = super::impersonation::accept_actor_token(state, ticket).await? {
+        return as_actor(state, browser, &client.id, &token).await;
+    }
     let found = super::org_invitations::by_ticket(state, ticket).await?;
     let email = found.invitation.email_address.clone();
     let user = state
@@ -282,6 +289,39 @@ pub async fn start_ticket(
     match first_factor_passed(state, browser, &attempt.id, &user.id, false, now).await? {
         Ok(done) => Ok((done, Ok(()))),
         Err(e) => Ok((attempt, Err(e))),
+    }
+}
+
+/// Sign in with a spent actor token: an attempt made complete by the
+/// session it starts (refused if the user was banned or locked since).
+async fn as_actor(
+    state: &AppState,
+    browser: &mut Browser,
+    client: &frontdesk_types::ClientId,
+    token: &frontdesk_domain::admin::ActorToken,
+) -> ApiResult<Step> {
+    let user = state
+        .store
+        .get_user(&token.user_id)
+        .await?
+        .ok_or_else(|| ApiError::not_found("user"))?;
+    let now = UnixMillis::now();
+    let attempt = SignInAttempt::new(
+        format!("sia_{}", frontdesk_types::id::random_base62(16)),
+        user.primary_email().map(|e| e.email_address.clone()),
+        Some(user.id.to_string()),
+        user.primary_email_address_id
+            .as_ref()
+            .map(|e| e.to_string()),
+        now.plus_secs(ATTEMPT_TTL_SECS),
+    );
+    flows::insert(state, client, &attempt, now).await?;
+    match browser.sign_in_as_actor(state, token, now).await? {
+        Ok((_, session)) => Ok((
+            completed(state, browser, &attempt.id, &session).await?,
+            Ok(()),
+        )),
+        Err(denied) => Ok((attempt, Err(denied.error(state, Credential::Password)))),
     }
 }
 

@@ -37,9 +37,14 @@ pub struct CsrfToken(pub String);
 /// offer to display the secret while it is typed). Without script the
 /// forms work the same, minus the button.
 ///
-/// Last, the passkey forms (`form[data-passkey]`, [`super::passkeys`]): the
+/// Then the passkey forms (`form[data-passkey]`, [`super::passkeys`]): the
 /// WebAuthn ceremony with the options in `data-options`, its answer put in
 /// the form's `credential` field before the form is sent.
+///
+/// Last, the dashboard's branding preview (`[data-preview]`): the colour
+/// and name as they are typed, the button's text black or white by the
+/// same contrast rule as [`super::theme`] (custom properties set through
+/// the CSSOM, which a strict `style-src` allows).
 pub const PAGE_SCRIPT: &str = "(function(){var h=location.hash;if(h.indexOf('#/?')===0){\
 var q=new URLSearchParams(h.slice(3)),u=new URL(location.href);\
 q.forEach(function(v,k){if(!u.searchParams.has(k))u.searchParams.set(k,v)});\
@@ -67,7 +72,15 @@ p.then(function(c){var r=c.response,j={id:c.id,rawId:enc(c.rawId),type:c.type,re
 if(make){j.response.attestationObject=enc(r.attestationObject)}else{j.response.authenticatorData=enc(r.authenticatorData);\
 j.response.signature=enc(r.signature);if(r.userHandle)j.response.userHandle=enc(r.userHandle)}\
 f.elements.credential.value=JSON.stringify(j);f.submit()},function(e){var m=f.querySelector('.passkey-error');\
-m.hidden=false;m.textContent=(make?'No passkey was created':'No passkey was used')+': '+e.message})})})})})();";
+m.hidden=false;m.textContent=(make?'No passkey was created':'No passkey was used')+': '+e.message})})});\
+var pv=document.querySelector('[data-preview]'),pc=document.getElementById('f-primary_color'),\
+pn=document.getElementById('f-application_name');if(pv&&pc&&pn){\
+var lum=function(h){return[1,3,5].map(function(i){var v=parseInt(h.substr(i,2),16)/255;\
+return v<=0.04045?v/12.92:Math.pow((v+0.055)/1.055,2.4)}).reduce(function(a,v,i){return a+v*[0.2126,0.7152,0.0722][i]},0)};\
+var show=function(){var h=pc.value,l=lum(h);pv.style.setProperty('--fd-primary',h);\
+pv.style.setProperty('--fd-on-primary',1.05/(l+0.05)>=(l+0.05)/0.05?'#ffffff':'#000000');\
+pv.querySelector('[data-preview-name]').textContent=pn.value};\
+pc.addEventListener('input',show);pn.addEventListener('input',show)}})})();";
 
 /// No script but [`PAGE_SCRIPT`] (by its hash), no frames, no plugins;
 /// styles and forms from Frontdesk only; images also from the configured

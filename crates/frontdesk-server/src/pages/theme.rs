@@ -105,7 +105,7 @@ a { color: var(--fd-link); text-underline-offset: 2px; }
 .skip { position: absolute; left: -999px; top: 0; background: var(--fd-surface); padding: .5rem 1rem; z-index: 10; }
 .sr-only { position: absolute; width: 1px; height: 1px; overflow: hidden; clip: rect(0 0 0 0); white-space: nowrap; }
 .skip:focus { left: .5rem; top: .5rem; }
-h1 { margin: .25rem 0 0; font-size: 1.5rem; line-height: 1.25; letter-spacing: -.01em; }
+h1 { margin: .25rem 0 0; font-size: 1.5rem; line-height: 1.25; letter-spacing: -.01em; overflow-wrap: anywhere; }
 h2 { font-size: 1.0625rem; margin: 1.75rem 0 .75rem; }
 h3 { font-size: 1rem; margin: 1.25rem 0 .5rem; }
 code, .mono { font-family: ui-monospace, SFMono-Regular, Menlo, Consolas, monospace; font-size: .875em; }
@@ -228,6 +228,15 @@ dl.facts dd { margin: 0; overflow-wrap: anywhere; }
 .chart text { fill: var(--fd-muted); font-size: 11px; }
 .pager { display: flex; gap: .5rem; justify-content: flex-end; margin-top: 1rem; }
 .danger-zone { border-color: var(--fd-danger); }
+fieldset.provider { border: 1px solid var(--fd-border); border-radius: var(--fd-radius-sm); padding: .75rem 1rem 0; margin: 0 0 1rem; min-width: 0; }
+fieldset.provider legend { font-weight: 700; padding: 0 .25rem; }
+details > summary { cursor: pointer; font-weight: 600; margin: .5rem 0; }
+.preview { border: 1px solid var(--fd-border); border-radius: var(--fd-radius); padding: 1.25rem; background: var(--fd-bg);
+  display: flex; flex-direction: column; gap: .625rem; max-width: 22rem; }
+.preview-title { margin: 0; font-size: 1.25rem; font-weight: 700; }
+.preview-input { border: 1px solid var(--fd-strong-border); border-radius: var(--fd-radius-sm); padding: .5rem .75rem;
+  background: var(--fd-surface); color: var(--fd-muted); }
+.preview-link { color: var(--fd-link); text-decoration: underline; font-size: .875rem; }
 "#;
 
 #[cfg(test)]

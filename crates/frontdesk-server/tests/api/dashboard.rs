@@ -14,7 +14,7 @@ use crate::both_backends;
 use crate::helpers::{TestApp, json, user_with_password};
 use crate::pages_security::{hosted_sign_in, location, page, post_form};
 
-const PASSWORD: &str = "correct horse battery staple";
+pub(crate) const PASSWORD: &str = "correct horse battery staple";
 
 pub(crate) fn fast(c: &mut frontdesk_server::Config) {
     c.argon2_memory_kib = 1024;

@@ -1,7 +1,12 @@
 //! The operator's day on the dashboard in Chromium (`e2e/dashboard.spec.mjs`):
-//! an administrator's first sign-in sent to add an authenticator app, one
-//! user found among many, her device signed out and her browser signed out
-//! with it, her ban and her refused sign-in, the audit log; then a
+//! an administrator's first sign-in sent to add an authenticator app, a
+//! webhook endpoint added, one user found among many, her device signed
+//! out and her browser signed out with it, her ban and her refused
+//! sign-in, another impersonated (on the hosted pages, and in an app's
+//! page where clerk-js sees the actor and `act`), email codes turned off
+//! and clerk-js no longer offering them, the signing key rotated, the
+//! day's webhooks received signed and one replayed, the audit log
+//! narrowed to one action; then a
 //! screenshot of every dashboard and hosted page at desktop and phone sizes
 //! into `e2e/artifacts/screenshots/<database>/`, each checked with axe-core
 //! for serious WCAG 2.2 A/AA violations.
@@ -56,7 +61,7 @@ both_backends!(
                 ("SCREENSHOTS_DIR", shots.display().to_string()),
                 ("PAGE_URL", page_url),
             ],
-            std::time::Duration::from_secs(150),
+            std::time::Duration::from_secs(300),
         )
         .await;
         page_server.abort();

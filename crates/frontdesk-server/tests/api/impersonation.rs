@@ -206,3 +206,62 @@ both_backends!(
 async fn get_status(b: &reqwest::Client, app: &TestApp, path: &str) -> u16 {
     b.get(app.url(path)).send().await.unwrap().status().as_u16()
 }
+
+both_backends!(
+    clerk_js_spends_an_actor_token_as_a_sign_in_ticket,
+    crate::dashboard::fast,
+    |app: TestApp| async move {
+        let uid = user_with_password(&app, "linus@example.com", PASSWORD).await;
+        let (status, body) = app
+            .post_json(
+                "/v1/actor_tokens",
+                json!({"user_id": uid, "actor": {"sub": "user_support"}}),
+            )
+            .await;
+        assert_eq!(status, 200, "{body}");
+        let ticket = body["token"].as_str().unwrap().to_owned();
+
+        // `<SignIn/>` with `__clerk_ticket`: signIn.create({strategy: 'ticket'}).
+        let b = crate::fapi::Browser::new(&app).await;
+        let (status, body) = b
+            .post(
+                "/v1/client/sign_ins",
+                &[("strategy", "ticket"), ("ticket", &ticket)],
+            )
+            .await;
+        assert_eq!(status, 200, "{body}");
+        crate::fapi::assert_frontend_schema("Client.ClientWrappedSignIn", &body);
+        assert_eq!(body["response"]["status"], "complete");
+        assert_eq!(body["response"]["identifier"], "linus@example.com");
+        let sid = body["response"]["created_session_id"]
+            .as_str()
+            .unwrap()
+            .to_owned();
+        let session = body["client"]["sessions"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|s| s["id"] == sid.as_str())
+            .unwrap()
+            .clone();
+        assert_eq!(session["actor"]["sub"], "user_support", "{session}");
+        let (status, minted) = b
+            .post(&format!("/v1/client/sessions/{sid}/tokens"), &[])
+            .await;
+        assert_eq!(status, 200, "{minted}");
+        let claims = jwt_claims(minted["jwt"].as_str().unwrap());
+        assert_eq!(claims["act"]["sub"], "user_support");
+        assert_eq!(claims["sub"], uid.as_str());
+
+        // Spent: a second browser cannot use it.
+        let (status, body) = crate::fapi::Browser::new(&app)
+            .await
+            .post(
+                "/v1/client/sign_ins",
+                &[("strategy", "ticket"), ("ticket", &ticket)],
+            )
+            .await;
+        assert_ne!(status, 200, "{body}");
+        assert_eq!(sessions_of(&app, &uid).await.len(), 1);
+    }
+);

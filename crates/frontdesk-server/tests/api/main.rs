@@ -22,6 +22,8 @@ mod credentials;
 mod dashboard;
 mod dashboard_browser;
 mod dashboard_config;
+mod dashboard_operators;
+mod dashboard_settings;
 mod devices;
 mod errors;
 mod external_accounts;

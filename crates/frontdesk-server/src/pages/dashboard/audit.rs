@@ -1,6 +1,6 @@
 //! `/dashboard/audit`: what administrators did, newest first, in pages;
 //! `/dashboard/audit.csv`: all of it as CSV (the export is itself an
-//! entry).
+//! entry). Both narrow to an action, an administrator or a target.
 
 use axum::extract::{Query, State};
 use axum::http::StatusCode;
@@ -37,8 +37,8 @@ pub(super) fn table(events: &[AuditEvent]) -> Markup {
                     @for e in events {
                         tr {
                             td class="nowrap" { (datetime(e.created_at)) }
-                            td { (e.actor.label) }
-                            td { code { (e.action.as_str()) } }
+                            td { a href=(filtered("actor", &e.actor.id)) { (e.actor.label) } }
+                            td { a href=(filtered("action", e.action.as_str())) { code { (e.action.as_str()) } } }
                             td {
                                 @match e.target_id.as_deref() {
                                     Some(t) if t.starts_with("user_") => a href=(format!("/dashboard/users/{t}")) { code { (t) } },
@@ -55,10 +55,61 @@ pub(super) fn table(events: &[AuditEvent]) -> Markup {
     }
 }
 
+/// The log narrowed to one value of `param`.
+fn filtered(param: &str, value: &str) -> String {
+    let q = form_urlencoded::Serializer::new(String::new())
+        .append_pair(param, value)
+        .finish();
+    format!("/dashboard/audit?{q}")
+}
+
+/// The page's query: filters, and where the page starts.
 #[derive(Deserialize, Default)]
 pub struct Cursor {
     /// `created_at.id` of the last entry of the previous page.
     before: Option<String>,
+    /// Only this action (`user.banned`).
+    action: Option<String>,
+    /// Only this administrator (a user id, `cli`).
+    actor: Option<String>,
+    /// Only entries about this user, session or key.
+    target: Option<String>,
+}
+
+impl Cursor {
+    fn nonempty(v: &Option<String>) -> Option<String> {
+        v.as_deref()
+            .map(str::trim)
+            .filter(|v| !v.is_empty())
+            .map(str::to_owned)
+    }
+
+    /// The filters as a store query (an unknown action finds nothing).
+    fn query(&self, before: Option<(UnixMillis, AuditEventId)>, limit: i64) -> AuditQuery {
+        AuditQuery {
+            target_id: Self::nonempty(&self.target),
+            action: Self::nonempty(&self.action),
+            actor_id: Self::nonempty(&self.actor),
+            before,
+            limit,
+        }
+    }
+
+    /// The filters as a query string (`&`-prefixed pairs), for the pager
+    /// and the export.
+    fn carried(&self) -> String {
+        let mut q = form_urlencoded::Serializer::new(String::new());
+        for (k, v) in [
+            ("action", &self.action),
+            ("actor", &self.actor),
+            ("target", &self.target),
+        ] {
+            if let Some(v) = Self::nonempty(v) {
+                q.append_pair(k, &v);
+            }
+        }
+        q.finish()
+    }
 }
 
 fn parse_cursor(raw: Option<&str>) -> Option<(UnixMillis, AuditEventId)> {
@@ -78,11 +129,7 @@ pub async fn show(
     };
     let events = match state
         .store
-        .list_audit(&AuditQuery {
-            target_id: None,
-            before: parse_cursor(cursor.before.as_deref()),
-            limit: PAGE,
-        })
+        .list_audit(&cursor.query(parse_cursor(cursor.before.as_deref()), PAGE))
         .await
     {
         Ok(e) => e,
@@ -95,20 +142,56 @@ pub async fn show(
                 .map(|e| format!("{}.{}", e.created_at.0, e.id))
         })
         .flatten();
+    let carried = cursor.carried();
+    let with = |extra: &str| {
+        let q = [carried.as_str(), extra]
+            .iter()
+            .filter(|p| !p.is_empty())
+            .copied()
+            .collect::<Vec<_>>()
+            .join("&");
+        if q.is_empty() {
+            String::new()
+        } else {
+            format!("?{q}")
+        }
+    };
+    let action = cursor.action.as_deref().unwrap_or("");
     let body = html! {
         (head(
             "Audit log",
             Some(html! { "Every change an administrator made, who made it and from where." }),
-            Some(html! { a class="button secondary" href="/dashboard/audit.csv" download { "Export CSV" } }),
+            Some(html! { a class="button secondary" href=(format!("/dashboard/audit.csv{}", with(""))) download { "Export CSV" } }),
         ))
+        form class="toolbar" method="get" action="/dashboard/audit" role="search" aria-label="Filter the audit log" {
+            div class="field narrow" {
+                label for="f-action" { "Action" }
+                select id="f-action" name="action" {
+                    option value="" selected[action.is_empty()] { "Any" }
+                    @for a in AuditAction::ALL {
+                        option value=(a.as_str()) selected[action == a.as_str()] { (a.as_str()) }
+                    }
+                }
+            }
+            div class="field" {
+                label for="f-actor" { "Administrator (user id, or cli)" }
+                input id="f-actor" name="actor" type="text" value=(cursor.actor.as_deref().unwrap_or(""));
+            }
+            div class="field" {
+                label for="f-target" { "Target (user, session or key id)" }
+                input id="f-target" name="target" type="text" value=(cursor.target.as_deref().unwrap_or(""));
+            }
+            button type="submit" class="secondary" { "Filter" }
+            @if !carried.is_empty() { a class="button secondary" href="/dashboard/audit" { "Clear" } }
+        }
         @if events.is_empty() {
             div class="panel" { p { "Nothing yet." } }
         } @else {
             (table(&events))
         }
         nav class="pager" aria-label="Pages" {
-            @if cursor.before.is_some() { a class="button secondary small" href="/dashboard/audit" { "Newest" } }
-            @if let Some(n) = next { a class="button secondary small" href=(format!("/dashboard/audit?before={n}")) { "Older" } }
+            @if cursor.before.is_some() { a class="button secondary small" href=(format!("/dashboard/audit{}", with(""))) { "Newest" } }
+            @if let Some(n) = next { a class="button secondary small" href=(format!("/dashboard/audit{}", with(&format!("before={n}")))) { "Older" } }
         }
     };
     let html = frame(&state, &operator, Section::Audit, "Audit log", body);
@@ -155,7 +238,11 @@ fn csv_row(e: &AuditEvent) -> String {
 }
 
 /// `GET /dashboard/audit.csv`: every entry, newest first.
-pub async fn export(State(state): State<AppState>, fapi: Browser) -> Response {
+pub async fn export(
+    State(state): State<AppState>,
+    fapi: Browser,
+    Query(filters): Query<Cursor>,
+) -> Response {
     let operator = match super::require(&state, &fapi, "/dashboard/audit").await {
         Ok(o) => o,
         Err(r) => return r,
@@ -166,7 +253,7 @@ pub async fn export(State(state): State<AppState>, fapi: Browser) -> Response {
             state.store.as_ref(),
             AuditAction::AuditExported,
             None,
-            json!({"format": "csv"}),
+            json!({"format": "csv", "filters": filters.carried()}),
         )
         .await
     {
@@ -179,11 +266,7 @@ pub async fn export(State(state): State<AppState>, fapi: Browser) -> Response {
     loop {
         let chunk = match state
             .store
-            .list_audit(&AuditQuery {
-                target_id: None,
-                before: before.clone(),
-                limit: EXPORT_CHUNK,
-            })
+            .list_audit(&filters.query(before.clone(), EXPORT_CHUNK))
             .await
         {
             Ok(c) => c,

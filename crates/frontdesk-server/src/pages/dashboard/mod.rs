@@ -16,6 +16,7 @@ mod keys;
 mod organizations;
 mod overview;
 mod settings;
+mod settings_form;
 mod setup;
 mod user;
 mod users;

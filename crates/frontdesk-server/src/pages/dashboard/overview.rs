@@ -1,14 +1,15 @@
 //! `/dashboard`: the instance at a glance — how many users, how many new,
-//! banned and with two-step verification, sign-ups per day as a chart drawn
-//! on the server (SVG, no script), the latest administrator actions, and on
-//! a development instance the mailbox (mail kept instead of sent).
+//! banned and with two-step verification; sign-ups, sign-ins and active
+//! users per day as charts drawn on the server (SVG, no script); webhook
+//! delivery health; the latest administrator actions; and on a development
+//! instance the mailbox (mail kept instead of sent).
 
 use axum::extract::State;
 use axum::http::StatusCode;
 use axum::response::Response;
 use frontdesk_domain::UnixMillis;
-use frontdesk_store::admin::AuditQuery;
-use frontdesk_store::{Bounds, UserFilter};
+use frontdesk_store::admin::{AuditQuery, DayActivity};
+use frontdesk_store::{Bounds, DAY_MS, DeliveryCounts, UserFilter};
 use maud::{Markup, html};
 
 use super::super::page;
@@ -17,7 +18,6 @@ use crate::error::ApiResult;
 use crate::extract::Browser;
 use crate::state::AppState;
 
-const DAY_MS: i64 = 86_400_000;
 const CHART_DAYS: i64 = 14;
 
 struct Figures {
@@ -25,26 +25,28 @@ struct Figures {
     new_week: i64,
     banned: i64,
     two_step: i64,
-    /// Sign-ups per UTC day, oldest first: (day start, count).
-    daily: Vec<(UnixMillis, i64)>,
+    /// The last [`CHART_DAYS`] UTC days, oldest first, each day there.
+    daily: Vec<DayActivity>,
+    /// Webhook endpoints: (enabled, disabled, failing).
+    endpoints: (usize, usize, usize),
+    deliveries: DeliveryCounts,
 }
 
 async fn figures(state: &AppState, now: UnixMillis) -> ApiResult<Figures> {
     let count = |f: UserFilter| async move { state.store.count_users(&f).await };
     let today = now.0 - now.0.rem_euclid(DAY_MS);
-    let mut daily = Vec::with_capacity(CHART_DAYS as usize);
-    for back in (0..CHART_DAYS).rev() {
-        let start = today - back * DAY_MS;
-        let n = count(UserFilter {
-            created: Bounds {
-                after: Some(start - 1),
-                before: Some(start + DAY_MS),
-            },
-            ..UserFilter::default()
+    let from = today - (CHART_DAYS - 1) * DAY_MS;
+    let had = state.store.daily_activity(UnixMillis(from)).await?;
+    let daily = (0..CHART_DAYS)
+        .map(|i| {
+            let day = UnixMillis(from + i * DAY_MS);
+            had.iter()
+                .find(|d| d.day == day)
+                .copied()
+                .unwrap_or(DayActivity::quiet(day))
         })
-        .await?;
-        daily.push((UnixMillis(start), n));
-    }
+        .collect();
+    let endpoints = state.store.list_endpoints().await?;
     Ok(Figures {
         total: count(UserFilter::default()).await?,
         new_week: count(UserFilter {
@@ -66,7 +68,37 @@ async fn figures(state: &AppState, now: UnixMillis) -> ApiResult<Figures> {
         })
         .await?,
         daily,
+        endpoints: (
+            endpoints.iter().filter(|e| !e.disabled).count(),
+            endpoints.iter().filter(|e| e.disabled).count(),
+            endpoints
+                .iter()
+                .filter(|e| !e.disabled && e.failing_since.is_some())
+                .count(),
+        ),
+        deliveries: state.store.delivery_counts().await?,
     })
+}
+
+/// A chart of one figure per day with its table (the figures as text).
+fn per_day(id: &str, title: &str, column: &str, daily: &[(UnixMillis, i64)]) -> Markup {
+    html! {
+        section class="panel" aria-labelledby=(id) {
+            h2 id=(id) { (title) }
+            (chart(&format!("{title}, last {CHART_DAYS} days"), daily))
+            details {
+                summary { "As a table" }
+                table {
+                    thead { tr { th scope="col" { "Day" } th scope="col" { (column) } } }
+                    tbody {
+                        @for (day, n) in daily {
+                            tr { td { (super::datetime(*day).get(..10).unwrap_or("")) } td { (n) } }
+                        }
+                    }
+                }
+            }
+        }
+    }
 }
 
 /// A bar chart of `(day, count)`, titled for screen readers (the table
@@ -120,6 +152,7 @@ pub async fn show(State(state): State<AppState>, fapi: Browser) -> Response {
             target_id: None,
             before: None,
             limit: 5,
+            ..AuditQuery::default()
         })
         .await;
     let development = state.instance.instance.mode == frontdesk_domain::InstanceMode::Development;
@@ -135,6 +168,9 @@ pub async fn show(State(state): State<AppState>, fapi: Browser) -> Response {
             return super::super::failed(&state, &fapi, "Dashboard", e.into());
         }
     };
+    let series = |pick: fn(&DayActivity) -> i64| -> Vec<(UnixMillis, i64)> {
+        f.daily.iter().map(|d| (d.day, pick(d))).collect()
+    };
     let body = html! {
         (head("Overview", None, Some(html! { a class="button" href="/dashboard/users" { "Find a user" } })))
         dl class="stats" {
@@ -143,19 +179,23 @@ pub async fn show(State(state): State<AppState>, fapi: Browser) -> Response {
             div class="stat" { dt { "With two-step verification" } dd { (f.two_step) } }
             div class="stat" { dt { "Banned" } dd { (f.banned) } }
         }
-        section class="panel" aria-labelledby="h-signups" {
-            h2 id="h-signups" { "Sign-ups per day" }
-            (chart("Sign-ups per day, last 14 days", &f.daily))
-            details {
-                summary { "As a table" }
-                table {
-                    thead { tr { th scope="col" { "Day" } th scope="col" { "Sign-ups" } } }
-                    tbody {
-                        @for (day, n) in &f.daily {
-                            tr { td { (super::datetime(*day).get(..10).unwrap_or("")) } td { (n) } }
-                        }
+        div class="grid" {
+            (per_day("h-signups", "Sign-ups per day", "Sign-ups", &series(|d| d.sign_ups)))
+            (per_day("h-signins", "Sign-ins per day", "Sign-ins", &series(|d| d.sign_ins)))
+            (per_day("h-active", "Active users per day", "Active users", &series(|d| d.active_users)))
+            section class="panel" aria-labelledby="h-hooks" {
+                h2 id="h-hooks" { "Webhook deliveries" }
+                @let (on, off, failing) = f.endpoints;
+                dl class="facts" {
+                    dt { "Endpoints" } dd { (on) " enabled" @if off > 0 { ", " (off) " disabled" } }
+                    dt { "Failing now" } dd {
+                        @if failing > 0 { span class="badge badge-warning" { (failing) " failing" } } @else { "None" }
                     }
+                    dt { "Delivered" } dd { (f.deliveries.succeeded) }
+                    dt { "Waiting or retrying" } dd { (f.deliveries.pending) }
+                    dt { "Given up" } dd { (f.deliveries.failed) }
                 }
+                p class="links" { a href="/dashboard/webhooks" { "Endpoints and messages" } }
             }
         }
         @if development {

@@ -1,8 +1,10 @@
 //! `/dashboard/settings`: the instance settings a dashboard toggles — how
 //! people sign in, two-step verification, passwords, sessions, allowed
-//! origins, branding. One form, one JSON merge patch through the same
+//! origins, branding, the social and OpenID Connect providers with their
+//! (write-only) secrets, the wording of the mail sent. One form, one JSON merge patch through the same
 //! service as `PATCH /v1/instance/settings`, validated as a whole; in force
-//! at once (clerk-js reads `/v1/environment` again), recorded by path.
+//! at once (clerk-js reads `/v1/environment` again), recorded by path. A
+//! refused form comes back as typed (but for secrets), with the reason.
 
 use axum::Extension;
 use axum::extract::{Query, State};
@@ -10,13 +12,16 @@ use axum::http::StatusCode;
 use axum::response::Response;
 use maud::{Markup, html};
 use serde::Deserialize;
-use serde_json::{Value, json};
+use std::collections::{BTreeMap, BTreeSet};
+
+use frontdesk_domain::email_templates::MessageKind;
+use frontdesk_domain::oauth::{OAuthStrategy, Provider};
 
 use super::super::layout::{alert, csrf, notice};
 use super::super::{CsrfToken, page, see_other};
+use super::settings_form::{Fields, NEW_CUSTOM, strategies, template_field};
 use super::{Section, error_text, frame, head};
 use crate::engine::admin::{self, Audit, Operator};
-use crate::error::ApiError;
 use crate::extract::ApiBody as Form;
 use crate::extract::Browser;
 use crate::state::AppState;
@@ -26,88 +31,134 @@ pub struct Done {
     done: Option<String>,
 }
 
-/// The form as posted: a checkbox is there when ticked.
-#[derive(Deserialize, Default)]
-pub struct SettingsForm {
-    #[serde(default)]
-    application_name: String,
-    #[serde(default)]
-    primary_color: String,
-    email_code: Option<String>,
-    passkey: Option<String>,
-    mfa_totp: Option<String>,
-    mfa_backup_codes: Option<String>,
-    mfa_required: Option<String>,
-    #[serde(default)]
-    min_length: String,
-    #[serde(default)]
-    lifetime_hours: String,
-    #[serde(default)]
-    inactivity_minutes: String,
-    #[serde(default)]
-    allowed_origins: String,
-}
-
-fn number(param: &str, text: &str, label: &str) -> Result<u64, ApiError> {
-    text.trim().parse::<u64>().map_err(|_| {
-        ApiError::bad_param(
-            param,
-            "form_param_format_invalid",
-            format!("{label} must be a whole number."),
-        )
-    })
-}
-
-impl SettingsForm {
-    /// The merge patch this form makes.
-    fn patch(&self) -> Result<Value, ApiError> {
-        let on = |v: &Option<String>| v.is_some();
-        let origins: Vec<&str> = self
-            .allowed_origins
-            .lines()
-            .map(str::trim)
-            .filter(|l| !l.is_empty())
-            .collect();
-        Ok(json!({
-            "branding": {
-                "application_name": self.application_name.trim(),
-                "primary_color": self.primary_color.trim(),
-            },
-            "sign_in": {"email_code": on(&self.email_code), "passkey": on(&self.passkey)},
-            "mfa": {
-                "totp": on(&self.mfa_totp),
-                "backup_codes": on(&self.mfa_backup_codes),
-                "required": on(&self.mfa_required),
-            },
-            "passwords": {"min_length": number("passwords.min_length", &self.min_length, "Minimum length")?},
-            "sessions": {
-                "lifetime_secs": number("sessions.lifetime_secs", &self.lifetime_hours, "Session lifetime")? * 3600,
-                "inactivity_timeout_secs": number("sessions.inactivity_timeout_secs", &self.inactivity_minutes, "Inactivity timeout")? * 60,
-            },
-            "allowed_origins": origins,
-        }))
-    }
-}
-
-fn check(name: &str, label: &str, on: bool) -> Markup {
+fn check(f: &Fields, name: &str, label: &str) -> Markup {
+    let id = format!("f-{name}");
     html! {
         div class="field" {
-            label class="check" {
-                input type="checkbox" name=(name) checked[on];
+            label class="check" for=(id) {
+                input id=(id) type="checkbox" name=(name) checked[f.on(name)];
                 (label)
             }
         }
     }
 }
 
-fn input(name: &str, label: &str, kind: &str, value: &str, hint: Option<&str>) -> Markup {
+fn input(f: &Fields, name: &str, label: &str, kind: &str, hint: Option<&str>) -> Markup {
     let id = format!("f-{name}");
     html! {
         div class="field" {
             label for=(id) { (label) }
             @if let Some(h) = hint { p class="hint" id=(format!("{id}-hint")) { (h) } }
-            input id=(id) name=(name) type=(kind) value=(value)
+            input id=(id) name=(name) type=(kind) value=(f.get(name))
                 aria-describedby=[hint.map(|_| format!("{id}-hint"))];
+        }
+    }
+}
+
+fn choice(f: &Fields, name: &str, label: &str, options: &[(&str, &str)]) -> Markup {
+    let id = format!("f-{name}");
+    html! {
+        div class="field" {
+            label for=(id) { (label) }
+            select id=(id) name=(name) {
+                @for (value, text) in options {
+                    option value=(value) selected[f.get(name) == *value] { (text) }
+                }
+            }
+        }
+    }
+}
+
+/// A client secret: never shown; typed to set or replace.
+fn secret(prefix: &str, stored: bool, multiline: bool) -> Markup {
+    let name = format!("{prefix}.client_secret");
+    let id = format!("f-{name}");
+    let hint = if stored {
+        "A secret is stored (sealed). Type a new one to replace it; leave empty to keep it."
+    } else {
+        "None stored yet."
+    };
+    html! {
+        div class="field" {
+            label for=(id) { @if multiline { "Private key (.p8)" } @else { "Client secret" } }
+            p class="hint" id=(format!("{id}-hint")) { (hint) }
+            @if multiline {
+                textarea id=(id) name=(name) rows="3" spellcheck="false" autocomplete="off"
+                    aria-describedby=(format!("{id}-hint")) {}
+            } @else {
+                input id=(id) name=(name) type="password" autocomplete="new-password" value=""
+                    aria-describedby=(format!("{id}-hint"));
+            }
+        }
+    }
+}
+
+/// One message's subject and body, with its placeholders and the
+/// built-in wording.
+fn template(f: &Fields, kind: MessageKind) -> Markup {
+    let subject = template_field(kind, "subject");
+    let body = template_field(kind, "body");
+    let hint = format!("{}-hint", template_field(kind, "places"));
+    let built_in = kind.default_template();
+    let places = kind
+        .placeholders()
+        .iter()
+        .map(|p| format!("{{{{{p}}}}}"))
+        .collect::<Vec<_>>()
+        .join(" ");
+    html! {
+        fieldset class="provider" {
+            legend { (kind.title()) }
+            p class="hint" id=(hint) { "Placeholders: " code { (places) } }
+            div class="field" {
+                label for=(format!("f-{subject}")) { "Subject" }
+                input id=(format!("f-{subject}")) name=(subject) type="text" value=(f.get(&subject)) aria-describedby=(hint);
+            }
+            div class="field" {
+                label for=(format!("f-{body}")) { "Body" }
+                textarea id=(format!("f-{body}")) name=(body) rows="6" aria-describedby=(hint) { (f.get(&body)) }
+            }
+            details {
+                summary { "The built-in wording" }
+                p { strong { (built_in.subject) } }
+                pre class="mono" { (built_in.body) }
+            }
+        }
+    }
+}
+
+/// One provider's fieldset.
+fn provider(f: &Fields, strategy: &OAuthStrategy, stored: bool) -> Markup {
+    let kind = strategy.provider();
+    let k = |field: &str| format!("{strategy}.{field}");
+    let name = match kind {
+        Provider::Custom => Some(f.get(&k("name")))
+            .filter(|n| !n.is_empty())
+            .unwrap_or(strategy.as_str())
+            .to_owned(),
+        _ => kind.display_name().to_owned(),
+    };
+    html! {
+        fieldset class="provider" {
+            legend { (name) }
+            @if f.on(&k("stored")) { input type="hidden" name=(k("stored")) value="on"; }
+            (check(f, &k("enabled"), &format!("Offer sign-in with {name}")))
+            (input(f, &k("client_id"), "Client ID", "text", None))
+            (secret(strategy.as_str(), stored, kind == Provider::Apple))
+            @match kind {
+                Provider::Apple => {
+                    (input(f, &k("team_id"), "Team ID", "text", None))
+                    (input(f, &k("key_id"), "Key ID", "text", None))
+                }
+                Provider::Microsoft => {
+                    (input(f, &k("issuer"), "Tenant issuer (optional)", "url", Some("Empty: any Microsoft account (the common endpoint).")))
+                }
+                Provider::Custom => {
+                    (input(f, &k("name"), "Button name", "text", None))
+                    (input(f, &k("issuer"), "Issuer", "url", None))
+                }
+                Provider::Google | Provider::GitHub => {}
+            }
         }
     }
 }
@@ -117,55 +168,131 @@ async fn render(
     fapi: &Browser,
     token: &CsrfToken,
     operator: &Operator,
-    done: Option<&str>,
-    error: Option<&str>,
-    status: StatusCode,
+    view: View<'_>,
 ) -> Response {
     let snapshot = state.settings();
     let s = &snapshot.settings;
+    let fields = view.fields;
+    let mut stored = BTreeSet::new();
+    for strategy in strategies(s) {
+        match state.store.client_secret(strategy.as_str()).await {
+            Ok(Some(_)) => drop(stored.insert(strategy)),
+            Ok(None) => {}
+            Err(e) => return super::super::failed(state, fapi, "Settings", e.into()),
+        }
+    }
+    let attribute = [
+        ("off", "Off"),
+        ("optional", "Optional"),
+        ("required", "Required"),
+    ];
+    let callback = crate::engine::oauth::callback_url(state);
     let body = html! {
         (head("Settings", Some(html! { "How people sign in to your apps. Changes apply at once." }), None))
-        (notice(done))
-        (alert(error))
+        (notice(view.done))
+        (alert(view.error))
         form method="post" action="/dashboard/settings" novalidate {
             (csrf(token))
             div class="grid" {
                 section class="panel" aria-labelledby="h-sign-in" {
                     h2 id="h-sign-in" { "Sign-in methods" }
                     p class="muted" { "Passwords are always offered to users who have one." }
-                    (check("email_code", "Email code: a one-time code mailed to the address", s.sign_in.email_code))
-                    (check("passkey", "Passkeys", s.sign_in.passkey))
+                    (check(fields, "email_code", "Email code: a one-time code mailed to the address"))
+                    (check(fields, "passkey", "Passkeys"))
+                }
+                section class="panel" aria-labelledby="h-sign-up" {
+                    h2 id="h-sign-up" { "Sign-up" }
+                    (choice(fields, "sign_up_mode", "Who may sign up", &[("public", "Anyone"), ("restricted", "No one: accounts are made through the Backend API")]))
+                    (choice(fields, "first_name", "First name", &attribute))
+                    (choice(fields, "last_name", "Last name", &attribute))
+                    (choice(fields, "username", "Username", &attribute))
                 }
                 section class="panel" aria-labelledby="h-mfa" {
                     h2 id="h-mfa" { "Two-step verification" }
-                    (check("mfa_totp", "Authenticator apps", s.mfa.totp))
-                    (check("mfa_backup_codes", "Backup codes", s.mfa.backup_codes))
-                    (check("mfa_required", "Required for everyone", s.mfa.required))
+                    (check(fields, "mfa_totp", "Authenticator apps"))
+                    (check(fields, "mfa_backup_codes", "Backup codes"))
+                    (check(fields, "mfa_required", "Required for everyone"))
                 }
                 section class="panel" aria-labelledby="h-policy" {
                     h2 id="h-policy" { "Passwords and sessions" }
-                    (input("min_length", "Minimum password length", "number", &s.passwords.min_length.to_string(), Some("NIST 800-63B: at least 8; 15 without a second factor.")))
-                    (input("lifetime_hours", "Session lifetime (hours)", "number", &(s.sessions.lifetime_secs / 3600).to_string(), None))
-                    (input("inactivity_minutes", "Sign out after inactivity (minutes, 0 for never)", "number", &(s.sessions.inactivity_timeout_secs / 60).to_string(), None))
+                    (input(fields, "min_length", "Minimum password length", "number", Some("NIST 800-63B: at least 8; 15 without a second factor.")))
+                    (input(fields, "lifetime_hours", "Session lifetime (hours)", "number", None))
+                    (input(fields, "inactivity_minutes", "Sign out after inactivity (minutes, 0 for never)", "number", None))
                 }
+            }
+            section class="panel" aria-labelledby="h-social" {
+                h2 id="h-social" { "Social and OpenID Connect sign-in" }
+                p class="muted" {
+                    "Register this redirect URI with each provider: " code { (callback) }
+                }
+                div class="grid" {
+                    @for strategy in strategies(s) {
+                        (provider(fields, &strategy, stored.contains(&strategy)))
+                    }
+                }
+                details open[!fields.get("new_custom.slug").is_empty()] {
+                    summary { "Add an OpenID Connect provider" }
+                    fieldset class="provider" {
+                        legend { "New provider" }
+                        (input(fields, "new_custom.slug", "Short name", "text", Some("Lowercase letters, digits and _: the strategy becomes oauth_custom_<short name>.")))
+                        (input(fields, "new_custom.name", "Button name", "text", None))
+                        (input(fields, "new_custom.issuer", "Issuer", "url", Some("Its discovery document is read from <issuer>/.well-known/openid-configuration.")))
+                        (input(fields, "new_custom.client_id", "Client ID", "text", None))
+                        (secret(NEW_CUSTOM, false, false))
+                    }
+                }
+            }
+            div class="grid" {
                 section class="panel" aria-labelledby="h-brand" {
                     h2 id="h-brand" { "Branding" }
-                    (input("application_name", "Application name", "text", &s.branding.application_name, None))
-                    (input("primary_color", "Primary colour", "color", &s.branding.primary_color.to_string(), Some("Text on it and links drawn from it are kept readable (WCAG AA) whatever the colour.")))
+                    (input(fields, "application_name", "Application name", "text", None))
+                    (input(fields, "primary_color", "Primary colour", "color", Some("Text on it and links drawn from it are kept readable (WCAG AA) whatever the colour.")))
+                }
+                section class="panel" aria-labelledby="h-preview" {
+                    h2 id="h-preview" { "Preview" }
+                    p class="muted" { "The sign-in page with these colours; it follows what you type." }
+                    div class="preview" data-preview {
+                        p class="brand" data-preview-name { (fields.get("application_name")) }
+                        p class="preview-title" { "Sign in" }
+                        span class="preview-input" { "you@example.com" }
+                        span class="button preview-button" data-preview-button { "Continue" }
+                        span class="preview-link" { "Forgot password?" }
+                    }
+                }
+            }
+            section class="panel" aria-labelledby="h-emails" {
+                h2 id="h-emails" { "Email templates" }
+                p class="muted" { "Your own wording for the mail Frontdesk sends, as plain text; values go where the placeholders are. Leave both fields empty for the built-in wording." }
+                div class="grid" {
+                    @for kind in MessageKind::ALL {
+                        (template(fields, kind))
+                    }
                 }
             }
             section class="panel" aria-labelledby="h-origins" {
-                h2 id="h-origins" { "Allowed origins" }
+                h2 id="h-origins" { "Allowed origins and redirects" }
                 div class="field" {
                     label for="f-allowed_origins" { "Origins of your apps, one per line" }
-                    textarea id="f-allowed_origins" name="allowed_origins" rows="4" spellcheck="false" { (s.allowed_origins.join("\n")) }
+                    p class="hint" id="f-allowed_origins-hint" {
+                        "Sessions are handed to these origins, and after signing in or out people are sent back only to a URL on one of them (or on Frontdesk itself)."
+                    }
+                    textarea id="f-allowed_origins" name="allowed_origins" rows="4" spellcheck="false"
+                        aria-describedby="f-allowed_origins-hint" { (fields.get("allowed_origins")) }
                 }
             }
             button type="submit" { "Save settings" }
         }
     };
     let html = frame(state, operator, Section::Settings, "Settings", body);
-    page(fapi, status, None, html)
+    page(fapi, view.status, None, html)
+}
+
+/// What the page shows: the fields, and the outcome of a save.
+struct View<'a> {
+    fields: &'a Fields,
+    done: Option<&'a str>,
+    error: Option<&'a str>,
+    status: StatusCode,
 }
 
 /// `GET /dashboard/settings`.
@@ -180,7 +307,14 @@ pub async fn show(
         Err(r) => return r,
     };
     let done = (q.done.as_deref() == Some("saved")).then_some("Settings saved.");
-    render(&state, &fapi, &token, &operator, done, None, StatusCode::OK).await
+    let fields = Fields::from_settings(&state.settings().settings);
+    let view = View {
+        fields: &fields,
+        done,
+        error: None,
+        status: StatusCode::OK,
+    };
+    render(&state, &fapi, &token, &operator, view).await
 }
 
 /// `POST /dashboard/settings`.
@@ -188,14 +322,15 @@ pub async fn save(
     State(state): State<AppState>,
     Extension(token): Extension<CsrfToken>,
     fapi: Browser,
-    Form(form): Form<SettingsForm>,
+    Form(posted): Form<BTreeMap<String, String>>,
 ) -> Response {
     let operator = match super::require(&state, &fapi, "/dashboard/settings").await {
         Ok(o) => o,
         Err(r) => return r,
     };
     let by = Audit::of(&operator, &fapi);
-    let result = match form.patch() {
+    let fields = Fields(posted);
+    let result = match fields.patch() {
         Ok(patch) => admin::change_settings(&state, &by, patch).await,
         Err(e) => Err(e),
     };
@@ -203,16 +338,13 @@ pub async fn save(
         Ok(()) => see_other(&fapi, "/dashboard/settings?done=saved"),
         Err(e) => {
             let (status, message) = error_text(e);
-            render(
-                &state,
-                &fapi,
-                &token,
-                &operator,
-                None,
-                Some(&message),
+            let view = View {
+                fields: &fields,
+                done: None,
+                error: Some(&message),
                 status,
-            )
-            .await
+            };
+            render(&state, &fapi, &token, &operator, view).await
         }
     }
 }

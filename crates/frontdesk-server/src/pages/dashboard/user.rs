@@ -1,7 +1,8 @@
 //! `/dashboard/users/{id}`: one user — addresses, connected accounts,
 //! second factors, devices, metadata — and what an administrator can do:
 //! revoke a device or all of them, ban, lock, reset two-step verification,
-//! set a password, edit metadata, delete. Each form posts to its own path
+//! set a password, edit metadata, delete, make or unmake an administrator.
+//! Each form posts to its own path
 //! and comes back here with what happened.
 
 use axum::Extension;
@@ -53,6 +54,10 @@ fn done_text(code: &str) -> Option<&'static str> {
         "revoked" => "The device was signed out.",
         "password" => "The password was set; the user was signed out everywhere.",
         "metadata" => "Metadata saved.",
+        "make-admin" => {
+            "The user is an administrator now; the dashboard asks them for a second factor first."
+        }
+        "revoke-admin" => "The user is no longer an administrator.",
         _ => return None,
     })
 }
@@ -110,12 +115,16 @@ async fn render(
             target_id: Some(user.id.to_string()),
             before: None,
             limit: 10,
+            ..AuditQuery::default()
         })
         .await;
-    let (sessions, history) = match (sessions, history) {
-        (Ok(s), Ok(h)) => (s, h),
-        (Err(e), _) => return super::super::failed(state, fapi, "User", e),
-        (_, Err(e)) => return super::super::failed(state, fapi, "User", e.into()),
+    let is_admin = state.store.is_admin(&user.id).await;
+    let (sessions, history, is_admin) = match (sessions, history, is_admin) {
+        (Ok(s), Ok(h), Ok(a)) => (s, h, a),
+        (Err(e), _, _) => return super::super::failed(state, fapi, "User", e),
+        (_, Err(e), _) | (_, _, Err(e)) => {
+            return super::super::failed(state, fapi, "User", e.into());
+        }
     };
     let base = format!("/dashboard/users/{}", user.id);
     let metadata = outcome.metadata.clone().unwrap_or_else(|| {
@@ -236,6 +245,16 @@ async fn render(
                         (csrf(token))
                         button class="secondary" type="submit" { "Make an impersonation link" }
                     }
+                }
+            }
+            section class="panel" aria-labelledby="h-access" {
+                h2 id="h-access" { "Dashboard access" }
+                @if is_admin {
+                    p { span class="badge" { "Administrator" } " This user can open the dashboard (after a second factor)." }
+                    @if !own { div class="actions row" { (action("revoke-admin", "Revoke administrator", "danger")) } }
+                } @else {
+                    p class="muted" { "Administrators open this dashboard, after checking a second factor. Every action they take is in the audit log." }
+                    div class="actions row" { (action("make-admin", "Make administrator", "secondary")) }
                 }
             }
             section class="panel danger-zone" aria-labelledby="h-danger" {
@@ -525,7 +544,16 @@ mod tests {
 
     #[test]
     fn every_action_has_its_message() {
-        for a in ["ban", "unban", "lock", "unlock", "reset-mfa", "sign-out"] {
+        for a in [
+            "ban",
+            "unban",
+            "lock",
+            "unlock",
+            "reset-mfa",
+            "sign-out",
+            "make-admin",
+            "revoke-admin",
+        ] {
             assert!(UserAction::parse(a).is_some());
             assert!(done_text(a).is_some(), "{a}");
         }

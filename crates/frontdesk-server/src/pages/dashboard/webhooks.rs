@@ -204,7 +204,7 @@ pub async fn endpoint(
                                     td {
                                         form class="inline" method="post" action=(format!("{base}/messages/{}/replay", m.message_id)) {
                                             (csrf(&token))
-                                            button class="secondary small" type="submit" aria-label=(format!("Send {} again", m.message_id)) { "Replay" }
+                                            button class="secondary small" type="submit" aria-label=(format!("Replay {}", m.message_id)) { "Replay" }
                                         }
                                     }
                                 }

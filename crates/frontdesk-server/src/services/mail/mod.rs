@@ -29,6 +29,8 @@ pub use outbox::{
     Purpose, invitation_within_quota, inviter_within_quota, queue, send_code, worker,
 };
 
+use frontdesk_domain::email_templates::MessageTemplate;
+
 use crate::config::{ConfigError, SmtpConfig, SmtpTls};
 use crate::state::AppState;
 
@@ -70,16 +72,51 @@ pub fn taken_email(app: &str) -> Email {
     }
 }
 
+/// A message in the instance's own wording (`emails` in the settings):
+/// the plain text as rendered, and its HTML the same text escaped,
+/// paragraph by paragraph.
+fn from_template(t: &MessageTemplate, values: &[(&str, &str)]) -> Email {
+    let (subject, text) = t.render(values);
+    let paragraphs: String = text
+        .replace("\r\n", "\n")
+        .split("\n\n")
+        .filter(|p| !p.trim().is_empty())
+        .map(|p| format!("<p>{}</p>", escape_html(p.trim()).replace('\n', "<br>")))
+        .collect();
+    Email {
+        subject,
+        text: format!("{}\n", text.trim_end()),
+        html: format!(
+            "<!doctype html><html><body style=\"font-family:sans-serif\">{paragraphs}</body></html>"
+        ),
+    }
+}
+
 /// An invitation to join an organization: who invites, to what, and the
 /// link that accepts (it carries the ticket; the only copy outside the
-/// recipient's mailbox is its hash).
+/// recipient's mailbox is its hash). In the instance's wording when it has
+/// one.
 pub fn invitation_email(
     org: &str,
     inviter: Option<&str>,
     url: &str,
     days: i64,
     app: &str,
+    template: Option<&MessageTemplate>,
 ) -> Email {
+    if let Some(t) = template {
+        let days = days.to_string();
+        return from_template(
+            t,
+            &[
+                ("org", org),
+                ("inviter", inviter.unwrap_or("Someone")),
+                ("url", url),
+                ("days", &days),
+                ("app", app),
+            ],
+        );
+    }
     let who = inviter.map_or_else(|| "You have been".to_owned(), |i| format!("{i} has"));
     let text = format!(
         "{who} invited you to join {org} on {app}.\n\nAccept the invitation: {url}\n\n\
@@ -104,8 +141,24 @@ pub fn invitation_email(
     }
 }
 
-/// The verification code message.
-pub fn code_email(code: &str, purpose: &str, app: &str) -> Email {
+/// The verification code message, in the instance's wording when it has
+/// one.
+pub fn code_email(
+    code: &str,
+    purpose: &str,
+    app: &str,
+    template: Option<&MessageTemplate>,
+) -> Email {
+    if let Some(t) = template {
+        let minutes = (frontdesk_domain::flows::CODE_TTL_SECS / 60).to_string();
+        let values = [
+            ("code", code),
+            ("purpose", purpose),
+            ("app", app),
+            ("minutes", minutes.as_str()),
+        ];
+        return from_template(t, &values);
+    }
     Email {
         subject: format!("{code} is your {purpose} code"),
         text: code_text(code, purpose, app),
@@ -298,7 +351,7 @@ mod tests {
         );
         assert!(html.contains("sign-in &amp; &quot;more&quot;"), "{html}");
         assert!(html.contains("— A&#39;pp"), "{html}");
-        let email = code_email("123456", "verification", "Frontdesk");
+        let email = code_email("123456", "verification", "Frontdesk", None);
         assert_eq!(email.subject, "123456 is your verification code");
         assert!(email.text.starts_with("Your verification code is 123456."));
         assert!(email.html.contains("<strong>123456</strong>"));

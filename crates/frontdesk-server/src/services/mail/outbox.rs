@@ -8,6 +8,7 @@
 //! one at a time; failures are retried with growing delays until the code in
 //! the message has expired.
 
+use frontdesk_domain::email_templates::MessageKind;
 use std::time::Duration;
 
 use frontdesk_domain::entities::DevEmail;
@@ -150,7 +151,12 @@ pub async fn send_code(
     let app = &settings.settings.branding.application_name;
     let email: Email = match purpose {
         Purpose::SignUpTaken => taken_email(app),
-        _ => code_email(code, purpose.words(), app),
+        _ => code_email(
+            code,
+            purpose.words(),
+            app,
+            settings.settings.emails.get(MessageKind::VerificationCode),
+        ),
     };
     queue(
         state,
