@@ -2,7 +2,7 @@
 // sign-in of an administrator, who is sent to add an authenticator app
 // before any page opens; finding one user among many; signing out one of
 // her devices and seeing her browser signed out; banning her and seeing her
-// signed out and refused; impersonating another user in a separate
+// signed out (her app's page too, at its next token) and refused; impersonating another user in a separate
 // browser, and in an app's page (clerk-js sees the actor, its token the
 // `act` claim); turning email codes off and seeing the sign-in page and
 // clerk-js on an app's page stop offering them; rotating the signing key;
@@ -23,7 +23,7 @@ import http from 'node:http';
 import path from 'node:path';
 import { createRequire } from 'node:module';
 
-import { check, clerkReady, env, log, openSpec, stepNow, totp } from './harness.mjs';
+import { check, clerkReady, env, log, openSpec, passwordSignIn, stepNow, totp } from './harness.mjs';
 
 const FRONTDESK = env('FRONTDESK_URL');
 const PAGE = env('PAGE_URL');
@@ -167,19 +167,29 @@ try {
   await until('her browser signed out', () => new URL(hers.url()).pathname === '/sign-in');
   log('signed out her device; her browser is at /sign-in');
 
-  // 5. Ban her: signed out everywhere, and refused.
+  // 5. Ban her: signed out everywhere (the hosted pages, and an app's page
+  // with clerk-js at its next token), and refused.
   await signIn(hers, TARGET);
   await until('her /user again', () => new URL(hers.url()).pathname === '/user');
+  const herApp = await (await browser.newContext()).newPage();
+  await passwordSignIn(herApp, until, PAGE, TARGET, PASSWORD, 20_000);
+  await until('her app signed in', () => herApp.evaluate(() => !!window.Clerk?.user));
   await page.goto(`${FRONTDESK}${detail}`);
   await page.getByRole('button', { name: 'Ban', exact: true }).click();
   await told(page, 'The user is banned and signed out everywhere.');
   await hers.goto(`${FRONTDESK}/user`);
   await until('banned: signed out', () => new URL(hers.url()).pathname === '/sign-in');
+  // The app asks for a session token, as before any request to its
+  // backend: refused, and clerk-js shows her signed out, with no reload.
+  const token = await herApp.evaluate(() => window.Clerk.session.getToken({ skipCache: true }).catch(() => null));
+  check(token === null, 'no session token for a banned user');
+  await until('her app signed out', () => herApp.evaluate(() => window.Clerk.user === null));
+  await until('her app says so', async () => (await herApp.locator('#status').textContent()) === 'signed out');
   await signIn(hers, TARGET);
   const refusal = hers.locator('.field-error, [role=alert]').first();
   await until('banned: refused', () => refusal.isVisible());
   check(new URL(hers.url()).pathname === '/sign-in', 'a banned user stays on /sign-in');
-  log(`banned: her sign-in is refused ("${(await refusal.textContent()).trim()}")`);
+  log(`banned: her app's page signed out at its next token; her sign-in is refused ("${(await refusal.textContent()).trim()}")`);
 
   // 6. Impersonate another user: the link signs a separate browser in as
   // him, and the page says who is acting.
@@ -240,9 +250,14 @@ try {
       await p.locator('input[name="identifier"]').fill(env('OTHER_EMAIL'));
       await p.locator('.cl-formButtonPrimary').click();
       await p.locator('input[name="password"]').waitFor({ state: 'visible', timeout: 20_000 });
-      // With the password the only method, there is no other to choose.
+      // With the password the only method, there is no other to choose
+      // (the link comes with the password step: a few seconds' grace).
       const another = p.getByText('Use another method');
-      if (!(await another.isVisible())) return false;
+      const shown = await another
+        .waitFor({ state: 'visible', timeout: 5_000 })
+        .then(() => true)
+        .catch(() => false);
+      if (!shown) return false;
       await another.click({ timeout: 10_000 });
       await until('the other methods', () => p.getByText('Get help').first().isVisible(), 20_000);
       // @clerk/ui masks the address ("Email code to al***@example.com").

@@ -67,6 +67,8 @@ actions! {
     WebhookSecretRotated => "webhook.secret_rotated",
     /// A message sent to an endpoint again.
     WebhookMessageReplayed => "webhook.message_replayed",
+    /// A member of an organization given another role.
+    OrganizationMemberRoleChanged => "organization.member_role_changed",
     /// The log itself was exported.
     AuditExported => "audit.exported",
 }

@@ -598,6 +598,27 @@ pub async fn replay_message(
     Ok(())
 }
 
+/// Give a member of an organization another role, as the Backend API's
+/// `PATCH …/memberships/{user_id}` does (the store keeps someone who can
+/// manage members), and record it.
+pub async fn change_member_role(
+    state: &AppState,
+    by: &Audit,
+    org: &frontdesk_types::OrganizationId,
+    user: &UserId,
+    role: &str,
+) -> ApiResult<()> {
+    let view = super::organizations::change_role(state, org, user, role).await?;
+    by.record(
+        state.store.as_ref(),
+        AuditAction::OrganizationMemberRoleChanged,
+        Some(org.as_str()),
+        json!({"user_id": user.as_str(), "role": view.membership.role.as_str()}),
+    )
+    .await?;
+    Ok(())
+}
+
 /// The dotted paths at which `a` and `b` differ, down to the leaves.
 fn differences(path: &str, a: &Value, b: &Value, out: &mut Vec<String>) {
     match (a, b) {

@@ -203,6 +203,73 @@ both_backends!(
         );
         let (_, status) = page_html(&b, &app, "/dashboard/organizations/org_missing").await;
         assert_eq!(status, 404);
+
+        // A member's role changed from the dashboard, through the service
+        // the Backend API calls: never leaving the organization without an
+        // admin.
+        let coyote =
+            crate::helpers::user_with_password(&app, "coyote@example.com", "acme rockets 123")
+                .await;
+        let (status, body) = app
+            .post_json(
+                &format!("/v1/organizations/{id}/memberships"),
+                json!({"user_id": coyote, "role": "org:member"}),
+            )
+            .await;
+        assert_eq!(status, 200, "{body}");
+        let (html, csrf) = page(&b, &app, &format!("/dashboard/organizations/{id}")).await;
+        assert!(html.contains("Change role of coyote@example.com"), "{html}");
+        let set = |user: String, role: &'static str| {
+            let (b, app, csrf, id) = (&b, &app, csrf.clone(), id.to_owned());
+            async move {
+                post_form(
+                    b,
+                    app,
+                    &format!("/dashboard/organizations/{id}/members/{user}/role"),
+                    &[("csrf_token", &csrf), ("role", role)],
+                    &[],
+                )
+                .await
+            }
+        };
+        let res = set(coyote.clone(), "org:admin").await;
+        assert_eq!(
+            location(&res),
+            format!("/dashboard/organizations/{id}?done=role")
+        );
+        let res = set(me.clone(), "org:member").await;
+        assert_eq!(res.status(), 303, "another admin is left");
+        let res = set(coyote.clone(), "org:member").await;
+        assert!(
+            res.status().is_client_error(),
+            "the last admin stays one: {}",
+            res.status()
+        );
+        let roles = json(
+            app.bapi_get(&format!("/v1/organizations/{id}/memberships"))
+                .await,
+        )
+        .await;
+        let role_of = |user: &str| {
+            roles["data"]
+                .as_array()
+                .unwrap()
+                .iter()
+                .find(|m| m["public_user_data"]["user_id"] == user)
+                .unwrap()["role"]
+                .clone()
+        };
+        assert_eq!(role_of(&coyote), "org:admin");
+        assert_eq!(role_of(&me), "org:member");
+        let actions = audit_actions(&app).await;
+        assert_eq!(
+            actions
+                .iter()
+                .filter(|a| *a == "organization.member_role_changed")
+                .count(),
+            2,
+            "{actions:?}"
+        );
     }
 );
 

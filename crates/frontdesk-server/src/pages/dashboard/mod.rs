@@ -59,6 +59,10 @@ pub fn router(state: &AppState) -> Router<AppState> {
         .route("/dashboard/organizations", get(organizations::show))
         .route("/dashboard/organizations/{id}", get(organizations::detail))
         .route(
+            "/dashboard/organizations/{id}/members/{user}/role",
+            post(organizations::change_role),
+        )
+        .route(
             "/dashboard/settings",
             get(settings::show).post(settings::save),
         )

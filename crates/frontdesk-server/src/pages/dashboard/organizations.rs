@@ -1,8 +1,11 @@
 //! `/dashboard/organizations`: the instance's organizations (search, pages
 //! of 25) and its roles; `/dashboard/organizations/{id}`: one
-//! organization's members and invitations. Read here; changed through the
-//! Backend API or by the organization's own admins on their pages.
+//! organization's members and invitations, and a member's role changed
+//! through the service the Backend API calls (recorded). The rest changes
+//! through the Backend API or by the organization's own admins on their
+//! pages.
 
+use axum::Extension;
 use axum::extract::{Path, Query, State};
 use axum::http::StatusCode;
 use axum::response::Response;
@@ -12,8 +15,11 @@ use frontdesk_store::organizations::{MemberQuery, OrgOrder, OrgQuery};
 use maud::html;
 use serde::Deserialize;
 
-use super::super::page;
+use super::super::layout::{csrf, notice};
+use super::super::{CsrfToken, page, see_other};
 use super::{Section, datetime, frame, head};
+use crate::engine::admin::{self, Audit};
+use crate::extract::ApiBody as Form;
 use crate::extract::Browser;
 use crate::state::AppState;
 
@@ -122,11 +128,18 @@ pub async fn show(
     page(&fapi, StatusCode::OK, None, html)
 }
 
+#[derive(Deserialize, Default)]
+pub struct Shown {
+    done: Option<String>,
+}
+
 /// `GET /dashboard/organizations/{id}`.
 pub async fn detail(
     State(state): State<AppState>,
+    Extension(token): Extension<CsrfToken>,
     fapi: Browser,
     Path(id): Path<String>,
+    Query(shown): Query<Shown>,
 ) -> Response {
     let here = format!("/dashboard/organizations/{id}");
     let operator = match super::require(&state, &fapi, &here).await {
@@ -161,14 +174,16 @@ pub async fn detail(
             offset: 0,
         })
         .await;
-    let (members, invitations) = match (members, invitations) {
-        (Ok(m), Ok(i)) => (m, i),
-        (Err(e), _) | (_, Err(e)) => {
+    let (members, invitations, roles) = match (members, invitations, state.store.roles().await) {
+        (Ok(m), Ok(i), Ok(r)) => (m, i, r),
+        (Err(e), _, _) | (_, Err(e), _) | (_, _, Err(e)) => {
             return super::super::failed(&state, &fapi, "Organization", e.into());
         }
     };
+    let done = (shown.done.as_deref() == Some("role")).then_some("The member's role was changed.");
     let body = html! {
         (head(&org.name, Some(html! { (org.slug) " · " code { (org.id) } }), None))
+        (notice(done))
         div class="stats" {
             div class="stat" { dt { "Members" } dd { (org.members_count) } }
             div class="stat" { dt { "Pending invitations" } dd { (org.pending_invitations_count) } }
@@ -186,7 +201,18 @@ pub async fn detail(
                             @for m in &members.data {
                                 tr {
                                     td { a href=(format!("/dashboard/users/{}", m.user.user_id)) { (if m.user.identifier.is_empty() { m.user.user_id.to_string() } else { m.user.identifier.clone() }) } }
-                                    td { (if m.role_name.is_empty() { m.membership.role.as_str().to_owned() } else { m.role_name.clone() }) }
+                                    td {
+                                        form class="inline row" method="post" action=(format!("/dashboard/organizations/{}/members/{}/role", org.id, m.user.user_id)) {
+                                            (csrf(&token))
+                                            label class="sr-only" for=(format!("role-{}", m.user.user_id)) { "Role of " (m.user.identifier) }
+                                            select id=(format!("role-{}", m.user.user_id)) name="role" {
+                                                @for r in &roles {
+                                                    option value=(r.key.as_str()) selected[r.key == m.membership.role] { (r.name) }
+                                                }
+                                            }
+                                            button class="secondary small" type="submit" aria-label=(format!("Change role of {}", m.user.identifier)) { "Change role" }
+                                        }
+                                    }
                                     td class="nowrap" { (datetime(m.membership.created_at)) }
                                 }
                             }
@@ -220,4 +246,38 @@ pub async fn detail(
     };
     let html = frame(&state, &operator, Section::Organizations, &org.name, body);
     page(&fapi, StatusCode::OK, None, html)
+}
+
+#[derive(Deserialize)]
+pub struct RoleForm {
+    #[serde(default)]
+    role: String,
+}
+
+/// `POST /dashboard/organizations/{id}/members/{user}/role`.
+pub async fn change_role(
+    State(state): State<AppState>,
+    fapi: Browser,
+    Path((id, user)): Path<(String, String)>,
+    Form(form): Form<RoleForm>,
+) -> Response {
+    let here = format!("/dashboard/organizations/{id}");
+    let operator = match super::require(&state, &fapi, &here).await {
+        Ok(o) => o,
+        Err(r) => return r,
+    };
+    let by = Audit::of(&operator, &fapi);
+    let result = async {
+        let org = crate::engine::organizations::load(&state, &id).await?;
+        let user = user
+            .parse()
+            .map_err(|_| crate::error::ApiError::not_found("organization membership"))?;
+        admin::change_member_role(&state, &by, &org.id, &user, form.role.trim()).await?;
+        Ok::<_, crate::error::ApiError>(org.id)
+    }
+    .await;
+    match result {
+        Ok(org) => see_other(&fapi, &format!("/dashboard/organizations/{org}?done=role")),
+        Err(e) => super::super::failed(&state, &fapi, "Organization", e),
+    }
 }
