@@ -15,7 +15,8 @@
 // Run by crates/frontdesk-server/tests/api/dashboard_browser.rs:
 //   FRONTDESK_URL, ARTIFACTS_DIR, CHROMIUM, DEADLINE_MS, ADMIN_EMAIL,
 //   TARGET_EMAIL, OTHER_EMAIL, PASSWORD, SCREENSHOTS_DIR, and PAGE_URL
-//   (e2e/clerk-page.html: an app's page with the real clerk-js)
+//   (e2e/clerk-page.html: an app's page with the real clerk-js), ORG_PAGE
+//   (an organization's dashboard page)
 
 import crypto from 'node:crypto';
 import fs from 'node:fs';
@@ -345,6 +346,7 @@ try {
     ['dashboard-users-search', `/dashboard/users?q=${encodeURIComponent(TARGET)}&status=banned`],
     ['dashboard-user', detail],
     ['dashboard-organizations', '/dashboard/organizations'],
+    ['dashboard-organization', env('ORG_PAGE')],
     ['dashboard-settings', '/dashboard/settings'],
     ['dashboard-keys', '/dashboard/keys'],
     ['dashboard-webhooks', '/dashboard/webhooks'],

@@ -228,6 +228,8 @@ dl.facts dd { margin: 0; overflow-wrap: anywhere; }
 .chart text { fill: var(--fd-muted); font-size: 11px; }
 .pager { display: flex; gap: .5rem; justify-content: flex-end; margin-top: 1rem; }
 .danger-zone { border-color: var(--fd-danger); }
+.role-form { display: flex; flex-wrap: wrap; gap: .5rem; align-items: center; margin: 0; }
+.role-form select { width: auto; min-width: 9rem; }
 fieldset.provider { border: 1px solid var(--fd-border); border-radius: var(--fd-radius-sm); padding: .75rem 1rem 0; margin: 0 0 1rem; min-width: 0; }
 fieldset.provider legend { font-weight: 700; padding: 0 .25rem; }
 details > summary { cursor: pointer; font-weight: 600; margin: .5rem 0; }

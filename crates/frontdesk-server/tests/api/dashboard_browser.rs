@@ -27,7 +27,16 @@ both_backends!(
         crate::dashboard::admin_user(&app, &admin).await;
         crate::helpers::user_with_password(&app, &target, PASSWORD).await;
         let other = format!("alan-{}@example.com", app.port);
-        crate::helpers::user_with_password(&app, &other, PASSWORD).await;
+        let other_id = crate::helpers::user_with_password(&app, &other, PASSWORD).await;
+        // An organization of his, for its dashboard page.
+        let (status, org) = app
+            .post_json(
+                "/v1/organizations",
+                json!({"name": "Acme Rockets", "created_by": other_id}),
+            )
+            .await;
+        assert_eq!(status, 200, "{org}");
+        let org_page = format!("/dashboard/organizations/{}", org["id"].as_str().unwrap());
         for i in 0..40 {
             let (status, body) = app
                 .post_json(
@@ -60,6 +69,7 @@ both_backends!(
                 ("PASSWORD", PASSWORD.to_owned()),
                 ("SCREENSHOTS_DIR", shots.display().to_string()),
                 ("PAGE_URL", page_url),
+                ("ORG_PAGE", org_page),
             ],
             std::time::Duration::from_secs(300),
         )

@@ -184,7 +184,7 @@ pub async fn detail(
     let body = html! {
         (head(&org.name, Some(html! { (org.slug) " · " code { (org.id) } }), None))
         (notice(done))
-        div class="stats" {
+        dl class="stats" {
             div class="stat" { dt { "Members" } dd { (org.members_count) } }
             div class="stat" { dt { "Pending invitations" } dd { (org.pending_invitations_count) } }
             div class="stat" { dt { "Member limit" } dd { @if org.max_allowed_memberships == 0 { "None" } @else { (org.max_allowed_memberships) } } }
@@ -202,7 +202,7 @@ pub async fn detail(
                                 tr {
                                     td { a href=(format!("/dashboard/users/{}", m.user.user_id)) { (if m.user.identifier.is_empty() { m.user.user_id.to_string() } else { m.user.identifier.clone() }) } }
                                     td {
-                                        form class="inline row" method="post" action=(format!("/dashboard/organizations/{}/members/{}/role", org.id, m.user.user_id)) {
+                                        form class="role-form" method="post" action=(format!("/dashboard/organizations/{}/members/{}/role", org.id, m.user.user_id)) {
                                             (csrf(&token))
                                             label class="sr-only" for=(format!("role-{}", m.user.user_id)) { "Role of " (m.user.identifier) }
                                             select id=(format!("role-{}", m.user.user_id)) name="role" {
