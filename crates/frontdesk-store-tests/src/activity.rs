@@ -1,7 +1,7 @@
 //! Activity per day, for the dashboard's charts: a user's first sign-in or
 //! touched session of a UTC day counts them active that day (once, however
 //! many writers touch at once) and moves `last_active_at`; sign-ins count
-//! sessions but for impersonations; sign-ups count users.
+//! sessions; impersonations are neither; sign-ups count users.
 //!
 //! The story's days are in 2035, where no other story writes.
 
@@ -24,28 +24,43 @@ async fn activity_is_counted_once_per_user_and_day<S: Store>(store: &S) {
     let d1 = UnixMillis(d0.0 + DAY_MS);
     let d2 = UnixMillis(d1.0 + DAY_MS);
 
-    // Day 0: Ada signs up; an administrator impersonates her (active, not a
-    // sign-in of hers).
+    // Day 0: Ada signs up; an administrator impersonates her (neither her
+    // activity nor a sign-in); she signs in herself and is active.
     let mut ada = sample_user(&unique("active-ada"));
     ada.created_at = d0;
     ada.updated_at = d0;
     store.create_user(&ada, &[]).await.unwrap();
     let (client, acted) = client_and_session(store, &ada, d0).await;
     let ada_now = || async { store.get_user(&ada.id).await.unwrap().unwrap() };
-    assert_eq!(ada_now().await.last_active_at, Some(acted.created_at));
+    assert_eq!(ada_now().await.last_active_at, None, "an impersonation");
+    let seen = SessionActivity::default();
     let later = UnixMillis(d0.0 + 3_600_000);
     store
-        .touch_session(
-            &acted.id,
-            later,
-            later.plus_secs(3 * 86_400),
-            &SessionActivity::default(),
-        )
+        .touch_session(&acted.id, later, later.plus_secs(60), &seen)
+        .await
+        .unwrap();
+    assert_eq!(ada_now().await.last_active_at, None, "touched by the actor");
+    let session_of = |user: &frontdesk_domain::entities::User, at: UnixMillis| Session {
+        id: SessionId::generate(),
+        client_id: client.id.clone(),
+        user_id: user.id.clone(),
+        actor: None,
+        abandon_at: d0.plus_secs(6 * 86_400),
+        created_at: at,
+        updated_at: at,
+        ..acted.clone()
+    };
+    let hers = session_of(&ada, UnixMillis(d0.0 + 7_200_000));
+    store.create_session(&hers, &[]).await.unwrap();
+    assert_eq!(ada_now().await.last_active_at, Some(hers.created_at));
+    let evening = UnixMillis(d0.0 + 20 * 3_600_000);
+    store
+        .touch_session(&hers.id, evening, evening.plus_secs(3 * 86_400), &seen)
         .await
         .unwrap();
     assert_eq!(
         ada_now().await.last_active_at,
-        Some(acted.created_at),
+        Some(hers.created_at),
         "moved once a day, not on every touch"
     );
 
@@ -54,32 +69,17 @@ async fn activity_is_counted_once_per_user_and_day<S: Store>(store: &S) {
     bob.created_at = d1;
     bob.updated_at = d1;
     store.create_user(&bob, &[]).await.unwrap();
-    let own = Session {
-        id: SessionId::generate(),
-        client_id: client.id.clone(),
-        user_id: bob.id.clone(),
-        actor: None,
-        abandon_at: d0.plus_secs(6 * 86_400),
-        created_at: UnixMillis(d1.0 + 5),
-        updated_at: UnixMillis(d1.0 + 5),
-        ..acted.clone()
-    };
+    let own = session_of(&bob, UnixMillis(d1.0 + 5));
     store.create_session(&own, &[]).await.unwrap();
     let ada_day1 = UnixMillis(d1.0 + 60_000);
     store
-        .touch_session(
-            &acted.id,
-            ada_day1,
-            ada_day1.plus_secs(60),
-            &SessionActivity::default(),
-        )
+        .touch_session(&hers.id, ada_day1, ada_day1.plus_secs(60), &seen)
         .await
         .unwrap();
     assert_eq!(ada_now().await.last_active_at, Some(ada_day1));
 
     // Day 2: many writers touch Bob's session at once; he counts once.
     let at = UnixMillis(d2.0 + 10);
-    let seen = SessionActivity::default();
     let touches = join_all((0..WRITERS).map(|i| {
         let t = UnixMillis(at.0 + i as i64);
         store.touch_session(&own.id, t, t.plus_secs(60), &seen)
@@ -96,8 +96,8 @@ async fn activity_is_counted_once_per_user_and_day<S: Store>(store: &S) {
     };
     assert_eq!(
         days,
-        vec![day(d0, 1, 0, 1), day(d1, 1, 1, 2), day(d2, 0, 0, 1)],
-        "oldest first; an impersonation is not a sign-in"
+        vec![day(d0, 1, 1, 1), day(d1, 1, 1, 2), day(d2, 0, 0, 1)],
+        "oldest first; an impersonation is neither a sign-in nor activity"
     );
     assert_eq!(
         store.daily_activity(d2).await.unwrap(),

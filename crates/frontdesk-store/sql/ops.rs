@@ -196,27 +196,57 @@ async fn insert_session(tx: &mut Tx<'_>, s: &Session) -> StoreResult<()> {
 }
 
 /// A user active at `at` (a sign-in, a session touched): the first time on
-/// a UTC day, a row in `user_activity` (the dashboard's active users per
-/// day) and `users.last_active_at` moved to it. Later activity that day
-/// changes nothing (one index probe), so `last_active_at` moves at most
-/// once a day, and a busy user costs no write per request.
-async fn note_activity(tx: &mut Tx<'_>, user_id: &str, at: UnixMillis) -> StoreResult<()> {
+/// a UTC day, `users.last_active_at` moves to it and the day gets a row in
+/// `user_activity` (the dashboard's active users per day); `true` then.
+/// Later activity that day changes nothing, so `last_active_at` moves at
+/// most once a day. The user's row is locked before the activity row, the
+/// order a sign-in takes them in. Impersonations are not the user's
+/// activity: callers pass only sessions without an actor.
+async fn note_activity(tx: &mut Tx<'_>, user_id: &str, at: UnixMillis) -> StoreResult<bool> {
     let day = at.0 - at.0.rem_euclid(frontdesk_store::DAY_MS);
-    let first = sqlx::query(&q(
+    let moved = sqlx::query(&q("UPDATE users SET last_active_at = $2 WHERE id = $1 \
+         AND (last_active_at IS NULL OR last_active_at < $3)"))
+    .bind(user_id)
+    .bind(at.0)
+    .bind(day)
+    .execute(&mut **tx)
+    .await?;
+    if moved.rows_affected() == 0 {
+        return Ok(false);
+    }
+    sqlx::query(&q(
         "INSERT INTO user_activity (day, user_id) VALUES ($1, $2) ON CONFLICT DO NOTHING",
     ))
     .bind(day)
     .bind(user_id)
     .execute(&mut **tx)
     .await?;
-    if first.rows_affected() == 1 {
-        sqlx::query(&q("UPDATE users SET last_active_at = $2 WHERE id = $1"))
+    Ok(true)
+}
+
+/// [`note_activity`] after a session was touched, in its own short
+/// transaction and only when a read says it is the day's first: the touch
+/// (which locked the session) never waits on the user's row, which a
+/// sign-in or a ban locks before the sessions. Best effort: the touch has
+/// committed, and a failure here only leaves a day uncounted.
+async fn note_touch(pool: &Pool, user_id: &str, at: UnixMillis) {
+    let day = at.0 - at.0.rem_euclid(frontdesk_store::DAY_MS);
+    let last: Result<Option<(Option<i64>,)>, _> =
+        sqlx::query_as(&q("SELECT last_active_at FROM users WHERE id = $1"))
             .bind(user_id)
-            .bind(at.0)
-            .execute(&mut **tx)
-            .await?;
+            .fetch_optional(pool)
+            .await;
+    if !matches!(last, Ok(Some((last,))) if last.is_none_or(|t| t < day)) {
+        return;
     }
-    Ok(())
+    let noted = async {
+        let mut tx = begin(pool).await?;
+        note_activity(&mut tx, user_id, at).await?;
+        tx.commit().await?;
+        Ok::<_, StoreError>(())
+    };
+    // Not the session's outcome (see above).
+    drop(noted.await);
 }
 
 /// A session created on its own (`POST /v1/sessions`), active on its client.
@@ -227,7 +257,9 @@ pub(super) async fn create_session_op(
 ) -> StoreResult<()> {
     let mut tx = begin(pool).await?;
     insert_session(&mut tx, s).await?;
-    note_activity(&mut tx, s.user_id.as_str(), s.created_at).await?;
+    if s.actor.is_none() {
+        note_activity(&mut tx, s.user_id.as_str(), s.created_at).await?;
+    }
     touch_client_in(
         &mut tx,
         s.client_id.as_str(),
@@ -266,8 +298,13 @@ pub(super) async fn sign_in_op(
             },
         });
     };
-    let user = user_with_emails(&mut tx, row).await?;
     let s = req.session;
+    // The user's row is this transaction's already (`SIGN_IN_USER`).
+    let active = s.actor.is_none() && note_activity(&mut tx, s.user_id.as_str(), at).await?;
+    let mut user = user_with_emails(&mut tx, row).await?;
+    if active {
+        user.last_active_at = Some(at);
+    }
     let ended: Vec<Session> = sqlx::query_as::<_, SessionRow>(&q(shared::END_CLIENT_SESSIONS))
         .bind(s.client_id.as_str())
         .bind(at.0)
@@ -277,7 +314,6 @@ pub(super) async fn sign_in_op(
         .map(Session::try_from)
         .collect::<Result<_, _>>()?;
     insert_session(&mut tx, s).await?;
-    note_activity(&mut tx, s.user_id.as_str(), at).await?;
     touch_client_in(
         &mut tx,
         s.client_id.as_str(),

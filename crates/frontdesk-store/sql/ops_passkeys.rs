@@ -118,7 +118,8 @@ impl PasskeyStore for ThisStore {
     }
 
     async fn passkey(&self, user_id: &UserId, id: &str) -> StoreResult<Option<PasskeyRecord>> {
-        let mut tx = begin(&self.pool).await?;
+        // A read: a deferred transaction, beside SQLite's writer.
+        let mut tx = self.pool.begin().await?;
         let found = passkey_in(&mut tx, user_id, id).await?;
         tx.commit().await?;
         Ok(found)

@@ -522,9 +522,11 @@ impl SessionStore for ThisStore {
         .await?
         .ok_or(StoreError::NotFound)?;
         let session = Session::try_from(row)?;
-        note_activity(&mut tx, session.user_id.as_str(), at).await?;
         touch_client(&mut tx, &session.client_id, Some(&session.id), at).await?;
         tx.commit().await?;
+        if session.actor.is_none() {
+            note_touch(&self.pool, session.user_id.as_str(), at).await;
+        }
         Ok(session)
     }
 

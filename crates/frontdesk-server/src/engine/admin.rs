@@ -509,10 +509,24 @@ pub async fn rotate_signing_key(state: &AppState, by: &Audit) -> ApiResult<()> {
 /// settings changed (their paths; values may be secrets).
 pub async fn change_settings(state: &AppState, by: &Audit, patch: Value) -> ApiResult<()> {
     let before = serde_json::to_value(&state.settings().settings).unwrap_or(Value::Null);
+    // Client secrets are kept apart from the document compared below: a
+    // secret sent is a change of its own (its path, never its value).
+    let secrets: Vec<String> = patch
+        .get("social")
+        .and_then(Value::as_object)
+        .map(|social| {
+            social
+                .iter()
+                .filter(|(_, c)| c.get("client_secret").is_some())
+                .map(|(s, _)| format!("social.{s}.client_secret"))
+                .collect()
+        })
+        .unwrap_or_default();
     let after = super::settings::patch(state, patch).await?;
     let after = serde_json::to_value(&after).unwrap_or(Value::Null);
     let mut changed = Vec::new();
     differences("", &before, &after, &mut changed);
+    changed.extend(secrets);
     if !changed.is_empty() {
         by.record(
             state.store.as_ref(),
@@ -612,8 +626,8 @@ pub async fn change_member_role(
     by.record(
         state.store.as_ref(),
         AuditAction::OrganizationMemberRoleChanged,
-        Some(org.as_str()),
-        json!({"user_id": user.as_str(), "role": view.membership.role.as_str()}),
+        Some(user.as_str()),
+        json!({"organization_id": org.as_str(), "role": view.membership.role.as_str()}),
     )
     .await?;
     Ok(())

@@ -42,7 +42,7 @@ pub struct CsrfToken(pub String);
 /// the form's `credential` field before the form is sent.
 ///
 /// Last, the dashboard's branding preview (`[data-preview]`): the colour
-/// and name as they are typed, the button's text black or white by the
+/// and name as they are typed (and as posted, on a refused form), the button's text black or white by the
 /// same contrast rule as [`super::theme`] (custom properties set through
 /// the CSSOM, which a strict `style-src` allows).
 pub const PAGE_SCRIPT: &str = "(function(){var h=location.hash;if(h.indexOf('#/?')===0){\
@@ -80,7 +80,7 @@ return v<=0.04045?v/12.92:Math.pow((v+0.055)/1.055,2.4)}).reduce(function(a,v,i)
 var show=function(){var h=pc.value,l=lum(h);pv.style.setProperty('--fd-primary',h);\
 pv.style.setProperty('--fd-on-primary',1.05/(l+0.05)>=(l+0.05)/0.05?'#ffffff':'#000000');\
 pv.querySelector('[data-preview-name]').textContent=pn.value};\
-pc.addEventListener('input',show);pn.addEventListener('input',show)}})})();";
+pc.addEventListener('input',show);pn.addEventListener('input',show);show()}})})();";
 
 /// No script but [`PAGE_SCRIPT`] (by its hash), no frames, no plugins;
 /// styles and forms from Frontdesk only; images also from the configured

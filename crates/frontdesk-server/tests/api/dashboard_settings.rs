@@ -207,6 +207,22 @@ both_backends!(
                 .as_deref(),
             Some("corp-secret")
         );
+        // Added meanwhile: the "add" fields cannot write over it.
+        let res = save(
+            &b,
+            &app,
+            &form(
+                &csrf,
+                &[
+                    ("new_custom.slug", "corp"),
+                    ("new_custom.issuer", "https://evil.example"),
+                    ("new_custom.client_id", "other"),
+                ],
+            ),
+        )
+        .await;
+        assert_eq!(res.status(), 422);
+        assert!(res.text().await.unwrap().contains("set up already"));
         // GitHub's fields came blank and without `stored` (as from a page
         // of before it was set up): it is left as it was.
         let settings = json(app.bapi_get("/v1/instance/settings").await).await;
@@ -234,6 +250,10 @@ both_backends!(
         let text =
             serde_json::to_string(&audit.iter().map(|e| &e.detail).collect::<Vec<_>>()).unwrap();
         assert!(text.contains("\"social.oauth_github\""), "{text}");
+        assert!(
+            text.contains("social.oauth_github.client_secret"),
+            "a secret sent is recorded by its path: {text}"
+        );
         assert!(!text.contains("secret-from"), "paths, never values");
     }
 );
