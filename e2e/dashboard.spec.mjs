@@ -280,10 +280,15 @@ try {
   await page.getByLabel('Primary colour').fill('#ffd700');
   const preview = await page.locator('[data-preview]').evaluate((p) => {
     const b = getComputedStyle(p.querySelector('[data-preview-button]'));
-    return { name: p.querySelector('[data-preview-name]').textContent, bg: b.backgroundColor, fg: b.color };
+    const link = getComputedStyle(p.querySelector('.preview-link')).color;
+    return { name: p.querySelector('[data-preview-name]').textContent, bg: b.backgroundColor, fg: b.color, link };
   });
+  // Gold's link colour on white, darkened to 4.5:1 as theme.rs does it.
   check(
-    preview.name === 'Acme Rockets' && preview.bg === 'rgb(255, 215, 0)' && preview.fg === 'rgb(0, 0, 0)',
+    preview.name === 'Acme Rockets' &&
+      preview.bg === 'rgb(255, 215, 0)' &&
+      preview.fg === 'rgb(0, 0, 0)' &&
+      preview.link === 'rgb(136, 118, 12)',
     `the preview follows the form: ${JSON.stringify(preview)}`,
   );
   await page.goto(`${FRONTDESK}/dashboard/settings`);

@@ -296,7 +296,9 @@ pub async fn run(cmd: WebhooksCommand, config: Config) -> Result<(), Failure> {
         }
         WebhooksCommand::Attempts { id, message, out } => {
             load(store, &id).await?;
-            let found = store.list_attempts(&id, &message).await?;
+            let found = store
+                .list_attempts(&id, std::slice::from_ref(&message))
+                .await?;
             let data = found.iter().map(render::attempt).collect();
             out.emit(to_json(&list(data)), || print_attempts(&found));
         }

@@ -354,10 +354,12 @@ impl Application {
             stopped_mail,
         ));
         let upkeep = tokio::spawn(crate::services::upkeep::run(self.state.clone()));
+        let indexer = tokio::spawn(crate::services::search_index::run(self.state.clone()));
         let settings = tokio::spawn(follow_settings(self.state.clone()));
         let result = crate::serve::serve(self.listener, self.router, limits, shutdown).await;
         refresher.abort();
         upkeep.abort();
+        indexer.abort();
         settings.abort();
         let _ = stop_mail.send(true);
         let _ = tokio::time::timeout(Duration::from_secs(5), mailer).await;

@@ -15,7 +15,7 @@ use frontdesk_domain::entities::{
     SessionActivity, SessionStatus, SigningKeyRecord, User,
 };
 use frontdesk_domain::webhooks::OutboxEvent;
-use frontdesk_store::query::{Bind, Dialect};
+use frontdesk_store::query::{Bind, Dialect, Window};
 use frontdesk_store::rows::{
     ClientRow, DevEmailRow, EmailRow, FlowRow, InstanceRow, SecretKeyRow, SessionRow,
     SessionWithClientRow, SigningKeyRow, TotpRow, UserRow,
@@ -95,11 +95,17 @@ impl Dialect for PostgresStore {
         format!("${n}")
     }
 
-    /// `users.search` (kept by triggers) through its `pg_trgm` GIN index;
-    /// LIKE's escape character is a backslash by default.
-    fn contains(text: &str, binds: &mut Vec<Bind>) -> String {
+    /// `user_search` (kept by triggers, migration 0017) through its
+    /// `pg_trgm` GIN index;
+    /// LIKE's escape character is a backslash by default. The planner
+    /// chooses between the index and the creation-time index by itself:
+    /// the window is not needed.
+    fn contains(text: &str, _window: Option<Window>, binds: &mut Vec<Bind>) -> String {
         binds.push(Bind::Text(frontdesk_store::like_anywhere(text)));
-        format!("users.search LIKE {}", Self::placeholder(binds.len()))
+        format!(
+            "users.id IN (SELECT s.user_id FROM user_search s WHERE s.text LIKE {})",
+            Self::placeholder(binds.len())
+        )
     }
 }
 
@@ -125,6 +131,11 @@ mod ops {
     /// takes its row locks first).
     async fn begin(pool: &sqlx::Pool<Db>) -> Result<sqlx::Transaction<'static, Db>, sqlx::Error> {
         pool.begin().await
+    }
+
+    /// `user_search` follows each write (its triggers): nothing waits.
+    async fn index_search(_pool: &sqlx::Pool<Db>, _batch: i64) -> Result<u64, sqlx::Error> {
+        Ok(0)
     }
 
     fn q(sql: &str) -> std::borrow::Cow<'_, str> {

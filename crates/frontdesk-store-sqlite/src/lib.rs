@@ -15,7 +15,7 @@ use frontdesk_domain::entities::{
     SessionActivity, SessionStatus, SigningKeyRecord, User,
 };
 use frontdesk_domain::webhooks::OutboxEvent;
-use frontdesk_store::query::{Bind, Dialect};
+use frontdesk_store::query::{Bind, Dialect, Window};
 use frontdesk_store::rows::{
     ClientRow, DevEmailRow, EmailRow, FlowRow, InstanceRow, SecretKeyRow, SessionRow,
     SessionWithClientRow, SigningKeyRow, TotpRow, UserRow,
@@ -167,21 +167,66 @@ impl Dialect for SqliteStore {
         format!("?{n}")
     }
 
-    /// A read through every user: an FTS5 `trigram` index kept by triggers
-    /// made each write that touches a user about a millisecond dearer, and
-    /// the set-up of `frontdesk-bench users` (16 parallel writers) got
-    /// 503s from writes that waited out the one write lock. Batched
-    /// indexing off the request path is the way there; until then SQLite
-    /// reads through.
-    fn contains(text: &str, binds: &mut Vec<Bind>) -> String {
+    /// Through the FTS5 `trigram` index of migration 0016, as a phrase
+    /// (consecutive trigrams: the text itself, any case), plus the users
+    /// changed since the index was last brought up to date, read through.
+    /// With a window, only matches from the millisecond of the window's
+    /// last one onwards: the index's keys sort by creation time, so that
+    /// is every user the page can hold, ties included, and the outer
+    /// ORDER BY puts them in their exact order. Fewer than three
+    /// characters have no trigram: every user is read through. The
+    /// pending users are the outer loop (`CROSS JOIN`): left to itself the
+    /// planner read every user's text and then looked for it among them
+    /// (282 ms against 5.7 ms among 100,000 users).
+    fn contains(text: &str, window: Option<Window>, binds: &mut Vec<Bind>) -> String {
         binds.push(Bind::Text(frontdesk_store::like_anywhere(text)));
-        let p = Self::placeholder(binds.len());
+        let like = Self::placeholder(binds.len());
+        if text.chars().count() < 3 {
+            return read_through("users", &like);
+        }
+        binds.push(Bind::Text(format!("\"{}\"", text.replace('"', "\"\""))));
+        let phrase = Self::placeholder(binds.len());
+        let from = match window {
+            None => String::new(),
+            Some(w) => {
+                binds.push(Bind::Int(w.rows - 1));
+                let nth = Self::placeholder(binds.len());
+                let (dir, op, edge, none) = if w.descending {
+                    ("DESC", ">=", "(n.key >> 20) << 20", "-1")
+                } else {
+                    ("ASC", "<", "((n.key >> 20) + 1) << 20", "(1 << 62)")
+                };
+                format!(
+                    " AND s.rowid {op} COALESCE((SELECT {edge} FROM (SELECT s2.rowid AS key FROM user_search s2 \
+                     WHERE s2.text MATCH {phrase} AND s2.rowid NOT IN (SELECT k2.key FROM user_search_pending p2 CROSS \
+                     JOIN user_search_keys k2 ON k2.user_id = p2.user_id) ORDER BY s2.rowid {dir} LIMIT 1 OFFSET {nth}) n), {none})"
+                )
+            }
+        };
         format!(
-            "(LOWER(users.id) LIKE {p} ESCAPE '\\' OR users.username_normalized LIKE {p} ESCAPE '\\' \
-             OR LOWER(COALESCE(users.first_name, '') || ' ' || COALESCE(users.last_name, '')) LIKE {p} ESCAPE '\\' \
-             OR users.id IN (SELECT e.user_id FROM email_addresses e WHERE e.normalized LIKE {p} ESCAPE '\\'))"
+            "users.id IN (SELECT k.user_id FROM user_search s JOIN user_search_keys k ON k.key = s.rowid \
+             WHERE s.text MATCH {phrase}{from} AND k.user_id NOT IN (SELECT user_id FROM user_search_pending) \
+             UNION ALL SELECT u.id FROM user_search_pending p CROSS JOIN users u ON u.id = p.user_id WHERE {})",
+            read_through("u", &like)
         )
     }
+}
+
+/// `users` (as `alias`) whose text (see [`search_text`]) holds the LIKE
+/// pattern `like`: a read of each row.
+fn read_through(alias: &str, like: &str) -> String {
+    format!("LOWER({}) LIKE {like} ESCAPE '\\'", search_text(alias))
+}
+
+/// The text by which the user `alias` is found, as PostgreSQL's
+/// `user_search_text`: id, username, first and last name side by side (so
+/// "ada lovelace" finds her) and every address.
+fn search_text(alias: &str) -> String {
+    format!(
+        "{alias}.id || ' ' || COALESCE({alias}.username, '') || ' ' || COALESCE({alias}.first_name, '') \
+         || ' ' || COALESCE({alias}.last_name, '') || ' ' || COALESCE((SELECT group_concat(e.normalized, ' ') \
+         FROM email_addresses e WHERE e.user_id = {alias}.id), '')"
+    )
 }
 
 /// The operations written once for both databases (`frontdesk-store/sql/ops.rs`).
@@ -209,6 +254,51 @@ mod ops {
     /// (`busy_timeout`) and then sees the latest commit.
     async fn begin(pool: &sqlx::Pool<Db>) -> Result<sqlx::Transaction<'static, Db>, sqlx::Error> {
         pool.begin_with("BEGIN IMMEDIATE").await
+    }
+
+    /// Index up to `batch` pending users (migration 0016) in one write
+    /// transaction: their old rows out, a key each (`created_at << 20`
+    /// plus their place among the users of that millisecond), their text
+    /// in, their pending mark gone. Nothing else writes meanwhile, so the
+    /// batch is the same set in every statement. A user deleted since is
+    /// only taken out.
+    async fn index_search(pool: &sqlx::Pool<Db>, batch: i64) -> Result<u64, sqlx::Error> {
+        const BATCH: &str = "SELECT user_id FROM user_search_pending ORDER BY user_id LIMIT ?1";
+        let statements = [
+            format!(
+                "DELETE FROM user_search WHERE rowid IN \
+                 (SELECT key FROM user_search_keys WHERE user_id IN ({BATCH}))"
+            ),
+            format!("DELETE FROM user_search_keys WHERE user_id IN ({BATCH})"),
+            // Creation times outside 0..2^42 ms (after the year 2109) are
+            // clamped: such users are found, only not in the window order.
+            format!(
+                "INSERT INTO user_search_keys (key, user_id) \
+                 SELECT (c.at << 20) + c.seq - 1 + COALESCE((SELECT MAX(k.key) + 1 - (c.at << 20) \
+                 FROM user_search_keys k WHERE k.key >= (c.at << 20) AND k.key < ((c.at + 1) << 20)), 0), c.id \
+                 FROM (SELECT b.id, b.at, row_number() OVER (PARTITION BY b.at ORDER BY b.id) AS seq \
+                 FROM (SELECT u.id, MIN(MAX(u.created_at, 0), (1 << 42) - 1) AS at FROM users u \
+                 WHERE u.id IN ({BATCH})) b) c"
+            ),
+            format!(
+                "INSERT INTO user_search (rowid, text) SELECT k.key, LOWER({}) \
+                 FROM users u JOIN user_search_keys k ON k.user_id = u.id WHERE u.id IN ({BATCH})",
+                search_text("u")
+            ),
+        ];
+        let mut tx = begin(pool).await?;
+        for sql in &statements {
+            sqlx::query(sql).bind(batch).execute(&mut *tx).await?;
+        }
+        let done = sqlx::query(&format!(
+            "DELETE FROM user_search_pending WHERE user_id IN ({BATCH})"
+        ))
+        .bind(batch)
+        .execute(&mut *tx)
+        .await?
+        .rows_affected();
+        tx.commit().await?;
+        Ok(done)
     }
 
     fn q(sql: &str) -> std::borrow::Cow<'_, str> {

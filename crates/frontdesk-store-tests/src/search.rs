@@ -7,15 +7,33 @@ use frontdesk_domain::entities::User;
 use frontdesk_store::{Store, UserFilter, UserOrderField, UserPatch, UserQuery};
 use frontdesk_types::UserId;
 
+use futures_util::future::join_all;
+
+use crate::atomic::WRITERS;
 use crate::email;
 
 pub async fn run_all<S: Store>(store: &S) {
     users_are_found_by_any_part_of_them(store).await;
     pages_of_a_common_word_come_newest_first(store).await;
+    indexing_while_users_change_misses_nobody(store).await;
 }
 
-/// The ids of the users `text` finds, newest first.
+/// Bring the index up to date, batch after batch.
+async fn catch_up<S: Store>(store: &S) {
+    while store.index_user_search(7).await.unwrap() > 0 {}
+}
+
+/// The ids of the users `text` finds, newest first: the same before the
+/// index has caught up with the latest changes and after.
 async fn found<S: Store>(store: &S, text: &str) -> Vec<UserId> {
+    let before = found_now(store, text).await;
+    catch_up(store).await;
+    let after = found_now(store, text).await;
+    assert_eq!(before, after, "{text:?} before and after indexing");
+    after
+}
+
+async fn found_now<S: Store>(store: &S, text: &str) -> Vec<UserId> {
     store
         .list_users(&UserQuery {
             filter: UserFilter {
@@ -137,8 +155,6 @@ pub async fn pages_of_a_common_word_come_newest_first<S: Store>(store: &S) {
         store.create_user(&u, &[]).await.unwrap();
         made.push(u);
     }
-    let mut newest = made.clone();
-    newest.sort_by_key(|u| std::cmp::Reverse(u.created_at));
     let page = |limit, offset, descending, banned| UserQuery {
         filter: UserFilter {
             query: Some(format!("{tag}@common")),
@@ -150,31 +166,71 @@ pub async fn pages_of_a_common_word_come_newest_first<S: Store>(store: &S) {
         limit,
         offset,
     };
-    let mut seen = Vec::new();
-    for offset in [0, 10, 20] {
-        let users = store
-            .list_users(&page(10, offset, true, None))
-            .await
-            .unwrap();
-        assert_eq!(users.len(), 10);
-        seen.extend(users);
+    // The order of the list without text (ties by id, as the database
+    // orders text).
+    let reference = |descending| UserQuery {
+        filter: UserFilter {
+            user_ids: made.iter().map(|u| u.id.to_string()).collect(),
+            ..UserFilter::default()
+        },
+        limit: 30,
+        descending,
+        ..UserQuery::default()
+    };
+    let ids = |users: Vec<User>| users.into_iter().map(|u| u.id).collect::<Vec<_>>();
+    let newest = ids(store.list_users(&reference(true)).await.unwrap());
+    let oldest = ids(store.list_users(&reference(false)).await.unwrap());
+    assert_eq!(newest.len(), 30);
+    for indexed in [false, true, true] {
+        if indexed {
+            catch_up(store).await;
+        }
+        let mut seen = Vec::new();
+        for offset in [0, 10, 20] {
+            let users = store
+                .list_users(&page(10, offset, true, None))
+                .await
+                .unwrap();
+            assert_eq!(users.len(), 10);
+            assert_eq!(users[0].email_addresses.len(), 1, "with their addresses");
+            seen.extend(ids(users));
+        }
+        assert_eq!(seen, newest, "pages of 10 (indexed: {indexed})");
+        // Pages that end inside a millisecond of two users, and past the end.
+        for (limit, offset) in [(3, 0), (1, 0), (5, 2), (4, 26), (10, 30), (7, 9)] {
+            for (descending, all) in [(true, &newest), (false, &oldest)] {
+                let got = store
+                    .list_users(&page(limit, offset, descending, None))
+                    .await
+                    .unwrap();
+                let want = all
+                    .iter()
+                    .skip(offset as usize)
+                    .take(limit as usize)
+                    .cloned()
+                    .collect::<Vec<_>>();
+                assert_eq!(
+                    ids(got),
+                    want,
+                    "limit {limit} offset {offset} descending {descending} (indexed: {indexed})"
+                );
+            }
+        }
+        // Index again the first of each pair made in one millisecond by
+        // id: within its millisecond it is now last in the index's order,
+        // unlike the list's (ties by id).
+        for pair in made[..28].chunks(2) {
+            let first = pair.iter().map(|u| &u.id).min().unwrap();
+            let patch = UserPatch {
+                first_name: Some(Some(format!("Again{indexed}"))),
+                ..UserPatch::default()
+            };
+            store
+                .patch_user(first, &patch, at, &|_, _| vec![])
+                .await
+                .unwrap();
+        }
     }
-    let times = seen.iter().map(|u| u.created_at).collect::<Vec<_>>();
-    assert_eq!(
-        times,
-        newest.iter().map(|u| u.created_at).collect::<Vec<_>>()
-    );
-    let mut ids = seen.iter().map(|u| u.id.clone()).collect::<Vec<_>>();
-    ids.sort();
-    ids.dedup();
-    assert_eq!(ids.len(), 30, "each user once");
-    assert_eq!(seen[0].email_addresses.len(), 1, "with their addresses");
-
-    let oldest = store.list_users(&page(3, 0, false, None)).await.unwrap();
-    assert_eq!(
-        oldest.iter().map(|u| u.created_at).collect::<Vec<_>>(),
-        [at, at, UnixMillis(at.0 + 1000)]
-    );
 
     store
         .patch_user(
@@ -201,4 +257,45 @@ pub async fn pages_of_a_common_word_come_newest_first<S: Store>(store: &S) {
         .await
         .unwrap();
     assert_eq!(count, 30);
+}
+
+/// Users renamed while indexers run at the same time: once they are done,
+/// each user is found by the new name and by nothing of the old.
+pub async fn indexing_while_users_change_misses_nobody<S: Store>(store: &S) {
+    let tag = frontdesk_types::id::random_base62(10).to_lowercase();
+    let at = UnixMillis(1_870_000_000_000);
+    let mut made = Vec::new();
+    for i in 0..WRITERS {
+        let mut u = User::new(UnixMillis(at.0 + (i as i64) / 3));
+        u.last_name = Some(format!("Alpha{tag}x{i}"));
+        store.create_user(&u, &[]).await.unwrap();
+        made.push(u);
+    }
+    let tag_ref = &tag;
+    let renames = join_all(made.iter().enumerate().map(|(i, u)| async move {
+        let patch = UserPatch {
+            last_name: Some(Some(format!("Omega{tag_ref}x{i}"))),
+            ..UserPatch::default()
+        };
+        store
+            .patch_user(&u.id, &patch, at.plus_secs(1), &|_, _| vec![])
+            .await
+    }));
+    let indexers = join_all((0..3).map(|_| async {
+        let mut n = 0;
+        for _ in 0..10 {
+            n += store.index_user_search(2).await?;
+        }
+        frontdesk_store::StoreResult::Ok(n)
+    }));
+    let (renamed, indexed) = futures_util::future::join(renames, indexers).await;
+    assert!(renamed.iter().all(Result::is_ok), "{renamed:?}");
+    assert!(indexed.iter().all(Result::is_ok), "{indexed:?}");
+
+    assert!(found(store, &format!("alpha{tag}")).await.is_empty());
+    let mut omega = found(store, &format!("omega{tag}")).await;
+    omega.sort();
+    let mut want = made.iter().map(|u| u.id.clone()).collect::<Vec<_>>();
+    want.sort();
+    assert_eq!(omega, want);
 }

@@ -237,7 +237,10 @@ pub async fn claims_lease_and_outcomes_move_deliveries_on<S: Store>(store: &S) {
     assert_eq!(status(&events[2].id).status, DeliveryStatus::Failed);
     assert_eq!(store.next_due().await.unwrap(), Some(UnixMillis(5_000)));
 
-    let attempts = store.list_attempts(&ep.id, &events[0].id).await.unwrap();
+    let attempts = store
+        .list_attempts(&ep.id, std::slice::from_ref(&events[0].id))
+        .await
+        .unwrap();
     assert_eq!(
         attempts.len(),
         2,
@@ -245,6 +248,25 @@ pub async fn claims_lease_and_outcomes_move_deliveries_on<S: Store>(store: &S) {
     );
     assert_eq!(attempts[0].at, UnixMillis(1_200));
     assert_eq!(attempts[0].status_code, Some(204));
+    // Several messages' attempts in one read: each one's, newest first.
+    let ids: Vec<_> = events.iter().map(|e| e.id.clone()).collect();
+    let together = store.list_attempts(&ep.id, &ids).await.unwrap();
+    let mut one_by_one = Vec::new();
+    for id in &ids {
+        one_by_one.extend(
+            store
+                .list_attempts(&ep.id, std::slice::from_ref(id))
+                .await
+                .unwrap(),
+        );
+    }
+    assert_eq!(together.len(), one_by_one.len());
+    assert!(
+        together.windows(2).all(|w| w[0].at >= w[1].at),
+        "newest first"
+    );
+    assert!(one_by_one.iter().all(|a| together.contains(a)));
+    assert!(store.list_attempts(&ep.id, &[]).await.unwrap().is_empty());
 
     // The batch's last outcome for the endpoint was a failure.
     let now = store.get_endpoint(&ep.id).await.unwrap().unwrap();
@@ -414,7 +436,10 @@ pub async fn failing_endpoints_are_disabled_and_old_messages_purged<S: Store>(st
     assert!(counts.succeeded >= 1 && counts.pending >= 1);
     assert_eq!(store.purge_messages(UnixMillis(100)).await.unwrap(), 1);
     assert_eq!(
-        store.list_attempts(&healthy.id, &old.id).await.unwrap(),
+        store
+            .list_attempts(&healthy.id, std::slice::from_ref(&old.id))
+            .await
+            .unwrap(),
         vec![]
     );
     assert_eq!(pending_of(store, &healthy.id).await, vec![newer.id]);

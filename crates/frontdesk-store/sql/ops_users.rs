@@ -243,6 +243,10 @@ impl UserStore for ThisStore {
         Ok(select.fetch_one(&self.pool).await?.0)
     }
 
+    async fn index_user_search(&self, batch: i64) -> StoreResult<u64> {
+        Ok(index_search(&self.pool, batch).await?)
+    }
+
     async fn add_email(
         &self,
         email: &EmailAddressRecord,

@@ -268,19 +268,30 @@ impl WebhookStore for ThisStore {
     async fn list_attempts(
         &self,
         endpoint: &WebhookEndpointId,
-        message: &MessageId,
+        messages: &[MessageId],
     ) -> StoreResult<Vec<DeliveryAttempt>> {
-        sqlx::query_as::<_, AttemptRow>(&q(&format!(
+        if messages.is_empty() {
+            return Ok(Vec::new());
+        }
+        let list = (2..messages.len() + 2)
+            .map(|n| format!("${n}"))
+            .collect::<Vec<_>>()
+            .join(", ");
+        let sql = format!(
             "SELECT {ATTEMPT_COLUMNS} FROM webhook_attempts WHERE endpoint_id = $1 \
-             AND message_id = $2 ORDER BY at DESC, id DESC"
-        )))
-        .bind(endpoint.as_str())
-        .bind(message.as_str())
-        .fetch_all(&self.pool)
-        .await?
-        .into_iter()
-        .map(DeliveryAttempt::try_from)
-        .collect()
+             AND message_id IN ({list}) ORDER BY at DESC, id DESC"
+        );
+        let sql = q(&sql);
+        let mut select = sqlx::query_as::<_, AttemptRow>(&sql).bind(endpoint.as_str());
+        for m in messages {
+            select = select.bind(m.as_str());
+        }
+        select
+            .fetch_all(&self.pool)
+            .await?
+            .into_iter()
+            .map(DeliveryAttempt::try_from)
+            .collect()
     }
 
     async fn resend(

@@ -47,7 +47,9 @@ pub use changes::{
     EndSessions, MailOutcome, NewSignIn, PatchedUser, PurgeCounts, PurgePolicy, QueuedMail,
     QuotaHit, SignInEvents, SignInOutcome, SignedIn, UserEvents, UserPatch,
 };
-pub use query::{Bind, Bounds, SessionQuery, UserFilter, UserOrderField, UserQuery, like_anywhere};
+pub use query::{
+    Bind, Bounds, SessionQuery, UserFilter, UserOrderField, UserQuery, Window, like_anywhere,
+};
 
 pub use admin::AdminStore;
 
@@ -207,6 +209,11 @@ pub trait UserStore: Send + Sync {
     /// A page of users, with their email addresses.
     async fn list_users(&self, query: &UserQuery) -> StoreResult<Vec<User>>;
     async fn count_users(&self, filter: &UserFilter) -> StoreResult<i64>;
+    /// Bring the text search's index up to date for up to `batch` users
+    /// changed since it last was, in one transaction; how many. A database
+    /// whose index follows each write has nothing to do (0). Searches are
+    /// right either way: this only makes them fast.
+    async fn index_user_search(&self, batch: i64) -> StoreResult<u64>;
 
     /// Add an email address to its user. `Conflict` if any user has it.
     async fn add_email(
@@ -642,11 +649,12 @@ pub trait WebhookStore: Send + Sync {
         before: Option<&MessageId>,
         limit: i64,
     ) -> StoreResult<Vec<EndpointMessage>>;
-    /// A message's attempts at an endpoint, newest first.
+    /// The attempts of some messages at an endpoint, newest first (one
+    /// query for a page of messages).
     async fn list_attempts(
         &self,
         endpoint: &WebhookEndpointId,
-        message: &MessageId,
+        messages: &[MessageId],
     ) -> StoreResult<Vec<DeliveryAttempt>>;
     /// Attempt a message again now, whatever its status (keeping its id);
     /// `NotFound` if it was never meant for the endpoint.

@@ -137,9 +137,21 @@ pub trait Dialect {
     /// A condition on `users` true when `text` (lowercase, not empty) is
     /// part of the user's id, username, names (first and last together,
     /// so "ada lovelace" finds her) or one of their addresses, each
-    /// dialect through its trigram index (migration 0015). Pushes its
-    /// parameters onto `binds`.
-    fn contains(text: &str, binds: &mut Vec<Bind>) -> String;
+    /// dialect through its trigram index. Pushes its parameters onto
+    /// `binds`. `window`, when given, says that only the first rows of the
+    /// list in creation order are wanted and that nothing else filters
+    /// them: a dialect whose index is kept in that order may leave out the
+    /// rest.
+    fn contains(text: &str, window: Option<Window>, binds: &mut Vec<Bind>) -> String;
+}
+
+/// The first `rows` users of a list in creation order (newest first when
+/// `descending`): what a page at an offset needs, offset and page
+/// together.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Window {
+    pub rows: i64,
+    pub descending: bool,
 }
 
 /// `text` as a LIKE pattern matching it anywhere, its wildcards literal
@@ -194,6 +206,21 @@ impl UserFilter {
 
     /// `WHERE …` (or empty) for this filter.
     pub fn to_where<D: Dialect>(&self) -> Where {
+        self.to_where_within::<D>(None)
+    }
+
+    /// Whether the text is all this filter asks for.
+    fn text_only(&self) -> bool {
+        *self
+            == Self {
+                query: self.query.clone(),
+                ..Self::default()
+            }
+    }
+
+    /// `WHERE …` for the first rows of `window` only (see
+    /// [`Dialect::contains`]).
+    fn to_where_within<D: Dialect>(&self, window: Option<Window>) -> Where {
         let mut clauses = Vec::new();
         let mut binds = Vec::new();
         let lower = |v: &[String]| v.iter().map(|s| s.to_lowercase()).collect::<Vec<_>>();
@@ -224,7 +251,7 @@ impl UserFilter {
             ));
         }
         if let Some(text) = self.text() {
-            clauses.push(D::contains(&text, &mut binds));
+            clauses.push(D::contains(&text, window, &mut binds));
         }
         // Written as the partial indexes' predicates, so that the planners
         // of both databases use them.
@@ -262,7 +289,14 @@ impl UserQuery {
     /// `SELECT columns FROM users … LIMIT … OFFSET …` and its parameters,
     /// in the dialect's placeholders.
     pub fn to_select<D: Dialect>(&self, columns: &str) -> (String, Vec<Bind>) {
-        let w = self.filter.to_where::<D>();
+        let window =
+            (self.order_by == UserOrderField::CreatedAt && self.filter.text_only()).then(|| {
+                Window {
+                    rows: self.offset.saturating_add(self.limit).max(1),
+                    descending: self.descending,
+                }
+            });
+        let w = self.filter.to_where_within::<D>(window);
         let mut binds = w.binds;
         binds.push(Bind::Int(self.limit));
         let limit = D::placeholder(binds.len());

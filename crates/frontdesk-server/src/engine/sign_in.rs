@@ -9,7 +9,7 @@
 //! transition of [`SignInAttempt`] run under compare-and-swap.
 
 use frontdesk_domain::UnixMillis;
-use frontdesk_domain::entities::{Session, SessionStatus};
+use frontdesk_domain::entities::{Session, SessionStatus, User};
 use frontdesk_domain::flows::oauth::{
     CallbackOutcome, ExternalIdentity, OAuthStatus, OAuthVerification,
 };
@@ -275,15 +275,7 @@ pub async fn start_ticket(
             )
         })?;
     let now = UnixMillis::now();
-    let mut attempt = SignInAttempt::new(
-        format!("sia_{}", frontdesk_types::id::random_base62(16)),
-        Some(email),
-        Some(user.id.to_string()),
-        user.primary_email_address_id
-            .as_ref()
-            .map(|e| e.to_string()),
-        now.plus_secs(ATTEMPT_TTL_SECS),
-    );
+    let mut attempt = attempt_for(&user, Some(email), now);
     attempt.ticket = Some(found.invitation.id.to_string());
     flows::insert(state, &client.id, &attempt, now).await?;
     match first_factor_passed(state, browser, &attempt.id, &user.id, false, now).await? {
@@ -306,15 +298,8 @@ async fn as_actor(
         .await?
         .ok_or_else(|| ApiError::not_found("user"))?;
     let now = UnixMillis::now();
-    let attempt = SignInAttempt::new(
-        format!("sia_{}", frontdesk_types::id::random_base62(16)),
-        user.primary_email().map(|e| e.email_address.clone()),
-        Some(user.id.to_string()),
-        user.primary_email_address_id
-            .as_ref()
-            .map(|e| e.to_string()),
-        now.plus_secs(ATTEMPT_TTL_SECS),
-    );
+    let identifier = user.primary_email().map(|e| e.email_address.clone());
+    let attempt = attempt_for(&user, identifier, now);
     flows::insert(state, client, &attempt, now).await?;
     match browser.sign_in_as_actor(state, token, now).await? {
         Ok((_, session)) => Ok((
@@ -323,6 +308,21 @@ async fn as_actor(
         )),
         Err(denied) => Ok((attempt, Err(denied.error(state, Credential::Password)))),
     }
+}
+
+/// A new attempt of `user`'s, known by `identifier`, that lives
+/// [`ATTEMPT_TTL_SECS`] from `now` (tickets: the user is known before any
+/// factor is checked).
+fn attempt_for(user: &User, identifier: Option<String>, now: UnixMillis) -> SignInAttempt {
+    SignInAttempt::new(
+        format!("sia_{}", frontdesk_types::id::random_base62(16)),
+        identifier,
+        Some(user.id.to_string()),
+        user.primary_email_address_id
+            .as_ref()
+            .map(|e| e.to_string()),
+        now.plus_secs(ATTEMPT_TTL_SECS),
+    )
 }
 
 /// The caller's attempt `id`.

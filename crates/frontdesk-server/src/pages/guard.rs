@@ -42,9 +42,11 @@ pub struct CsrfToken(pub String);
 /// the form's `credential` field before the form is sent.
 ///
 /// Last, the dashboard's branding preview (`[data-preview]`): the colour
-/// and name as they are typed (and as posted, on a refused form), the button's text black or white by the
-/// same contrast rule as [`super::theme`] (custom properties set through
-/// the CSSOM, which a strict `style-src` allows).
+/// and name as they are typed (and as posted, on a refused form), the
+/// button's text black or white and the link colour by the same rules as
+/// [`super::theme`] (its surfaces and steps, in the reader's scheme), set
+/// as custom properties through the CSSOM, which a strict `style-src`
+/// allows.
 pub const PAGE_SCRIPT: &str = "(function(){var h=location.hash;if(h.indexOf('#/?')===0){\
 var q=new URLSearchParams(h.slice(3)),u=new URL(location.href);\
 q.forEach(function(v,k){if(!u.searchParams.has(k))u.searchParams.set(k,v)});\
@@ -75,10 +77,17 @@ f.elements.credential.value=JSON.stringify(j);f.submit()},function(e){var m=f.qu
 m.hidden=false;m.textContent=(make?'No passkey was created':'No passkey was used')+': '+e.message})})});\
 var pv=document.querySelector('[data-preview]'),pc=document.getElementById('f-primary_color'),\
 pn=document.getElementById('f-application_name');if(pv&&pc&&pn){\
-var lum=function(h){return[1,3,5].map(function(i){var v=parseInt(h.substr(i,2),16)/255;\
-return v<=0.04045?v/12.92:Math.pow((v+0.055)/1.055,2.4)}).reduce(function(a,v,i){return a+v*[0.2126,0.7152,0.0722][i]},0)};\
-var show=function(){var h=pc.value,l=lum(h);pv.style.setProperty('--fd-primary',h);\
+var lum=function(c){return c.map(function(v){v/=255;\
+return v<=0.04045?v/12.92:Math.pow((v+0.055)/1.055,2.4)}).reduce(function(a,v,i){return a+v*[0.2126,0.7152,0.0722][i]},0)},\
+cr=function(a,b){var x=lum(a),y=lum(b);return(Math.max(x,y)+0.05)/(Math.min(x,y)+0.05)},\
+dark=matchMedia('(prefers-color-scheme: dark)').matches,\
+link=function(c){var s=dark?[22,27,34]:[255,255,255],w=dark?[255,255,255]:[17,20,24],o=c;\
+for(var k=0;k<=20;k++){o=c.map(function(v,i){return Math.round(v*(1-k/20)+w[i]*k/20)});if(cr(o,s)>=4.5)break}\
+return'#'+o.map(function(v){return('0'+v.toString(16)).slice(-2)}).join('')};\
+var show=function(){var h=pc.value,c=[1,3,5].map(function(i){return parseInt(h.substr(i,2),16)}),l=lum(c);\
+pv.style.setProperty('--fd-primary',h);\
 pv.style.setProperty('--fd-on-primary',1.05/(l+0.05)>=(l+0.05)/0.05?'#ffffff':'#000000');\
+pv.style.setProperty('--fd-link',link(c));\
 pv.querySelector('[data-preview-name]').textContent=pn.value};\
 pc.addEventListener('input',show);pn.addEventListener('input',show);show()}})})();";
 

@@ -269,6 +269,16 @@ mod tests {
         }
     }
 
+    /// The dashboard's preview computes links in script by the same steps
+    /// (`guard::PAGE_SCRIPT`); the operator's day checks this colour there.
+    #[test]
+    fn gold_links_darken_to_the_colour_the_preview_shows() {
+        assert_eq!(
+            readable(colour("#ffd700"), LIGHT_SURFACE, NEAR_BLACK),
+            [136, 118, 12]
+        );
+    }
+
     #[test]
     fn short_colours_expand() {
         assert_eq!(colour("#f0a"), [0xff, 0x00, 0xaa]);

@@ -286,7 +286,10 @@ async fn attempts(
     Path((id, msg)): Path<(String, String)>,
 ) -> ApiResult<ApiJson<wire::List<wire::WebhookAttempt>>> {
     let e = load(&state, &id).await?;
-    let found = state.store.list_attempts(&e.id, &message_id(&msg)?).await?;
+    let found = state
+        .store
+        .list_attempts(&e.id, &[message_id(&msg)?])
+        .await?;
     Ok(ApiJson(wire::List {
         total_count: found.len() as i64,
         data: found.iter().map(attempt).collect(),

@@ -7,6 +7,7 @@ pub mod events;
 pub mod mail;
 pub mod oidc;
 pub mod passwords;
+pub mod search_index;
 pub mod sessions;
 pub mod settings;
 pub mod template;

@@ -2,7 +2,8 @@
 //! turned on with its client secret (sealed apart, never shown again, kept
 //! when the field is left empty), who may sign up and what they give, a
 //! custom OpenID Connect provider added by its short name, and a refused
-//! form shown again as it was typed, with nothing stored.
+//! form shown again as it was typed, with nothing stored; durations stored
+//! between the form's units kept when saved as shown.
 
 use serde_json::json;
 
@@ -347,5 +348,50 @@ both_backends!(
             settings["emails"]["verification_code"],
             serde_json::Value::Null
         );
+    }
+);
+
+both_backends!(
+    durations_between_the_forms_units_are_kept_when_left_as_shown,
+    fast,
+    |app: TestApp| async move {
+        let (b, _) = operator(&app, "admin@example.com").await;
+        // 90 minutes and 90 seconds, set through the Backend API.
+        let res = app
+            .bapi(
+                reqwest::Method::PATCH,
+                "/v1/instance/settings",
+                Some(json!({"sessions": {"lifetime_secs": 5400, "inactivity_timeout_secs": 90}})),
+            )
+            .await;
+        assert_eq!(res.status(), 200, "{}", res.text().await.unwrap());
+        let (html, csrf) = page(&b, &app, "/dashboard/settings").await;
+        assert!(html.contains("Now 5400 seconds, kept unless you change"));
+        assert!(html.contains("Now 90 seconds, kept unless you change"));
+
+        // Saved with another change, the numbers as shown: both kept.
+        let shown = [
+            ("lifetime_hours", "1"),
+            ("lifetime_secs_stored", "5400"),
+            ("inactivity_minutes", "1"),
+            ("inactivity_secs_stored", "90"),
+        ];
+        let mut changes = shown.to_vec();
+        changes.push(("application_name", "Renamed"));
+        let res = save(&b, &app, &form(&csrf, &changes)).await;
+        assert_eq!(location(&res), "/dashboard/settings?done=saved");
+        let settings = json(app.bapi_get("/v1/instance/settings").await).await;
+        assert_eq!(settings["branding"]["application_name"], "Renamed");
+        assert_eq!(settings["sessions"]["lifetime_secs"], 5400);
+        assert_eq!(settings["sessions"]["inactivity_timeout_secs"], 90);
+
+        // A number changed: whole units from then on.
+        let mut changes = shown.to_vec();
+        changes.push(("lifetime_hours", "2"));
+        let res = save(&b, &app, &form(&csrf, &changes)).await;
+        assert_eq!(location(&res), "/dashboard/settings?done=saved");
+        let settings = json(app.bapi_get("/v1/instance/settings").await).await;
+        assert_eq!(settings["sessions"]["lifetime_secs"], 7200);
+        assert_eq!(settings["sessions"]["inactivity_timeout_secs"], 90);
     }
 );

@@ -19,7 +19,9 @@ use frontdesk_domain::oauth::{OAuthStrategy, Provider};
 
 use super::super::layout::{alert, csrf, notice};
 use super::super::{CsrfToken, page, see_other};
-use super::settings_form::{Fields, NEW_CUSTOM, strategies, template_field};
+use super::settings_form::{
+    Duration, Fields, INACTIVITY, LIFETIME, NEW_CUSTOM, strategies, template_field,
+};
 use super::{Section, error_text, frame, head};
 use crate::engine::admin::{self, Audit, Operator};
 use crate::extract::ApiBody as Form;
@@ -52,6 +54,18 @@ fn input(f: &Fields, name: &str, label: &str, kind: &str, hint: Option<&str>) ->
             input id=(id) name=(name) type=(kind) value=(f.get(name))
                 aria-describedby=[hint.map(|_| format!("{id}-hint"))];
         }
+    }
+}
+
+/// A duration in whole units, its stored seconds carried beside it (see
+/// `Fields::duration`), and said when the units round them.
+fn duration(f: &Fields, field: Duration, label: &str) -> Markup {
+    let hint = f
+        .inexact(field)
+        .map(|secs| format!("Now {secs} seconds, kept unless you change this number."));
+    html! {
+        (input(f, field.name, label, "number", hint.as_deref()))
+        input type="hidden" name=(field.stored) value=(f.get(field.stored));
     }
 }
 
@@ -216,8 +230,8 @@ async fn render(
                 section class="panel" aria-labelledby="h-policy" {
                     h2 id="h-policy" { "Passwords and sessions" }
                     (input(fields, "min_length", "Minimum password length", "number", Some("NIST 800-63B: at least 8; 15 without a second factor.")))
-                    (input(fields, "lifetime_hours", "Session lifetime (hours)", "number", None))
-                    (input(fields, "inactivity_minutes", "Sign out after inactivity (minutes, 0 for never)", "number", None))
+                    (duration(fields, LIFETIME, "Session lifetime (hours)"))
+                    (duration(fields, INACTIVITY, "Sign out after inactivity (minutes, 0 for never)"))
                 }
             }
             section class="panel" aria-labelledby="h-social" {

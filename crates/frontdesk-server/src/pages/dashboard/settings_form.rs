@@ -27,6 +27,33 @@ pub const NAMED: [&str; 4] = [
 /// The prefix of the fields that add a custom OpenID Connect provider.
 pub const NEW_CUSTOM: &str = "new_custom";
 
+/// A duration field: typed in `unit`s, stored in seconds at `param`, the
+/// stored seconds carried in the hidden field `stored`.
+#[derive(Debug, Clone, Copy)]
+pub struct Duration {
+    pub name: &'static str,
+    pub stored: &'static str,
+    pub unit: u64,
+    pub param: &'static str,
+    pub label: &'static str,
+}
+
+pub const LIFETIME: Duration = Duration {
+    name: "lifetime_hours",
+    stored: "lifetime_secs_stored",
+    unit: 3600,
+    param: "sessions.lifetime_secs",
+    label: "Session lifetime",
+};
+
+pub const INACTIVITY: Duration = Duration {
+    name: "inactivity_minutes",
+    stored: "inactivity_secs_stored",
+    unit: 60,
+    param: "sessions.inactivity_timeout_secs",
+    label: "Inactivity timeout",
+};
+
 /// Form fields by name; a ticked checkbox is present, an unticked one is
 /// not.
 #[derive(Debug, Default, Clone)]
@@ -70,14 +97,13 @@ impl Fields {
         f.tick("mfa_backup_codes", s.mfa.backup_codes);
         f.tick("mfa_required", s.mfa.required);
         f.set("min_length", s.passwords.min_length.to_string());
-        f.set(
-            "lifetime_hours",
-            (s.sessions.lifetime_secs / 3600).to_string(),
-        );
-        f.set(
-            "inactivity_minutes",
-            (s.sessions.inactivity_timeout_secs / 60).to_string(),
-        );
+        for (field, secs) in [
+            (LIFETIME, s.sessions.lifetime_secs),
+            (INACTIVITY, s.sessions.inactivity_timeout_secs),
+        ] {
+            f.set(field.name, (u64::from(secs) / field.unit).to_string());
+            f.set(field.stored, secs.to_string());
+        }
         f.set("allowed_origins", s.allowed_origins.join("\n"));
         for kind in MessageKind::ALL {
             let t = s.emails.get(kind);
@@ -131,8 +157,8 @@ impl Fields {
             },
             "passwords": {"min_length": self.number("min_length", "passwords.min_length", "Minimum length")?},
             "sessions": {
-                "lifetime_secs": self.number("lifetime_hours", "sessions.lifetime_secs", "Session lifetime")? * 3600,
-                "inactivity_timeout_secs": self.number("inactivity_minutes", "sessions.inactivity_timeout_secs", "Inactivity timeout")? * 60,
+                "lifetime_secs": self.duration(LIFETIME)?,
+                "inactivity_timeout_secs": self.duration(INACTIVITY)?,
             },
             "allowed_origins": origins,
         });
@@ -147,6 +173,27 @@ impl Fields {
             patch["social"] = Value::Object(social);
         }
         Ok(patch)
+    }
+
+    /// A duration typed in whole units. The form shows a stored duration
+    /// rounded down to its unit; sent back as shown, the stored seconds
+    /// are kept (90 minutes saved with an unrelated change stays 90
+    /// minutes, not one hour).
+    fn duration(&self, field: Duration) -> Result<u64, ApiError> {
+        let typed = self.number(field.name, field.param, field.label)?;
+        match self.get(field.stored).parse::<u64>() {
+            Ok(stored) if stored / field.unit == typed => Ok(stored),
+            _ => Ok(typed.saturating_mul(field.unit)),
+        }
+    }
+
+    /// A duration stored in seconds that is not a whole number of the
+    /// unit its field is shown in: the seconds, to say so beside it.
+    pub fn inexact(&self, field: Duration) -> Option<u64> {
+        self.get(field.stored)
+            .parse::<u64>()
+            .ok()
+            .filter(|s| s % field.unit != 0)
     }
 
     fn number(&self, field: &str, param: &str, label: &str) -> Result<u64, ApiError> {

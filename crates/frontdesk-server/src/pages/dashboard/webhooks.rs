@@ -144,11 +144,18 @@ pub async fn endpoint(
             .store
             .list_endpoint_messages(&e.id, None, None, MESSAGES)
             .await?;
-        let mut with_attempts: Vec<(EndpointMessage, Vec<DeliveryAttempt>)> = Vec::new();
-        for m in messages {
-            let attempts = state.store.list_attempts(&e.id, &m.message_id).await?;
-            with_attempts.push((m, attempts));
-        }
+        let ids: Vec<_> = messages.iter().map(|m| m.message_id.clone()).collect();
+        let mut attempts = state.store.list_attempts(&e.id, &ids).await?;
+        let with_attempts: Vec<(EndpointMessage, Vec<DeliveryAttempt>)> = messages
+            .into_iter()
+            .map(|m| {
+                let (own, rest) = attempts
+                    .drain(..)
+                    .partition(|a: &DeliveryAttempt| a.message_id == m.message_id);
+                attempts = rest;
+                (m, own)
+            })
+            .collect();
         Ok::<_, ApiError>((e, with_attempts))
     }
     .await;
