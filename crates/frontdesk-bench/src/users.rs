@@ -18,7 +18,8 @@
 //! - part of a name (`query=`: a substring of names, addresses, usernames
 //!   and ids — the dashboard's fallback when nothing matches exactly): a
 //!   rare one, a first and last name together, and one every user has
-//!   (`example.com`), on its first page and a hundred pages in.
+//!   (`example.com`), on its first page and a hundred pages in, and among
+//!   the banned only.
 //!
 //! Limit: p99 under [`PAGE_LIMIT_MS`] ms for each. On PostgreSQL the tables
 //! are vacuumed and analyzed first, as autovacuum would after a bulk load.
@@ -222,6 +223,11 @@ fn measure(binary: &Path, backend: Backend, options: &Options) -> Result<Figures
             "a word everyone has, page 100".to_owned(),
             "limit=26&offset=2475&query=example.com".to_owned(),
             None,
+        ),
+        (
+            "a word everyone has, banned".to_owned(),
+            "limit=26&banned=true&query=example.com".to_owned(),
+            Some(banned.len().min(26)),
         ),
     ];
     eprintln!("users: {name}: searching");

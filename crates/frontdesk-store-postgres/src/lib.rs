@@ -100,7 +100,12 @@ impl Dialect for PostgresStore {
     /// LIKE's escape character is a backslash by default. The planner
     /// chooses between the index and the creation-time index by itself:
     /// the window is not needed.
-    fn contains(text: &str, _window: Option<Window>, binds: &mut Vec<Bind>) -> String {
+    fn contains(
+        text: &str,
+        _window: Option<Window>,
+        _others: &[String],
+        binds: &mut Vec<Bind>,
+    ) -> String {
         binds.push(Bind::Text(frontdesk_store::like_anywhere(text)));
         format!(
             "users.id IN (SELECT s.user_id FROM user_search s WHERE s.text LIKE {})",

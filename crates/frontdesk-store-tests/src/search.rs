@@ -232,26 +232,70 @@ pub async fn pages_of_a_common_word_come_newest_first<S: Store>(store: &S) {
         }
     }
 
-    store
-        .patch_user(
-            &made[7].id,
-            &UserPatch {
-                banned: Some(true),
-                ..UserPatch::default()
-            },
-            at,
-            &|_, _| vec![],
-        )
-        .await
-        .unwrap();
-    let banned = store
-        .list_users(&page(10, 0, true, Some(true)))
-        .await
-        .unwrap();
-    assert_eq!(
-        banned.into_iter().map(|u| u.id).collect::<Vec<_>>(),
-        [made[7].id.clone()]
-    );
+    // Some banned, two of them made in one millisecond: pages of the word
+    // among the banned and among the others, in the list's own order,
+    // all indexed and with two of them pending.
+    let banned_ones = [7, 12, 13, 20];
+    for i in banned_ones {
+        let patch = UserPatch {
+            banned: Some(true),
+            ..UserPatch::default()
+        };
+        store
+            .patch_user(&made[i].id, &patch, at, &|_, _| vec![])
+            .await
+            .unwrap();
+    }
+    let standing = |descending, banned| UserQuery {
+        filter: UserFilter {
+            banned: Some(banned),
+            ..reference(descending).filter
+        },
+        ..reference(descending)
+    };
+    for pending in [false, true] {
+        if !pending {
+            catch_up(store).await;
+        } else {
+            for i in [12, 20] {
+                let patch = UserPatch {
+                    first_name: Some(Some("Pending".into())),
+                    ..UserPatch::default()
+                };
+                store
+                    .patch_user(&made[i].id, &patch, at, &|_, _| vec![])
+                    .await
+                    .unwrap();
+            }
+        }
+        for banned in [true, false] {
+            for descending in [true, false] {
+                let all = ids(store
+                    .list_users(&standing(descending, banned))
+                    .await
+                    .unwrap());
+                assert_eq!(all.len(), if banned { 4 } else { 26 });
+                for (limit, offset) in [(1, 0), (2, 1), (1, 2), (3, 0), (10, 20), (30, 0)] {
+                    let got = store
+                        .list_users(&page(limit, offset, descending, Some(banned)))
+                        .await
+                        .unwrap();
+                    let want = all
+                        .iter()
+                        .skip(offset as usize)
+                        .take(limit as usize)
+                        .cloned()
+                        .collect::<Vec<_>>();
+                    assert_eq!(
+                        ids(got),
+                        want,
+                        "banned {banned} limit {limit} offset {offset} descending {descending} \
+                         (pending: {pending})"
+                    );
+                }
+            }
+        }
+    }
     let count = store
         .count_users(&page(10, 0, true, None).filter)
         .await

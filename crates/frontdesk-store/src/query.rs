@@ -139,10 +139,16 @@ pub trait Dialect {
     /// so "ada lovelace" finds her) or one of their addresses, each
     /// dialect through its trigram index. Pushes its parameters onto
     /// `binds`. `window`, when given, says that only the first rows of the
-    /// list in creation order are wanted and that nothing else filters
-    /// them: a dialect whose index is kept in that order may leave out the
-    /// rest.
-    fn contains(text: &str, window: Option<Window>, binds: &mut Vec<Bind>) -> String;
+    /// list in creation order are wanted, of the users that also meet
+    /// `others` (the filter's other conditions on `users`, their
+    /// parameters in `binds` already): a dialect whose index is kept in
+    /// that order may leave out the rest.
+    fn contains(
+        text: &str,
+        window: Option<Window>,
+        others: &[String],
+        binds: &mut Vec<Bind>,
+    ) -> String;
 }
 
 /// The first `rows` users of a list in creation order (newest first when
@@ -209,15 +215,6 @@ impl UserFilter {
         self.to_where_within::<D>(None)
     }
 
-    /// Whether the text is all this filter asks for.
-    fn text_only(&self) -> bool {
-        *self
-            == Self {
-                query: self.query.clone(),
-                ..Self::default()
-            }
-    }
-
     /// `WHERE …` for the first rows of `window` only (see
     /// [`Dialect::contains`]).
     fn to_where_within<D: Dialect>(&self, window: Option<Window>) -> Where {
@@ -250,9 +247,6 @@ impl UserFilter {
                 inner.join("")
             ));
         }
-        if let Some(text) = self.text() {
-            clauses.push(D::contains(&text, window, &mut binds));
-        }
         // Written as the partial indexes' predicates, so that the planners
         // of both databases use them.
         match self.banned {
@@ -276,6 +270,12 @@ impl UserFilter {
             .clauses::<D>("users.last_sign_in_at", &mut clauses, &mut binds);
         self.last_active
             .clauses::<D>("users.last_active_at", &mut clauses, &mut binds);
+        // Last, so that the window may repeat the other conditions (their
+        // placeholders are numbered already).
+        if let Some(text) = self.text() {
+            let text = D::contains(&text, window, &clauses, &mut binds);
+            clauses.push(text);
+        }
         let sql = if clauses.is_empty() {
             String::new()
         } else {
@@ -289,13 +289,10 @@ impl UserQuery {
     /// `SELECT columns FROM users … LIMIT … OFFSET …` and its parameters,
     /// in the dialect's placeholders.
     pub fn to_select<D: Dialect>(&self, columns: &str) -> (String, Vec<Bind>) {
-        let window =
-            (self.order_by == UserOrderField::CreatedAt && self.filter.text_only()).then(|| {
-                Window {
-                    rows: self.offset.saturating_add(self.limit).max(1),
-                    descending: self.descending,
-                }
-            });
+        let window = (self.order_by == UserOrderField::CreatedAt).then(|| Window {
+            rows: self.offset.saturating_add(self.limit).max(1),
+            descending: self.descending,
+        });
         let w = self.filter.to_where_within::<D>(window);
         let mut binds = w.binds;
         binds.push(Bind::Int(self.limit));
