@@ -3,7 +3,9 @@
 use clap::{Subcommand, ValueEnum};
 use frontdesk_crypto::SigningKey;
 use frontdesk_domain::UnixMillis;
+use frontdesk_domain::admin::AuditAction;
 use frontdesk_server::config::{PublicUrl, default_public_url};
+use frontdesk_server::engine::admin::{self as audited, Audit};
 use frontdesk_server::{Config, ConfigError, admin, startup};
 use frontdesk_store::Store;
 use serde_json::json;
@@ -125,6 +127,8 @@ pub async fn run(cmd: KeysCommand, config: Config) -> Result<(), Failure> {
     }
     let o = open(config).await?;
     let store = o.store.as_ref();
+    // What the terminal changes is in the audit log as the command line's.
+    let by = Audit::command_line();
     let instance = store
         .instance()
         .await?
@@ -137,7 +141,7 @@ pub async fn run(cmd: KeysCommand, config: Config) -> Result<(), Failure> {
         } => {
             let secret = if new_secret_key {
                 let (key, record) =
-                    admin::create_secret_key(store, instance.mode, "env block").await?;
+                    audited::store_secret_key(store, instance.mode, &by, "env block").await?;
                 eprintln!("created {} for this block (shown only now)", record.id);
                 Some(key)
             } else {
@@ -151,7 +155,8 @@ pub async fn run(cmd: KeysCommand, config: Config) -> Result<(), Failure> {
             show(&o, &instance, format, secret.as_ref(), pages).await
         }
         KeysCommand::Secret(SecretCommand::Create { label }) => {
-            let (key, record) = admin::create_secret_key(store, instance.mode, &label).await?;
+            let (key, record) =
+                audited::store_secret_key(store, instance.mode, &by, &label).await?;
             eprintln!("created {} (shown only now):", record.id);
             println!("{}", key.expose());
             Ok(())
@@ -187,7 +192,12 @@ pub async fn run(cmd: KeysCommand, config: Config) -> Result<(), Failure> {
                     format!("not a secret key id (ak_…): {e}"),
                 ))
             })?;
-            match store.revoke_secret_key(&id, UnixMillis::now()).await {
+            let revoke = store.revoke_secret_key(&id, UnixMillis::now());
+            let at = Some(id.as_str());
+            match by
+                .around(store, AuditAction::SecretKeyRevoked, at, json!({}), revoke)
+                .await
+            {
                 Ok(()) => {
                     println!("revoked {id}");
                     Ok(())
@@ -209,7 +219,7 @@ pub async fn run(cmd: KeysCommand, config: Config) -> Result<(), Failure> {
             Ok(())
         }
         KeysCommand::Rotate => {
-            let kid = admin::rotate_signing_key(store)
+            let kid = audited::store_signing_key(store, &by)
                 .await
                 .map_err(StartupError::from)?;
             println!(

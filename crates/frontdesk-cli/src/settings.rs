@@ -3,7 +3,9 @@
 //! a second, and `/v1/environment` at once.
 
 use clap::Subcommand;
+use frontdesk_domain::admin::AuditAction;
 use frontdesk_server::Config;
+use frontdesk_server::engine::admin::Audit;
 use frontdesk_server::services::settings::{self, SettingsError};
 
 use crate::Failure;
@@ -61,12 +63,27 @@ pub async fn run(cmd: SettingsCommand, config: Config) -> Result<(), Failure> {
             }
             let secrets = settings::take_client_secrets(&mut patch)
                 .map_err(|e| Failure::usage(format!("refused: {e}")))?;
-            let updated = settings::update(store, &seed, |s| {
+            let update = settings::update(store, &seed, |s| {
                 pairs
                     .iter()
                     .try_for_each(|(path, value)| settings::set_path(s, path.trim(), value))
-            })
-            .await;
+            });
+            // Recorded as the command line's, by path (values may be secrets).
+            let changed: Vec<&str> = pairs
+                .iter()
+                .chain(&secret_pairs)
+                .map(|(p, _)| p.trim())
+                .collect();
+            let updated = Audit::command_line()
+                .around_when(
+                    store,
+                    AuditAction::SettingsChanged,
+                    None,
+                    serde_json::json!({ "paths": changed }),
+                    update,
+                    Result::is_ok,
+                )
+                .await;
             let new = match updated {
                 Ok(Ok(new)) => new,
                 Ok(Err(e)) | Err(SettingsError::Invalid(e)) => {

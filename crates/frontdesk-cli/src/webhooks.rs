@@ -12,8 +12,10 @@ mod text;
 
 use clap::{Args, Subcommand, ValueEnum};
 use frontdesk_domain::UnixMillis;
+use frontdesk_domain::admin::AuditAction;
 use frontdesk_domain::webhooks::{AddressClass, DeliveryStatus, EndpointError, WebhookEndpoint};
 use frontdesk_server::Config;
+use frontdesk_server::engine::admin::Audit;
 use frontdesk_server::routes::webhooks as render;
 use frontdesk_server::webhooks::endpoints::{
     self, EndpointChangeError, EndpointPatch, NewEndpoint, ROTATION_WINDOW_SECS,
@@ -22,6 +24,7 @@ use frontdesk_store::{Store, StoreError};
 use frontdesk_types::common::DeletedObject;
 use frontdesk_types::webhook as wire;
 use frontdesk_types::{MessageId, WebhookEndpointId};
+use serde_json::json;
 use serde_json::to_string_pretty as to_json;
 
 use crate::Failure;
@@ -184,6 +187,8 @@ pub async fn run(cmd: WebhooksCommand, config: Config) -> Result<(), Failure> {
     let store = opened.store.as_ref();
     let instance = store.instance().await?.ok_or(StoreError::NotFound)?;
     let policy = settings.addresses(instance.mode);
+    // What the terminal changes is in the audit log as the command line's.
+    let by = Audit::command_line();
     match cmd {
         WebhooksCommand::Create {
             url,
@@ -199,7 +204,16 @@ pub async fn run(cmd: WebhooksCommand, config: Config) -> Result<(), Failure> {
                 disabled,
                 secret: None,
             };
-            let e = endpoints::create(store, policy, new)
+            // The endpoint's id and URL are noted by `create`.
+            let create = endpoints::create(store, policy, new);
+            let e = by
+                .around(
+                    store,
+                    AuditAction::WebhookEndpointCreated,
+                    None,
+                    json!({}),
+                    create,
+                )
                 .await
                 .map_err(|err| change_error(None, err))?;
             // The note goes to stderr so that stdout stays parseable.
@@ -265,7 +279,16 @@ pub async fn run(cmd: WebhooksCommand, config: Config) -> Result<(), Failure> {
         }
         WebhooksCommand::RotateSecret { id, out } => {
             let current = load(store, &id).await?;
-            let e = endpoints::rotate_secret(store, current, None)
+            let rotate = endpoints::rotate_secret(store, current, None);
+            let at = Some(id.as_str());
+            let e = by
+                .around(
+                    store,
+                    AuditAction::WebhookSecretRotated,
+                    at,
+                    json!({}),
+                    rotate,
+                )
                 .await
                 .map_err(|err| change_error(Some(&id), err))?;
             // Receivers verify against either secret while they switch.
@@ -304,7 +327,13 @@ pub async fn run(cmd: WebhooksCommand, config: Config) -> Result<(), Failure> {
         }
         WebhooksCommand::Resend { id, message, out } => {
             load(store, &id).await?;
-            match store.resend(&id, &message, UnixMillis::now()).await {
+            let resend = store.resend(&id, &message, UnixMillis::now());
+            let detail = json!({"message_id": message.as_str()});
+            let action = AuditAction::WebhookMessageReplayed;
+            match by
+                .around(store, action, Some(id.as_str()), detail, resend)
+                .await
+            {
                 Ok(()) => {}
                 Err(StoreError::NotFound) => {
                     return Err(Failure {

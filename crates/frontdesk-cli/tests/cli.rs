@@ -388,6 +388,18 @@ fn session_template_round_trip() {
     );
 }
 
+/// The store the commands run in `d` use.
+async fn open_store(d: &std::path::Path) -> std::sync::Arc<dyn frontdesk_store::Store> {
+    let config = frontdesk_server::Config {
+        data_dir: d.join("frontdesk-data"),
+        ..frontdesk_server::Config::default()
+    };
+    let validated = config.validate().unwrap();
+    frontdesk_server::startup::open_store(&config, &validated)
+        .await
+        .unwrap()
+}
+
 /// `frontdesk mail`: the codes a development instance kept instead of
 /// sending, for a person signing up for the first time.
 #[tokio::test]
@@ -399,14 +411,7 @@ async fn mail_prints_the_development_mailbox() {
     assert!(stdout(&o).contains("mailbox is empty"), "{}", stdout(&o));
 
     // What the server keeps when it "sends" a code without SMTP.
-    let config = frontdesk_server::Config {
-        data_dir: d.join("frontdesk-data"),
-        ..frontdesk_server::Config::default()
-    };
-    let validated = config.validate().unwrap();
-    let store = frontdesk_server::startup::open_store(&config, &validated)
-        .await
-        .unwrap();
+    let store = open_store(d).await;
     let kept = frontdesk_domain::entities::DevEmail {
         id: "em_1".to_owned(),
         to_address: "ada@example.com".to_owned(),
@@ -552,4 +557,50 @@ fn an_encryption_key_is_made_and_secrets_are_resealed_under_it() {
     let o = frontdesk(d, &["keys", "show", "--format", "json"], &[]);
     assert!(!o.status.success());
     assert!(!stderr(&o).contains(&k1), "the key is never printed");
+}
+
+/// What the terminal changes (keys, settings) is in the audit log as the
+/// command line's, with what it made; a refused change is not.
+#[tokio::test]
+async fn the_command_lines_changes_are_in_the_audit_log() {
+    let dir = tempfile::tempdir().unwrap();
+    let d = dir.path();
+    let o = frontdesk(d, &["keys", "secret", "create", "--label", "ops"], &[]);
+    assert!(o.status.success(), "{}", stderr(&o));
+    let o = frontdesk(d, &["keys", "rotate"], &[]);
+    assert!(o.status.success(), "{}", stderr(&o));
+    let o = frontdesk(d, &["settings", "set", "passwords.min_length=12"], &[]);
+    assert!(o.status.success(), "{}", stderr(&o));
+    let o = frontdesk(d, &["settings", "set", "passwords.min_length=4"], &[]);
+    assert_eq!(o.status.code(), Some(2), "refused");
+
+    let store = open_store(d).await;
+    let entries = store
+        .list_audit(&frontdesk_store::admin::AuditQuery {
+            limit: 100,
+            ..Default::default()
+        })
+        .await
+        .unwrap();
+    let actions: Vec<&str> = entries.iter().map(|e| e.action.as_str()).collect();
+    assert_eq!(
+        actions,
+        [
+            "settings.changed",
+            "key.signing_rotated",
+            "key.secret_created"
+        ],
+        "newest first; the refused change is not there"
+    );
+    assert!(entries.iter().all(|e| e.actor.id == "cli"));
+    assert_eq!(
+        entries[0].detail["paths"],
+        serde_json::json!(["passwords.min_length"])
+    );
+    let keys = store.list_secret_keys().await.unwrap();
+    let ops = keys.iter().find(|k| k.label == "ops").unwrap();
+    assert_eq!(entries[2].target_id.as_deref(), Some(ops.id.as_str()));
+    let signing = store.signing_keys().await.unwrap();
+    let active = signing.iter().find(|k| k.retired_at.is_none()).unwrap();
+    assert_eq!(entries[1].target_id.as_deref(), Some(active.id.as_str()));
 }

@@ -26,10 +26,16 @@ pub async fn create_secret_key(
     mode: InstanceMode,
     label: &str,
 ) -> Result<(SecretKey, SecretKeyRecord), StoreError> {
-    let key = SecretKey::generate(mode);
-    let record = secret_key_record(&key, label, UnixMillis::now());
+    let (key, record) = new_secret_key(mode, label);
     store.insert_secret_key(&record).await?;
     Ok((key, record))
+}
+
+/// A new secret key and its record, not yet stored.
+pub fn new_secret_key(mode: InstanceMode, label: &str) -> (SecretKey, SecretKeyRecord) {
+    let key = SecretKey::generate(mode);
+    let record = secret_key_record(&key, label, UnixMillis::now());
+    (key, record)
 }
 
 /// Register an operator-supplied key unless it was registered before (even if

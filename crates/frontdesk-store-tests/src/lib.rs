@@ -9,6 +9,7 @@
 pub mod activity;
 pub mod admin;
 pub mod atomic;
+pub mod audited;
 pub mod external;
 pub mod factors;
 pub mod images;
@@ -63,6 +64,7 @@ pub async fn run_all<S: Store>(store: &S) {
     org_roles::run_all(store).await;
     org_domains::run_all(store).await;
     webhooks::run_all(store).await;
+    audited::run_all(store).await;
 }
 
 pub async fn client_tokens_are_replaced<S: Store>(store: &S) {

@@ -128,7 +128,7 @@ pub(super) async fn patch_user_op(
         None => Vec::new(),
     };
     insert_events(&mut tx, &events(&user, &ended)).await?;
-    tx.commit().await?;
+    commit_audited(tx).await?;
     Ok(PatchedUser { user, ended })
 }
 

@@ -9,6 +9,43 @@ use frontdesk_store::admin::{
 };
 use frontdesk_types::ActorTokenId;
 
+/// Write one audit entry.
+async fn insert_audit<'e>(
+    ex: impl sqlx::Executor<'e, Database = Db>,
+    e: &AuditEvent,
+) -> Result<(), sqlx::Error> {
+    sqlx::query(&q(&format!(
+        "INSERT INTO audit_events ({AUDIT_COLUMNS}) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)"
+    )))
+    .bind(e.id.as_str())
+    .bind(&e.actor.id)
+    .bind(&e.actor.label)
+    .bind(e.action.as_str())
+    .bind(e.target_id.as_deref())
+    .bind(e.detail.to_string())
+    .bind(e.ip_address.as_deref())
+    .bind(e.user_agent.as_deref())
+    .bind(e.created_at.0)
+    .execute(ex)
+    .await?;
+    Ok(())
+}
+
+/// Commit a change together with the administrator's audit entry pending
+/// in this task, if any (see `frontdesk_store::audit`): both or neither.
+/// Only for transactions that changed something.
+pub(crate) async fn commit_audited(mut tx: Tx<'_>) -> Result<(), sqlx::Error> {
+    let entry = frontdesk_store::audit::pending();
+    if let Some(e) = &entry {
+        insert_audit(&mut *tx, e).await?;
+    }
+    tx.commit().await?;
+    if entry.is_some() {
+        frontdesk_store::audit::written();
+    }
+    Ok(())
+}
+
 #[async_trait]
 impl AdminStore for ThisStore {
     async fn grant_admin(
@@ -17,6 +54,7 @@ impl AdminStore for ThisStore {
         granted_by: &str,
         at: UnixMillis,
     ) -> StoreResult<bool> {
+        let mut tx = begin(&self.pool).await?;
         let done = sqlx::query(&q(
             "INSERT INTO instance_admins (user_id, granted_by, created_at) \
              SELECT id, $2, $3 FROM users WHERE id = $1 \
@@ -25,11 +63,13 @@ impl AdminStore for ThisStore {
         .bind(user.as_str())
         .bind(granted_by)
         .bind(at.0)
-        .execute(&self.pool)
+        .execute(&mut *tx)
         .await?;
         if done.rows_affected() == 1 {
+            commit_audited(tx).await?;
             return Ok(true);
         }
+        drop(tx);
         if self.is_admin(user).await? {
             Ok(false)
         } else {
@@ -79,7 +119,11 @@ impl AdminStore for ThisStore {
                 Revoked::NotAnAdmin
             }
         };
-        tx.commit().await?;
+        if outcome == Revoked::Done {
+            commit_audited(tx).await?;
+        } else {
+            tx.commit().await?;
+        }
         Ok(outcome)
     }
 
@@ -149,25 +193,12 @@ impl AdminStore for ThisStore {
             // The user went away meanwhile: the link stays unspent.
             return Ok(false);
         }
-        tx.commit().await?;
+        commit_audited(tx).await?;
         Ok(true)
     }
 
     async fn record_audit(&self, e: &AuditEvent) -> StoreResult<()> {
-        sqlx::query(&q(&format!(
-            "INSERT INTO audit_events ({AUDIT_COLUMNS}) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)"
-        )))
-        .bind(e.id.as_str())
-        .bind(&e.actor.id)
-        .bind(&e.actor.label)
-        .bind(e.action.as_str())
-        .bind(e.target_id.as_deref())
-        .bind(e.detail.to_string())
-        .bind(e.ip_address.as_deref())
-        .bind(e.user_agent.as_deref())
-        .bind(e.created_at.0)
-        .execute(&self.pool)
-        .await?;
+        insert_audit(&self.pool, e).await?;
         Ok(())
     }
 
@@ -232,6 +263,7 @@ impl AdminStore for ThisStore {
     }
 
     async fn insert_actor_token(&self, t: &ActorToken, token_hash: &str) -> StoreResult<()> {
+        let mut tx = begin(&self.pool).await?;
         let done = sqlx::query(&q(
             "INSERT INTO actor_tokens (id, user_id, actor, token_hash, status, session_max_secs, \
              expire_at, created_at, updated_at) \
@@ -246,11 +278,12 @@ impl AdminStore for ThisStore {
         .bind(t.expire_at.0)
         .bind(t.created_at.0)
         .bind(t.updated_at.0)
-        .execute(&self.pool)
+        .execute(&mut *tx)
         .await?;
         if done.rows_affected() == 0 {
             return Err(StoreError::NotFound);
         }
+        commit_audited(tx).await?;
         Ok(())
     }
 

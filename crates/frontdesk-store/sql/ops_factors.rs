@@ -174,7 +174,7 @@ impl FactorStore for ThisStore {
             events,
         )
         .await?;
-        tx.commit().await?;
+        commit_audited(tx).await?;
         Ok(user)
     }
 
@@ -212,7 +212,7 @@ impl FactorStore for ThisStore {
         }
         let user =
             summarise_factors(&mut tx, user_id, "backup_code_enabled = FALSE", at, events).await?;
-        tx.commit().await?;
+        commit_audited(tx).await?;
         Ok(user)
     }
 

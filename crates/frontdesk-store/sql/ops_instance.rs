@@ -4,6 +4,7 @@
 #[async_trait]
 impl KeyStore for ThisStore {
     async fn insert_secret_key(&self, key: &SecretKeyRecord) -> StoreResult<()> {
+        let mut tx = begin(&self.pool).await?;
         sqlx::query(&q(
             "INSERT INTO secret_keys (id, key_hash, hint, label, created_at, revoked_at) \
              VALUES ($1, $2, $3, $4, $5, $6)",
@@ -14,8 +15,9 @@ impl KeyStore for ThisStore {
         .bind(&key.label)
         .bind(key.created_at.0)
         .bind(key.revoked_at.map(|t| t.0))
-        .execute(&self.pool)
+        .execute(&mut *tx)
         .await?;
+        commit_audited(tx).await?;
         Ok(())
     }
 
@@ -44,16 +46,18 @@ impl KeyStore for ThisStore {
     }
 
     async fn revoke_secret_key(&self, id: &SecretKeyId, at: UnixMillis) -> StoreResult<()> {
+        let mut tx = begin(&self.pool).await?;
         let done = sqlx::query(&q(
             "UPDATE secret_keys SET revoked_at = $2 WHERE id = $1 AND revoked_at IS NULL",
         ))
         .bind(id.as_str())
         .bind(at.0)
-        .execute(&self.pool)
+        .execute(&mut *tx)
         .await?;
         if done.rows_affected() == 0 {
             return Err(StoreError::NotFound);
         }
+        commit_audited(tx).await?;
         Ok(())
     }
 
@@ -79,7 +83,7 @@ impl KeyStore for ThisStore {
         .await?;
         let private = self.seal_bytes(&new.private_pkcs8, &signing_key_context(new.id.as_str()));
         insert_signing_key(&mut tx, new, &private).await?;
-        tx.commit().await?;
+        commit_audited(tx).await?;
         Ok(())
     }
 
@@ -248,6 +252,7 @@ impl InstanceStore for ThisStore {
         // The stored text is `Value::to_string` of what was written, and a
         // value read back prints the same text, so comparing the text
         // compares the documents.
+        let mut tx = begin(&self.pool).await?;
         let done = match expected {
             None => {
                 sqlx::query(&q(
@@ -257,7 +262,7 @@ impl InstanceStore for ThisStore {
                 .bind(name)
                 .bind(new.to_string())
                 .bind(at.0)
-                .execute(&self.pool)
+                .execute(&mut *tx)
                 .await?
             }
             Some(old) => sqlx::query(&q(
@@ -267,9 +272,13 @@ impl InstanceStore for ThisStore {
             .bind(new.to_string())
             .bind(at.0)
             .bind(old.to_string())
-            .execute(&self.pool)
+            .execute(&mut *tx)
             .await?,
         };
-        Ok(done.rows_affected() == 1)
+        if done.rows_affected() != 1 {
+            return Ok(false);
+        }
+        commit_audited(tx).await?;
+        Ok(true)
     }
 }

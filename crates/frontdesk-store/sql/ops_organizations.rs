@@ -471,7 +471,7 @@ impl OrganizationStore for ThisStore {
             .await?
             .ok_or(OrgStoreError::NotFound)?;
         insert_events(&mut tx, events(&view).as_slice()).await?;
-        tx.commit().await?;
+        commit_audited(tx).await?;
         Ok(view)
     }
 

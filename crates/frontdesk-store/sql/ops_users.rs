@@ -211,7 +211,7 @@ impl UserStore for ThisStore {
             return Err(StoreError::NotFound);
         }
         insert_events(&mut tx, events).await?;
-        tx.commit().await?;
+        commit_audited(tx).await?;
         Ok(())
     }
 
@@ -556,7 +556,7 @@ impl SessionStore for ThisStore {
         touch_client(&mut tx, &session.client_id, None, at).await?;
         let events: Vec<OutboxEvent> = events(&session).into_iter().collect();
         insert_events(&mut tx, &events).await?;
-        tx.commit().await?;
+        commit_audited(tx).await?;
         Ok(session)
     }
 }

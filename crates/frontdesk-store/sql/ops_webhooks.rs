@@ -53,6 +53,7 @@ fn status_of(next: NextStep) -> (&'static str, Option<i64>) {
 #[async_trait]
 impl WebhookStore for ThisStore {
     async fn create_endpoint(&self, e: &WebhookEndpoint) -> StoreResult<()> {
+        let mut tx = begin(&self.pool).await?;
         sqlx::query(&q(&format!(
             "INSERT INTO webhook_endpoints ({ENDPOINT_COLUMNS}) \
              VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11)"
@@ -76,8 +77,9 @@ impl WebhookStore for ThisStore {
         .bind(e.failing_since.map(|t| t.0))
         .bind(e.created_at.0)
         .bind(e.updated_at.0)
-        .execute(&self.pool)
+        .execute(&mut *tx)
         .await?;
+        commit_audited(tx).await?;
         Ok(())
     }
 
@@ -104,6 +106,7 @@ impl WebhookStore for ThisStore {
     }
 
     async fn update_endpoint(&self, e: &WebhookEndpoint, read_at: UnixMillis) -> StoreResult<bool> {
+        let mut tx = begin(&self.pool).await?;
         let done = sqlx::query(&q(
             "UPDATE webhook_endpoints SET url = $2, description = $3, filter_types = $4, \
              disabled = $5, secret = $6, previous_secret = $7, previous_secret_until = $8, \
@@ -128,11 +131,13 @@ impl WebhookStore for ThisStore {
         .bind(e.previous_secret.as_ref().map(|p| p.until.0))
         .bind(e.updated_at.0)
         .bind(read_at.0)
-        .execute(&self.pool)
+        .execute(&mut *tx)
         .await?;
         if done.rows_affected() == 1 {
+            commit_audited(tx).await?;
             return Ok(true);
         }
+        drop(tx);
         match self.get_endpoint(&e.id).await? {
             Some(_) => Ok(false),
             None => Err(StoreError::NotFound),
@@ -300,6 +305,7 @@ impl WebhookStore for ThisStore {
         message: &MessageId,
         now: UnixMillis,
     ) -> StoreResult<()> {
+        let mut tx = begin(&self.pool).await?;
         let done = sqlx::query(&q(
             "UPDATE webhook_deliveries SET status = 'pending', next_attempt_at = $3, lease = NULL, \
              updated_at = $3 WHERE endpoint_id = $1 AND message_id = $2",
@@ -307,11 +313,12 @@ impl WebhookStore for ThisStore {
         .bind(endpoint.as_str())
         .bind(message.as_str())
         .bind(now.0)
-        .execute(&self.pool)
+        .execute(&mut *tx)
         .await?;
         if done.rows_affected() == 0 {
             return Err(StoreError::NotFound);
         }
+        commit_audited(tx).await?;
         Ok(())
     }
 

@@ -12,6 +12,7 @@
 //! describes.
 
 pub mod admin;
+pub mod audit;
 pub mod changes;
 mod error;
 pub mod org_domains;

@@ -64,11 +64,17 @@ impl OidcProvider {
             text
         });
         let mut lines = BufReader::new(child.stdout.take()?).lines();
-        let ready = tokio::time::timeout(Duration::from_secs(30), lines.next_line()).await;
+        // Loading oidc-provider's modules and making its RSA key take about
+        // a second on an idle machine; with the whole suite running on two
+        // cores it has taken over 30 s. The bound is for a provider that
+        // never starts, not a measure of speed.
+        let started = std::time::Instant::now();
+        let ready = tokio::time::timeout(Duration::from_secs(180), lines.next_line()).await;
         let Ok(Ok(Some(line))) = ready else {
             let _ = child.start_kill();
             panic!(
-                "the OpenID Connect provider did not start: {}",
+                "the OpenID Connect provider did not start in {:?}: {}",
+                started.elapsed(),
                 said.await.unwrap_or_default()
             );
         };

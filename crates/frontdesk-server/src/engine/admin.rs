@@ -1,7 +1,8 @@
 //! Instance administration (issue 18): who may use the dashboard, the
 //! one-time link that makes the first administrator, and the actions an
 //! administrator takes on users, each carried out by the same service the
-//! Backend API calls and then written to the audit log.
+//! Backend API calls, its audit entry written in the transaction of the
+//! change ([`Audit::around`]).
 //!
 //! An administrator's session must have checked a second factor: a
 //! password alone never opens the dashboard (OWASP ASVS 2.2 / NIST
@@ -9,11 +10,12 @@
 
 use frontdesk_domain::UnixMillis;
 use frontdesk_domain::admin::{Actor, AuditAction, AuditEvent};
-use frontdesk_domain::entities::{Session, SessionStatus, User};
+use frontdesk_domain::entities::{SecretKeyRecord, Session, SessionStatus, User};
 use frontdesk_store::admin::Revoked;
-use frontdesk_store::{Store, StoreError};
+use frontdesk_store::{Store, StoreError, audit};
 use frontdesk_types::{AuditEventId, UserId};
 use serde_json::{Map, Value, json};
+use std::future::Future;
 
 use frontdesk_domain::flows::SecondFactor;
 use frontdesk_domain::flows::reverify::Proven;
@@ -21,6 +23,7 @@ use frontdesk_domain::flows::reverify::Proven;
 use super::{account, mfa, reverify, users};
 use crate::error::{ApiError, ApiResult};
 use crate::extract::Browser;
+use crate::keys::KeyRingError;
 use crate::state::AppState;
 
 /// How long a printed setup link works.
@@ -77,7 +80,22 @@ impl Audit {
         }
     }
 
-    /// Write one entry: `action` on `target`, described by `detail`.
+    fn entry(&self, action: AuditAction, target: Option<&str>, detail: Value) -> AuditEvent {
+        AuditEvent {
+            id: AuditEventId::generate(),
+            actor: self.actor.clone(),
+            action,
+            target_id: target.map(str::to_owned),
+            detail,
+            ip_address: self.ip_address.clone(),
+            user_agent: self.user_agent.clone(),
+            created_at: UnixMillis::now(),
+        }
+    }
+
+    /// Write one entry on its own: `action` on `target`, described by
+    /// `detail`. For what changes nothing stored (an export); a change is
+    /// recorded by [`Audit::around`].
     pub async fn record(
         &self,
         store: &dyn Store,
@@ -86,17 +104,45 @@ impl Audit {
         detail: Value,
     ) -> Result<(), StoreError> {
         store
-            .record_audit(&AuditEvent {
-                id: AuditEventId::generate(),
-                actor: self.actor.clone(),
-                action,
-                target_id: target.map(str::to_owned),
-                detail,
-                ip_address: self.ip_address.clone(),
-                user_agent: self.user_agent.clone(),
-                created_at: UnixMillis::now(),
-            })
+            .record_audit(&self.entry(action, target, detail))
             .await
+    }
+
+    /// Carry out `change` and record it in the transaction that commits it
+    /// (see [`frontdesk_store::audit`]): the change and its entry are both
+    /// stored or neither is. An action that succeeded without changing
+    /// anything (a session that had ended already) is recorded on its own.
+    pub async fn around<T, E: From<StoreError>>(
+        &self,
+        store: &dyn Store,
+        action: AuditAction,
+        target: Option<&str>,
+        detail: Value,
+        change: impl Future<Output = Result<T, E>>,
+    ) -> Result<T, E> {
+        self.around_when(store, action, target, detail, change, |_| true)
+            .await
+    }
+
+    /// [`Audit::around`] for a change that may answer "nothing to do"
+    /// (`done` false): then nothing is recorded.
+    pub async fn around_when<T, E: From<StoreError>>(
+        &self,
+        store: &dyn Store,
+        action: AuditAction,
+        target: Option<&str>,
+        detail: Value,
+        change: impl Future<Output = Result<T, E>>,
+        done: impl FnOnce(&T) -> bool,
+    ) -> Result<T, E> {
+        let (out, unwritten) = audit::recorded(self.entry(action, target, detail), change).await;
+        let value = out?;
+        if let Some(entry) = unwritten
+            && done(&value)
+        {
+            store.record_audit(&entry).await?;
+        }
+        Ok(value)
     }
 }
 
@@ -172,19 +218,17 @@ pub async fn redeem(state: &AppState, token: &str, user: &User, by: &Audit) -> A
         return Ok(false);
     }
     let hash = frontdesk_crypto::sha256_hex(token.as_bytes());
-    let made = state
-        .store
-        .redeem_setup_token(&hash, &user.id, UnixMillis::now())
-        .await?;
-    if made {
-        by.record(
-            state.store.as_ref(),
+    let store = state.store.as_ref();
+    let made = by
+        .around_when(
+            store,
             AuditAction::AdminSetUp,
             Some(user.id.as_str()),
             json!({}),
+            store.redeem_setup_token(&hash, &user.id, UnixMillis::now()),
+            |made| *made,
         )
         .await?;
-    }
     Ok(made)
 }
 
@@ -198,18 +242,16 @@ pub async fn grant_by_email(
     let Some(user) = store.find_user_by_email(email).await? else {
         return Ok(None);
     };
-    let made = store
-        .grant_admin(&user.id, &by.actor.id, UnixMillis::now())
-        .await?;
-    if made {
-        by.record(
+    let made = by
+        .around_when(
             store,
             AuditAction::AdminGranted,
             Some(user.id.as_str()),
             json!({"email_address": label(&user)}),
+            store.grant_admin(&user.id, &by.actor.id, UnixMillis::now()),
+            |made| *made,
         )
         .await?;
-    }
     Ok(Some((user.id, made)))
 }
 
@@ -223,16 +265,16 @@ pub async fn revoke_by_email(
     let Some(user) = store.find_user_by_email(email).await? else {
         return Ok(None);
     };
-    let outcome = store.revoke_admin(&user.id).await?;
-    if outcome == Revoked::Done {
-        by.record(
+    let outcome = by
+        .around_when(
             store,
             AuditAction::AdminRevoked,
             Some(user.id.as_str()),
             json!({"user": label(&user)}),
+            store.revoke_admin(&user.id),
+            |outcome| *outcome == Revoked::Done,
         )
         .await?;
-    }
     Ok(Some((user.id, outcome)))
 }
 
@@ -314,6 +356,24 @@ pub async fn act_on_user(
         ));
     }
     let id = target.id.as_str();
+    by.around(
+        state.store.as_ref(),
+        action.audited_as(),
+        Some(id),
+        json!({"user": label(target)}),
+        carry_out(state, by, target, action),
+    )
+    .await
+}
+
+/// What `act_on_user` does, by the services the Backend API uses.
+async fn carry_out(
+    state: &AppState,
+    by: &Audit,
+    target: &User,
+    action: UserAction,
+) -> ApiResult<()> {
+    let id = target.id.as_str();
     match action {
         UserAction::Ban => drop(users::set_standing(state, id, users::Standing::Ban).await?),
         UserAction::Unban => drop(users::set_standing(state, id, users::Standing::Unban).await?),
@@ -353,13 +413,6 @@ pub async fn act_on_user(
             }
         },
     }
-    by.record(
-        state.store.as_ref(),
-        action.audited_as(),
-        Some(id),
-        json!({"user": label(target)}),
-    )
-    .await?;
     Ok(())
 }
 
@@ -370,15 +423,14 @@ pub async fn revoke_session(
     target: &User,
     session_id: &str,
 ) -> ApiResult<Session> {
-    let ended = account::revoke(state, target, session_id).await?;
-    by.record(
+    by.around(
         state.store.as_ref(),
         AuditAction::SessionRevoked,
         Some(target.id.as_str()),
-        json!({"session_id": ended.id.as_str(), "status": SessionStatus::Revoked.as_str()}),
+        json!({"session_id": session_id, "status": SessionStatus::Revoked.as_str()}),
+        account::revoke(state, target, session_id),
     )
-    .await?;
-    Ok(ended)
+    .await
 }
 
 /// Set `target`'s password (checked as any new password is) and sign them
@@ -394,12 +446,12 @@ pub async fn set_password(
         sign_out_of_other_sessions: true,
         ..users::UserChanges::default()
     };
-    users::update(state, &target.id, changes).await?;
-    by.record(
+    by.around(
         state.store.as_ref(),
         AuditAction::UserPasswordSet,
         Some(target.id.as_str()),
         json!({"user": label(target)}),
+        users::update(state, &target.id, changes),
     )
     .await?;
     Ok(())
@@ -424,17 +476,16 @@ pub async fn replace_metadata(
         private_metadata: private.map(Some),
         unsafe_metadata: unsafe_.map(Some),
     };
-    let user = users::replace_metadata(state, &target.id, body).await?;
-    by.record(
+    by.around(
         state.store.as_ref(),
         AuditAction::UserMetadataReplaced,
         Some(target.id.as_str()),
         // Which fields, never their values: private metadata may hold
         // what the log should not.
         json!({"fields": changed}),
+        users::replace_metadata(state, &target.id, body),
     )
-    .await?;
-    Ok(user)
+    .await
 }
 
 /// A new secret key named `label`; the key's text, shown once.
@@ -451,17 +502,30 @@ pub async fn create_secret_key(
             "Name the key (up to 100 characters), so that you know later where it is used.",
         ));
     }
-    let (key, record) =
-        crate::admin::create_secret_key(state.store.as_ref(), state.instance.instance.mode, label)
-            .await?;
-    by.record(
-        state.store.as_ref(),
+    let mode = state.instance.instance.mode;
+    let (key, _) = store_secret_key(state.store.as_ref(), mode, by, label).await?;
+    Ok(key)
+}
+
+/// Store a new secret key named `label`, recorded in its transaction (the
+/// dashboard's and `frontdesk keys secret create`'s); the key's text is in
+/// the returned key only.
+pub async fn store_secret_key(
+    store: &dyn Store,
+    mode: frontdesk_domain::InstanceMode,
+    by: &Audit,
+    label: &str,
+) -> Result<(frontdesk_domain::SecretKey, SecretKeyRecord), StoreError> {
+    let (key, record) = crate::admin::new_secret_key(mode, label);
+    by.around(
+        store,
         AuditAction::SecretKeyCreated,
         Some(record.id.as_str()),
         json!({"label": label, "hint": record.hint}),
+        store.insert_secret_key(&record),
     )
     .await?;
-    Ok(key)
+    Ok((key, record))
 }
 
 /// Revoke a secret key: it stops working on this node at once, on the
@@ -470,45 +534,56 @@ pub async fn revoke_secret_key(state: &AppState, by: &Audit, raw_id: &str) -> Ap
     let id: frontdesk_types::SecretKeyId = raw_id
         .parse()
         .map_err(|_| ApiError::not_found("secret key"))?;
-    state.revoke_secret_key(&id).await.map_err(|e| match e {
-        StoreError::NotFound => ApiError::not_found("secret key"),
-        other => other.into(),
-    })?;
-    by.record(
+    by.around(
         state.store.as_ref(),
         AuditAction::SecretKeyRevoked,
         Some(id.as_str()),
         json!({}),
+        state.revoke_secret_key(&id),
     )
-    .await?;
-    Ok(())
+    .await
+    .map_err(|e| match e {
+        StoreError::NotFound => ApiError::not_found("secret key"),
+        other => other.into(),
+    })
 }
 
 /// A new signing key signs from now on; the old one stays published for
 /// tokens it signed. In force on this node at once.
 pub async fn rotate_signing_key(state: &AppState, by: &Audit) -> ApiResult<()> {
-    let id = crate::admin::rotate_signing_key(state.store.as_ref())
+    let store = state.store.as_ref();
+    store_signing_key(store, by)
         .await
         .map_err(ApiError::internal)?;
     state
         .keys
-        .refresh(state.store.as_ref())
+        .refresh(store)
         .await
         .map_err(ApiError::internal)?;
-    by.record(
-        state.store.as_ref(),
+    Ok(())
+}
+
+/// A new signing key, recorded in the transaction that retires the old
+/// one (the dashboard's and `frontdesk keys rotate`'s); its id.
+pub async fn store_signing_key(
+    store: &dyn Store,
+    by: &Audit,
+) -> Result<frontdesk_types::SigningKeyId, KeyRingError> {
+    let (_, record) = frontdesk_crypto::SigningKey::generate(UnixMillis::now())?;
+    by.around(
+        store,
         AuditAction::SigningKeyRotated,
-        Some(id.as_str()),
+        Some(record.id.as_str()),
         json!({}),
+        store.rotate_signing_key(&record),
     )
     .await?;
-    Ok(())
+    Ok(record.id)
 }
 
 /// Change the instance settings by a JSON merge patch, recording which
 /// settings changed (their paths; values may be secrets).
 pub async fn change_settings(state: &AppState, by: &Audit, patch: Value) -> ApiResult<()> {
-    let before = serde_json::to_value(&state.settings().settings).unwrap_or(Value::Null);
     // Client secrets are kept apart from the document compared below: a
     // secret sent is a change of its own (its path, never its value).
     let secrets: Vec<String> = patch
@@ -522,20 +597,24 @@ pub async fn change_settings(state: &AppState, by: &Audit, patch: Value) -> ApiR
                 .collect()
         })
         .unwrap_or_default();
-    let after = super::settings::patch(state, patch).await?;
-    let after = serde_json::to_value(&after).unwrap_or(Value::Null);
-    let mut changed = Vec::new();
-    differences("", &before, &after, &mut changed);
-    changed.extend(secrets);
-    if !changed.is_empty() {
-        by.record(
-            state.store.as_ref(),
-            AuditAction::SettingsChanged,
-            None,
-            json!({"paths": changed}),
-        )
-        .await?;
-    }
+    // The paths are those between the stored document and the one written
+    // over it, on the compare-and-swap's last round; nothing changed,
+    // nothing recorded.
+    let observe = |before: &Value, after: &Value| {
+        let mut changed = Vec::new();
+        differences("", before, after, &mut changed);
+        changed.extend(secrets.iter().cloned());
+        audit::withdraw(changed.is_empty());
+        audit::amend(|e| e.detail = json!({ "paths": changed }));
+    };
+    by.around(
+        state.store.as_ref(),
+        AuditAction::SettingsChanged,
+        None,
+        json!({}),
+        super::settings::patch_observed(state, patch, observe),
+    )
+    .await?;
     Ok(())
 }
 
@@ -546,8 +625,9 @@ pub async fn create_endpoint(
     url: &str,
     description: &str,
 ) -> ApiResult<frontdesk_domain::webhooks::WebhookEndpoint> {
-    let created = crate::webhooks::endpoints::create(
-        state.store.as_ref(),
+    let store = state.store.as_ref();
+    let create = crate::webhooks::endpoints::create(
+        store,
         state.webhooks.policy,
         crate::webhooks::endpoints::NewEndpoint {
             url: url.trim().to_owned(),
@@ -556,16 +636,16 @@ pub async fn create_endpoint(
             disabled: false,
             secret: None,
         },
-    )
-    .await?;
-    by.record(
-        state.store.as_ref(),
+    );
+    // The endpoint's id and URL as stored are filled in by `create`.
+    let entry = by.around(
+        store,
         AuditAction::WebhookEndpointCreated,
-        Some(created.id.as_str()),
-        json!({"url": created.url.as_str()}),
-    )
-    .await?;
-    Ok(created)
+        None,
+        json!({}),
+        create,
+    );
+    Ok(entry.await?)
 }
 
 /// A new signing secret for an endpoint; the old one keeps signing beside
@@ -576,12 +656,13 @@ pub async fn rotate_endpoint_secret(
     endpoint: frontdesk_domain::webhooks::WebhookEndpoint,
 ) -> ApiResult<()> {
     let id = endpoint.id.clone();
-    crate::webhooks::endpoints::rotate_secret(state.store.as_ref(), endpoint, None).await?;
-    by.record(
-        state.store.as_ref(),
+    let store = state.store.as_ref();
+    by.around(
+        store,
         AuditAction::WebhookSecretRotated,
         Some(id.as_str()),
         json!({}),
+        crate::webhooks::endpoints::rotate_secret(store, endpoint, None),
     )
     .await?;
     Ok(())
@@ -594,22 +675,19 @@ pub async fn replay_message(
     endpoint: &frontdesk_types::WebhookEndpointId,
     message: &frontdesk_types::MessageId,
 ) -> ApiResult<()> {
-    state
-        .store
-        .resend(endpoint, message, UnixMillis::now())
-        .await
-        .map_err(|e| match e {
-            StoreError::NotFound => ApiError::not_found("webhook message"),
-            other => other.into(),
-        })?;
-    by.record(
-        state.store.as_ref(),
+    let store = state.store.as_ref();
+    by.around(
+        store,
         AuditAction::WebhookMessageReplayed,
         Some(endpoint.as_str()),
         json!({"message_id": message.as_str()}),
+        store.resend(endpoint, message, UnixMillis::now()),
     )
-    .await?;
-    Ok(())
+    .await
+    .map_err(|e| match e {
+        StoreError::NotFound => ApiError::not_found("webhook message"),
+        other => other.into(),
+    })
 }
 
 /// Give a member of an organization another role, as the Backend API's
@@ -622,12 +700,13 @@ pub async fn change_member_role(
     user: &UserId,
     role: &str,
 ) -> ApiResult<()> {
-    let view = super::organizations::change_role(state, org, user, role).await?;
-    by.record(
+    let role = super::organizations::role(state, role).await?.key;
+    by.around(
         state.store.as_ref(),
         AuditAction::OrganizationMemberRoleChanged,
         Some(user.as_str()),
-        json!({"organization_id": org.as_str(), "role": view.membership.role.as_str()}),
+        json!({"organization_id": org.as_str(), "role": role.as_str()}),
+        super::organizations::change_role(state, org, user, role.as_str()),
     )
     .await?;
     Ok(())

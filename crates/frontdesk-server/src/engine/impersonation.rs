@@ -8,7 +8,7 @@
 use frontdesk_domain::UnixMillis;
 use frontdesk_domain::admin::{ActorToken, ActorTokenStatus, AuditAction};
 use frontdesk_domain::entities::User;
-use frontdesk_store::StoreError;
+use frontdesk_store::{StoreError, audit};
 use frontdesk_types::ActorTokenId;
 use serde_json::{Value, json};
 
@@ -67,6 +67,9 @@ pub async fn create_actor_token(
         created_at: now,
         updated_at: now,
     };
+    // What an administrator's entry says of the token (nothing outside one).
+    audit::note("actor_token_id", token.id.as_str());
+    audit::note("session_max_secs", token.session_max_secs);
     state
         .store
         .insert_actor_token(&token, &frontdesk_crypto::sha256_hex(text.as_bytes()))
@@ -140,13 +143,15 @@ pub async fn impersonate(
         ));
     }
     let actor = json!({"sub": operator.user.id.as_str()});
-    let (token, text) = create_actor_token(state, target.id.as_str(), actor, None, None).await?;
-    by.record(
-        state.store.as_ref(),
-        AuditAction::UserImpersonated,
-        Some(target.id.as_str()),
-        json!({"actor_token_id": token.id.as_str(), "session_max_secs": token.session_max_secs}),
-    )
-    .await?;
+    // The token's id and session limit are noted by `create_actor_token`.
+    let (token, text) = by
+        .around(
+            state.store.as_ref(),
+            AuditAction::UserImpersonated,
+            Some(target.id.as_str()),
+            json!({}),
+            create_actor_token(state, target.id.as_str(), actor, None, None),
+        )
+        .await?;
     Ok((token, actor_token_url(state, &text)))
 }

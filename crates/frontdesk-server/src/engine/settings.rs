@@ -63,7 +63,17 @@ fn merge(target: &mut Value, patch: &Value) {
 /// Apply a JSON merge patch of the whole settings document (a key removed
 /// with `null` takes its default). Client secrets are kept apart, sealed:
 /// taken out before the merge, stored once the rest is accepted.
-pub async fn patch(state: &AppState, mut patch: Value) -> ApiResult<InstanceSettings> {
+pub async fn patch(state: &AppState, patch: Value) -> ApiResult<InstanceSettings> {
+    patch_observed(state, patch, |_, _| {}).await
+}
+
+/// [`patch`], showing `observe` each document before and after the patch
+/// (once per round of the compare-and-swap, before its write).
+pub async fn patch_observed(
+    state: &AppState,
+    mut patch: Value,
+    mut observe: impl FnMut(&Value, &Value),
+) -> ApiResult<InstanceSettings> {
     if !patch.is_object() {
         return Err(ApiError::bad_param(
             "settings",
@@ -73,11 +83,13 @@ pub async fn patch(state: &AppState, mut patch: Value) -> ApiResult<InstanceSett
     }
     let secrets = settings::take_client_secrets(&mut patch).map_err(invalid)?;
     let new = change(state, |s| {
-        let mut doc =
-            serde_json::to_value(&*s).map_err(|e| SettingError::new("", e.to_string()))?;
+        let before = serde_json::to_value(&*s).map_err(|e| SettingError::new("", e.to_string()))?;
+        let mut doc = before.clone();
         merge(&mut doc, &patch);
         *s = serde_json::from_value(doc)
             .map_err(|e| SettingError::new("settings", e.to_string()))?;
+        let after = serde_json::to_value(&*s).map_err(|e| SettingError::new("", e.to_string()))?;
+        observe(&before, &after);
         Ok(())
     })
     .await?;

@@ -104,6 +104,9 @@ pub async fn create(
         created_at: now,
         updated_at: now,
     };
+    // An administrator's entry names the endpoint made (nothing outside one).
+    frontdesk_store::audit::amend(|e| e.target_id = Some(endpoint.id.as_str().to_owned()));
+    frontdesk_store::audit::note("url", endpoint.url.as_str());
     store.create_endpoint(&endpoint).await?;
     Ok(endpoint)
 }

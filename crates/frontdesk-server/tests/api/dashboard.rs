@@ -89,6 +89,22 @@ async fn get(b: &reqwest::Client, app: &TestApp, path: &str) -> reqwest::Respons
     b.get(app.url(path)).send().await.unwrap()
 }
 
+/// Every entry of `action`, newest first.
+pub(crate) async fn audit_entries(
+    app: &TestApp,
+    action: &str,
+) -> Vec<frontdesk_domain::admin::AuditEvent> {
+    app.state
+        .store
+        .list_audit(&frontdesk_store::admin::AuditQuery {
+            action: Some(action.to_owned()),
+            limit: 100,
+            ..Default::default()
+        })
+        .await
+        .unwrap()
+}
+
 pub(crate) async fn audit_actions(app: &TestApp) -> Vec<String> {
     app.state
         .store

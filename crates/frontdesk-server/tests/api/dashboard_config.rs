@@ -8,7 +8,7 @@
 use serde_json::json;
 
 use crate::both_backends;
-use crate::dashboard::{audit_actions, fast, operator, page_html};
+use crate::dashboard::{audit_actions, audit_entries, fast, operator, page_html};
 use crate::helpers::{TestApp, json};
 use crate::pages_security::{location, page, post_form};
 
@@ -86,6 +86,20 @@ both_backends!(
                 .any(|p| p == "sign_in.email_code"),
             "{paths}"
         );
+        // Saved again as shown: nothing changed, nothing recorded.
+        let saved = audit_entries(&app, "settings.changed").await.len();
+        let res = b
+            .post(app.url("/dashboard/settings"))
+            .form(&form("12"))
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(location(&res), "/dashboard/settings?done=saved");
+        assert_eq!(
+            audit_entries(&app, "settings.changed").await.len(),
+            saved,
+            "a save that changes nothing is no entry"
+        );
 
         // A secret key made (shown once, and it works), then revoked.
         let (_, csrf) = page(&b, &app, "/dashboard/keys").await;
@@ -153,6 +167,16 @@ both_backends!(
             .unwrap()
             .len();
         assert_eq!(after, before + 1);
+        // Each entry names what its change made, written with the change.
+        let created = &audit_entries(&app, "key.secret_created").await[0];
+        assert_eq!(created.target_id.as_deref(), Some(id.as_str()));
+        assert_eq!(created.detail["label"], "ci");
+        let revoked = &audit_entries(&app, "key.secret_revoked").await[0];
+        assert_eq!(revoked.target_id.as_deref(), Some(id.as_str()));
+        let rotated = &audit_entries(&app, "key.signing_rotated").await[0];
+        let active = app.state.store.signing_keys().await.unwrap();
+        let active = active.iter().find(|k| k.retired_at.is_none()).unwrap();
+        assert_eq!(rotated.target_id.as_deref(), Some(active.id.as_str()));
         let actions = audit_actions(&app).await;
         for a in [
             "key.secret_created",
@@ -363,6 +387,19 @@ both_backends!(
             format!("/dashboard/webhooks/{id}?done=rotated")
         );
         assert_ne!(json(app.bapi_get(&path).await).await["key"], before);
+        let endpoint = app
+            .state
+            .store
+            .get_endpoint(&id.parse().unwrap())
+            .await
+            .unwrap()
+            .unwrap();
+        let created = &audit_entries(&app, "webhook.endpoint_created").await[0];
+        assert_eq!(created.target_id.as_deref(), Some(id.as_str()));
+        assert_eq!(created.detail["url"], endpoint.url.as_str());
+        let replayed = &audit_entries(&app, "webhook.message_replayed").await[0];
+        assert_eq!(replayed.target_id.as_deref(), Some(id.as_str()));
+        assert_eq!(replayed.detail["message_id"], msg.as_str());
         let actions = audit_actions(&app).await;
         for a in [
             "webhook.endpoint_created",

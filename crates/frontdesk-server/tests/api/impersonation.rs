@@ -189,6 +189,20 @@ both_backends!(
             .unwrap();
         assert_eq!(entries[0].action.as_str(), "user.impersonated");
         assert_eq!(entries[0].actor.id, me);
+        // The entry names the token it was written with.
+        let token_id = entries[0].detail["actor_token_id"].as_str().unwrap();
+        let token = app
+            .state
+            .store
+            .actor_token(&token_id.parse().unwrap())
+            .await
+            .unwrap()
+            .unwrap();
+        assert_eq!(token.user_id.as_str(), uid);
+        assert_eq!(
+            entries[0].detail["session_max_secs"],
+            token.session_max_secs
+        );
 
         // Not oneself.
         let res = post_form(
