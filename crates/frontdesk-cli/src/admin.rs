@@ -59,7 +59,7 @@ pub async fn run(cmd: AdminCommand, config: Config) -> Result<(), Failure> {
                 }
                 Some((_, Revoked::LastAdmin)) => {
                     return Err(Failure::usage(format!(
-                        "{email} is the last administrator: make another first \
+                        "{email} is the last administrator who can sign in: make another first \
                          (`frontdesk admin create --email …`)"
                     )));
                 }

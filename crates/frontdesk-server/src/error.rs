@@ -183,6 +183,14 @@ impl From<StoreError> for ApiError {
                     "The request to join has been accepted or rejected already.",
                 ),
             ),
+            StoreError::Refused(Refusal::LastAdmin) => Self::client(
+                StatusCode::UNPROCESSABLE_ENTITY,
+                ClerkError::new(
+                    "instance_minimum_administrators_needed",
+                    "An administrator must remain",
+                    "An instance keeps at least one administrator who can sign in.",
+                ),
+            ),
             other => Self::internal(other),
         }
     }

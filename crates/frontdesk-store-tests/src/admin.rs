@@ -9,7 +9,7 @@
 use frontdesk_domain::UnixMillis;
 use frontdesk_domain::admin::{Actor, ActorToken, ActorTokenStatus, AuditAction, AuditEvent};
 use frontdesk_store::admin::{AuditQuery, Revoked};
-use frontdesk_store::{Bounds, Store, StoreError, UserFilter, UserPatch};
+use frontdesk_store::{Bounds, Refusal, Store, StoreError, UserFilter, UserPatch};
 use frontdesk_types::{ActorTokenId, AuditEventId, UserId};
 use futures_util::future::join_all;
 use serde_json::json;
@@ -20,6 +20,7 @@ pub async fn run_all<S: Store>(store: &S) {
     a_setup_link_makes_one_first_admin(store).await;
     grants_are_idempotent_and_need_a_user(store).await;
     revocations_at_once_leave_one_admin(store).await;
+    bans_at_once_leave_an_admin_who_can_sign_in(store).await;
     the_audit_log_pages_newest_first(store).await;
     users_filter_by_standing_factors_and_time(store).await;
     an_actor_token_is_spent_once(store).await;
@@ -225,6 +226,103 @@ async fn revocations_at_once_leave_one_admin<S: Store>(store: &S) {
         store.revoke_admin(id).await.unwrap();
     }
     assert_eq!(admin_ids(store).await.len(), before.len().max(1));
+}
+
+/// Two administrators who ban each other at once (the dashboard's ban
+/// keeps an administrator): one ban lands, the other is refused, round
+/// after round; and the one left cannot have the role revoked.
+async fn bans_at_once_leave_an_admin_who_can_sign_in<S: Store>(store: &S) {
+    let at = UnixMillis(1_700_300_300_000);
+    let before = admin_ids(store).await;
+    let a = new_user(store, "ban-a").await;
+    let b = new_user(store, "ban-b").await;
+    for u in [&a, &b] {
+        assert!(store.grant_admin(&u.id, "cli", at).await.unwrap());
+    }
+    for id in &before {
+        assert_eq!(store.revoke_admin(id).await.unwrap(), Revoked::Done);
+    }
+    let standing = |banned: bool, keep_an_admin: bool| UserPatch {
+        banned: Some(banned),
+        keep_an_admin,
+        ..UserPatch::default()
+    };
+    let ban = standing(true, true);
+    let unban = standing(false, false);
+    for round in 0..10 {
+        let (x, y) = if round % 2 == 0 { (&a, &b) } else { (&b, &a) };
+        let both = join_all([
+            store.patch_user(&x.id, &ban, at, &|_, _| vec![]),
+            store.patch_user(&y.id, &ban, at, &|_, _| vec![]),
+        ])
+        .await;
+        let shown: Vec<Result<(), String>> = both
+            .iter()
+            .map(|r| r.as_ref().map(|_| ()).map_err(ToString::to_string))
+            .collect();
+        let landed = both.iter().filter(|r| r.is_ok()).count();
+        assert_eq!(landed, 1, "round {round}: {shown:?}");
+        assert!(
+            both.iter()
+                .any(|r| matches!(r, Err(StoreError::Refused(Refusal::LastAdmin)))),
+            "round {round}: {shown:?}"
+        );
+        let banned = if both[0].is_ok() { x } else { y };
+        let free = if both[0].is_ok() { y } else { x };
+        assert!(store.get_user(&banned.id).await.unwrap().unwrap().banned);
+        assert!(!store.get_user(&free.id).await.unwrap().unwrap().banned);
+        // The one who can sign in keeps the role while the other is banned.
+        assert_eq!(
+            store.revoke_admin(&free.id).await.unwrap(),
+            Revoked::LastAdmin,
+            "round {round}"
+        );
+        store
+            .patch_user(&banned.id, &unban, at, &|_, _| vec![])
+            .await
+            .unwrap();
+    }
+    // A ban that keeps no administrator is refused alone too; a user who is
+    // not one is banned as ever.
+    let other = new_user(store, "ban-c").await;
+    assert!(
+        store
+            .patch_user(&other.id, &ban, at, &|_, _| vec![])
+            .await
+            .is_ok()
+    );
+    store
+        .patch_user(&a.id, &ban, at, &|_, _| vec![])
+        .await
+        .unwrap();
+    assert!(matches!(
+        store.patch_user(&b.id, &ban, at, &|_, _| vec![]).await,
+        Err(StoreError::Refused(Refusal::LastAdmin))
+    ));
+    assert!(
+        store
+            .patch_user(&b.id, &standing(true, false), at, &|_, _| vec![])
+            .await
+            .is_ok(),
+        "without the rule (the Backend API's ban) nothing is refused"
+    );
+    for u in [&a, &b] {
+        store
+            .patch_user(&u.id, &unban, at, &|_, _| vec![])
+            .await
+            .unwrap();
+    }
+    for id in &before {
+        store.grant_admin(id, "cli", at).await.unwrap();
+    }
+    for u in [&a, &b] {
+        assert_eq!(store.revoke_admin(&u.id).await.unwrap(), Revoked::Done);
+    }
+    let mut after = admin_ids(store).await;
+    let mut expected = before.clone();
+    after.sort_by(|x, y| x.as_str().cmp(y.as_str()));
+    expected.sort_by(|x, y| x.as_str().cmp(y.as_str()));
+    assert_eq!(after, expected);
 }
 
 async fn admin_ids<S: Store>(store: &S) -> Vec<UserId> {

@@ -107,6 +107,9 @@ pub(super) async fn patch_user_op(
     let (sql, args) = shared::patch_user(id.as_str(), patch, at.0);
     let sql = q(&sql).into_owned();
     let mut tx = begin(pool).await?;
+    if patch.keep_an_admin {
+        lock_admins(&mut tx).await?;
+    }
     let row = bind_args(sqlx::query_as::<_, UserRow>(&sql), &args)
         .fetch_optional(&mut *tx)
         .await?;
@@ -123,6 +126,9 @@ pub(super) async fn patch_user_op(
         });
     };
     let user = user_with_emails(&mut tx, row).await?;
+    if patch.keep_an_admin && !an_admin_can_sign_in(&mut tx, id).await? {
+        return Err(StoreError::Refused(frontdesk_store::Refusal::LastAdmin));
+    }
     let ended = match &patch.end_sessions {
         Some(end) => end_user_sessions_in(&mut tx, id.as_str(), end, at).await?,
         None => Vec::new(),

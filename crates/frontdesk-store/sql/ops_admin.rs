@@ -31,6 +31,43 @@ async fn insert_audit<'e>(
     Ok(())
 }
 
+/// PostgreSQL: every administrator's row locked, in one order, so that
+/// the changes that decide on the administrators left take turns and each
+/// counts what the one before left (SQLite's one writer takes turns
+/// already).
+async fn lock_admins(tx: &mut Tx<'_>) -> Result<(), sqlx::Error> {
+    if let Some(lock) = FOR_UPDATE {
+        sqlx::query(&q(&format!(
+            "SELECT user_id FROM instance_admins ORDER BY user_id{lock}"
+        )))
+        .fetch_all(&mut **tx)
+        .await?;
+    }
+    Ok(())
+}
+
+/// Administrators (other than `$1`) who can sign in: not banned. A lock
+/// lapses by itself, so a locked administrator still counts.
+const OTHER_ADMINS_WHO_CAN_SIGN_IN: &str = "SELECT COUNT(*) FROM instance_admins a \
+     JOIN users u ON u.id = a.user_id WHERE a.user_id <> $1 AND NOT u.banned";
+
+/// Whether a change that may have shut `user` out leaves the instance an
+/// administrator who can sign in: always when `user` is not one.
+pub(crate) async fn an_admin_can_sign_in(
+    tx: &mut Tx<'_>,
+    user: &UserId,
+) -> Result<bool, sqlx::Error> {
+    let (is_admin, can): (i64, i64) = sqlx::query_as(&q(
+        "SELECT (SELECT COUNT(*) FROM instance_admins WHERE user_id = $1), \
+         (SELECT COUNT(*) FROM instance_admins a JOIN users u ON u.id = a.user_id \
+          WHERE NOT u.banned)",
+    ))
+    .bind(user.as_str())
+    .fetch_one(&mut **tx)
+    .await?;
+    Ok(is_admin == 0 || can > 0)
+}
+
 /// Commit a change together with the administrator's audit entry pending
 /// in this task, if any (see `frontdesk_store::audit`): both or neither.
 /// Only for transactions that changed something.
@@ -89,18 +126,11 @@ impl AdminStore for ThisStore {
 
     async fn revoke_admin(&self, user: &UserId) -> StoreResult<Revoked> {
         let mut tx = begin(&self.pool).await?;
-        // PostgreSQL: every administrator's row locked first, in one order,
-        // so two revocations at once take turns and the second counts what
-        // the first left (SQLite's one writer already takes turns).
-        if let Some(lock) = FOR_UPDATE {
-            sqlx::query(&q(&format!(
-                "SELECT user_id FROM instance_admins ORDER BY user_id{lock}"
-            )))
-            .fetch_all(&mut *tx)
-            .await?;
-        }
-        let done = sqlx::query(&q("DELETE FROM instance_admins WHERE user_id = $1 \
-             AND (SELECT COUNT(*) FROM instance_admins) > 1"))
+        lock_admins(&mut tx).await?;
+        let done = sqlx::query(&q(&format!(
+            "DELETE FROM instance_admins WHERE user_id = $1 \
+             AND ({OTHER_ADMINS_WHO_CAN_SIGN_IN}) > 0"
+        )))
         .bind(user.as_str())
         .execute(&mut *tx)
         .await?;

@@ -59,7 +59,8 @@ impl DayActivity {
 pub enum Revoked {
     Done,
     NotAnAdmin,
-    /// Refused: an instance keeps at least one administrator.
+    /// Refused: an instance keeps at least one administrator who can sign
+    /// in (is not banned).
     LastAdmin,
 }
 

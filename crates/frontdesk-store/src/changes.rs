@@ -40,6 +40,10 @@ pub struct UserPatch {
     /// End the user's live sessions in the same transaction (ban, lock,
     /// password change with "sign out of other devices").
     pub end_sessions: Option<EndSessions>,
+    /// Refuse (`Refused(LastAdmin)`) a change that would leave the instance
+    /// administrators of whom none can sign in: the dashboard's ban, which
+    /// two administrators may aim at each other at once.
+    pub keep_an_admin: bool,
 }
 
 /// Which of a user's live sessions a change ends, and as what.

@@ -54,6 +54,9 @@ pub enum Refusal {
     /// The request to join was accepted or rejected already.
     #[error("the request is no longer pending")]
     RequestClosed,
+    /// No administrator of the instance could sign in any more.
+    #[error("the instance would keep no administrator who can sign in")]
+    LastAdmin,
 }
 
 pub type StoreResult<T> = Result<T, StoreError>;

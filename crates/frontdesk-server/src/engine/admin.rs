@@ -375,13 +375,27 @@ async fn carry_out(
 ) -> ApiResult<()> {
     let id = target.id.as_str();
     match action {
-        UserAction::Ban => drop(users::set_standing(state, id, users::Standing::Ban).await?),
+        UserAction::Ban => {
+            let ban = users::set_standing_keeping(state, id, users::Standing::Ban, true);
+            drop(ban.await?);
+        }
         UserAction::Unban => drop(users::set_standing(state, id, users::Standing::Unban).await?),
         UserAction::Lock => drop(users::set_standing(state, id, users::Standing::Lock).await?),
         UserAction::Unlock => drop(users::set_standing(state, id, users::Standing::Unlock).await?),
         UserAction::ResetMfa => mfa::disable_all(state, &target.id).await?,
         UserAction::SignOutEverywhere => drop(users::sign_out_everywhere(state, id).await?),
-        UserAction::Delete => drop(users::delete(state, id).await?),
+        UserAction::Delete => {
+            // An administrator goes in two steps: the role first, where
+            // the store keeps one who can sign in, then the account.
+            if state.store.is_admin(&target.id).await? {
+                return Err(ApiError::bad_param(
+                    "user_id",
+                    "form_param_value_invalid",
+                    "This user is an administrator: revoke their administrator role first.",
+                ));
+            }
+            drop(users::delete(state, id).await?);
+        }
         UserAction::MakeAdmin => {
             let made = state
                 .store
@@ -408,7 +422,7 @@ async fn carry_out(
                 return Err(ApiError::bad_param(
                     "user_id",
                     "form_param_value_invalid",
-                    "An instance keeps at least one administrator.",
+                    "An instance keeps at least one administrator who can sign in.",
                 ));
             }
         },

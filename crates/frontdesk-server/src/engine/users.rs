@@ -561,10 +561,24 @@ pub enum Standing {
 /// Ban, unban, lock or unlock a user; banning and locking revoke every live
 /// session in the same transaction (security.md D7, finding F13).
 pub async fn set_standing(state: &AppState, raw_id: &str, standing: Standing) -> ApiResult<User> {
+    set_standing_keeping(state, raw_id, standing, false).await
+}
+
+/// [`set_standing`]; with `keep_an_admin`, a ban that would leave the
+/// instance no administrator who can sign in is refused, decided in the
+/// ban's transaction (the dashboard's: two administrators banning each
+/// other at once cannot both succeed).
+pub async fn set_standing_keeping(
+    state: &AppState,
+    raw_id: &str,
+    standing: Standing,
+    keep_an_admin: bool,
+) -> ApiResult<User> {
     let id = parse_user_id(raw_id)?;
     let change = match standing {
         Standing::Ban => revoking(UserPatch {
             banned: Some(true),
+            keep_an_admin,
             ..UserPatch::default()
         }),
         Standing::Unban => UserPatch {

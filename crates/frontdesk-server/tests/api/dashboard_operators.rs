@@ -1,6 +1,7 @@
 //! Who runs the instance, and what the dashboard says about it (issue 18):
 //! an administrator makes another (who is asked for a second factor before
-//! any page) and unmakes them, never themselves and never the last one;
+//! any page) and unmakes them, never themselves and never the last one,
+//! and deletes one only once unmade;
 //! the audit log narrowed to one action or one administrator, on the page
 //! and in the export; and the overview's sign-ins and active users per
 //! day, counted from what people did.
@@ -62,6 +63,42 @@ both_backends!(
         assert_eq!(res.status(), 403, "refused at once");
         let res = act(&b, &app, &other, "revoke-admin").await;
         assert_eq!(res.status(), 422, "not an administrator");
+
+        // A third administrator: banned while one who can sign in remains,
+        // deleted only once unmade.
+        let third = user_with_password(&app, "third@example.com", PASSWORD).await;
+        let res = act(&b, &app, &third, "make-admin").await;
+        assert_eq!(
+            location(&res),
+            format!("/dashboard/users/{third}?done=make-admin")
+        );
+        // An administrator is deleted in two steps: the role first.
+        let res = act(&b, &app, &third, "delete").await;
+        assert_eq!(res.status(), 422);
+        assert!(
+            res.text()
+                .await
+                .unwrap()
+                .contains("revoke their administrator role first")
+        );
+        assert!(
+            app.state
+                .store
+                .get_user(&third.parse().unwrap())
+                .await
+                .unwrap()
+                .is_some()
+        );
+        // Another administrator can be banned while one who can sign in
+        // remains (two banning each other at once: the store test
+        // `bans_at_once_leave_an_admin_who_can_sign_in`).
+        let res = act(&b, &app, &third, "ban").await;
+        assert_eq!(location(&res), format!("/dashboard/users/{third}?done=ban"));
+        let res = act(&b, &app, &third, "unban").await;
+        assert_eq!(
+            location(&res),
+            format!("/dashboard/users/{third}?done=unban")
+        );
 
         let actions = audit_actions(&app).await;
         for a in ["admin.granted", "admin.revoked"] {
