@@ -33,7 +33,7 @@ fn code_now(secret: &str) -> String {
 
 /// Turn on an authenticator app from the hosted profile; one of the
 /// backup codes shown then (the app's code of this time step is spent).
-async fn add_app(b: &reqwest::Client, app: &TestApp) -> String {
+pub(crate) async fn add_app(b: &reqwest::Client, app: &TestApp) -> String {
     let (_, token) = page(b, app, "/user").await;
     let res = post_form(
         b,

@@ -7,7 +7,9 @@
 //! day, counted from what people did.
 
 use crate::both_backends;
-use crate::dashboard::{PASSWORD, audit_actions, fast, operator, page_html};
+use crate::dashboard::{
+    PASSWORD, add_app, audit_actions, audit_entries, fast, operator, page_html,
+};
 use crate::helpers::{TestApp, user_with_password};
 use crate::pages_security::{hosted_sign_in, location, page, post_form};
 
@@ -229,5 +231,32 @@ both_backends!(
             .filter(|a| a == "admin.revoked")
             .count();
         assert_eq!(revoked, 1, "only what happened is recorded");
+    }
+);
+
+both_backends!(
+    a_two_step_reset_is_recorded_with_the_change,
+    fast,
+    |app: TestApp| async move {
+        let (b, _) = operator(&app, "admin@example.com").await;
+        let other = user_with_password(&app, "ada@example.com", PASSWORD).await;
+        let (theirs, _) = hosted_sign_in(&app, "ada@example.com", PASSWORD).await;
+        add_app(&theirs, &app).await;
+        let stored = |id: &str| {
+            let id = id.parse().unwrap();
+            let store = app.state.store.clone();
+            async move { store.get_user(&id).await.unwrap().unwrap() }
+        };
+        assert!(stored(&other).await.mfa.totp_enabled);
+
+        let res = act(&b, &app, &other, "reset-mfa").await;
+        assert_eq!(
+            location(&res),
+            format!("/dashboard/users/{other}?done=reset-mfa")
+        );
+        assert!(!stored(&other).await.mfa.totp_enabled);
+        let entries = audit_entries(&app, "user.mfa_reset").await;
+        assert_eq!(entries.len(), 1, "{entries:?}");
+        assert_eq!(entries[0].target_id.as_deref(), Some(other.as_str()));
     }
 );
